@@ -1,0 +1,29 @@
+//! # Reservo
+//!
+//! An embeddable booking engine: pricing, availability and inventory, holds
+//! with a time to live, bookings and their lifecycle, cancellations and
+//! refunds, commissions and payouts, and signed QR tokens for check-in.
+//!
+//! ## Layers
+//!
+//! * **Domain** — [`money`], [`time`], [`ids`] and the catalog, availability
+//!   and pricing modules: plain synchronous Rust, no I/O, values in and
+//!   values or a typed [`Error`] out.
+//! * **Ports** — [`ports`]: the traits the host implements or picks from
+//!   the ones shipped here (storage, clock, payment gateway, SMS sender).
+//! * **Engine** — the only code that talks to ports: one `async` call per
+//!   user action.
+//! * **Stores** — adapters of the storage port.
+//!
+//! Every error has a stable [`Error::code`]; bad input changes nothing.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod party;
+pub mod ports;
+pub mod time;
+
+pub use error::{Error, Result};

@@ -1,0 +1,443 @@
+//! Ports: the traits through which the engine reaches the outside world.
+//!
+//! A host implements these in its own language (through a binding) or uses
+//! the ones Reservo ships: [`crate::store::MemoryStore`] and the durable
+//! stores for [`Storage`], [`crate::time::SystemClock`] and
+//! [`crate::time::ManualClock`] for [`Clock`]. Payment gateways and SMS
+//! senders are always the host's.
+//!
+//! Every contract below is complete: a host can implement a port from these
+//! docs alone. Only the engine calls ports; domain modules never do.
+//!
+//! # The storage contract in short
+//!
+//! [`Storage`] is an ordered, versioned record store with one atomic
+//! operation, [`Storage::commit`]: check expected versions, apply writes and
+//! deletes, and append events — all of it or none of it. The engine owns
+//! the data model (keys, encodings, indexes); the store only keeps bytes in
+//! key order. That is enough for the engine to never overbook on any
+//! backend that can do a conditional multi-key write.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------- storage
+
+/// A record key: printable ASCII (`0x21..=0x7E`), 1 to 512 bytes, compared
+/// byte by byte. The engine builds keys such as
+/// `bk/booking/01J.../` so that a prefix scan returns related records in
+/// order. Stores must compare keys by bytes (in PostgreSQL that means the
+/// `"C"` collation or a `bytea` column).
+pub type Key = String;
+
+/// The version of a stored record, chosen by the store.
+///
+/// The contract: a key's version changes on every write of that key, and a
+/// version once replaced (by a write or a delete) is never given to that key
+/// again. A store-wide counter incremented by every commit satisfies it and
+/// is what Reservo's own stores use. The engine only compares versions for
+/// equality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Version(pub u64);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// A stored record: its key, opaque value and current version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The record's key.
+    pub key: Key,
+    /// The value exactly as the engine wrote it. The engine writes UTF-8
+    /// JSON, so durable stores can keep it inspectable, but a store must
+    /// treat it as opaque bytes.
+    pub value: Vec<u8>,
+    /// The record's current version.
+    pub version: Version,
+}
+
+/// A half-open range of keys, `[start, end)`, for [`Storage::scan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRange {
+    /// First key included.
+    pub start: Key,
+    /// First key excluded; `None` scans to the end of the key space.
+    pub end: Option<Key>,
+}
+
+impl KeyRange {
+    /// Every key that starts with `prefix`.
+    ///
+    /// ```
+    /// use reservo::ports::KeyRange;
+    /// let range = KeyRange::prefix("bk/");
+    /// assert!(range.contains("bk/1"));
+    /// assert!(!range.contains("bl"));
+    /// ```
+    pub fn prefix(prefix: &str) -> KeyRange {
+        // Keys are printable ASCII, so incrementing the last byte of the
+        // prefix gives the first key after every key with that prefix.
+        let mut end = prefix.as_bytes().to_vec();
+        let end = loop {
+            match end.pop() {
+                None => break None,
+                Some(b) if b < 0x7E => {
+                    end.push(b + 1);
+                    break Some(String::from_utf8(end).expect("ASCII stays UTF-8"));
+                }
+                Some(_) => continue,
+            }
+        };
+        KeyRange {
+            start: prefix.to_owned(),
+            end,
+        }
+    }
+
+    /// Whether `key` lies in the range.
+    pub fn contains(&self, key: &str) -> bool {
+        key >= self.start.as_str() && self.end.as_deref().is_none_or(|end| key < end)
+    }
+}
+
+/// What a commit expects of one key before it applies anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectation {
+    /// The key.
+    pub key: Key,
+    /// `Some(v)`: the key must exist with version `v`. `None`: the key must
+    /// be absent.
+    pub version: Option<Version>,
+}
+
+/// One write of a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// Create or replace the record at `key`.
+    Put {
+        /// The key.
+        key: Key,
+        /// The new value.
+        value: Vec<u8>,
+    },
+    /// Remove the record at `key`; removing an absent key is not an error.
+    Delete {
+        /// The key.
+        key: Key,
+    },
+}
+
+impl Mutation {
+    /// The key this mutation writes.
+    pub fn key(&self) -> &str {
+        match self {
+            Mutation::Put { key, .. } | Mutation::Delete { key } => key,
+        }
+    }
+}
+
+/// A domain event to append to the outbox in the same commit as the writes
+/// that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The event's kind, such as `booking.confirmed`.
+    pub kind: String,
+    /// The event's body (UTF-8 JSON written by the engine; opaque to stores).
+    pub payload: Vec<u8>,
+}
+
+/// An event as stored: with the sequence number the store gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Position in the outbox, starting at 1, strictly increasing in commit
+    /// order.
+    pub seq: u64,
+    /// The event's kind.
+    pub kind: String,
+    /// The event's body.
+    pub payload: Vec<u8>,
+}
+
+/// One atomic change: expectations, writes and events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitBatch {
+    /// Versions (or absence) the keys must have; checked before anything is
+    /// applied. A key appears here at most once.
+    pub expectations: Vec<Expectation>,
+    /// Writes, applied in order; a key appears here at most once.
+    pub mutations: Vec<Mutation>,
+    /// Events appended to the outbox, in this order, if and only if the
+    /// writes are applied.
+    pub events: Vec<NewEvent>,
+}
+
+/// What a successful commit reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    /// The version every key put by the commit now has.
+    pub version: Version,
+}
+
+/// A failure of the [`Storage`] port.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// An expectation of the commit did not hold; nothing was applied. The
+    /// engine re-reads and retries.
+    #[error("commit conflict on key {key}")]
+    Conflict {
+        /// A key whose expectation failed.
+        key: Key,
+    },
+    /// The backend failed (I/O, connection, corrupt file, host exception).
+    /// If it happened during a commit, the store must guarantee the commit
+    /// was applied either whole or not at all.
+    #[error("storage backend failed: {message}")]
+    Backend {
+        /// What failed.
+        message: String,
+        /// The backend's own error, if any.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl StorageError {
+    /// A backend error from anything displayable.
+    pub fn backend(message: impl fmt::Display) -> Self {
+        StorageError::Backend {
+            message: message.to_string(),
+            source: None,
+        }
+    }
+}
+
+/// An ordered, versioned record store with atomic conditional commit and an
+/// event outbox.
+///
+/// # Contract
+///
+/// * **Records.** A record is a [`Key`], an opaque byte value and a
+///   [`Version`]. Keys are ordered by their bytes.
+/// * **`get`** returns, for each key asked for, the record or `None`, in
+///   the order asked. It reads committed data only.
+/// * **`scan`** returns the records whose keys lie in the range, in
+///   ascending key order, at most `limit` of them. Each record returned is
+///   committed data; a scan need not be a snapshot across records (the
+///   engine re-validates what it relies on through commit expectations).
+/// * **`commit`** is atomic and isolated: either every expectation holds
+///   and then every mutation is applied and every event appended, or
+///   nothing changes and [`StorageError::Conflict`] is returned. Two
+///   commits that expect the same version of a key can never both succeed,
+///   whichever threads, processes or machines they come from. Keys put by a
+///   successful commit get a new version; the commit returns it.
+/// * **Events** get sequence numbers in commit order, starting at 1. A
+///   reader that has seen sequence `n` never later finds a new event with a
+///   sequence `<= n` (no gaps are filled in after the fact).
+/// * **`read_events`** returns the events with `seq > after`, ascending, at
+///   most `limit`.
+///
+/// A conformance kit, [`crate::store::conformance`], checks all of this
+/// against any implementation, concurrency included.
+#[async_trait]
+pub trait Storage: Send + Sync {
+    /// Reads the records at `keys`, returning `None` for absent keys, in the
+    /// order of `keys`.
+    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError>;
+
+    /// Reads up to `limit` records in `range`, in ascending key order.
+    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError>;
+
+    /// Applies `batch` atomically if every expectation holds; otherwise
+    /// changes nothing and returns [`StorageError::Conflict`].
+    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError>;
+
+    /// Reads up to `limit` outbox events with a sequence greater than
+    /// `after`, in ascending order.
+    async fn read_events(&self, after: u64, limit: usize)
+    -> Result<Vec<StoredEvent>, StorageError>;
+}
+
+// ------------------------------------------------------------------ clock
+
+/// The source of "now" for the engine. Every deadline, expiry and "in the
+/// past" check asks this port, so a test clock controls time completely.
+pub trait Clock: Send + Sync {
+    /// The current instant. Must not go backwards within one process.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+// --------------------------------------------------------------- payments
+
+/// What a payment gateway can do, declared once by the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GatewayCapabilities {
+    /// Whether a refund may be for less than the payment's captured amount.
+    pub partial_refunds: bool,
+    /// Whether the gateway authorizes and captures in two steps. If not, the
+    /// engine uses [`PaymentGateway::charge`] only.
+    pub separate_capture: bool,
+}
+
+/// A request to authorize or charge an amount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentRequest {
+    /// The key the gateway must use to deduplicate: the same key twice must
+    /// never move money twice.
+    pub idempotency_key: String,
+    /// The booking or hold the payment is for.
+    pub reference: String,
+    /// Amount in the currency's major unit, as a decimal string (`"120.50"`).
+    pub amount: String,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// The host's payment method token (card token, wallet id, ...).
+    pub payment_method: String,
+}
+
+/// A request to capture a previous authorization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRequest {
+    /// Deduplication key for the capture.
+    pub idempotency_key: String,
+    /// The gateway's id of the authorization.
+    pub authorization_id: String,
+    /// Amount to capture (decimal string, at most the authorized amount).
+    pub amount: String,
+    /// ISO 4217 currency code.
+    pub currency: String,
+}
+
+/// A request to refund (part of) a captured payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRequest {
+    /// Deduplication key for the refund.
+    pub idempotency_key: String,
+    /// The gateway's id of the captured payment.
+    pub payment_id: String,
+    /// Amount to refund (decimal string).
+    pub amount: String,
+    /// ISO 4217 currency code.
+    pub currency: String,
+}
+
+/// The gateway's definite answer to a payment operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    /// Money moved (or was authorized). `gateway_id` identifies the
+    /// authorization, payment or refund at the gateway.
+    Approved {
+        /// The gateway's id for what was approved.
+        gateway_id: String,
+    },
+    /// The gateway refused; no money moved.
+    Declined {
+        /// The gateway's reason, for people.
+        reason: String,
+    },
+}
+
+/// A failure of a host-implemented port whose outcome is not definite.
+///
+/// For payments this means *unknown*: the engine records the attempt for
+/// reconciliation and will retry with the same idempotency key, never a new
+/// one.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct PortError {
+    /// What went wrong.
+    pub message: String,
+    /// The host's own error, kept for chaining (Python `__cause__`, ...).
+    #[source]
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl PortError {
+    /// A port error with a message only.
+    pub fn new(message: impl Into<String>) -> Self {
+        PortError {
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
+/// The host's payment service provider.
+///
+/// Every method must be idempotent on the request's `idempotency_key`:
+/// calling it again with the same key returns the first call's outcome and
+/// moves no more money. `Ok(Declined)` is a definite "no"; `Err` means the
+/// outcome is unknown (timeout, connection reset) and the engine retries
+/// later with the same key.
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// What this gateway supports.
+    fn capabilities(&self) -> GatewayCapabilities;
+
+    /// Authorizes an amount without capturing it. Only called when
+    /// [`GatewayCapabilities::separate_capture`] is true.
+    async fn authorize(&self, request: &PaymentRequest) -> Result<PaymentOutcome, PortError>;
+
+    /// Captures a previous authorization. Only called when
+    /// [`GatewayCapabilities::separate_capture`] is true.
+    async fn capture(&self, request: &CaptureRequest) -> Result<PaymentOutcome, PortError>;
+
+    /// Authorizes and captures in one step.
+    async fn charge(&self, request: &PaymentRequest) -> Result<PaymentOutcome, PortError>;
+
+    /// Refunds all or part of a captured payment. A partial refund is only
+    /// requested when [`GatewayCapabilities::partial_refunds`] is true.
+    async fn refund(&self, request: &RefundRequest) -> Result<PaymentOutcome, PortError>;
+}
+
+// -------------------------------------------------------------------- sms
+
+/// One text message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmsMessage {
+    /// Recipient in E.164 form (`+14155550100`).
+    pub to: String,
+    /// The rendered text.
+    pub body: String,
+    /// Stable for every attempt to deliver this message: a sender that sees
+    /// the same key twice must deliver at most once.
+    pub dedupe_key: String,
+}
+
+/// The host's SMS provider.
+#[async_trait]
+pub trait SmsSender: Send + Sync {
+    /// Sends `message`, returning the provider's message id. An `Err` means
+    /// not sent (or unknown): the engine retries with backoff under the same
+    /// dedupe key and records the failure if it keeps failing.
+    async fn send(&self, message: &SmsMessage) -> Result<String, PortError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_range_covers_exactly_the_prefix() {
+        let r = KeyRange::prefix("ab/");
+        assert_eq!(r.end.as_deref(), Some("ab0"));
+        assert!(r.contains("ab/"));
+        assert!(r.contains("ab/~~~"));
+        assert!(!r.contains("ab0"));
+        assert!(!r.contains("ab"));
+    }
+
+    #[test]
+    fn prefix_of_tildes_carries_to_the_previous_byte() {
+        let r = KeyRange::prefix("a~~");
+        assert_eq!(r.end.as_deref(), Some("b"));
+        assert_eq!(KeyRange::prefix("~").end, None);
+        assert_eq!(KeyRange::prefix("").end, None);
+    }
+}
