@@ -1,0 +1,102 @@
+//! The engine's key layout in the storage port.
+//!
+//! Owns every key the engine reads or writes, so the data model is visible
+//! in one page. Must never be bypassed: no other module formats keys.
+//!
+//! | prefix | record | why this order |
+//! |---|---|---|
+//! | `cat/epoch` | catalog epoch, bumped by every catalog change | one `get` validates the in-process catalog cache |
+//! | `cat/p/<property>` | a property | |
+//! | `cat/r/<resource>` | a resource | |
+//! | `cat/rp/<rate plan>` | a rate plan | |
+//! | `cat/rs/<resource>` | a resource's restrictions | |
+//! | `cat/b/<resource>/<block>` | a block | |
+//! | `cat/promo/<code>` | a promo code | |
+//! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
+//! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
+//!
+//! Ids never contain `/` (see [`crate::ids`]), so prefixes never collide.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ids::{BlockId, PropertyId, RatePlanId, ResourceId};
+use crate::ports::KeyRange;
+
+/// The catalog epoch record.
+pub(crate) const CATALOG_EPOCH: &str = "cat/epoch";
+/// Everything in the catalog.
+pub(crate) const CATALOG_PREFIX: &str = "cat/";
+
+pub(crate) fn property(id: &PropertyId) -> String {
+    format!("cat/p/{id}")
+}
+
+pub(crate) fn resource(id: &ResourceId) -> String {
+    format!("cat/r/{id}")
+}
+
+pub(crate) fn rate_plan(id: &RatePlanId) -> String {
+    format!("cat/rp/{id}")
+}
+
+pub(crate) fn restrictions(id: &ResourceId) -> String {
+    format!("cat/rs/{id}")
+}
+
+pub(crate) fn block(resource: &ResourceId, id: &BlockId) -> String {
+    format!("cat/b/{resource}/{id}")
+}
+
+pub(crate) fn promo(code: &str) -> String {
+    format!("cat/promo/{code}")
+}
+
+/// The ledger of one night of one nightly resource.
+pub(crate) fn night(date: NaiveDate, resource: &ResourceId) -> String {
+    format!("nt/{}/{resource}", date.format("%Y-%m-%d"))
+}
+
+/// Every night ledger of `date`, across resources.
+pub(crate) fn nights_of(date: NaiveDate) -> KeyRange {
+    KeyRange::prefix(&format!("nt/{}/", date.format("%Y-%m-%d")))
+}
+
+/// The resource id at the end of a night ledger key.
+pub(crate) fn resource_of_night(key: &str) -> &str {
+    // "nt/" + "YYYY-MM-DD" + "/" = 14 bytes.
+    key.get(14..).unwrap_or("")
+}
+
+/// The ledger of one session of a timed resource.
+pub(crate) fn session(resource: &ResourceId, start: DateTime<Utc>) -> String {
+    // Offset so that pre-1970 instants still sort correctly as text.
+    let secs = start.timestamp() + OFFSET_SECS;
+    format!("st/{resource}/{secs:012}")
+}
+
+const OFFSET_SECS: i64 = 100_000_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn night_keys_sort_by_date_then_resource_and_round_trip() {
+        let r = ResourceId::new("villa-1").unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        let key = night(d, &r);
+        assert_eq!(key, "nt/2026-07-01/villa-1");
+        assert_eq!(resource_of_night(&key), "villa-1");
+        assert!(nights_of(d).contains(&key));
+        assert!(!nights_of(d.succ_opt().unwrap()).contains(&key));
+    }
+
+    #[test]
+    fn session_keys_sort_in_time() {
+        let r = ResourceId::new("yoga").unwrap();
+        let early = Utc.with_ymd_and_hms(1969, 12, 31, 0, 0, 0).unwrap();
+        let late = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert!(session(&r, early) < session(&r, late));
+    }
+}
