@@ -1,0 +1,190 @@
+//! What a request asks for: one resource, a stay or a session, a party.
+//!
+//! Owns the checks that need only the catalog: the resource's shape
+//! matches the span, the party fits, the span is not in the past, the
+//! session exists in the schedule, the restrictions allow it. Shared by
+//! quotes, searches and holds. Must never read inventory.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Property, ResourceKind};
+use crate::error::{Error, Result};
+use crate::ids::ResourceId;
+use crate::party::Party;
+use crate::schedule::Occurrence;
+use crate::time::{Slot, Stay, local_date};
+
+use super::catalog_cache::{CatalogView, ResourceEntry};
+use super::keys;
+
+/// When an item takes inventory: nights of a stay, or one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Span {
+    /// Nights of a nightly resource.
+    Stay {
+        /// The nights.
+        stay: Stay,
+        /// Identical units (rooms) wanted; at least 1.
+        units: u32,
+    },
+    /// Seats in the session of a timed resource that starts at `start`;
+    /// one seat per guest of the party.
+    Session {
+        /// The session's start.
+        start: DateTime<Utc>,
+    },
+}
+
+/// One thing to price or reserve.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use reservo::engine::Item;
+/// use reservo::party::Party;
+/// use reservo::time::Stay;
+/// let d = |day| NaiveDate::from_ymd_opt(2026, 7, day).unwrap();
+/// let item = Item::stay("villa-1".parse().unwrap(), Stay::new(d(1), d(8)).unwrap(), Party::adults(2).unwrap());
+/// assert_eq!(item.party.size(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// The resource.
+    pub resource: ResourceId,
+    /// The nights or session.
+    pub span: Span,
+    /// Who is coming.
+    pub party: Party,
+}
+
+impl Item {
+    /// One unit of a nightly resource for `stay`.
+    pub fn stay(resource: ResourceId, stay: Stay, party: Party) -> Item {
+        Item {
+            resource,
+            span: Span::Stay { stay, units: 1 },
+            party,
+        }
+    }
+
+    /// Seats for `party` in the session of `resource` starting at `start`.
+    pub fn session(resource: ResourceId, start: DateTime<Utc>, party: Party) -> Item {
+        Item {
+            resource,
+            span: Span::Session { start },
+            party,
+        }
+    }
+}
+
+/// An item checked against the catalog: the inventory it needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved<'a> {
+    pub entry: &'a ResourceEntry,
+    pub property: &'a Property,
+    /// Ledger keys, each with its civil date and the units it needs.
+    pub needs: Vec<Need>,
+    /// The session, for timed resources.
+    pub occurrence: Option<Occurrence>,
+}
+
+/// Units needed on one ledger.
+#[derive(Debug, Clone)]
+pub(crate) struct Need {
+    pub key: String,
+    pub date: NaiveDate,
+    pub units: u32,
+    pub blocked: u32,
+    pub capacity: u32,
+}
+
+impl Item {
+    /// Checks the item against the catalog and the clock.
+    pub(crate) fn resolve<'a>(&self, view: &'a CatalogView, now: DateTime<Utc>) -> Result<Resolved<'a>> {
+        let entry = view.resource(&self.resource)?;
+        let property = view.property(&entry.resource.property)?;
+        let tz = property.time_zone;
+        let size = self.party.size();
+        match (&entry.resource.kind, &self.span) {
+            (ResourceKind::Nightly { units: capacity, max_occupancy }, Span::Stay { stay, units }) => {
+                if *units == 0 {
+                    return Err(Error::invalid("units", "at least 1 unit is needed, got 0"));
+                }
+                let max = max_occupancy.saturating_mul(*units);
+                if size > max {
+                    return Err(Error::PartyTooLarge {
+                        resource: self.resource.to_string(),
+                        party: size,
+                        max,
+                    });
+                }
+                let today = local_date(now, tz);
+                if stay.check_in() < today {
+                    return Err(Error::InThePast {
+                        what: "stay",
+                        start: stay.arrival_instant(tz, property.check_in_time)?,
+                        now,
+                    });
+                }
+                if let Some(restrictions) = &entry.restrictions {
+                    restrictions.check_stay(&self.resource, stay, now, tz)?;
+                }
+                let needs = stay
+                    .night_dates()
+                    .map(|night| Need {
+                        key: keys::night(night, &self.resource),
+                        date: night,
+                        units: *units,
+                        blocked: super::availability::blocked_on_night(&entry.blocks, night, *capacity),
+                        capacity: *capacity,
+                    })
+                    .collect();
+                Ok(Resolved { entry, property, needs, occurrence: None })
+            }
+            (ResourceKind::Timed { seats, schedule }, Span::Session { start }) => {
+                if size > *seats {
+                    return Err(Error::PartyTooLarge {
+                        resource: self.resource.to_string(),
+                        party: size,
+                        max: *seats,
+                    });
+                }
+                if *start <= now {
+                    return Err(Error::InThePast { what: "slot", start: *start, now });
+                }
+                let occurrence = schedule.occurrence_at(tz, *start).ok_or_else(|| Error::NoSuchSlot {
+                    resource: self.resource.to_string(),
+                    start: *start,
+                })?;
+                if let Some(restrictions) = &entry.restrictions {
+                    restrictions.check_slot(&self.resource, occurrence.local_date, *start, now)?;
+                }
+                let need = Need {
+                    key: keys::session(&self.resource, *start),
+                    date: occurrence.local_date,
+                    units: size,
+                    blocked: super::availability::blocked_in(&entry.blocks, &occurrence.occupied, *seats),
+                    capacity: *seats,
+                };
+                Ok(Resolved { entry, property, needs: vec![need], occurrence: Some(occurrence) })
+            }
+            (ResourceKind::Nightly { .. }, Span::Session { .. }) => Err(Error::invalid(
+                "span",
+                format!("{} is sold by the night: ask for a stay", self.resource),
+            )),
+            (ResourceKind::Timed { .. }, Span::Stay { .. }) => Err(Error::invalid(
+                "span",
+                format!("{} is sold in sessions: ask for a session", self.resource),
+            )),
+        }
+    }
+}
+
+impl Resolved<'_> {
+    /// The slot of a session item.
+    #[allow(dead_code)]
+    pub fn slot(&self) -> Option<Slot> {
+        self.occurrence.as_ref().map(|o| o.slot)
+    }
+}

@@ -1,0 +1,114 @@
+//! The engine: one async operation per user action, over the ports.
+//!
+//! Owns orchestration — read what a decision needs from [`Storage`], let the
+//! domain modules decide, commit the change with its events in one
+//! [`crate::ports::CommitBatch`] pinned to what was read, retry on conflict.
+//! Must never hold business rules of its own (they live in the domain
+//! modules) and never write to storage except through one commit per
+//! operation. The key layout is in [`keys`] and the reasoning behind it in
+//! `docs/adr/001-ledger-records-and-catalog-cache.md`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use reservo::engine::Engine;
+//! use reservo::store::MemoryStore;
+//!
+//! let engine = Engine::builder(Arc::new(MemoryStore::new())).build();
+//! # let _ = engine;
+//! ```
+
+mod availability;
+mod catalog_cache;
+mod keys;
+mod ledger;
+mod quote;
+mod search;
+mod setup;
+mod txn;
+
+use std::sync::{Arc, RwLock};
+
+use crate::ports::{Clock, Storage};
+use crate::time::SystemClock;
+
+pub use availability::{NightAvailability, SessionAvailability};
+pub use quote::{QuoteRequest, Quoted};
+pub use search::{SearchFor, SearchHit, SearchRequest};
+
+use catalog_cache::CatalogView;
+
+/// Tunables of an [`Engine`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// How many times an operation re-reads and retries after a storage
+    /// conflict before it reports [`crate::Error::Contention`].
+    pub max_attempts: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { max_attempts: 64 }
+    }
+}
+
+/// Builds an [`Engine`] from its ports.
+pub struct EngineBuilder {
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+}
+
+impl EngineBuilder {
+    /// Uses `clock` instead of the system clock (tests, simulations).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Overrides the defaults of [`EngineConfig`].
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The engine.
+    pub fn build(self) -> Engine {
+        Engine {
+            storage: self.storage,
+            clock: self.clock,
+            config: self.config,
+            catalog: RwLock::new(None),
+        }
+    }
+}
+
+/// The booking engine. Cheap to share (`Arc<Engine>`); every method takes
+/// `&self` and is safe to call from many tasks at once. Several engines —
+/// in one process or in many — may share one store.
+pub struct Engine {
+    storage: Arc<dyn Storage>,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    catalog: RwLock<Option<Arc<CatalogView>>>,
+}
+
+impl Engine {
+    /// Starts building an engine over `storage`, with the system clock.
+    pub fn builder(storage: Arc<dyn Storage>) -> EngineBuilder {
+        EngineBuilder {
+            storage,
+            clock: Arc::new(SystemClock),
+            config: EngineConfig::default(),
+        }
+    }
+
+    /// The storage port this engine writes to.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The clock this engine reads.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+}

@@ -1,0 +1,260 @@
+//! Catalog set-up: properties, resources, rate plans, restrictions, blocks
+//! and promo codes.
+//!
+//! Owns checking each catalog change against the rest of the catalog (a
+//! resource's property and rate plan exist, currencies agree, a block fits
+//! the capacity that is not sold) and committing it with the epoch bump
+//! and a `catalog.changed` event. Must never change inventory ledgers.
+
+use serde::Serialize;
+
+use crate::catalog::{Block, BlockSpan, Property, Resource, ResourceKind};
+use crate::error::{Error, Result};
+use crate::ids::{BlockId, PropertyId, ResourceId};
+use crate::ports::Key;
+use crate::pricing::{Promo, RatePlan};
+use crate::restriction::Restrictions;
+use crate::time::local_date;
+
+use super::Engine;
+use super::availability::{Counts, blocked_in, blocked_on_night, ledger_of};
+use super::catalog_cache::CatalogView;
+use super::keys;
+use super::txn::{Txn, retry_on_conflict};
+
+/// The body of a `catalog.changed` event.
+#[derive(Serialize)]
+struct CatalogChanged<'a> {
+    record: &'a str,
+    id: &'a str,
+    change: &'a str,
+}
+
+impl Engine {
+    async fn commit_catalog_change(
+        &self,
+        view: &CatalogView,
+        mut txn: Txn,
+        record: &str,
+        id: &str,
+        change: &str,
+    ) -> Result<()> {
+        Engine::bump_epoch(&mut txn, view);
+        txn.event("catalog.changed", &CatalogChanged { record, id, change });
+        self.storage.commit(txn.into_batch()).await?;
+        Ok(())
+    }
+
+    /// Creates or replaces a property.
+    ///
+    /// Errors: `INVALID_INPUT` for a bad name; `INVALID_INPUT` when
+    /// replacing a property would change the currency of resources whose
+    /// rate plans are in the old one.
+    pub async fn put_property(&self, property: Property) -> Result<()> {
+        property.validate()?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            for entry in view.resources.values().filter(|e| e.resource.property == property.id) {
+                let plan = view.rate_plan(&entry.resource.rate_plan)?;
+                check_currency(&property, plan)?;
+            }
+            let mut txn = Txn::default();
+            txn.put_json(&keys::property(&property.id), &property);
+            self.commit_catalog_change(&view, txn, "property", property.id.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Creates or replaces a rate plan.
+    pub async fn put_rate_plan(&self, plan: RatePlan) -> Result<()> {
+        plan.validate()?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            for entry in view.resources.values().filter(|e| e.resource.rate_plan == plan.id) {
+                check_currency(view.property(&entry.resource.property)?, &plan)?;
+            }
+            let mut txn = Txn::default();
+            txn.put_json(&keys::rate_plan(&plan.id), &plan);
+            self.commit_catalog_change(&view, txn, "rate_plan", plan.id.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Creates or replaces a resource. Its property and default rate plan
+    /// must exist, and the plan must price in the property's currency.
+    pub async fn put_resource(&self, resource: Resource) -> Result<()> {
+        resource.validate()?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            let property = view.property(&resource.property)?;
+            check_currency(property, view.rate_plan(&resource.rate_plan)?)?;
+            if let Some(existing) = view.resources.get(&resource.id) {
+                if existing.resource.is_nightly() != resource.is_nightly() {
+                    return Err(Error::invalid(
+                        "kind",
+                        format!("{} cannot change between nightly and timed", resource.id),
+                    ));
+                }
+            }
+            let mut txn = Txn::default();
+            txn.put_json(&keys::resource(&resource.id), &resource);
+            self.commit_catalog_change(&view, txn, "resource", resource.id.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Replaces the restrictions of a resource.
+    pub async fn set_restrictions(&self, resource: &ResourceId, restrictions: Restrictions) -> Result<()> {
+        restrictions.validate()?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            view.resource(resource)?;
+            let mut txn = Txn::default();
+            txn.put_json(&keys::restrictions(resource), &(resource, &restrictions));
+            self.commit_catalog_change(&view, txn, "restrictions", resource.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Creates or replaces a promo code.
+    pub async fn put_promo(&self, promo: Promo) -> Result<()> {
+        promo.validate()?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            let mut txn = Txn::default();
+            txn.put_json(&keys::promo(&promo.code), &promo);
+            self.commit_catalog_change(&view, txn, "promo", &promo.code, "put").await
+        })
+        .await
+    }
+
+    /// Blocks capacity. The block must fit what is not sold or held: a
+    /// block over booked units is refused with `UNAVAILABLE`, changing
+    /// nothing. A block id is used once per resource (`ALREADY_EXISTS`).
+    pub async fn add_block(&self, block: Block) -> Result<()> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            let entry = view.resource(&block.resource)?;
+            block.validate(&entry.resource)?;
+            if entry.blocks.iter().any(|b| b.id == block.id) {
+                return Err(Error::AlreadyExists {
+                    kind: "block",
+                    id: block.id.to_string(),
+                });
+            }
+            let mut txn = Txn::default();
+            let (keys, units_needed) = self.block_footprint(&view, &block)?;
+            let records = self.storage.get(&keys).await?;
+            let now = self.clock.now();
+            for ((key, needed), record) in keys.iter().zip(&units_needed).zip(&records) {
+                let ledger = ledger_of(record.as_ref(), key)?;
+                let (capacity, already_blocked, date) = needed;
+                let counts = Counts::from_ledger(*capacity, *already_blocked, &ledger, now);
+                let wanted = block.units.unwrap_or(*capacity);
+                if counts.available() < wanted {
+                    return Err(Error::Unavailable {
+                        resource: block.resource.to_string(),
+                        date: *date,
+                        requested: wanted,
+                        available: counts.available(),
+                    });
+                }
+                txn.expect_read(key, record.as_ref());
+            }
+            txn.put_json(&keys::block(&block.resource, &block.id), &block);
+            self.commit_catalog_change(&view, txn, "block", block.id.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Ledger keys a block covers, each with the resource's capacity, the
+    /// units other blocks already take there, and the civil date.
+    fn block_footprint(
+        &self,
+        view: &CatalogView,
+        block: &Block,
+    ) -> Result<(Vec<Key>, Vec<(u32, u32, chrono::NaiveDate)>)> {
+        let entry = view.resource(&block.resource)?;
+        let mut keys_out = Vec::new();
+        let mut needs = Vec::new();
+        match (&entry.resource.kind, block.span) {
+            (ResourceKind::Nightly { units, .. }, BlockSpan::Nights { from, to }) => {
+                for night in from.iter_days().take_while(|d| *d < to) {
+                    keys_out.push(keys::night(night, &block.resource));
+                    needs.push((*units, blocked_on_night(&entry.blocks, night, *units), night));
+                }
+            }
+            (ResourceKind::Timed { seats, schedule }, BlockSpan::Period { start, end }) => {
+                let tz = view.property(&entry.resource.property)?.time_zone;
+                // Sessions whose occupied time (with buffers) touches the
+                // period start at most a day before it in civil time.
+                let from = local_date(start, tz).pred_opt().unwrap_or(local_date(start, tz));
+                let to = local_date(end, tz).succ_opt().unwrap_or(local_date(end, tz));
+                let period = crate::time::Slot::new(start, end)?;
+                for o in schedule.occurrences(tz, from, to)? {
+                    if o.occupied.overlaps(&period) {
+                        keys_out.push(keys::session(&block.resource, o.slot.start()));
+                        needs.push((*seats, blocked_in(&entry.blocks, &o.occupied, *seats), o.local_date));
+                    }
+                }
+            }
+            _ => return Err(Error::invalid("span", "block span does not match the resource")),
+        }
+        Ok((keys_out, needs))
+    }
+
+    /// Removes a block, freeing its capacity. Errors: `NOT_FOUND`.
+    pub async fn remove_block(&self, resource: &ResourceId, block: &BlockId) -> Result<()> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            let entry = view.resource(resource)?;
+            if !entry.blocks.iter().any(|b| &b.id == block) {
+                return Err(Error::not_found("block", block.as_str()));
+            }
+            let mut txn = Txn::default();
+            txn.delete(&keys::block(resource, block));
+            self.commit_catalog_change(&view, txn, "block", block.as_str(), "delete")
+                .await
+        })
+        .await
+    }
+
+    /// A property by id.
+    pub async fn property(&self, id: &PropertyId) -> Result<Property> {
+        Ok(self.catalog().await?.property(id)?.clone())
+    }
+
+    /// A resource by id.
+    pub async fn resource(&self, id: &ResourceId) -> Result<Resource> {
+        Ok(self.catalog().await?.resource(id)?.resource.clone())
+    }
+
+    /// Every resource, or those of one property, in id order.
+    pub async fn resources(&self, property: Option<&PropertyId>) -> Result<Vec<Resource>> {
+        let view = self.catalog().await?;
+        if let Some(p) = property {
+            view.property(p)?;
+        }
+        Ok(view
+            .resources
+            .values()
+            .filter(|e| property.is_none_or(|p| &e.resource.property == p))
+            .map(|e| e.resource.clone())
+            .collect())
+    }
+}
+
+fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
+    if property.currency != plan.currency {
+        return Err(Error::CurrencyMismatch {
+            left: property.currency.code().to_owned(),
+            right: plan.currency.code().to_owned(),
+        });
+    }
+    Ok(())
+}
