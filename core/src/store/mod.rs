@@ -17,6 +17,8 @@ use crate::ports::{CommitBatch, StorageError};
 
 mod memory;
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 pub use memory::{MemoryStore, StoreDump};
 
