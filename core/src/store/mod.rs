@@ -19,8 +19,12 @@ mod memory;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub use memory::{MemoryStore, StoreDump};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// The longest key a store accepts, in bytes.
 pub const MAX_KEY_LEN: usize = 512;
