@@ -169,7 +169,23 @@ async fn report_lists_each_failed_case_with_its_reason() {
     let failed: Vec<_> = report.failures().collect();
     assert_eq!(failed.len(), 1, "{report}");
     assert_eq!(failed[0].name, "scan_returns_at_most_limit_records");
+    assert!(
+        failed[0]
+            .failure
+            .as_deref()
+            .is_some_and(|why| !why.is_empty())
+    );
     assert!(!report.all_passed());
+    let passed = conformance::case_names().len() - 1;
+    let shown = report.to_string();
+    assert!(
+        shown.contains("FAIL scan_returns_at_most_limit_records: "),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with(&format!("{passed} passed, 1 failed")),
+        "{shown}"
+    );
     let panic = std::panic::catch_unwind(|| report.assert_all_passed());
     assert!(
         panic.is_err(),

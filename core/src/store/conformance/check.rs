@@ -29,11 +29,18 @@ impl From<StorageError> for Failure {
 /// What a case returns.
 pub(crate) type Outcome = Result<(), Failure>;
 
+/// Fails the case with a formatted message.
+macro_rules! fail {
+    ($($message:tt)+) => {
+        return Err($crate::store::conformance::check::Failure(format!($($message)+)))
+    };
+}
+
 /// Fails the case with a formatted message unless the condition holds.
 macro_rules! ensure {
     ($condition:expr, $($message:tt)+) => {
         if !$condition {
-            return Err($crate::store::conformance::check::Failure(format!($($message)+)));
+            $crate::store::conformance::check::fail!($($message)+);
         }
     };
 }
@@ -51,7 +58,7 @@ macro_rules! ensure_eq {
     }};
 }
 
-pub(crate) use {ensure, ensure_eq};
+pub(crate) use {ensure, ensure_eq, fail};
 
 /// Enough to read a whole test store in one call.
 pub(crate) const EVERYTHING: usize = 1_000_000;
@@ -145,15 +152,9 @@ pub(crate) async fn ensure_conflict_changes_nothing(
             ensure_eq!(named, key, "the key named by the conflict")
         }
         Ok(committed) => {
-            ensure!(
-                false,
-                "commit expected a conflict on {key:?} but succeeded with {committed:?}"
-            )
+            fail!("commit expected a conflict on {key:?} but succeeded with {committed:?}")
         }
-        Err(other) => ensure!(
-            false,
-            "commit expected a conflict on {key:?} but failed with {other}"
-        ),
+        Err(other) => fail!("commit expected a conflict on {key:?} but failed with {other}"),
     }
     let after = contents(store).await?;
     ensure!(

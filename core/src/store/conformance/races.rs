@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
-use super::check::{EVERYTHING, Failure, Outcome, batch, ensure, ensure_eq, expect, get_one, put};
+use super::check::{
+    EVERYTHING, Failure, Outcome, batch, ensure, ensure_eq, event, expect, fail, get_one, put,
+};
 use crate::ports::{CommitBatch, Committed, Storage, StorageError, Version};
 
 /// Racers per race.
@@ -24,7 +26,7 @@ const INCREMENTS_PER_RACER: usize = 25;
 async fn race(
     store: &Arc<dyn Storage>,
     batch_of: impl Fn(usize) -> CommitBatch,
-) -> Result<Vec<Result<Committed, StorageError>>, Failure> {
+) -> Vec<Result<Committed, StorageError>> {
     let start = Arc::new(tokio::sync::Barrier::new(RACERS));
     let mut racers = JoinSet::new();
     for racer in 0..RACERS {
@@ -36,7 +38,7 @@ async fn race(
     }
     let mut results: Vec<_> = racers.join_all().await;
     results.sort_by_key(|(racer, _)| *racer);
-    Ok(results.into_iter().map(|(_, result)| result).collect())
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Checks that exactly one racer won and every other one conflicted on
@@ -49,10 +51,7 @@ fn sole_winner(results: &[Result<Committed, StorageError>], key: &str) -> Result
             Err(StorageError::Conflict { key: named }) => {
                 ensure_eq!(named, key, "key named by racer {racer}'s conflict")
             }
-            Err(other) => ensure!(
-                false,
-                "racer {racer} failed with {other} instead of a conflict"
-            ),
+            Err(other) => fail!("racer {racer} failed with {other} instead of a conflict"),
         }
     }
     ensure!(
@@ -74,7 +73,7 @@ pub(crate) async fn racing_commits_on_one_version_have_exactly_one_winner(
                 vec![put(key, racer.to_string().as_bytes())],
             )
         })
-        .await?;
+        .await;
         let winner = sole_winner(&results, key)?;
         let record = get_one(&store, key).await?;
         let won = results[winner].as_ref().map(|c| c.version).ok();
@@ -148,7 +147,7 @@ async fn increment_repeatedly(
         let increment = CommitBatch {
             expectations: vec![expect(key, current.map(|r| r.version))],
             mutations: vec![put(key, (count + 1).to_string().as_bytes())],
-            events: vec![super::check::event("counter.incremented")],
+            events: vec![event("counter.incremented")],
         };
         match store.commit(increment).await {
             Ok(committed) => versions.push(committed.version),

@@ -107,8 +107,9 @@ impl SqliteOptions {
 
     /// How long an operation waits for another connection or process to
     /// release the file's lock before it fails with
-    /// [`StorageError::Backend`]. Until then, contention only makes calls
-    /// slower.
+    /// [`StorageError::Backend`] (about this long: SQLite's own busy
+    /// timeout is set to it, and the retry loop around it stops retrying
+    /// once it has passed). Until then, contention only makes calls slower.
     pub fn lock_wait(mut self, lock_wait: Duration) -> Self {
         self.lock_wait = lock_wait;
         self
@@ -123,6 +124,9 @@ impl SqliteOptions {
 
 /// A [`Storage`] in one SQLite file, shared safely by many threads, tasks
 /// and processes.
+///
+/// Share it as `Arc<SqliteStore>`. Dropping it waits for the operations
+/// already queued to finish, then closes the file.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {

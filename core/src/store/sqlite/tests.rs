@@ -5,6 +5,7 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::ports::Mutation;
+use crate::ports::Storage;
 
 fn raw(path: &Path) -> Connection {
     Connection::open(path).expect("raw connection to the store's file")
@@ -91,4 +92,83 @@ async fn values_are_blobs_whose_text_is_the_engine_json() {
         )
         .unwrap();
     assert_eq!((kind.as_str(), text.as_str()), ("blob", json));
+}
+
+fn busy() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
+}
+
+#[test]
+fn busy_attempts_are_retried_until_one_succeeds() {
+    let mut attempts = 0;
+    let outcome = retry_while_busy(
+        Duration::from_secs(30),
+        || {
+            attempts += 1;
+            if attempts < 4 {
+                Err(busy())
+            } else {
+                Ok(attempts)
+            }
+        },
+        is_busy,
+    );
+    assert_eq!(outcome.ok(), Some(4));
+}
+
+#[test]
+fn errors_other_than_busy_are_not_retried() {
+    let mut attempts = 0;
+    let outcome: rusqlite::Result<()> = retry_while_busy(
+        Duration::from_secs(30),
+        || {
+            attempts += 1;
+            Err(rusqlite::Error::QueryReturnedNoRows)
+        },
+        is_busy,
+    );
+    assert!(outcome.is_err());
+    assert_eq!(attempts, 1);
+}
+
+fn one_put() -> CommitBatch {
+    CommitBatch {
+        mutations: vec![Mutation::Put {
+            key: "bk/1".into(),
+            value: b"{}".to_vec(),
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn commit_waits_for_another_process_to_release_the_write_lock() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let committed = store.commit(one_put()).await;
+    release.join().unwrap();
+    assert!(committed.is_ok(), "{committed:?}");
+}
+
+#[tokio::test]
+async fn commit_fails_cleanly_once_the_lock_wait_limit_passes() {
+    let (_dir, path) = temp_file();
+    let options = SqliteOptions::default().lock_wait(Duration::from_millis(50));
+    let store = SqliteStore::open_with(&path, options).expect("open");
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let refused = store.commit(one_put()).await;
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert!(
+        matches!(refused, Err(StorageError::Backend { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.get(&["bk/1".into()]).await.unwrap(), vec![None]);
+    assert!(store.commit(one_put()).await.is_ok());
 }
