@@ -1,0 +1,319 @@
+//! [`SqliteStore`]: the embedded, durable [`Storage`] — one SQLite file
+//! (feature `sqlite`, SQLite bundled).
+//!
+//! It owns the file: its schema and migrations (`schema`), the SQL of
+//! each port method (`queries`), and the threads that own the connections
+//! (`workers`). It must never block the caller's async executor, never let
+//! `SQLITE_BUSY` reach a caller while the lock-wait limit has not passed,
+//! and never apply part of a batch.
+//!
+//! # How it works
+//!
+//! * **One file, WAL mode.** Readers never block the writer or each other.
+//!   Records, the commit counter and the outbox are tables of the same
+//!   file, written in the same transaction.
+//! * **One writer thread per store, a few reader threads.** Each owns a
+//!   connection. Commits run in `BEGIN IMMEDIATE` transactions, so the
+//!   write lock is taken before any expectation is read. Several stores or
+//!   processes on one file take turns: SQLite's busy timeout waits for the
+//!   lock, and a retry loop with backoff covers the cases where SQLite
+//!   answers busy at once, until [`SqliteOptions::lock_wait`] has passed.
+//! * **Runtime-agnostic async.** A port call sends a job to a connection's
+//!   thread and awaits a `futures` oneshot: it works under tokio,
+//!   async-std, a binding's event loop or a plain `block_on`, and never
+//!   blocks the executor. Dropping a `commit` future does not cancel a
+//!   commit already handed to the writer.
+//! * **Inspectable.** Values are BLOBs holding the engine's JSON:
+//!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
+
+mod queries;
+mod schema;
+mod workers;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use self::schema::MigrationError;
+use self::workers::{ConnectionPool, backend, is_busy, retry_while_busy};
+use crate::ports::{
+    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
+};
+use crate::store::validate_batch;
+
+/// How hard SQLite works to make each commit survive a power loss
+/// (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Every commit is on disk before `commit` returns (`FULL`): a commit
+    /// that returned survives power loss and OS crashes. The default.
+    #[default]
+    Full,
+    /// The write-ahead log is synced at checkpoints only (`NORMAL`): faster
+    /// commits, and still never a corrupt file, but on power loss or an OS
+    /// crash the last commits before it may be lost even though `commit`
+    /// returned. A crash of the process alone loses nothing.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+/// How to open a [`SqliteStore`]; [`SqliteOptions::default`] is durable
+/// and suits most hosts.
+///
+/// ```
+/// use std::time::Duration;
+/// use reservo::store::{SqliteOptions, Synchronous};
+///
+/// let options = SqliteOptions::default()
+///     .synchronous(Synchronous::Normal)
+///     .lock_wait(Duration::from_secs(5))
+///     .readers(4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    synchronous: Synchronous,
+    lock_wait: Duration,
+    readers: usize,
+}
+
+impl Default for SqliteOptions {
+    /// `Synchronous::Full`, 30 s lock wait, 2 reader connections.
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Full,
+            lock_wait: Duration::from_secs(30),
+            readers: 2,
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Durability of each commit; see [`Synchronous`].
+    pub fn synchronous(mut self, synchronous: Synchronous) -> Self {
+        self.synchronous = synchronous;
+        self
+    }
+
+    /// How long an operation waits for another connection or process to
+    /// release the file's lock before it fails with
+    /// [`StorageError::Backend`] (about this long: SQLite's own busy
+    /// timeout is set to it, and the retry loop around it stops retrying
+    /// once it has passed). Until then, contention only makes calls slower.
+    pub fn lock_wait(mut self, lock_wait: Duration) -> Self {
+        self.lock_wait = lock_wait;
+        self
+    }
+
+    /// How many connections serve reads (at least 1).
+    pub fn readers(mut self, readers: usize) -> Self {
+        self.readers = readers.max(1);
+        self
+    }
+}
+
+/// A [`Storage`] in one SQLite file, shared safely by many threads, tasks
+/// and processes.
+///
+/// Share it as `Arc<SqliteStore>`. Dropping it waits for the operations
+/// already queued to finish, then closes the file.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use reservo::ports::{CommitBatch, Mutation, Storage};
+/// use reservo::store::SqliteStore;
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = SqliteStore::open(dir.path().join("reservo.sqlite")).unwrap();
+/// let put = Mutation::Put { key: "bk/1".into(), value: br#"{"nights":2}"#.to_vec() };
+/// store.commit(CommitBatch { mutations: vec![put], ..Default::default() }).await.unwrap();
+/// assert!(store.get(&["bk/1".into()]).await.unwrap()[0].is_some());
+/// # });
+/// ```
+pub struct SqliteStore {
+    path: PathBuf,
+    lock_wait: Duration,
+    writer: ConnectionPool,
+    readers: ConnectionPool,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` with the default
+    /// [`SqliteOptions`]. See [`SqliteStore::open_with`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StorageError> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    /// Opens (creating if needed) the store at `path`: switches the file to
+    /// WAL, applies the schema migrations it lacks, and starts the
+    /// connection threads.
+    ///
+    /// This call blocks (file I/O, and waiting for the lock if another
+    /// process is migrating): call it at start-up, or from a blocking task.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Backend`] if the file cannot be opened or migrated,
+    /// or if it was written by a newer Reservo whose schema this code does
+    /// not know — the file is then left untouched.
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StorageError> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = connect(&path, &options)?;
+        let wal = retry_while_busy(
+            options.lock_wait,
+            || {
+                writer.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                    row.get::<_, String>(0)
+                })
+            },
+            is_busy,
+        )
+        .map_err(|e| backend("switching to WAL", e))?;
+        if !wal.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::backend(format!(
+                "{} cannot use write-ahead logging (journal mode stayed {wal})",
+                path.display()
+            )));
+        }
+        let busy = |e: &MigrationError| matches!(e, MigrationError::Sqlite(e) if is_busy(e));
+        retry_while_busy(options.lock_wait, || schema::migrate(&mut writer), busy).map_err(
+            |error| match error {
+                MigrationError::TooNew { found } => StorageError::backend(format!(
+                    "{} has schema version {found}, newer than version {} that this Reservo \
+                     knows; open it with a newer Reservo",
+                    path.display(),
+                    schema::latest_version()
+                )),
+                MigrationError::Sqlite(e) => backend("migrating the schema", e),
+            },
+        )?;
+        let readers = (0..options.readers)
+            .map(|_| {
+                let reader = connect(&path, &options)?;
+                reader
+                    .pragma_update(None, "query_only", true)
+                    .map_err(|e| backend("opening a reader", e))?;
+                Ok(reader)
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(SqliteStore {
+            lock_wait: options.lock_wait,
+            writer: ConnectionPool::start("writer", vec![writer])?,
+            readers: ConnectionPool::start("reader", readers)?,
+            path,
+        })
+    }
+
+    /// The file this store keeps its data in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check` on the file.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Backend`] listing every problem SQLite found, or if
+    /// the check could not run.
+    pub async fn integrity_check(&self) -> Result<(), StorageError> {
+        let lock_wait = self.lock_wait;
+        let problems = self
+            .readers
+            .run(move |conn| {
+                retry_while_busy(lock_wait, || queries::integrity_problems(conn), is_busy)
+                    .map_err(|e| backend("integrity check", e))
+            })
+            .await?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StorageError::backend(format!(
+                "integrity check failed: {}",
+                problems.join("; ")
+            )))
+        }
+    }
+}
+
+fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StorageError> {
+    let open = || -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(options.lock_wait)?;
+        conn.pragma_update(None, "synchronous", options.synchronous.pragma())?;
+        Ok(conn)
+    };
+    open().map_err(|e| backend(&format!("opening {}", path.display()), e))
+}
+
+#[async_trait]
+impl Storage for SqliteStore {
+    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let (keys, lock_wait) = (keys.to_vec(), self.lock_wait);
+        self.readers
+            .run(move |conn| {
+                retry_while_busy(lock_wait, || queries::get(conn, &keys), is_busy)
+                    .map_err(|e| backend("get", e))
+            })
+            .await
+    }
+
+    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
+        let (range, lock_wait) = (range.clone(), self.lock_wait);
+        self.readers
+            .run(move |conn| {
+                retry_while_busy(lock_wait, || queries::scan(conn, &range, limit), is_busy)
+                    .map_err(|e| backend("scan", e))
+            })
+            .await
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        validate_batch(&batch)?;
+        let lock_wait = self.lock_wait;
+        self.writer
+            .run(move |conn| {
+                retry_while_busy(lock_wait, || queries::commit(conn, &batch), is_busy)
+                    .map_err(|e| backend("commit", e))?
+            })
+            .await
+    }
+
+    async fn read_events(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        let lock_wait = self.lock_wait;
+        self.readers
+            .run(move |conn| {
+                retry_while_busy(
+                    lock_wait,
+                    || queries::read_events(conn, after, limit),
+                    is_busy,
+                )
+                .map_err(|e| backend("read_events", e))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,95 @@
+//! The SQLite file's schema and its migrations.
+//!
+//! Owns the table layout and the ordered list of migrations, applied on
+//! open inside one `BEGIN IMMEDIATE` transaction so several processes
+//! opening the same file at once apply each migration exactly once. It must
+//! never edit a migration that has shipped: a change is a new migration at
+//! the end of [`MIGRATIONS`].
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+/// One step of the schema, applied once per file.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+/// Every migration, in order; the last one's version is the schema this
+/// code reads and writes.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "records, outbox and commit counter",
+    sql: "
+        CREATE TABLE records (
+            key     TEXT    NOT NULL PRIMARY KEY,   -- printable ASCII, BINARY (byte) order
+            value   BLOB    NOT NULL,               -- engine JSON: CAST(value AS TEXT) shows it
+            version INTEGER NOT NULL                -- the commit that last wrote it
+        ) WITHOUT ROWID;
+        CREATE TABLE outbox (
+            seq     INTEGER NOT NULL PRIMARY KEY,   -- 1, 2, 3, ... in commit order
+            kind    TEXT    NOT NULL,
+            payload BLOB    NOT NULL,
+            version INTEGER NOT NULL                -- the commit that appended it
+        );
+        CREATE TABLE commit_counter (
+            id             INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+            last_version   INTEGER NOT NULL,
+            last_event_seq INTEGER NOT NULL
+        );
+        INSERT INTO commit_counter (id, last_version, last_event_seq) VALUES (1, 0, 0);
+    ",
+}];
+
+/// The schema version this code knows.
+pub(super) fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |migration| migration.version)
+}
+
+/// Why a file's schema could not be brought up to date.
+#[derive(Debug)]
+pub(super) enum MigrationError {
+    /// The file was written by a newer Reservo.
+    TooNew { found: i64 },
+    /// SQLite failed (including `SQLITE_BUSY`, which the caller retries).
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for MigrationError {
+    fn from(error: rusqlite::Error) -> Self {
+        MigrationError::Sqlite(error)
+    }
+}
+
+/// Applies every migration the file lacks, all in one transaction; returns
+/// how many it applied.
+pub(super) fn migrate(conn: &mut Connection) -> Result<usize, MigrationError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            applied_at TEXT    NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        );",
+    )?;
+    let current: i64 = tx
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+            row.get::<_, Option<i64>>(0)
+        })
+        .optional()?
+        .flatten()
+        .unwrap_or(0);
+    if current > latest_version() {
+        return Err(MigrationError::TooNew { found: current });
+    }
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    for migration in &pending {
+        tx.execute_batch(migration.sql)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+            (migration.version, migration.name),
+        )?;
+    }
+    tx.commit()?;
+    Ok(pending.len())
+}

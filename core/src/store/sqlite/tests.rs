@@ -1,0 +1,174 @@
+//! What only a raw look at the file can show: its schema, migrations,
+//! journal mode and how values are stored.
+
+use rusqlite::Connection;
+
+use super::*;
+use crate::ports::Mutation;
+use crate::ports::Storage;
+
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).expect("raw connection to the store's file")
+}
+
+fn temp_file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("reservo.sqlite");
+    (dir, path)
+}
+
+#[test]
+fn reopening_a_file_applies_each_migration_once() {
+    let (_dir, path) = temp_file();
+    for _ in 0..3 {
+        drop(SqliteStore::open(&path).expect("open"));
+    }
+    let applied: Vec<i64> = raw(&path)
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(applied, (1..=schema::latest_version()).collect::<Vec<_>>());
+}
+
+#[test]
+fn file_with_a_newer_schema_is_refused_and_left_untouched() {
+    let (_dir, path) = temp_file();
+    drop(SqliteStore::open(&path).expect("open"));
+    let future = schema::latest_version() + 1;
+    raw(&path)
+        .execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (?1, 'from the future')",
+            [future],
+        )
+        .unwrap();
+    let refused = SqliteStore::open(&path).expect_err("a newer schema must be refused");
+    let StorageError::Backend { message, .. } = &refused else {
+        panic!("expected a backend error, got {refused:?}")
+    };
+    assert!(
+        message.contains(&format!("schema version {future}")),
+        "{message}"
+    );
+    let newest: i64 = raw(&path)
+        .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(newest, future);
+}
+
+#[test]
+fn file_is_switched_to_write_ahead_logging() {
+    let (_dir, path) = temp_file();
+    let _store = SqliteStore::open(&path).expect("open");
+    let mode: String = raw(&path)
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn values_are_blobs_whose_text_is_the_engine_json() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let json = r#"{"booking":"bk/1","nights":3}"#;
+    let put = Mutation::Put {
+        key: "bk/1".into(),
+        value: json.as_bytes().to_vec(),
+    };
+    let batch = CommitBatch {
+        mutations: vec![put],
+        ..Default::default()
+    };
+    store.commit(batch).await.expect("commit");
+    let (kind, text): (String, String) = raw(&path)
+        .query_row(
+            "SELECT typeof(value), CAST(value AS TEXT) FROM records WHERE key = 'bk/1'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((kind.as_str(), text.as_str()), ("blob", json));
+}
+
+fn busy() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY), None)
+}
+
+#[test]
+fn busy_attempts_are_retried_until_one_succeeds() {
+    let mut attempts = 0;
+    let outcome = retry_while_busy(
+        Duration::from_secs(30),
+        || {
+            attempts += 1;
+            if attempts < 4 {
+                Err(busy())
+            } else {
+                Ok(attempts)
+            }
+        },
+        is_busy,
+    );
+    assert_eq!(outcome.ok(), Some(4));
+}
+
+#[test]
+fn errors_other_than_busy_are_not_retried() {
+    let mut attempts = 0;
+    let outcome: rusqlite::Result<()> = retry_while_busy(
+        Duration::from_secs(30),
+        || {
+            attempts += 1;
+            Err(rusqlite::Error::QueryReturnedNoRows)
+        },
+        is_busy,
+    );
+    assert!(outcome.is_err());
+    assert_eq!(attempts, 1);
+}
+
+fn one_put() -> CommitBatch {
+    CommitBatch {
+        mutations: vec![Mutation::Put {
+            key: "bk/1".into(),
+            value: b"{}".to_vec(),
+        }],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn commit_waits_for_another_process_to_release_the_write_lock() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let committed = store.commit(one_put()).await;
+    release.join().unwrap();
+    assert!(committed.is_ok(), "{committed:?}");
+}
+
+#[tokio::test]
+async fn commit_fails_cleanly_once_the_lock_wait_limit_passes() {
+    let (_dir, path) = temp_file();
+    let options = SqliteOptions::default().lock_wait(Duration::from_millis(50));
+    let store = SqliteStore::open_with(&path, options).expect("open");
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let refused = store.commit(one_put()).await;
+    holder.execute_batch("ROLLBACK").unwrap();
+    assert!(
+        matches!(refused, Err(StorageError::Backend { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.get(&["bk/1".into()]).await.unwrap(), vec![None]);
+    assert!(store.commit(one_put()).await.is_ok());
+}

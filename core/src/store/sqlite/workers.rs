@@ -1,0 +1,156 @@
+//! The threads that own SQLite connections, and the one way callers reach
+//! them.
+//!
+//! rusqlite is blocking, and the [`Storage`](crate::ports::Storage) port is
+//! async and runtime-agnostic. So every connection lives on its own std
+//! thread: one writer (all commits, in arrival order) and a few readers
+//! (`get`, `scan`, `read_events`). A caller sends a job over a channel and
+//! awaits a `futures` oneshot for the answer, which works on any executor
+//! and never blocks one. Jobs are short; the only waiting in them is for
+//! SQLite's file lock, inside [`retry_while_busy`].
+//!
+//! This module must never let `SQLITE_BUSY` reach a caller before the
+//! store's lock-wait limit has passed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_channel::oneshot;
+use rusqlite::{Connection, ErrorCode};
+
+use crate::ports::StorageError;
+
+/// Work for a connection's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Connection threads sharing one queue: one thread for the writer, several
+/// for readers.
+pub(super) struct ConnectionPool {
+    queue: Option<Sender<Job>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl ConnectionPool {
+    /// Starts one thread per connection; they take jobs from one queue.
+    pub(super) fn start(role: &str, connections: Vec<Connection>) -> Result<Self, StorageError> {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        let mut threads = Vec::with_capacity(connections.len());
+        for (i, conn) in connections.into_iter().enumerate() {
+            let jobs = Arc::clone(&jobs);
+            let thread = std::thread::Builder::new()
+                .name(format!("reservo-sqlite-{role}-{i}"))
+                .spawn(move || serve(conn, &jobs))
+                .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
+            threads.push(thread);
+        }
+        Ok(ConnectionPool {
+            queue: Some(queue),
+            threads,
+        })
+    }
+
+    /// Runs `work` on one of the pool's connections and awaits its result
+    /// without blocking the caller's executor.
+    pub(super) async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            // The caller may have stopped waiting; the work is done anyway.
+            let _ = answer.send(work(conn));
+        });
+        let stopped = || StorageError::backend("the SQLite connection thread stopped");
+        self.queue
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(job)
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for ConnectionPool {
+    /// Closes the queue, lets queued jobs finish, and waits for the threads,
+    /// so the file is closed when the store is dropped.
+    fn drop(&mut self) {
+        self.queue = None;
+        for thread in self.threads.drain(..) {
+            // A thread only ends by its queue closing; `serve` catches panics.
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(mut conn: Connection, jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else { return };
+        // A panicking job drops its answer (the caller sees an error) and
+        // rolls back its transaction; the connection stays usable.
+        let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+    }
+}
+
+/// Whether SQLite refused because another connection holds the lock.
+pub(super) fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Runs `attempt` until it succeeds, fails with something other than
+/// `SQLITE_BUSY`/`SQLITE_LOCKED`, or `lock_wait` has passed.
+///
+/// Each attempt already waits up to the connection's busy timeout inside
+/// SQLite; this loop covers the cases where SQLite answers busy without
+/// waiting (WAL recovery, a checkpoint or a journal-mode change in another
+/// process). Backoff doubles from 1 ms to 64 ms, with jitter so that
+/// processes do not retry in lockstep. `attempt` must leave nothing applied
+/// when it fails (a transaction that rolls back on drop does).
+pub(super) fn retry_while_busy<T, E>(
+    lock_wait: Duration,
+    mut attempt: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let started = Instant::now();
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        match attempt() {
+            Err(error) if busy(&error) && started.elapsed() < lock_wait => {
+                std::thread::sleep(backoff + jitter(backoff));
+                backoff = (backoff * 2).min(Duration::from_millis(64));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Up to `max`, from the clock's nanoseconds: cheap and good enough to
+/// spread retries.
+fn jitter(max: Duration) -> Duration {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_nanos(u64::from(nanos) % max.as_nanos().max(1) as u64)
+}
+
+/// A SQLite failure as a port error; `SQLITE_BUSY` here means the lock-wait
+/// limit passed.
+pub(super) fn backend(what: &str, error: rusqlite::Error) -> StorageError {
+    let message = if is_busy(&error) {
+        format!("{what}: the database file stayed locked by another connection too long")
+    } else {
+        format!("{what}: {error}")
+    };
+    StorageError::Backend {
+        message,
+        source: Some(Box::new(error)),
+    }
+}
