@@ -6,8 +6,8 @@
 //!
 //! ## Layers
 //!
-//! * **Domain** — [`money`], [`time`], [`ids`] and the catalog, availability
-//!   and pricing modules: plain synchronous Rust, no I/O, values in and
+//! * **Domain** — [`money`], [`time`], [`ids`], [`policy`]
+//!   and the catalog, availability and pricing modules: plain synchronous Rust, no I/O, values in and
 //!   values or a typed [`Error`] out.
 //! * **Ports** — [`ports`]: the traits the host implements or picks from
 //!   the ones shipped here (storage, clock, payment gateway, SMS sender).
@@ -23,6 +23,7 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod party;
+pub mod policy;
 pub mod ports;
 pub mod time;
 
