@@ -6,9 +6,9 @@
 //!
 //! ## Layers
 //!
-//! * **Domain** — [`money`], [`time`], [`ids`] and the catalog, availability
-//!   and pricing modules: plain synchronous Rust, no I/O, values in and
-//!   values or a typed [`Error`] out.
+//! * **Domain** — [`money`], [`time`], [`ids`], [`policy`], [`commission`]
+//!   and the catalog, availability and pricing modules: plain synchronous
+//!   Rust, no I/O, values in and values or a typed [`Error`] out.
 //! * **Ports** — [`ports`]: the traits the host implements or picks from
 //!   the ones shipped here (storage, clock, payment gateway, SMS sender).
 //! * **Engine** — the only code that talks to ports: one `async` call per
@@ -19,10 +19,12 @@
 
 #![warn(missing_docs)]
 
+pub mod commission;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod party;
+pub mod policy;
 pub mod ports;
 pub mod store;
 pub mod time;
