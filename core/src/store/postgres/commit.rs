@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use deadpool_postgres::Pool;
 use tokio_postgres::IsolationLevel;
 
+use super::retry::{AttemptError, retrying};
 use super::schema::Sql;
-use super::{AttemptError, retrying, to_u64};
+use super::to_u64;
 use crate::ports::{CommitBatch, Committed, Mutation, StorageError, Version};
 use crate::store::validate_batch;
 

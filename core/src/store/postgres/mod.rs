@@ -94,22 +94,20 @@
 //! the connection (a sidecar or an SSL-terminating proxy) where needed.
 
 mod commit;
+mod retry;
 mod schema;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
-use std::hash::{BuildHasher, RandomState};
-use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
-use tokio_postgres::error::SqlState;
 
 use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent, Version,
 };
+use retry::{backend, db_backend, retrying};
 use schema::Sql;
 
 /// How a [`PostgresStore`] connects: pool size and table prefix.
@@ -363,105 +361,6 @@ fn to_record(row: &tokio_postgres::Row) -> Result<Record, StorageError> {
 /// A stored `INT8` that the store only ever writes positive.
 fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
     u64::try_from(value).map_err(|_| StorageError::backend(format!("stored {what} {value} < 0")))
-}
-
-/// A [`StorageError::Backend`] carrying `source`.
-fn backend(message: &str, source: impl std::error::Error + Send + Sync + 'static) -> StorageError {
-    StorageError::Backend {
-        message: format!("{message}: {source}"),
-        source: Some(Box::new(source)),
-    }
-}
-
-/// Why one attempt at a database operation failed.
-enum AttemptError {
-    /// The database aborted the transaction for contention (`40001`,
-    /// `40P01`) and applied nothing: try again.
-    Transient(tokio_postgres::Error),
-    /// Anything else: report it.
-    Fatal(StorageError),
-}
-
-impl From<tokio_postgres::Error> for AttemptError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        let transient = [
-            SqlState::T_R_SERIALIZATION_FAILURE,
-            SqlState::T_R_DEADLOCK_DETECTED,
-        ];
-        match e.code() {
-            Some(code) if transient.contains(code) => AttemptError::Transient(e),
-            _ => AttemptError::Fatal(db_backend("PostgreSQL failed", e)),
-        }
-    }
-}
-
-impl From<PoolError> for AttemptError {
-    fn from(e: PoolError) -> Self {
-        let context = "cannot get a PostgreSQL connection";
-        match e {
-            PoolError::Backend(e) => AttemptError::Fatal(db_backend(context, e)),
-            e => AttemptError::Fatal(backend(context, e)),
-        }
-    }
-}
-
-/// A [`StorageError::Backend`] for a driver error, with the server's
-/// message in it.
-fn db_backend(context: &str, e: tokio_postgres::Error) -> StorageError {
-    StorageError::Backend {
-        message: describe(context, &e),
-        source: Some(Box::new(e)),
-    }
-}
-
-/// `context`, plus the server's message and SQLSTATE when the server sent
-/// one (the driver's own `Display` says only "db error").
-fn describe(context: &str, e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!(
-            "{context}: {} (SQLSTATE {})",
-            db.message(),
-            db.code().code()
-        ),
-        None => format!("{context}: {e}"),
-    }
-}
-
-impl From<StorageError> for AttemptError {
-    fn from(e: StorageError) -> Self {
-        AttemptError::Fatal(e)
-    }
-}
-
-/// How many times an operation is tried before contention is reported.
-const MAX_ATTEMPTS: u32 = 20;
-
-/// Runs `attempt` until it succeeds or fails for a reason other than
-/// contention; after [`MAX_ATTEMPTS`] transient failures, reports the last
-/// one through `give_up`. Waits a random, growing delay (up to 100 ms)
-/// between attempts so contenders fall out of step.
-async fn retrying<T, F, Fut>(
-    mut attempt: F,
-    give_up: impl FnOnce(tokio_postgres::Error) -> StorageError,
-) -> Result<T, StorageError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AttemptError>>,
-{
-    let mut tries = 1;
-    loop {
-        match attempt().await {
-            Ok(value) => return Ok(value),
-            Err(AttemptError::Fatal(e)) => return Err(e),
-            Err(AttemptError::Transient(e)) if tries >= MAX_ATTEMPTS => return Err(give_up(e)),
-            Err(AttemptError::Transient(_)) => {
-                let cap_ms = 100u64.min(1 << tries.min(6));
-                let jitter_ms = RandomState::new().hash_one(tries) % (cap_ms + 1);
-                tokio::time::sleep(Duration::from_millis(jitter_ms)).await;
-                tries += 1;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

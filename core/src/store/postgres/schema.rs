@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use deadpool_postgres::{Client, Pool};
 use tokio_postgres::error::SqlState;
 
-use super::{AttemptError, db_backend, retrying};
+use super::retry::{AttemptError, db_backend, retrying};
 use crate::ports::StorageError;
 
 /// One schema change, applied at most once per table prefix.
