@@ -60,19 +60,31 @@
 //! transaction gets its numbers only after the previous one is visible, and
 //! a rolled-back transaction gives its numbers back (no gaps). The price:
 //! commits that carry events serialize on that row for the tail of the
-//! transaction — one statement and the commit's WAL flush. Commits without
-//! events never touch it, and everything before step 5 runs in parallel.
+//! transaction — three round trips (the counter update, the event insert,
+//! `COMMIT`) and the commit's WAL flush, so event-carrying commits top out
+//! at roughly one per such tail. Commits without events never touch the
+//! row, and everything before step 5 runs in parallel. The row is locked
+//! after every record lock, so it never closes a deadlock cycle.
 //!
-//! Deadlocks (`40P01`) and serialization failures (`40001`) abort a
-//! transaction without applying it, so the whole transaction is retried
-//! with jittered backoff; if they persist the commit reports
-//! [`StorageError::Conflict`], never a backend error.
+//! Each step locks its keys in key order, so two commits on the same keys
+//! queue rather than deadlock. Steps 1, 2 and 4 each have their own order,
+//! so commits that overlap in different roles (one expects a key that the
+//! other only writes) can still deadlock; PostgreSQL detects that after
+//! `deadlock_timeout` and aborts one of them. Deadlocks (`40P01`) and
+//! serialization failures (`40001`) abort a transaction without applying
+//! it, so the whole transaction is retried with jittered backoff; if they
+//! persist the commit reports [`StorageError::Conflict`], never a backend
+//! error. A connection lost while `COMMIT` is in flight leaves the outcome
+//! unknown (applied whole or not at all): that is reported as
+//! [`StorageError::Backend`] and not retried.
 //!
 //! # Portability
 //!
-//! The same SQL runs on PostgreSQL (11+) and on the Postgres-compatible
-//! distributed engines CockroachDB and YugabyteDB. What it uses, and why
-//! that is portable:
+//! The SQL is written to run unchanged on PostgreSQL and on the
+//! Postgres-compatible distributed engines CockroachDB and YugabyteDB. The
+//! test suite runs against PostgreSQL (15); the other engines are covered by
+//! the choices below, each documented by its vendor, not yet by a test run
+//! here. What the store uses, and why that is portable:
 //!
 //! * `bytea` keys rather than `text COLLATE "C"`: byte order everywhere,
 //!   and CockroachDB cannot compare a collated column with a parameter.
