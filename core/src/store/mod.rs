@@ -3,6 +3,8 @@
 //!
 //! * [`MemoryStore`] — always there; for tests, demos and short-lived hosts.
 //! * `SqliteStore` — the embedded, durable default (feature `sqlite`).
+//! * `PostgresStore` — many app instances sharing one PostgreSQL (or
+//!   CockroachDB, YugabyteDB) database (feature `postgres`).
 //! * `conformance` — the contract tests every store must pass, ours and a
 //!   host's (feature `conformance`).
 //!
@@ -19,10 +21,14 @@ mod memory;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use memory::{MemoryStore, StoreDump};
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 

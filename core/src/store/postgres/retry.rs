@@ -1,0 +1,118 @@
+//! Errors and retries of the PostgreSQL store: which database failures
+//! mean "contention, nothing applied, try again" and which are reported,
+//! and the loop that retries the former.
+//!
+//! This module owns that classification. It must never retry an error that
+//! could mean a transaction was (or might have been) applied, and never
+//! turn contention into a [`StorageError::Backend`] for a commit.
+
+use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
+use std::time::Duration;
+
+use deadpool_postgres::PoolError;
+use tokio_postgres::error::SqlState;
+
+use crate::ports::StorageError;
+
+/// A [`StorageError::Backend`] carrying `source`.
+pub(super) fn backend(
+    message: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> StorageError {
+    StorageError::Backend {
+        message: format!("{message}: {source}"),
+        source: Some(Box::new(source)),
+    }
+}
+
+/// Why one attempt at a database operation failed.
+pub(super) enum AttemptError {
+    /// The database aborted the transaction for contention (`40001`,
+    /// `40P01`) and applied nothing: try again.
+    Transient(tokio_postgres::Error),
+    /// Anything else: report it.
+    Fatal(StorageError),
+}
+
+impl From<tokio_postgres::Error> for AttemptError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        let transient = [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ];
+        match e.code() {
+            Some(code) if transient.contains(code) => AttemptError::Transient(e),
+            _ => AttemptError::Fatal(db_backend("PostgreSQL failed", e)),
+        }
+    }
+}
+
+impl From<PoolError> for AttemptError {
+    fn from(e: PoolError) -> Self {
+        let context = "cannot get a PostgreSQL connection";
+        match e {
+            PoolError::Backend(e) => AttemptError::Fatal(db_backend(context, e)),
+            e => AttemptError::Fatal(backend(context, e)),
+        }
+    }
+}
+
+/// A [`StorageError::Backend`] for a driver error, with the server's
+/// message in it.
+pub(super) fn db_backend(context: &str, e: tokio_postgres::Error) -> StorageError {
+    StorageError::Backend {
+        message: describe(context, &e),
+        source: Some(Box::new(e)),
+    }
+}
+
+/// `context`, plus the server's message and SQLSTATE when the server sent
+/// one (the driver's own `Display` says only "db error").
+fn describe(context: &str, e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!(
+            "{context}: {} (SQLSTATE {})",
+            db.message(),
+            db.code().code()
+        ),
+        None => format!("{context}: {e}"),
+    }
+}
+
+impl From<StorageError> for AttemptError {
+    fn from(e: StorageError) -> Self {
+        AttemptError::Fatal(e)
+    }
+}
+
+/// How many times an operation is tried before contention is reported.
+const MAX_ATTEMPTS: u32 = 20;
+
+/// Runs `attempt` until it succeeds or fails for a reason other than
+/// contention; after [`MAX_ATTEMPTS`] transient failures, reports the last
+/// one through `give_up`. Waits a random, growing delay (up to 100 ms)
+/// between attempts so contenders fall out of step.
+pub(super) async fn retrying<T, F, Fut>(
+    mut attempt: F,
+    give_up: impl FnOnce(tokio_postgres::Error) -> StorageError,
+) -> Result<T, StorageError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AttemptError>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(AttemptError::Fatal(e)) => return Err(e),
+            Err(AttemptError::Transient(e)) if tries >= MAX_ATTEMPTS => return Err(give_up(e)),
+            Err(AttemptError::Transient(_)) => {
+                let cap_ms = 100u64.min(1 << tries.min(6));
+                let jitter_ms = RandomState::new().hash_one(tries) % (cap_ms + 1);
+                tokio::time::sleep(Duration::from_millis(jitter_ms)).await;
+                tries += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! The PostgreSQL store's tables, its versioned migrations and the SQL text
+//! of every statement it runs, with the table prefix filled in.
+//!
+//! This module owns the schema: what the tables are, how a database is
+//! brought up to date, and how concurrent connects agree on who migrates.
+//! It must never change a migration once released (add a new one instead)
+//! nor run DDL that is not idempotent (`IF NOT EXISTS`), because on engines
+//! without transactional DDL a migration interrupted half-way is re-run.
+
+use std::collections::BTreeSet;
+
+use deadpool_postgres::{Client, Pool};
+use tokio_postgres::error::SqlState;
+
+use super::retry::{AttemptError, db_backend, retrying};
+use crate::ports::StorageError;
+
+/// One schema change, applied at most once per table prefix.
+struct Migration {
+    /// Position in the history, from 1; recorded in `{p}migrations`.
+    version: i64,
+    /// What it does, for people reading `{p}migrations`.
+    name: &'static str,
+    /// Idempotent statements, `{p}` standing for the table prefix.
+    statements: &'static [&'static str],
+}
+
+/// Every migration, in order. Released entries never change.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "records, outbox events, event counter, version sequence",
+    statements: &[
+        // Keys are bytea so they order by bytes on every engine: CockroachDB
+        // cannot compare a `COLLATE "C"` column with an uncollated
+        // parameter. Version 0 marks an uncommitted absence placeholder
+        // (see the commit module); committed versions start at 1.
+        "CREATE TABLE IF NOT EXISTS {p}records (
+            key BYTEA PRIMARY KEY,
+            value BYTEA NOT NULL,
+            version INT8 NOT NULL CHECK (version >= 0)
+        )",
+        "CREATE TABLE IF NOT EXISTS {p}events (
+            seq INT8 PRIMARY KEY,
+            kind TEXT NOT NULL,
+            payload BYTEA NOT NULL
+        )",
+        "CREATE TABLE IF NOT EXISTS {p}counters (
+            name TEXT PRIMARY KEY,
+            value INT8 NOT NULL
+        )",
+        "INSERT INTO {p}counters (name, value) VALUES ('event_seq', 0)
+            ON CONFLICT (name) DO NOTHING",
+        "CREATE SEQUENCE IF NOT EXISTS {p}versions",
+    ],
+}];
+
+/// The SQL of every statement the store runs, for one table prefix.
+#[derive(Debug)]
+pub(super) struct Sql {
+    prefix: String,
+    pub get: String,
+    pub scan_bounded: String,
+    pub scan_unbounded: String,
+    pub read_events: String,
+    pub lock_present: String,
+    pub claim_absent: String,
+    pub next_version: String,
+    pub put_checked: String,
+    pub put_blind: String,
+    pub delete: String,
+    pub take_event_seqs: String,
+    pub insert_events: String,
+}
+
+impl Sql {
+    /// The statements for tables named `{prefix}records` and so on. The
+    /// prefix must already be validated as a plain identifier.
+    pub fn new(prefix: &str) -> Sql {
+        let t = |sql: &str| sql.replace("{p}", prefix);
+        Sql {
+            prefix: prefix.to_owned(),
+            get: t("SELECT key, value, version FROM {p}records WHERE key = ANY($1::bytea[])"),
+            scan_bounded: t("SELECT key, value, version FROM {p}records \
+                 WHERE key >= $1::bytea AND key < $2::bytea ORDER BY key LIMIT $3::int8"),
+            scan_unbounded: t("SELECT key, value, version FROM {p}records \
+                 WHERE key >= $1::bytea ORDER BY key LIMIT $2::int8"),
+            read_events: t("SELECT seq, kind, payload FROM {p}events \
+                 WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8"),
+            lock_present: t("SELECT key, version FROM {p}records \
+                 WHERE key = ANY($1::bytea[]) ORDER BY key FOR UPDATE"),
+            claim_absent: t("INSERT INTO {p}records (key, value, version) \
+                 SELECT k, ''::bytea, 0 FROM unnest($1::bytea[]) AS t(k) ORDER BY k \
+                 ON CONFLICT (key) DO NOTHING RETURNING key"),
+            next_version: t("SELECT nextval('{p}versions')"),
+            put_checked: t(
+                "UPDATE {p}records AS r SET value = u.value, version = $4::int8 \
+                 FROM unnest($1::bytea[], $2::bytea[], $3::int8[]) AS u(key, value, expected) \
+                 WHERE r.key = u.key AND r.version = u.expected RETURNING r.key",
+            ),
+            put_blind: t("INSERT INTO {p}records (key, value, version) \
+                 SELECT u.key, u.value, $3::int8 \
+                 FROM unnest($1::bytea[], $2::bytea[]) AS u(key, value) ORDER BY u.key \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
+            delete: t("DELETE FROM {p}records WHERE key = ANY($1::bytea[])"),
+            take_event_seqs: t("UPDATE {p}counters SET value = value + $1::int8 \
+                 WHERE name = 'event_seq' RETURNING value"),
+            insert_events: t("INSERT INTO {p}events (seq, kind, payload) \
+                 SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])"),
+        }
+    }
+
+    fn table(&self, sql: &str) -> String {
+        sql.replace("{p}", &self.prefix)
+    }
+}
+
+/// Brings the tables for `sql`'s prefix up to the latest migration.
+///
+/// Concurrent callers, in any number of processes, serialize on a row lock:
+/// the row `version = 0` of `{p}migrations`, taken with `SELECT ... FOR
+/// UPDATE` in the transaction that applies the pending migrations. A row
+/// lock works the same on PostgreSQL, CockroachDB and YugabyteDB, unlike
+/// `pg_advisory_xact_lock` (which CockroachDB does not implement), so no
+/// fallback is needed. Only creating `{p}migrations` itself happens before
+/// the lock; it is idempotent, and the errors a racing creator can get on
+/// PostgreSQL (duplicate table, duplicate type, or a duplicate catalog row)
+/// are retried.
+pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> {
+    let create = sql.table(
+        "CREATE TABLE IF NOT EXISTS {p}migrations (
+            version INT8 PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    );
+    retrying(
+        || async {
+            let client = pool.get().await?;
+            client.batch_execute(&create).await.map_err(|e| {
+                let raced = [
+                    SqlState::DUPLICATE_TABLE,
+                    SqlState::DUPLICATE_OBJECT,
+                    SqlState::UNIQUE_VIOLATION,
+                ];
+                match e.code() {
+                    Some(code) if raced.contains(code) => AttemptError::Transient(e),
+                    _ => AttemptError::from(e),
+                }
+            })
+        },
+        |e| db_backend("creating the migrations table kept racing", e),
+    )
+    .await?;
+    retrying(
+        || async { apply_pending(&mut pool.get().await?, sql).await },
+        |e| db_backend("applying migrations kept conflicting", e),
+    )
+    .await
+}
+
+/// One attempt at applying every pending migration under the lock row.
+async fn apply_pending(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
+    let tx = client.transaction().await?;
+    tx.execute(
+        &sql.table(
+            "INSERT INTO {p}migrations (version, name) VALUES (0, 'migration lock') \
+             ON CONFLICT (version) DO NOTHING",
+        ),
+        &[],
+    )
+    .await?;
+    tx.query(
+        &sql.table("SELECT version FROM {p}migrations WHERE version = 0 FOR UPDATE"),
+        &[],
+    )
+    .await?;
+    let applied: BTreeSet<i64> = tx
+        .query(
+            &sql.table("SELECT version FROM {p}migrations WHERE version > 0"),
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let known = latest_migration();
+    if let Some(newer) = applied.iter().find(|&&v| v > known) {
+        return Err(AttemptError::Fatal(StorageError::backend(format!(
+            "tables with prefix {:?} are at migration {newer}, newer than the {known} \
+             this version of Reservo knows: upgrade Reservo",
+            sql.prefix
+        ))));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        for statement in migration.statements {
+            tx.batch_execute(&sql.table(statement)).await?;
+        }
+        tx.execute(
+            &sql.table("INSERT INTO {p}migrations (version, name) VALUES ($1, $2)"),
+            &[&migration.version, &migration.name],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The version of the last migration this version of Reservo knows.
+fn latest_migration() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL server for Reservo's tests, on 127.0.0.1 only.
+#
+#   scripts/postgres.sh run -- <command> [args...]
+#       Starts a fresh cluster, runs the command with RESERVO_PG_URL set,
+#       stops the server and deletes the cluster, exiting with the command's
+#       exit code.
+#   eval "$(scripts/postgres.sh start)"
+#       Starts a fresh cluster and prints `export RESERVO_PG_URL=...` and
+#       `export RESERVO_PG_DIR=...` lines to evaluate.
+#   scripts/postgres.sh stop [DIR]
+#       Stops the cluster in DIR (default: $RESERVO_PG_DIR) and deletes it.
+#
+# Installs Debian's `postgresql` package first if initdb/pg_ctl are missing.
+# PostgreSQL refuses to run as root, so as root the server runs as the
+# `postgres` user (created by the package); otherwise as the caller.
+# Progress goes to stderr; stdout carries only the export lines.
+set -euo pipefail
+shopt -s inherit_errexit
+
+log() { printf 'postgres.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 2; }
+
+# Finds the directory holding initdb and pg_ctl, installing them if needed.
+find_bindir() {
+    local dir candidates=()
+    if command -v pg_ctl >/dev/null; then
+        candidates+=("$(dirname "$(command -v pg_ctl)")")
+    fi
+    mapfile -t -O "${#candidates[@]}" candidates < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -Vr)
+    for dir in "${candidates[@]}"; do
+        if [[ -x $dir/initdb && -x $dir/pg_ctl && -x $dir/psql ]]; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_installed() {
+    if ! find_bindir >/dev/null; then
+        [[ $(id -u) -eq 0 ]] || die "PostgreSQL is not installed; run as root to install it with apt-get"
+        log "installing PostgreSQL from Debian's packages"
+        apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    fi
+    find_bindir || die "initdb/pg_ctl still missing after installing postgresql"
+}
+
+# Runs a command as the server's user.
+as_server_user() {
+    if [[ $(id -u) -eq 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Asks the kernel for a free TCP port on the loopback interface.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start() {
+    local bindir dir port user
+    bindir=$(ensure_installed)
+    # Under /tmp, not $TMPDIR: as root the server's user must reach it.
+    dir=$(mktemp -d /tmp/reservo-pg.XXXXXX)
+    user=$(id -un)
+    if [[ $(id -u) -eq 0 ]]; then
+        chown postgres: "$dir"
+        user=postgres
+    fi
+    # Whatever fails from here on must not leave a server or files behind.
+    trap 'stop "$dir" 2>/dev/null' ERR
+    as_server_user "$bindir/initdb" -D "$dir/data" -U "$user" -A trust -E UTF8 \
+        --no-locale --no-sync >/dev/null
+    # A free port can be taken between asking and binding: try a few.
+    local attempt
+    for attempt in 1 2 3; do
+        port=$(free_port)
+        if as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" \
+            start >/dev/null; then
+            break
+        fi
+        [[ $attempt -lt 3 ]] || { cat "$dir/server.log" >&2; rm -rf "$dir"; die "server did not start"; }
+    done
+    as_server_user "$bindir/psql" -q -h 127.0.0.1 -p "$port" -U "$user" -d postgres \
+        -c "CREATE DATABASE reservo_test" >/dev/null
+    trap - ERR
+    printf 'export RESERVO_PG_URL=%q\n' "postgres://$user@127.0.0.1:$port/reservo_test"
+    printf 'export RESERVO_PG_DIR=%q\n' "$dir"
+}
+
+stop() {
+    local dir=${1:-${RESERVO_PG_DIR:-}} bindir
+    [[ -n $dir && -d $dir ]] || die "no cluster to stop (give DIR or set RESERVO_PG_DIR)"
+    if [[ -f $dir/data/postmaster.pid ]] && bindir=$(find_bindir); then
+        as_server_user "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+
+run() {
+    [[ ${1:-} == -- ]] && shift
+    [[ $# -gt 0 ]] || die "usage: postgres.sh run -- <command> [args...]"
+    local exports status=0
+    exports=$(start)
+    eval "$exports"
+    trap 'stop "$RESERVO_PG_DIR"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    log "server up at $RESERVO_PG_URL"
+    "$@" || status=$?
+    return "$status"
+}
+
+case ${1:-} in
+    start) start ;;
+    stop) shift; stop "$@" ;;
+    run) shift; run "$@" ;;
+    *) die "usage: postgres.sh start | stop [DIR] | run -- <command> [args...]" ;;
+esac
