@@ -29,8 +29,9 @@ use serde::{Deserialize, Serialize};
 /// A record key: printable ASCII (`0x21..=0x7E`), 1 to 512 bytes, compared
 /// byte by byte. The engine builds keys such as
 /// `bk/booking/01J.../` so that a prefix scan returns related records in
-/// order. Stores must compare keys by bytes (in PostgreSQL that means the
-/// `"C"` collation or a `bytea` column).
+/// order. Stores must compare keys by bytes (in SQL databases, a `bytea` or
+/// `BLOB` column is the portable way; a `"C"` collation also works on
+/// PostgreSQL itself).
 pub type Key = String;
 
 /// The version of a stored record, chosen by the store.
@@ -180,7 +181,8 @@ pub struct CommitBatch {
 /// What a successful commit reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Committed {
-    /// The version every key put by the commit now has.
+    /// The version every key put by the commit now has. A commit with no
+    /// puts still reports a fresh version (stores may use one up).
     pub version: Version,
 }
 
@@ -194,9 +196,12 @@ pub enum StorageError {
         /// A key whose expectation failed.
         key: Key,
     },
-    /// The backend failed (I/O, connection, corrupt file, host exception).
-    /// If it happened during a commit, the store must guarantee the commit
-    /// was applied either whole or not at all.
+    /// The backend failed (I/O, connection, corrupt file, host exception),
+    /// or a batch broke the rules of [`CommitBatch`] (a bad key, a key
+    /// listed twice). From `commit`, the outcome is *unknown*: the store
+    /// guarantees the batch was applied whole or not at all, but not which.
+    /// The engine therefore re-reads before deciding anything, and every
+    /// engine command is idempotent on its key.
     #[error("storage backend failed: {message}")]
     Backend {
         /// What failed.
@@ -242,8 +247,9 @@ impl StorageError {
 /// * **`read_events`** returns the events with `seq > after`, ascending, at
 ///   most `limit`.
 ///
-/// A conformance kit, [`crate::store::conformance`], checks all of this
-/// against any implementation, concurrency included.
+/// A conformance kit, `reservo::store::conformance` (feature
+/// `conformance`), checks all of this against any implementation,
+/// concurrency included.
 #[async_trait]
 pub trait Storage: Send + Sync {
     /// Reads the records at `keys`, returning `None` for absent keys, in the

@@ -22,7 +22,7 @@ mod memory;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 #[cfg(feature = "postgres")]
-pub mod postgres;
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
