@@ -24,6 +24,7 @@ pub mod ids;
 pub mod money;
 pub mod party;
 pub mod ports;
+pub mod restriction;
 pub mod schedule;
 pub mod time;
 
