@@ -68,11 +68,18 @@ impl Violation {
     }
 
     pub(super) fn into_error(self, resource: &ResourceId) -> Error {
-        let bound = match self.rule {
+        let is_minimum = matches!(
+            self.rule,
             RestrictionRule::MinAdvance
-            | RestrictionRule::MinStayOnArrival
-            | RestrictionRule::MinStayThrough => "at least",
-            _ => "at most",
+                | RestrictionRule::MinStayOnArrival
+                | RestrictionRule::MinStayThrough
+        );
+        let bound = |limit: u32| {
+            if is_minimum {
+                format!("at least {limit} required")
+            } else {
+                format!("at most {limit} allowed")
+            }
         };
         let detail = match self.found {
             Found::Closed => match self.rule {
@@ -81,13 +88,13 @@ impl Violation {
                 _ => "sales are stopped".to_owned(),
             },
             Found::Nights { limit, requested } => {
-                format!("{requested} nights requested, {bound} {limit} allowed")
+                format!("{requested} nights requested, {}", bound(limit))
             }
             Found::Days { limit, requested } => {
-                format!("booked {requested} days ahead, {bound} {limit} allowed")
+                format!("booked {requested} days ahead, {}", bound(limit))
             }
             Found::Minutes { limit, requested } => {
-                format!("booked {requested} minutes ahead, {bound} {limit} allowed")
+                format!("booked {requested} minutes ahead, {}", bound(limit))
             }
         };
         Error::RestrictionViolated {
