@@ -70,11 +70,9 @@ impl Weekdays {
 
     /// The days of the set, Monday first.
     pub fn iter(&self) -> impl Iterator<Item = Weekday> + '_ {
-        let mut day = Weekday::Sun;
-        (0..7).filter_map(move |i| {
-            day = day.succ();
-            (self.bits & (1u8 << i) != 0).then_some(day)
-        })
+        (0u8..7)
+            .filter(|i| self.bits & (1u8 << i) != 0)
+            .map(|i| Weekday::try_from(i).expect("0..7 is a weekday"))
     }
 
     /// The days in both sets, or `None` if they share none.
