@@ -26,6 +26,8 @@ pub mod money;
 pub mod party;
 pub mod policy;
 pub mod ports;
+pub mod restriction;
+pub mod schedule;
 pub mod store;
 pub mod time;
 

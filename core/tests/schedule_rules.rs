@@ -1,0 +1,266 @@
+//! Behaviour of schedules: validation, exceptions, lookup and JSON shape.
+
+use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use reservo::schedule::{
+    Buffers, Cancellation, DateRange, ExtraSession, Occurrence, Schedule, ScheduleRule, Weekdays,
+};
+
+fn d(m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+}
+fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+fn days(list: &[Weekday]) -> Weekdays {
+    Weekdays::new(list.iter().copied()).unwrap()
+}
+fn berlin() -> Tz {
+    "Europe/Berlin".parse().unwrap()
+}
+/// Mon/Wed/Fri at 09:00 and 17:30 for 90 minutes, January to June 2026.
+fn yoga() -> ScheduleRule {
+    let mwf = days(&[Weekday::Mon, Weekday::Wed, Weekday::Fri]);
+    let dates = DateRange::new(d(1, 5), Some(d(6, 30))).unwrap();
+    ScheduleRule::new(mwf, vec![t(9, 0), t(17, 30)], 90, dates).unwrap()
+}
+fn starts(list: &[Occurrence]) -> Vec<(NaiveDate, NaiveTime)> {
+    list.iter().map(|o| (o.date(), o.start_time())).collect()
+}
+
+#[test]
+fn rule_parts_that_cannot_run_are_refused() {
+    let mon = days(&[Weekday::Mon]);
+    let dates = DateRange::starting(d(1, 5));
+    let cases = [
+        ScheduleRule::new(mon, vec![], 60, dates),
+        ScheduleRule::new(mon, vec![t(9, 0)], 0, dates),
+        ScheduleRule::new(mon, vec![t(9, 0), t(9, 0)], 60, dates),
+        ScheduleRule::new(
+            mon,
+            vec![NaiveTime::from_hms_opt(9, 0, 30).unwrap()],
+            60,
+            dates,
+        ),
+    ];
+    for case in cases {
+        assert_eq!(case.unwrap_err().code(), "INVALID_INPUT");
+    }
+    assert_eq!(Weekdays::new([]).unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(
+        DateRange::new(d(2, 1), Some(d(1, 31))).unwrap_err().code(),
+        "INVALID_INPUT"
+    );
+}
+
+#[test]
+fn deserializing_a_rule_validates_and_names_the_bad_value() {
+    let ok = r#"{"weekdays":["mon"],"start_times":["09:00"],"duration_minutes":60,
+                 "dates":{"from":"2026-01-05"}}"#;
+    assert!(serde_json::from_str::<ScheduleRule>(ok).is_ok());
+    let bad = [
+        (ok.replace(r#"["mon"]"#, "[]"), "weekday"),
+        (ok.replace("60", "0"), "0 minutes"),
+        (ok.replace(r#"["09:00"]"#, r#"["09:00","09:00"]"#), "09:00"),
+        (
+            ok.replace(
+                r#""from":"2026-01-05""#,
+                r#""from":"2026-01-05","until":"2026-01-04""#,
+            ),
+            "2026-01-04",
+        ),
+    ];
+    for (json, named) in bad {
+        let err = serde_json::from_str::<ScheduleRule>(&json).unwrap_err();
+        assert!(err.to_string().contains(named), "{named}: {err}");
+    }
+}
+
+#[test]
+fn two_rules_with_the_same_session_are_refused() {
+    let mon_wed = days(&[Weekday::Mon, Weekday::Wed]);
+    let other = ScheduleRule::new(mon_wed, vec![t(17, 30)], 60, DateRange::starting(d(3, 1)));
+    let err = Schedule::new(vec![yoga(), other.unwrap()], vec![], vec![], Buffers::NONE);
+    assert!(err.unwrap_err().to_string().contains("17:30"));
+}
+
+#[test]
+fn rules_sharing_a_time_but_no_date_are_accepted() {
+    let mon = days(&[Weekday::Mon]);
+    // Both run Mondays at 09:00, but their ranges share only Tue-Wed 6-7 Jan.
+    let first = ScheduleRule::new(
+        mon,
+        vec![t(9, 0)],
+        60,
+        DateRange::new(d(1, 1), Some(d(1, 7))).unwrap(),
+    );
+    let second = ScheduleRule::new(mon, vec![t(9, 0)], 60, DateRange::starting(d(1, 6)));
+    let tue = ScheduleRule::new(
+        days(&[Weekday::Tue]),
+        vec![t(9, 0)],
+        60,
+        DateRange::starting(d(1, 1)),
+    );
+    let rules = vec![first.unwrap(), second.unwrap(), tue.unwrap()];
+    assert!(Schedule::new(rules, vec![], vec![], Buffers::NONE).is_ok());
+}
+
+#[test]
+fn cancellations_remove_rule_sessions_but_never_extra_sessions() {
+    let replacement = ExtraSession::new(d(1, 7), t(10, 0), 60).unwrap();
+    let cancellations = vec![
+        Cancellation::whole_day(d(1, 7)),
+        Cancellation::session(d(1, 9), t(17, 30)).unwrap(),
+    ];
+    let schedule = Schedule::new(
+        vec![yoga()],
+        vec![replacement],
+        cancellations,
+        Buffers::NONE,
+    )
+    .unwrap();
+    let week = schedule.occurrences(berlin(), d(1, 5), d(1, 12)).unwrap();
+    assert_eq!(
+        starts(&week),
+        [
+            (d(1, 5), t(9, 0)),
+            (d(1, 5), t(17, 30)),
+            (d(1, 7), t(10, 0)),
+            (d(1, 9), t(9, 0))
+        ]
+    );
+}
+
+#[test]
+fn extra_session_on_a_live_rule_session_is_refused_unless_it_is_cancelled() {
+    let clash = ExtraSession::new(d(1, 7), t(9, 0), 60).unwrap();
+    let err = Schedule::new(vec![yoga()], vec![clash], vec![], Buffers::NONE).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("2026-01-07"));
+    let cancelled = vec![Cancellation::session(d(1, 7), t(9, 0)).unwrap()];
+    let schedule = Schedule::new(vec![yoga()], vec![clash], cancelled, Buffers::NONE).unwrap();
+    let day = schedule.occurrences(berlin(), d(1, 7), d(1, 8)).unwrap();
+    assert_eq!(day[0].slot().duration(), Duration::minutes(60));
+}
+
+#[test]
+fn the_same_exception_twice_is_refused() {
+    let extra = ExtraSession::new(d(1, 10), t(10, 0), 60).unwrap();
+    assert!(Schedule::new(vec![], vec![extra, extra], vec![], Buffers::NONE).is_err());
+    let off = Cancellation::whole_day(d(1, 7));
+    assert!(Schedule::new(vec![yoga()], vec![], vec![off, off], Buffers::NONE).is_err());
+}
+
+#[test]
+fn open_ended_rule_keeps_running() {
+    let sun = ScheduleRule::new(
+        days(&[Weekday::Sun]),
+        vec![t(11, 0)],
+        120,
+        DateRange::starting(d(1, 4)),
+    );
+    let schedule = Schedule::new(vec![sun.unwrap()], vec![], vec![], Buffers::NONE).unwrap();
+    let far = NaiveDate::from_ymd_opt(2028, 12, 31).unwrap(); // a Sunday
+    let got = schedule
+        .occurrences(berlin(), far, far.succ_opt().unwrap())
+        .unwrap();
+    assert_eq!(starts(&got), [(far, t(11, 0))]);
+}
+
+#[test]
+fn a_gap_shift_onto_another_session_keeps_the_unshifted_one() {
+    let ny: Tz = "America/New_York".parse().unwrap();
+    let rule = ScheduleRule::new(
+        Weekdays::ALL,
+        vec![t(2, 30), t(3, 30)],
+        30,
+        DateRange::starting(d(3, 7)),
+    );
+    let schedule = Schedule::new(vec![rule.unwrap()], vec![], vec![], Buffers::NONE).unwrap();
+    let gap_day = schedule.occurrences(ny, d(3, 8), d(3, 9)).unwrap();
+    assert_eq!(gap_day.len(), 1);
+    assert_eq!(gap_day[0].start_time(), t(3, 30));
+    assert!(!gap_day[0].shifted_by_gap());
+    assert_eq!(schedule.occurrences(ny, d(3, 7), d(3, 8)).unwrap().len(), 2);
+}
+
+#[test]
+fn occurrence_at_finds_sessions_and_nothing_else() {
+    let extra = ExtraSession::new(d(1, 10), t(10, 0), 60).unwrap();
+    let off = Cancellation::session(d(1, 5), t(9, 0)).unwrap();
+    let schedule = Schedule::new(
+        vec![yoga()],
+        vec![extra],
+        vec![off],
+        Buffers::new(10, 20).unwrap(),
+    )
+    .unwrap();
+    let tz = berlin();
+    let at = |h, m| Utc.with_ymd_and_hms(2026, 1, 5, h, m, 0).unwrap();
+    assert!(schedule.occurrence_at(tz, at(8, 0)).is_none()); // 09:00 CET, cancelled
+    let evening = schedule.occurrence_at(tz, at(16, 30)).unwrap(); // 17:30 CET
+    assert_eq!(evening.start_time(), t(17, 30));
+    assert_eq!(evening.occupied().start(), at(16, 20));
+    assert_eq!(evening.occupied().end(), at(18, 20));
+    assert!(schedule.occurrence_at(tz, at(16, 31)).is_none());
+    let saturday = Utc.with_ymd_and_hms(2026, 1, 10, 9, 0, 0).unwrap();
+    assert_eq!(
+        schedule.occurrence_at(tz, saturday).unwrap().date(),
+        d(1, 10)
+    );
+}
+
+#[test]
+fn occurrences_refuse_inverted_or_oversized_ranges() {
+    let schedule = Schedule::new(vec![yoga()], vec![], vec![], Buffers::NONE).unwrap();
+    assert!(
+        schedule
+            .occurrences(berlin(), d(1, 5), d(1, 5))
+            .unwrap()
+            .is_empty()
+    );
+    let inverted = schedule
+        .occurrences(berlin(), d(1, 6), d(1, 5))
+        .unwrap_err();
+    assert_eq!(inverted.code(), "INVALID_INPUT");
+    let to = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    assert_eq!(
+        schedule
+            .occurrences(berlin(), d(1, 1), to)
+            .unwrap_err()
+            .code(),
+        "INVALID_INPUT"
+    );
+}
+
+#[test]
+fn schedule_round_trips_through_json_and_deserializing_validates() {
+    let extra = ExtraSession::new(d(1, 10), t(10, 0), 60).unwrap();
+    let off = Cancellation::whole_day(d(1, 7));
+    let schedule = Schedule::new(
+        vec![yoga()],
+        vec![extra],
+        vec![off],
+        Buffers::new(15, 0).unwrap(),
+    )
+    .unwrap();
+    let json = serde_json::to_string(&schedule).unwrap();
+    assert_eq!(serde_json::from_str::<Schedule>(&json).unwrap(), schedule);
+    let minimal: Schedule = serde_json::from_str(r#"{"rules":[]}"#).unwrap();
+    assert_eq!(minimal.buffers(), Buffers::NONE);
+    let clash = json.replace(r#""start_time":"10:00:00""#, r#""start_time":"09:00:00""#);
+    let clash = clash.replace(r#""date":"2026-01-10""#, r#""date":"2026-01-09""#);
+    let err = serde_json::from_str::<Schedule>(&clash).unwrap_err();
+    assert!(err.to_string().contains("2026-01-09"), "{err}");
+}
+
+#[test]
+fn occurrence_json_must_occupy_its_slot() {
+    let schedule =
+        Schedule::new(vec![yoga()], vec![], vec![], Buffers::new(5, 5).unwrap()).unwrap();
+    let first = schedule.occurrences(berlin(), d(1, 5), d(1, 6)).unwrap()[0];
+    let json = serde_json::to_string(&first).unwrap();
+    assert_eq!(serde_json::from_str::<Occurrence>(&json).unwrap(), first);
+    let shrunk = json.replace("07:55:00", "08:05:00"); // occupied starts after the slot
+    assert!(serde_json::from_str::<Occurrence>(&shrunk).is_err());
+}
