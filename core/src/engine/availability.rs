@@ -176,7 +176,7 @@ impl Engine {
         let occurrences: Vec<Occurrence> = schedule.occurrences(tz, from, to)?;
         let keys: Vec<Key> = occurrences
             .iter()
-            .map(|o| keys::session(resource, o.slot.start()))
+            .map(|o| keys::session(resource, o.slot().start()))
             .collect();
         let records = self.storage.get(&keys).await?;
         let now = self.clock.now();
@@ -186,11 +186,11 @@ impl Engine {
             .zip(&records)
             .map(|((o, key), record)| {
                 let ledger = ledger_of(record.as_ref(), key)?;
-                let blocked = blocked_in(&entry.blocks, &o.occupied, *seats);
+                let blocked = blocked_in(&entry.blocks, &o.occupied(), *seats);
                 let c = Counts::from_ledger(*seats, blocked, &ledger, now);
                 Ok(SessionAvailability {
-                    local_date: o.local_date,
-                    slot: o.slot,
+                    local_date: o.date(),
+                    slot: o.slot(),
                     capacity: c.capacity,
                     blocked: c.blocked,
                     held: c.held,

@@ -83,7 +83,7 @@ impl CatalogParts {
             "r" => self.resources.push(decode_json(record)?),
             "rp" => {
                 let plan: RatePlan = decode_json(record)?;
-                self.view.rate_plans.insert(plan.id.clone(), plan);
+                self.view.rate_plans.insert(plan.id().clone(), plan);
             }
             "rs" => {
                 let (id, restrictions): (ResourceId, Restrictions) = decode_json(record)?;
@@ -95,7 +95,7 @@ impl CatalogParts {
             }
             "promo" => {
                 let promo: Promo = decode_json(record)?;
-                self.view.promos.insert(promo.code.clone(), promo);
+                self.view.promos.insert(promo.code.as_str().to_owned(), promo);
             }
             _ => {
                 return Err(Error::CorruptRecord {

@@ -12,8 +12,10 @@ use crate::catalog::{Property, ResourceKind};
 use crate::error::{Error, Result};
 use crate::ids::ResourceId;
 use crate::party::Party;
+use crate::restriction::BookedAt;
 use crate::schedule::Occurrence;
 use crate::time::{Slot, Stay, local_date};
+
 
 use super::catalog_cache::{CatalogView, ResourceEntry};
 use super::keys;
@@ -22,13 +24,9 @@ use super::keys;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Span {
-    /// Nights of a nightly resource.
-    Stay {
-        /// The nights.
-        stay: Stay,
-        /// Identical units (rooms) wanted; at least 1.
-        units: u32,
-    },
+    /// The nights of a stay in one unit of a nightly resource (book two
+    /// rooms as two items).
+    Stay(Stay),
     /// Seats in the session of a timed resource that starts at `start`;
     /// one seat per guest of the party.
     Session {
@@ -63,7 +61,7 @@ impl Item {
     pub fn stay(resource: ResourceId, stay: Stay, party: Party) -> Item {
         Item {
             resource,
-            span: Span::Stay { stay, units: 1 },
+            span: Span::Stay(stay),
             party,
         }
     }
@@ -107,16 +105,12 @@ impl Item {
         let tz = property.time_zone;
         let size = self.party.size();
         match (&entry.resource.kind, &self.span) {
-            (ResourceKind::Nightly { units: capacity, max_occupancy }, Span::Stay { stay, units }) => {
-                if *units == 0 {
-                    return Err(Error::invalid("units", "at least 1 unit is needed, got 0"));
-                }
-                let max = max_occupancy.saturating_mul(*units);
-                if size > max {
+            (ResourceKind::Nightly { units: capacity, max_occupancy }, Span::Stay(stay)) => {
+                if size > *max_occupancy {
                     return Err(Error::PartyTooLarge {
                         resource: self.resource.to_string(),
                         party: size,
-                        max,
+                        max: *max_occupancy,
                     });
                 }
                 let today = local_date(now, tz);
@@ -128,14 +122,14 @@ impl Item {
                     });
                 }
                 if let Some(restrictions) = &entry.restrictions {
-                    restrictions.check_stay(&self.resource, stay, now, tz)?;
+                    restrictions.check_stay(&self.resource, stay, &BookedAt::new(now, tz))?;
                 }
                 let needs = stay
                     .night_dates()
                     .map(|night| Need {
                         key: keys::night(night, &self.resource),
                         date: night,
-                        units: *units,
+                        units: 1,
                         blocked: super::availability::blocked_on_night(&entry.blocks, night, *capacity),
                         capacity: *capacity,
                     })
@@ -158,13 +152,13 @@ impl Item {
                     start: *start,
                 })?;
                 if let Some(restrictions) = &entry.restrictions {
-                    restrictions.check_slot(&self.resource, occurrence.local_date, *start, now)?;
+                    restrictions.check_slot(&self.resource, occurrence.date(), *start, &BookedAt::new(now, tz))?;
                 }
                 let need = Need {
                     key: keys::session(&self.resource, *start),
-                    date: occurrence.local_date,
+                    date: occurrence.date(),
                     units: size,
-                    blocked: super::availability::blocked_in(&entry.blocks, &occurrence.occupied, *seats),
+                    blocked: super::availability::blocked_in(&entry.blocks, &occurrence.occupied(), *seats),
                     capacity: *seats,
                 };
                 Ok(Resolved { entry, property, needs: vec![need], occurrence: Some(occurrence) })
@@ -173,7 +167,7 @@ impl Item {
                 "span",
                 format!("{} is sold by the night: ask for a stay", self.resource),
             )),
-            (ResourceKind::Timed { .. }, Span::Stay { .. }) => Err(Error::invalid(
+            (ResourceKind::Timed { .. }, Span::Stay(_)) => Err(Error::invalid(
                 "span",
                 format!("{} is sold in sessions: ask for a session", self.resource),
             )),
@@ -185,6 +179,6 @@ impl Resolved<'_> {
     /// The slot of a session item.
     #[allow(dead_code)]
     pub fn slot(&self) -> Option<Slot> {
-        self.occurrence.as_ref().map(|o| o.slot)
+        self.occurrence.as_ref().map(Occurrence::slot)
     }
 }

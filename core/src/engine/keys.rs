@@ -12,6 +12,7 @@
 //! | `cat/rs/<resource>` | a resource's restrictions | |
 //! | `cat/b/<resource>/<block>` | a block | |
 //! | `cat/promo/<code>` | a promo code | |
+//! | `pu/<code>` | uses of a promo code by confirmed bookings | outside the catalog: counting uses must not invalidate caches |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
 //!
@@ -49,6 +50,11 @@ pub(crate) fn block(resource: &ResourceId, id: &BlockId) -> String {
 
 pub(crate) fn promo(code: &str) -> String {
     format!("cat/promo/{code}")
+}
+
+/// How many confirmed bookings used a promo code.
+pub(crate) fn promo_uses(code: &str) -> String {
+    format!("pu/{code}")
 }
 
 /// The ledger of one night of one nightly resource.

@@ -68,15 +68,14 @@ impl Engine {
 
     /// Creates or replaces a rate plan.
     pub async fn put_rate_plan(&self, plan: RatePlan) -> Result<()> {
-        plan.validate()?;
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
-            for entry in view.resources.values().filter(|e| e.resource.rate_plan == plan.id) {
+            for entry in view.resources.values().filter(|e| &e.resource.rate_plan == plan.id()) {
                 check_currency(view.property(&entry.resource.property)?, &plan)?;
             }
             let mut txn = Txn::default();
-            txn.put_json(&keys::rate_plan(&plan.id), &plan);
-            self.commit_catalog_change(&view, txn, "rate_plan", plan.id.as_str(), "put")
+            txn.put_json(&keys::rate_plan(plan.id()), &plan);
+            self.commit_catalog_change(&view, txn, "rate_plan", plan.id().as_str(), "put")
                 .await
         })
         .await
@@ -108,7 +107,6 @@ impl Engine {
 
     /// Replaces the restrictions of a resource.
     pub async fn set_restrictions(&self, resource: &ResourceId, restrictions: Restrictions) -> Result<()> {
-        restrictions.validate()?;
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
             view.resource(resource)?;
@@ -122,12 +120,11 @@ impl Engine {
 
     /// Creates or replaces a promo code.
     pub async fn put_promo(&self, promo: Promo) -> Result<()> {
-        promo.validate()?;
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
             let mut txn = Txn::default();
-            txn.put_json(&keys::promo(&promo.code), &promo);
-            self.commit_catalog_change(&view, txn, "promo", &promo.code, "put").await
+            txn.put_json(&keys::promo(promo.code.as_str()), &promo);
+            self.commit_catalog_change(&view, txn, "promo", promo.code.as_str(), "put").await
         })
         .await
     }
@@ -197,9 +194,9 @@ impl Engine {
                 let to = local_date(end, tz).succ_opt().unwrap_or(local_date(end, tz));
                 let period = crate::time::Slot::new(start, end)?;
                 for o in schedule.occurrences(tz, from, to)? {
-                    if o.occupied.overlaps(&period) {
-                        keys_out.push(keys::session(&block.resource, o.slot.start()));
-                        needs.push((*seats, blocked_in(&entry.blocks, &o.occupied, *seats), o.local_date));
+                    if o.occupied().overlaps(&period) {
+                        keys_out.push(keys::session(&block.resource, o.slot().start()));
+                        needs.push((*seats, blocked_in(&entry.blocks, &o.occupied(), *seats), o.date()));
                     }
                 }
             }
@@ -250,10 +247,10 @@ impl Engine {
 }
 
 fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
-    if property.currency != plan.currency {
+    if property.currency != plan.currency() {
         return Err(Error::CurrencyMismatch {
             left: property.currency.code().to_owned(),
-            right: plan.currency.code().to_owned(),
+            right: plan.currency().code().to_owned(),
         });
     }
     Ok(())

@@ -1,0 +1,138 @@
+//! Quotes: the price of one item, if it can be booked now.
+//!
+//! Owns assembling a pricing request from the catalog (rate plan, the
+//! property's civil date for promo windows, the promo code and its uses)
+//! and refusing what cannot be booked (restrictions, capacity). Must never
+//! write: a quote reserves nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::RatePlanId;
+use crate::pricing::{self, PromoRedemption, Quote, SlotStart};
+use crate::time::local_date;
+
+use super::Engine;
+use super::availability::{Counts, ledger_of};
+use super::catalog_cache::CatalogView;
+use super::item::{Item, Resolved, Span};
+use super::keys;
+use super::txn::decode_json;
+
+/// What to price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteRequest {
+    /// The resource, nights or session, and party.
+    pub item: Item,
+    /// A rate plan other than the resource's default.
+    #[serde(default)]
+    pub rate_plan: Option<RatePlanId>,
+    /// A promo code as the guest typed it.
+    #[serde(default)]
+    pub promo_code: Option<String>,
+}
+
+impl QuoteRequest {
+    /// A quote of `item` on the resource's default plan, without a promo.
+    pub fn new(item: Item) -> QuoteRequest {
+        QuoteRequest {
+            item,
+            rate_plan: None,
+            promo_code: None,
+        }
+    }
+
+    /// The same request with a promo code.
+    pub fn with_promo(mut self, code: impl Into<String>) -> QuoteRequest {
+        self.promo_code = Some(code.into());
+        self
+    }
+}
+
+/// A quote and the inventory left for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quoted {
+    /// The priced lines and totals.
+    pub quote: Quote,
+    /// Units (nightly: on the tightest night) or seats left right now.
+    pub available: u32,
+}
+
+impl Engine {
+    /// Prices an item that can be booked now: the resource exists, the
+    /// party fits, the dates are not in the past, restrictions allow it and
+    /// capacity is left. Reserves nothing.
+    ///
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT`, `PARTY_TOO_LARGE`,
+    /// `IN_THE_PAST`, `NO_SUCH_SLOT`, a restriction's code, `UNAVAILABLE`,
+    /// `PROMO_NOT_APPLICABLE`.
+    pub async fn quote(&self, request: &QuoteRequest) -> Result<Quoted> {
+        let view = self.catalog().await?;
+        let now = self.clock.now();
+        let resolved = request.item.resolve(&view, now)?;
+        let keys: Vec<String> = resolved.needs.iter().map(|n| n.key.clone()).collect();
+        let records = self.storage.get(&keys).await?;
+        let mut available = u32::MAX;
+        for (need, record) in resolved.needs.iter().zip(&records) {
+            let ledger = ledger_of(record.as_ref(), &need.key)?;
+            let left = Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
+            if left < need.units {
+                return Err(Error::Unavailable {
+                    resource: request.item.resource.to_string(),
+                    date: need.date,
+                    requested: need.units,
+                    available: left,
+                });
+            }
+            available = available.min(left);
+        }
+        let plan_id = request.rate_plan.as_ref().unwrap_or(&resolved.entry.resource.rate_plan);
+        let plan = view.rate_plan(plan_id)?;
+        let mut price_request = price_request(&request.item, &resolved, now)?;
+        if let Some(code) = &request.promo_code {
+            price_request = price_request.with_promo(self.redemption(&view, code).await?);
+        }
+        let quote = plan.quote(&price_request)?;
+        Ok(Quoted { quote, available })
+    }
+
+    /// The promo named by `code` with its current uses.
+    pub(crate) async fn redemption(&self, view: &CatalogView, code: &str) -> Result<PromoRedemption> {
+        let promo = view
+            .promos
+            .values()
+            .find(|p| p.code.matches(code))
+            .ok_or_else(|| Error::PromoNotApplicable {
+                code: code.to_owned(),
+                reason: "no such code".into(),
+            })?;
+        let key = keys::promo_uses(promo.code.as_str());
+        let uses = match self.storage.get(std::slice::from_ref(&key)).await?.pop().flatten() {
+            Some(record) => decode_json::<u32>(&record)?,
+            None => 0,
+        };
+        Ok(PromoRedemption {
+            code: code.to_owned(),
+            promo: promo.clone(),
+            uses,
+        })
+    }
+}
+
+/// The pricing request for a resolved item, dated in the property's zone.
+pub(crate) fn price_request(
+    item: &Item,
+    resolved: &Resolved<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<pricing::QuoteRequest> {
+    let booking_date = local_date(now, resolved.property.time_zone);
+    Ok(match (&item.span, &resolved.occurrence) {
+        (Span::Stay(stay), _) => pricing::QuoteRequest::stay(*stay, item.party.clone(), booking_date),
+        (Span::Session { start }, Some(o)) => {
+            pricing::QuoteRequest::slot(SlotStart::new(*start, o.date())?, item.party.clone(), booking_date)
+        }
+        (Span::Session { .. }, None) => {
+            return Err(Error::invalid("span", "a session item resolved without its session"));
+        }
+    })
+}

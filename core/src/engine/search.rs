@@ -1,0 +1,281 @@
+//! Search: what can be booked for a stay or on some days, with its price.
+//!
+//! Owns scanning inventory across many resources at once: one range scan
+//! per night (ledgers are keyed date first), merged with the catalog's
+//! resources in id order, then restrictions and the price of each
+//! candidate. Must never write, and never price a resource that has no
+//! capacity left or that a restriction closes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::ResourceKind;
+use crate::error::{Error, Result};
+use crate::ids::{PropertyId, RatePlanId, ResourceId};
+use crate::money::Money;
+use crate::party::Party;
+use crate::pricing::{self, SlotStart};
+use crate::ports::{Key, KeyRange, Record};
+use crate::restriction::BookedAt;
+use crate::time::{Slot, Stay, local_date};
+
+use super::Engine;
+use super::availability::{Counts, blocked_in, blocked_on_night, check_range, ledger_of};
+use super::catalog_cache::{CatalogView, ResourceEntry};
+use super::keys;
+use super::ledger::Ledger;
+
+/// What a search looks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchFor {
+    /// One unit of a nightly resource for these nights.
+    Stay(Stay),
+    /// Sessions of timed resources whose civil date is in `[from, to)`.
+    Sessions {
+        /// First day.
+        from: NaiveDate,
+        /// First day not included.
+        to: NaiveDate,
+    },
+}
+
+/// A search across resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchRequest {
+    /// A stay or a range of days with sessions.
+    pub what: SearchFor,
+    /// Who is coming: a nightly unit must take them all; a session needs a
+    /// seat for each.
+    pub party: Party,
+    /// Only this property's resources; `None` searches every property.
+    #[serde(default)]
+    pub property: Option<PropertyId>,
+}
+
+/// One bookable result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchHit {
+    /// The resource.
+    pub resource: ResourceId,
+    /// Its property.
+    pub property: PropertyId,
+    /// The session, for timed resources.
+    pub slot: Option<Slot>,
+    /// Units left on the tightest night, or seats left in the session.
+    pub available: u32,
+    /// The price on the resource's default rate plan, without promo.
+    pub total: Money,
+}
+
+const SCAN_PAGE: usize = 4096;
+
+impl Engine {
+    /// Everything bookable for the request, with its price, in resource id
+    /// (then session start) order. Resources with no capacity left, closed
+    /// by a restriction, or too small for the party are left out.
+    ///
+    /// Errors: `INVALID_INPUT` for a bad range, `NOT_FOUND` for an unknown
+    /// property, `IN_THE_PAST` for a stay that has begun.
+    pub async fn search(&self, request: &SearchRequest) -> Result<Vec<SearchHit>> {
+        let view = self.catalog().await?;
+        if let Some(p) = &request.property {
+            view.property(p)?;
+        }
+        let now = self.clock.now();
+        match &request.what {
+            SearchFor::Stay(stay) => self.search_stays(&view, request, stay, now).await,
+            SearchFor::Sessions { from, to } => {
+                check_range(*from, *to)?;
+                self.search_sessions(&view, request, *from, *to, now).await
+            }
+        }
+    }
+
+    async fn scan_all(&self, range: KeyRange) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        let mut range = range;
+        loop {
+            let page = self.storage.scan(&range, SCAN_PAGE).await?;
+            let full = page.len() == SCAN_PAGE;
+            if let Some(last) = page.last() {
+                range.start = format!("{}\u{21}", last.key);
+            }
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn search_stays(
+        &self,
+        view: &CatalogView,
+        request: &SearchRequest,
+        stay: &Stay,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SearchHit>> {
+        // Refuse a stay that has begun everywhere (or in the one property
+        // asked for); elsewhere it depends on each property's time zone.
+        let latest_zone = request
+            .property
+            .as_ref()
+            .map_or(Ok(chrono_tz::Etc::GMTPlus12), |p| view.property(p).map(|p| p.time_zone))?;
+        if stay.check_in() < local_date(now, latest_zone) {
+            return Err(Error::InThePast {
+                what: "stay",
+                start: stay.check_in().and_time(chrono::NaiveTime::MIN).and_utc(),
+                now,
+            });
+        }
+        let size = request.party.size();
+        let candidates: Vec<&ResourceEntry> = view
+            .resources
+            .values()
+            .filter(|e| request.property.as_ref().is_none_or(|p| &e.resource.property == p))
+            .filter(|e| matches!(e.resource.kind, ResourceKind::Nightly { max_occupancy, .. } if max_occupancy >= size))
+            .collect();
+        // Units left per candidate on the tightest night.
+        let mut left: Vec<u32> = candidates.iter().map(|e| e.resource.capacity()).collect();
+        for night in stay.night_dates() {
+            let ledgers = self.scan_all(keys::nights_of(night)).await?;
+            let mut ledgers = ledgers.iter().peekable();
+            for (entry, left) in candidates.iter().zip(left.iter_mut()) {
+                let id = entry.resource.id.as_str();
+                let capacity = entry.resource.capacity();
+                // Ledgers and candidates are both in resource id order.
+                while ledgers.next_if(|r| keys::resource_of_night(&r.key) < id).is_some() {}
+                let ledger = match ledgers.next_if(|r| keys::resource_of_night(&r.key) == id) {
+                    Some(record) => Ledger::decode(&record.key, &record.value)?,
+                    None => Ledger::default(),
+                };
+                let blocked = blocked_on_night(&entry.blocks, night, capacity);
+                *left = (*left).min(Counts::from_ledger(capacity, blocked, &ledger, now).available());
+            }
+        }
+        let mut prices = PriceMemo::new(request.party.clone(), now);
+        let mut hits = Vec::new();
+        for (entry, left) in candidates.iter().zip(left) {
+            if left == 0 {
+                continue;
+            }
+            let tz = view.property(&entry.resource.property)?.time_zone;
+            let booked = BookedAt::new(now, tz);
+            if stay.check_in() < booked.local_date() {
+                // Already begun in this property's time zone.
+                continue;
+            }
+            if let Some(restrictions) = &entry.restrictions {
+                if restrictions.check_stay(&entry.resource.id, stay, &booked).is_err() {
+                    continue;
+                }
+            }
+            let total = prices.stay_total(view, &entry.resource.rate_plan, stay, tz)?;
+            hits.push(SearchHit {
+                resource: entry.resource.id.clone(),
+                property: entry.resource.property.clone(),
+                slot: None,
+                available: left,
+                total,
+            });
+        }
+        Ok(hits)
+    }
+
+    async fn search_sessions(
+        &self,
+        view: &CatalogView,
+        request: &SearchRequest,
+        from: NaiveDate,
+        to: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SearchHit>> {
+        let size = request.party.size();
+        let mut sessions = Vec::new();
+        let mut keys: Vec<Key> = Vec::new();
+        for entry in view.resources.values() {
+            if request.property.as_ref().is_some_and(|p| &entry.resource.property != p) {
+                continue;
+            }
+            let ResourceKind::Timed { seats, schedule } = &entry.resource.kind else {
+                continue;
+            };
+            if *seats < size {
+                continue;
+            }
+            let tz = view.property(&entry.resource.property)?.time_zone;
+            let booked = BookedAt::new(now, tz);
+            for o in schedule.occurrences(tz, from, to)? {
+                if o.slot().start() <= now {
+                    continue;
+                }
+                if let Some(restrictions) = &entry.restrictions {
+                    if restrictions.check_slot(&entry.resource.id, o.date(), o.slot().start(), &booked).is_err() {
+                        continue;
+                    }
+                }
+                keys.push(keys::session(&entry.resource.id, o.slot().start()));
+                sessions.push((entry, o, tz));
+            }
+        }
+        let records = self.storage.get(&keys).await?;
+        let mut prices = PriceMemo::new(request.party.clone(), now);
+        let mut hits = Vec::new();
+        for (((entry, o, tz), key), record) in sessions.into_iter().zip(&keys).zip(&records) {
+            let seats = entry.resource.capacity();
+            let ledger = ledger_of(record.as_ref(), key)?;
+            let blocked = blocked_in(&entry.blocks, &o.occupied(), seats);
+            let left = Counts::from_ledger(seats, blocked, &ledger, now).available();
+            if left < size {
+                continue;
+            }
+            let slot_start = SlotStart::new(o.slot().start(), o.date())?;
+            let total = prices.slot_total(view, &entry.resource.rate_plan, slot_start, tz)?;
+            hits.push(SearchHit {
+                resource: entry.resource.id.clone(),
+                property: entry.resource.property.clone(),
+                slot: Some(o.slot()),
+                available: left,
+                total,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// Prices for one search, computed once per rate plan and time zone (many
+/// resources share a plan, and the price depends only on the plan, the
+/// span, the party and the booking's civil date).
+struct PriceMemo {
+    party: Party,
+    now: DateTime<Utc>,
+    stays: HashMap<(RatePlanId, Tz), Money>,
+}
+
+impl PriceMemo {
+    fn new(party: Party, now: DateTime<Utc>) -> PriceMemo {
+        PriceMemo {
+            party,
+            now,
+            stays: HashMap::new(),
+        }
+    }
+
+    fn stay_total(&mut self, view: &CatalogView, plan: &RatePlanId, stay: &Stay, tz: Tz) -> Result<Money> {
+        if let Some(total) = self.stays.get(&(plan.clone(), tz)) {
+            return Ok(*total);
+        }
+        let request = pricing::QuoteRequest::stay(*stay, self.party.clone(), local_date(self.now, tz));
+        let total = view.rate_plan(plan)?.total(&request)?;
+        self.stays.insert((plan.clone(), tz), total);
+        Ok(total)
+    }
+
+    fn slot_total(&mut self, view: &CatalogView, plan: &RatePlanId, slot: SlotStart, tz: Tz) -> Result<Money> {
+        let request = pricing::QuoteRequest::slot(slot, self.party.clone(), local_date(self.now, tz));
+        view.rate_plan(plan)?.total(&request)
+    }
+}
