@@ -24,6 +24,7 @@ pub mod ids;
 pub mod money;
 pub mod party;
 pub mod ports;
+pub mod pricing;
 pub mod time;
 
 pub use error::{Error, Result};
