@@ -62,7 +62,13 @@ pub struct Property {
 impl Property {
     /// A property with the default check-in (15:00) and check-out (11:00)
     /// times, from plain strings.
-    pub fn new(id: &str, name: &str, owner: &str, time_zone: &str, currency: &str) -> Result<Property> {
+    pub fn new(
+        id: &str,
+        name: &str,
+        owner: &str,
+        time_zone: &str,
+        currency: &str,
+    ) -> Result<Property> {
         let property = Property {
             id: PropertyId::new(id)?,
             name: name.to_owned(),
@@ -123,9 +129,15 @@ impl Resource {
     pub fn validate(&self) -> Result<()> {
         validate_name("name", &self.name)?;
         match &self.kind {
-            ResourceKind::Nightly { units, max_occupancy } => {
+            ResourceKind::Nightly {
+                units,
+                max_occupancy,
+            } => {
                 if *units == 0 {
-                    return Err(Error::invalid("units", "a nightly resource needs at least 1 unit, got 0"));
+                    return Err(Error::invalid(
+                        "units",
+                        "a nightly resource needs at least 1 unit, got 0",
+                    ));
                 }
                 if *max_occupancy == 0 {
                     return Err(Error::invalid("max_occupancy", "must be at least 1, got 0"));
@@ -133,7 +145,10 @@ impl Resource {
             }
             ResourceKind::Timed { seats, .. } => {
                 if *seats == 0 {
-                    return Err(Error::invalid("seats", "a timed resource needs at least 1 seat, got 0"));
+                    return Err(Error::invalid(
+                        "seats",
+                        "a timed resource needs at least 1 seat, got 0",
+                    ));
                 }
             }
         }
@@ -208,26 +223,42 @@ impl Block {
         match (&self.span, resource.is_nightly()) {
             (BlockSpan::Nights { from, to }, true) => {
                 Stay::new(*from, *to).map_err(|_| {
-                    Error::invalid("span", format!("block must end after it starts: {from} to {to}"))
+                    Error::invalid(
+                        "span",
+                        format!("block must end after it starts: {from} to {to}"),
+                    )
                 })?;
             }
             (BlockSpan::Period { start, end }, false) => {
                 Slot::new(*start, *end).map_err(|_| {
-                    Error::invalid("span", format!("block must end after it starts: {start} to {end}"))
+                    Error::invalid(
+                        "span",
+                        format!("block must end after it starts: {start} to {end}"),
+                    )
                 })?;
             }
             (BlockSpan::Nights { .. }, false) => {
-                return Err(Error::invalid("span", format!("{} is timed: block a period, not nights", resource.id)));
+                return Err(Error::invalid(
+                    "span",
+                    format!("{} is timed: block a period, not nights", resource.id),
+                ));
             }
             (BlockSpan::Period { .. }, true) => {
-                return Err(Error::invalid("span", format!("{} is nightly: block nights, not a period", resource.id)));
+                return Err(Error::invalid(
+                    "span",
+                    format!("{} is nightly: block nights, not a period", resource.id),
+                ));
             }
         }
         if let Some(units) = self.units {
             if units == 0 || units > resource.capacity() {
                 return Err(Error::invalid(
                     "units",
-                    format!("must be 1-{} for {}, got {units}", resource.capacity(), resource.id),
+                    format!(
+                        "must be 1-{} for {}, got {units}",
+                        resource.capacity(),
+                        resource.id
+                    ),
                 ));
             }
         }
@@ -237,7 +268,9 @@ impl Block {
     /// Units this block takes from a resource of `capacity` on `night`.
     pub fn units_on_night(&self, night: NaiveDate, capacity: u32) -> u32 {
         match self.span {
-            BlockSpan::Nights { from, to } if from <= night && night < to => self.units.unwrap_or(capacity),
+            BlockSpan::Nights { from, to } if from <= night && night < to => {
+                self.units.unwrap_or(capacity)
+            }
             _ => 0,
         }
     }
@@ -245,7 +278,9 @@ impl Block {
     /// Seats this block takes from a session occupying `occupied`.
     pub fn units_in_period(&self, occupied: &Slot, capacity: u32) -> u32 {
         match self.span {
-            BlockSpan::Period { start, end } if start < occupied.end() && occupied.start() < end => {
+            BlockSpan::Period { start, end }
+                if start < occupied.end() && occupied.start() < end =>
+            {
                 self.units.unwrap_or(capacity)
             }
             _ => 0,
@@ -263,7 +298,10 @@ mod tests {
             property: PropertyId::new("hotel").unwrap(),
             name: "Double room".into(),
             rate_plan: RatePlanId::new("bar").unwrap(),
-            kind: ResourceKind::Nightly { units, max_occupancy: 2 },
+            kind: ResourceKind::Nightly {
+                units,
+                max_occupancy: 2,
+            },
         }
     }
 
@@ -287,13 +325,47 @@ mod tests {
             units,
             reason: BlockReason::Maintenance,
         };
-        assert!(block(BlockSpan::Nights { from: d(1), to: d(3) }, Some(2)).validate(&room).is_ok());
-        let backwards = block(BlockSpan::Nights { from: d(3), to: d(3) }, None);
-        assert_eq!(backwards.validate(&room).unwrap_err().code(), "INVALID_INPUT");
-        let too_many = block(BlockSpan::Nights { from: d(1), to: d(3) }, Some(4));
-        assert!(too_many.validate(&room).unwrap_err().to_string().contains("got 4"));
+        assert!(
+            block(
+                BlockSpan::Nights {
+                    from: d(1),
+                    to: d(3)
+                },
+                Some(2)
+            )
+            .validate(&room)
+            .is_ok()
+        );
+        let backwards = block(
+            BlockSpan::Nights {
+                from: d(3),
+                to: d(3),
+            },
+            None,
+        );
+        assert_eq!(
+            backwards.validate(&room).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        let too_many = block(
+            BlockSpan::Nights {
+                from: d(1),
+                to: d(3),
+            },
+            Some(4),
+        );
+        assert!(
+            too_many
+                .validate(&room)
+                .unwrap_err()
+                .to_string()
+                .contains("got 4")
+        );
         let period = block(
-            BlockSpan::Period { start: DateTime::<Utc>::UNIX_EPOCH, end: Utc::now() },
+            BlockSpan::Period {
+                start: DateTime::<Utc>::UNIX_EPOCH,
+                end: Utc::now(),
+            },
             None,
         );
         assert_eq!(period.validate(&room).unwrap_err().code(), "INVALID_INPUT");
@@ -304,7 +376,10 @@ mod tests {
         let b = Block {
             id: BlockId::new("b").unwrap(),
             resource: ResourceId::new("r").unwrap(),
-            span: BlockSpan::Nights { from: d(10), to: d(12) },
+            span: BlockSpan::Nights {
+                from: d(10),
+                to: d(12),
+            },
             units: None,
             reason: BlockReason::OwnerUse,
         };

@@ -19,13 +19,16 @@
 
 #![warn(missing_docs)]
 
+pub mod catalog;
 pub mod commission;
+pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod party;
 pub mod policy;
 pub mod ports;
+pub mod pricing;
 pub mod restriction;
 pub mod schedule;
 pub mod store;

@@ -96,11 +96,17 @@ pub(crate) fn check_range(from: NaiveDate, to: NaiveDate) -> Result<()> {
 }
 
 pub(crate) fn blocked_on_night(blocks: &[Block], night: NaiveDate, capacity: u32) -> u32 {
-    blocks.iter().map(|b| b.units_on_night(night, capacity)).sum()
+    blocks
+        .iter()
+        .map(|b| b.units_on_night(night, capacity))
+        .sum()
 }
 
 pub(crate) fn blocked_in(blocks: &[Block], occupied: &Slot, capacity: u32) -> u32 {
-    blocks.iter().map(|b| b.units_in_period(occupied, capacity)).sum()
+    blocks
+        .iter()
+        .map(|b| b.units_in_period(occupied, capacity))
+        .sum()
 }
 
 pub(crate) fn ledger_of(record: Option<&Record>, key: &str) -> Result<Ledger> {

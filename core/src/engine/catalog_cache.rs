@@ -91,11 +91,16 @@ impl CatalogParts {
             }
             "b" => {
                 let block: Block = decode_json(record)?;
-                self.blocks.entry(block.resource.clone()).or_default().push(block);
+                self.blocks
+                    .entry(block.resource.clone())
+                    .or_default()
+                    .push(block);
             }
             "promo" => {
                 let promo: Promo = decode_json(record)?;
-                self.view.promos.insert(promo.code.as_str().to_owned(), promo);
+                self.view
+                    .promos
+                    .insert(promo.code.as_str().to_owned(), promo);
             }
             _ => {
                 return Err(Error::CorruptRecord {
@@ -127,7 +132,12 @@ impl Engine {
     /// otherwise a fresh load.
     pub(crate) async fn catalog(&self) -> Result<Arc<CatalogView>> {
         let epoch = self.read_epoch().await?;
-        if let Some(view) = self.catalog.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(view) = self
+            .catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             if view.epoch == epoch {
                 return Ok(Arc::clone(view));
             }

@@ -16,7 +16,6 @@ use crate::restriction::BookedAt;
 use crate::schedule::Occurrence;
 use crate::time::{Slot, Stay, local_date};
 
-
 use super::catalog_cache::{CatalogView, ResourceEntry};
 use super::keys;
 
@@ -99,13 +98,23 @@ pub(crate) struct Need {
 
 impl Item {
     /// Checks the item against the catalog and the clock.
-    pub(crate) fn resolve<'a>(&self, view: &'a CatalogView, now: DateTime<Utc>) -> Result<Resolved<'a>> {
+    pub(crate) fn resolve<'a>(
+        &self,
+        view: &'a CatalogView,
+        now: DateTime<Utc>,
+    ) -> Result<Resolved<'a>> {
         let entry = view.resource(&self.resource)?;
         let property = view.property(&entry.resource.property)?;
         let tz = property.time_zone;
         let size = self.party.size();
         match (&entry.resource.kind, &self.span) {
-            (ResourceKind::Nightly { units: capacity, max_occupancy }, Span::Stay(stay)) => {
+            (
+                ResourceKind::Nightly {
+                    units: capacity,
+                    max_occupancy,
+                },
+                Span::Stay(stay),
+            ) => {
                 if size > *max_occupancy {
                     return Err(Error::PartyTooLarge {
                         resource: self.resource.to_string(),
@@ -130,11 +139,20 @@ impl Item {
                         key: keys::night(night, &self.resource),
                         date: night,
                         units: 1,
-                        blocked: super::availability::blocked_on_night(&entry.blocks, night, *capacity),
+                        blocked: super::availability::blocked_on_night(
+                            &entry.blocks,
+                            night,
+                            *capacity,
+                        ),
                         capacity: *capacity,
                     })
                     .collect();
-                Ok(Resolved { entry, property, needs, occurrence: None })
+                Ok(Resolved {
+                    entry,
+                    property,
+                    needs,
+                    occurrence: None,
+                })
             }
             (ResourceKind::Timed { seats, schedule }, Span::Session { start }) => {
                 if size > *seats {
@@ -145,23 +163,44 @@ impl Item {
                     });
                 }
                 if *start <= now {
-                    return Err(Error::InThePast { what: "slot", start: *start, now });
+                    return Err(Error::InThePast {
+                        what: "slot",
+                        start: *start,
+                        now,
+                    });
                 }
-                let occurrence = schedule.occurrence_at(tz, *start).ok_or_else(|| Error::NoSuchSlot {
-                    resource: self.resource.to_string(),
-                    start: *start,
-                })?;
+                let occurrence =
+                    schedule
+                        .occurrence_at(tz, *start)
+                        .ok_or_else(|| Error::NoSuchSlot {
+                            resource: self.resource.to_string(),
+                            start: *start,
+                        })?;
                 if let Some(restrictions) = &entry.restrictions {
-                    restrictions.check_slot(&self.resource, occurrence.date(), *start, &BookedAt::new(now, tz))?;
+                    restrictions.check_slot(
+                        &self.resource,
+                        occurrence.date(),
+                        *start,
+                        &BookedAt::new(now, tz),
+                    )?;
                 }
                 let need = Need {
                     key: keys::session(&self.resource, *start),
                     date: occurrence.date(),
                     units: size,
-                    blocked: super::availability::blocked_in(&entry.blocks, &occurrence.occupied(), *seats),
+                    blocked: super::availability::blocked_in(
+                        &entry.blocks,
+                        &occurrence.occupied(),
+                        *seats,
+                    ),
                     capacity: *seats,
                 };
-                Ok(Resolved { entry, property, needs: vec![need], occurrence: Some(occurrence) })
+                Ok(Resolved {
+                    entry,
+                    property,
+                    needs: vec![need],
+                    occurrence: Some(occurrence),
+                })
             }
             (ResourceKind::Nightly { .. }, Span::Session { .. }) => Err(Error::invalid(
                 "span",

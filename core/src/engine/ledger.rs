@@ -109,8 +109,16 @@ mod tests {
         let ledger = Ledger {
             booked: 3,
             holds: vec![
-                LedgerHold { hold: "h1".into(), units: 2, expires_at_ms: 1_000 },
-                LedgerHold { hold: "h2".into(), units: 1, expires_at_ms: 9_000 },
+                LedgerHold {
+                    hold: "h1".into(),
+                    units: 2,
+                    expires_at_ms: 1_000,
+                },
+                LedgerHold {
+                    hold: "h2".into(),
+                    units: 1,
+                    expires_at_ms: 9_000,
+                },
             ],
         };
         let bytes = ledger.encode();
@@ -124,8 +132,16 @@ mod tests {
         let ledger = Ledger {
             booked: 1,
             holds: vec![
-                LedgerHold { hold: "old".into(), units: 5, expires_at_ms: 1_000 },
-                LedgerHold { hold: "live".into(), units: 2, expires_at_ms: 3_000 },
+                LedgerHold {
+                    hold: "old".into(),
+                    units: 5,
+                    expires_at_ms: 1_000,
+                },
+                LedgerHold {
+                    hold: "live".into(),
+                    units: 2,
+                    expires_at_ms: 3_000,
+                },
             ],
         };
         let at = |ms| Utc.timestamp_millis_opt(ms).unwrap();

@@ -19,6 +19,7 @@
 
 mod availability;
 mod catalog_cache;
+mod item;
 mod keys;
 mod ledger;
 mod quote;
@@ -31,7 +32,8 @@ use std::sync::{Arc, RwLock};
 use crate::ports::{Clock, Storage};
 use crate::time::SystemClock;
 
-pub use availability::{NightAvailability, SessionAvailability};
+pub use availability::{MAX_RANGE_DAYS, NightAvailability, SessionAvailability};
+pub use item::{Item, Span};
 pub use quote::{QuoteRequest, Quoted};
 pub use search::{SearchFor, SearchHit, SearchRequest};
 

@@ -86,7 +86,10 @@ impl Engine {
             }
             available = available.min(left);
         }
-        let plan_id = request.rate_plan.as_ref().unwrap_or(&resolved.entry.resource.rate_plan);
+        let plan_id = request
+            .rate_plan
+            .as_ref()
+            .unwrap_or(&resolved.entry.resource.rate_plan);
         let plan = view.rate_plan(plan_id)?;
         let mut price_request = price_request(&request.item, &resolved, now)?;
         if let Some(code) = &request.promo_code {
@@ -97,7 +100,11 @@ impl Engine {
     }
 
     /// The promo named by `code` with its current uses.
-    pub(crate) async fn redemption(&self, view: &CatalogView, code: &str) -> Result<PromoRedemption> {
+    pub(crate) async fn redemption(
+        &self,
+        view: &CatalogView,
+        code: &str,
+    ) -> Result<PromoRedemption> {
         let promo = view
             .promos
             .values()
@@ -107,7 +114,13 @@ impl Engine {
                 reason: "no such code".into(),
             })?;
         let key = keys::promo_uses(promo.code.as_str());
-        let uses = match self.storage.get(std::slice::from_ref(&key)).await?.pop().flatten() {
+        let uses = match self
+            .storage
+            .get(std::slice::from_ref(&key))
+            .await?
+            .pop()
+            .flatten()
+        {
             Some(record) => decode_json::<u32>(&record)?,
             None => 0,
         };
@@ -127,12 +140,19 @@ pub(crate) fn price_request(
 ) -> Result<pricing::QuoteRequest> {
     let booking_date = local_date(now, resolved.property.time_zone);
     Ok(match (&item.span, &resolved.occurrence) {
-        (Span::Stay(stay), _) => pricing::QuoteRequest::stay(*stay, item.party.clone(), booking_date),
-        (Span::Session { start }, Some(o)) => {
-            pricing::QuoteRequest::slot(SlotStart::new(*start, o.date())?, item.party.clone(), booking_date)
+        (Span::Stay(stay), _) => {
+            pricing::QuoteRequest::stay(*stay, item.party.clone(), booking_date)
         }
+        (Span::Session { start }, Some(o)) => pricing::QuoteRequest::slot(
+            SlotStart::new(*start, o.date())?,
+            item.party.clone(),
+            booking_date,
+        ),
         (Span::Session { .. }, None) => {
-            return Err(Error::invalid("span", "a session item resolved without its session"));
+            return Err(Error::invalid(
+                "span",
+                "a session item resolved without its session",
+            ));
         }
     })
 }

@@ -17,8 +17,8 @@ use crate::error::{Error, Result};
 use crate::ids::{PropertyId, RatePlanId, ResourceId};
 use crate::money::Money;
 use crate::party::Party;
-use crate::pricing::{self, SlotStart};
 use crate::ports::{Key, KeyRange, Record};
+use crate::pricing::{self, SlotStart};
 use crate::restriction::BookedAt;
 use crate::time::{Slot, Stay, local_date};
 
@@ -123,7 +123,9 @@ impl Engine {
         let latest_zone = request
             .property
             .as_ref()
-            .map_or(Ok(chrono_tz::Etc::GMTPlus12), |p| view.property(p).map(|p| p.time_zone))?;
+            .map_or(Ok(chrono_tz::Etc::GMTPlus12), |p| {
+                view.property(p).map(|p| p.time_zone)
+            })?;
         if stay.check_in() < local_date(now, latest_zone) {
             return Err(Error::InThePast {
                 what: "stay",
@@ -147,13 +149,17 @@ impl Engine {
                 let id = entry.resource.id.as_str();
                 let capacity = entry.resource.capacity();
                 // Ledgers and candidates are both in resource id order.
-                while ledgers.next_if(|r| keys::resource_of_night(&r.key) < id).is_some() {}
+                while ledgers
+                    .next_if(|r| keys::resource_of_night(&r.key) < id)
+                    .is_some()
+                {}
                 let ledger = match ledgers.next_if(|r| keys::resource_of_night(&r.key) == id) {
                     Some(record) => Ledger::decode(&record.key, &record.value)?,
                     None => Ledger::default(),
                 };
                 let blocked = blocked_on_night(&entry.blocks, night, capacity);
-                *left = (*left).min(Counts::from_ledger(capacity, blocked, &ledger, now).available());
+                *left =
+                    (*left).min(Counts::from_ledger(capacity, blocked, &ledger, now).available());
             }
         }
         let mut prices = PriceMemo::new(request.party.clone(), now);
@@ -169,7 +175,10 @@ impl Engine {
                 continue;
             }
             if let Some(restrictions) = &entry.restrictions {
-                if restrictions.check_stay(&entry.resource.id, stay, &booked).is_err() {
+                if restrictions
+                    .check_stay(&entry.resource.id, stay, &booked)
+                    .is_err()
+                {
                     continue;
                 }
             }
@@ -197,7 +206,11 @@ impl Engine {
         let mut sessions = Vec::new();
         let mut keys: Vec<Key> = Vec::new();
         for entry in view.resources.values() {
-            if request.property.as_ref().is_some_and(|p| &entry.resource.property != p) {
+            if request
+                .property
+                .as_ref()
+                .is_some_and(|p| &entry.resource.property != p)
+            {
                 continue;
             }
             let ResourceKind::Timed { seats, schedule } = &entry.resource.kind else {
@@ -213,7 +226,10 @@ impl Engine {
                     continue;
                 }
                 if let Some(restrictions) = &entry.restrictions {
-                    if restrictions.check_slot(&entry.resource.id, o.date(), o.slot().start(), &booked).is_err() {
+                    if restrictions
+                        .check_slot(&entry.resource.id, o.date(), o.slot().start(), &booked)
+                        .is_err()
+                    {
                         continue;
                     }
                 }
@@ -264,18 +280,32 @@ impl PriceMemo {
         }
     }
 
-    fn stay_total(&mut self, view: &CatalogView, plan: &RatePlanId, stay: &Stay, tz: Tz) -> Result<Money> {
+    fn stay_total(
+        &mut self,
+        view: &CatalogView,
+        plan: &RatePlanId,
+        stay: &Stay,
+        tz: Tz,
+    ) -> Result<Money> {
         if let Some(total) = self.stays.get(&(plan.clone(), tz)) {
             return Ok(*total);
         }
-        let request = pricing::QuoteRequest::stay(*stay, self.party.clone(), local_date(self.now, tz));
+        let request =
+            pricing::QuoteRequest::stay(*stay, self.party.clone(), local_date(self.now, tz));
         let total = view.rate_plan(plan)?.total(&request)?;
         self.stays.insert((plan.clone(), tz), total);
         Ok(total)
     }
 
-    fn slot_total(&mut self, view: &CatalogView, plan: &RatePlanId, slot: SlotStart, tz: Tz) -> Result<Money> {
-        let request = pricing::QuoteRequest::slot(slot, self.party.clone(), local_date(self.now, tz));
+    fn slot_total(
+        &mut self,
+        view: &CatalogView,
+        plan: &RatePlanId,
+        slot: SlotStart,
+        tz: Tz,
+    ) -> Result<Money> {
+        let request =
+            pricing::QuoteRequest::slot(slot, self.party.clone(), local_date(self.now, tz));
         view.rate_plan(plan)?.total(&request)
     }
 }

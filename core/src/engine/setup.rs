@@ -54,7 +54,11 @@ impl Engine {
         property.validate()?;
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
-            for entry in view.resources.values().filter(|e| e.resource.property == property.id) {
+            for entry in view
+                .resources
+                .values()
+                .filter(|e| e.resource.property == property.id)
+            {
                 let plan = view.rate_plan(&entry.resource.rate_plan)?;
                 check_currency(&property, plan)?;
             }
@@ -70,7 +74,11 @@ impl Engine {
     pub async fn put_rate_plan(&self, plan: RatePlan) -> Result<()> {
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
-            for entry in view.resources.values().filter(|e| &e.resource.rate_plan == plan.id()) {
+            for entry in view
+                .resources
+                .values()
+                .filter(|e| &e.resource.rate_plan == plan.id())
+            {
                 check_currency(view.property(&entry.resource.property)?, &plan)?;
             }
             let mut txn = Txn::default();
@@ -106,7 +114,11 @@ impl Engine {
     }
 
     /// Replaces the restrictions of a resource.
-    pub async fn set_restrictions(&self, resource: &ResourceId, restrictions: Restrictions) -> Result<()> {
+    pub async fn set_restrictions(
+        &self,
+        resource: &ResourceId,
+        restrictions: Restrictions,
+    ) -> Result<()> {
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
             view.resource(resource)?;
@@ -124,7 +136,8 @@ impl Engine {
             let view = self.catalog().await?;
             let mut txn = Txn::default();
             txn.put_json(&keys::promo(promo.code.as_str()), &promo);
-            self.commit_catalog_change(&view, txn, "promo", promo.code.as_str(), "put").await
+            self.commit_catalog_change(&view, txn, "promo", promo.code.as_str(), "put")
+                .await
         })
         .await
     }
@@ -183,24 +196,41 @@ impl Engine {
             (ResourceKind::Nightly { units, .. }, BlockSpan::Nights { from, to }) => {
                 for night in from.iter_days().take_while(|d| *d < to) {
                     keys_out.push(keys::night(night, &block.resource));
-                    needs.push((*units, blocked_on_night(&entry.blocks, night, *units), night));
+                    needs.push((
+                        *units,
+                        blocked_on_night(&entry.blocks, night, *units),
+                        night,
+                    ));
                 }
             }
             (ResourceKind::Timed { seats, schedule }, BlockSpan::Period { start, end }) => {
                 let tz = view.property(&entry.resource.property)?.time_zone;
                 // Sessions whose occupied time (with buffers) touches the
                 // period start at most a day before it in civil time.
-                let from = local_date(start, tz).pred_opt().unwrap_or(local_date(start, tz));
-                let to = local_date(end, tz).succ_opt().unwrap_or(local_date(end, tz));
+                let from = local_date(start, tz)
+                    .pred_opt()
+                    .unwrap_or(local_date(start, tz));
+                let to = local_date(end, tz)
+                    .succ_opt()
+                    .unwrap_or(local_date(end, tz));
                 let period = crate::time::Slot::new(start, end)?;
                 for o in schedule.occurrences(tz, from, to)? {
                     if o.occupied().overlaps(&period) {
                         keys_out.push(keys::session(&block.resource, o.slot().start()));
-                        needs.push((*seats, blocked_in(&entry.blocks, &o.occupied(), *seats), o.date()));
+                        needs.push((
+                            *seats,
+                            blocked_in(&entry.blocks, &o.occupied(), *seats),
+                            o.date(),
+                        ));
                     }
                 }
             }
-            _ => return Err(Error::invalid("span", "block span does not match the resource")),
+            _ => {
+                return Err(Error::invalid(
+                    "span",
+                    "block span does not match the resource",
+                ));
+            }
         }
         Ok((keys_out, needs))
     }

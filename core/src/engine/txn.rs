@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
-use crate::ports::{CommitBatch, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version};
+use crate::ports::{
+    CommitBatch, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version,
+};
 
 /// A change being assembled.
 #[derive(Debug, Default)]
@@ -35,7 +37,8 @@ impl Txn {
 
     pub fn put_raw(&mut self, key: &str, value: Vec<u8>) {
         let key = key.to_owned();
-        self.mutations.insert(key.clone(), Mutation::Put { key, value });
+        self.mutations
+            .insert(key.clone(), Mutation::Put { key, value });
     }
 
     pub fn put_json<T: Serialize>(&mut self, key: &str, value: &T) {

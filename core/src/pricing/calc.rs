@@ -1,0 +1,311 @@
+//! The one pricing computation behind both [`RatePlan::quote`] and
+//! [`RatePlan::total`].
+//!
+//! Owns the order in which rules apply and the running amounts. Lines are
+//! handed to a [`LineSink`] as closures: the quote's sink builds them, the
+//! total's sink drops them unbuilt, so both entry points run the same
+//! arithmetic and cannot disagree. Must never allocate per night: the
+//! only allocation of a total is the short list of rate groups.
+
+use rust_decimal::Decimal;
+
+use super::length_of_stay::{StayDiscount, best_tier};
+use super::occupancy::{EXTRA_ADULT_RULE, GuestGroup};
+use super::promo::PromoDiscount;
+use super::quote::{QuoteLine, RuleKind, RuleRef};
+use super::rate_plan::RatePlan;
+use super::rates::RateSource;
+use super::request::QuoteRequest;
+use super::tax::{Charge, TaxInclusion, TaxLedger};
+use crate::error::Result;
+use crate::money::{Currency, Money};
+
+/// Where the computation hands its lines.
+pub(crate) trait LineSink {
+    /// Takes one line, built only if the sink keeps lines.
+    fn push(&mut self, line: impl FnOnce() -> QuoteLine);
+}
+
+/// A sink that keeps no lines: for [`RatePlan::total`].
+pub(crate) struct NoLines;
+
+impl LineSink for NoLines {
+    #[inline]
+    fn push(&mut self, _line: impl FnOnce() -> QuoteLine) {}
+}
+
+impl LineSink for Vec<QuoteLine> {
+    fn push(&mut self, line: impl FnOnce() -> QuoteLine) {
+        Vec::push(self, line());
+    }
+}
+
+/// Nights priced by one rule, in the order of the first night it prices.
+struct RateGroup {
+    source: RateSource,
+    nights: u32,
+}
+
+fn line(
+    kind: RuleKind,
+    id: &str,
+    description: String,
+    quantity: u32,
+    unit_amount: Decimal,
+    currency: Currency,
+) -> QuoteLine {
+    QuoteLine {
+        rule: RuleRef {
+            kind,
+            id: id.to_owned(),
+        },
+        description,
+        quantity,
+        unit_amount: Money::new(unit_amount, currency),
+        amount: Money::new(unit_amount * Decimal::from(quantity), currency),
+        included: false,
+    }
+}
+
+impl RatePlan {
+    /// Prices `request`, handing each line to `sink`, and returns the total
+    /// (see the `pricing` module docs for the steps).
+    pub(super) fn price<S: LineSink>(
+        &self,
+        request: &QuoteRequest,
+        sink: &mut S,
+    ) -> Result<Decimal> {
+        let spec = &self.spec;
+        let currency = self.currency();
+        let mode = spec.rounding;
+        let item = &request.item;
+        self.check_unit(item)?;
+        let promo = match &request.promo {
+            Some(redemption) => {
+                redemption.check(currency, item, request.booking_date)?;
+                Some(&redemption.promo)
+            }
+            None => None,
+        };
+        let nights = item.nights();
+        let mut ledger =
+            TaxLedger::new(&spec.taxes, &self.taxes, spec.tax_rounding, mode, currency);
+
+        // 1. Nightly rates, grouped by the rule that prices each night.
+        let mut groups: Vec<RateGroup> = Vec::with_capacity(4);
+        for date in item.dates() {
+            let source = self.rates.source(&spec.seasons, date);
+            match groups.iter_mut().rev().find(|g| g.source == source) {
+                Some(group) => group.nights += 1,
+                None => groups.push(RateGroup { source, nights: 1 }),
+            }
+        }
+        let mut accommodation = Decimal::ZERO;
+        for group in &groups {
+            let (kind, id, name, price) = match group.source {
+                RateSource::Base => (
+                    RuleKind::Base,
+                    spec.id.as_str(),
+                    "Base rate",
+                    &spec.base_price,
+                ),
+                RateSource::Weekday(i) => {
+                    let rate = &spec.weekday_rates[i];
+                    (
+                        RuleKind::Weekday,
+                        rate.id.as_str(),
+                        rate.name.as_str(),
+                        &rate.price,
+                    )
+                }
+                RateSource::Season(i) => {
+                    let season = &spec.seasons[i];
+                    (
+                        RuleKind::Season,
+                        season.id.as_str(),
+                        season.name.as_str(),
+                        &season.price,
+                    )
+                }
+            };
+            let amount = price.amount() * Decimal::from(group.nights);
+            sink.push(|| {
+                line(
+                    kind,
+                    id,
+                    name.to_owned(),
+                    group.nights,
+                    price.amount(),
+                    currency,
+                )
+            });
+            ledger.charge(Charge::Accommodation, amount);
+            accommodation += amount;
+        }
+
+        // 2. Occupancy: guests beyond those the rate includes.
+        if let (Some(occupancy), Some(table)) = (&spec.occupancy, &self.occupancy) {
+            for extra in table.extra_guests(occupancy, &request.party) {
+                let quantity = extra.guests * nights;
+                let amount = extra.price * Decimal::from(quantity);
+                sink.push(|| match extra.group {
+                    GuestGroup::Adults => line(
+                        RuleKind::Occupancy,
+                        EXTRA_ADULT_RULE,
+                        "Extra adult".to_owned(),
+                        quantity,
+                        extra.price,
+                        currency,
+                    ),
+                    GuestGroup::Band(i) => {
+                        let band = &occupancy.child_bands[i];
+                        let description = format!("Child aged {}-{}", band.min_age, band.max_age);
+                        line(
+                            RuleKind::Occupancy,
+                            band.id.as_str(),
+                            description,
+                            quantity,
+                            extra.price,
+                            currency,
+                        )
+                    }
+                });
+                ledger.charge(Charge::Accommodation, amount);
+                accommodation += amount;
+            }
+        }
+
+        // 3. Length of stay: the best tier, off the accommodation.
+        if let Some(applied) =
+            best_tier(&spec.length_of_stay, nights, accommodation, currency, mode)
+        {
+            let tier = applied.tier;
+            sink.push(|| {
+                let min = tier.min_nights;
+                match tier.discount {
+                    StayDiscount::FixedPerNight(price)
+                        if price.amount() * Decimal::from(nights) == applied.amount =>
+                    {
+                        let description = format!("{min}+ nights: {price} off per night");
+                        line(
+                            RuleKind::LengthOfStay,
+                            tier.id.as_str(),
+                            description,
+                            nights,
+                            -price.amount(),
+                            currency,
+                        )
+                    }
+                    StayDiscount::FixedPerNight(price) => {
+                        let description = format!(
+                            "{min}+ nights: {price} off per night, up to the accommodation"
+                        );
+                        line(
+                            RuleKind::LengthOfStay,
+                            tier.id.as_str(),
+                            description,
+                            1,
+                            -applied.amount,
+                            currency,
+                        )
+                    }
+                    StayDiscount::Percent(percent) => {
+                        let description = format!("{min}+ nights: {percent} off");
+                        line(
+                            RuleKind::LengthOfStay,
+                            tier.id.as_str(),
+                            description,
+                            1,
+                            -applied.amount,
+                            currency,
+                        )
+                    }
+                }
+            });
+            ledger.charge(Charge::Accommodation, -applied.amount);
+            accommodation -= applied.amount;
+        }
+
+        // 4. Promo: off the accommodation left.
+        if let Some(promo) = promo {
+            let amount = promo.amount(accommodation, currency, mode);
+            if amount > Decimal::ZERO {
+                sink.push(|| {
+                    let off = match promo.discount {
+                        PromoDiscount::Percent(percent) => percent.to_string(),
+                        PromoDiscount::Fixed(price) => price.to_string(),
+                    };
+                    let description = format!("Promo {}: {off} off", promo.code);
+                    line(
+                        RuleKind::Promo,
+                        promo.code.as_str(),
+                        description,
+                        1,
+                        -amount,
+                        currency,
+                    )
+                });
+                ledger.charge(Charge::Accommodation, -amount);
+                accommodation -= amount;
+            }
+        }
+
+        // 5. Fees.
+        let guests = request.party.size();
+        let mut fees = Decimal::ZERO;
+        for fee in &spec.fees {
+            let quantity = fee.basis.quantity(nights, guests);
+            let amount = fee.amount.amount() * Decimal::from(quantity);
+            if amount.is_zero() {
+                continue;
+            }
+            sink.push(|| {
+                line(
+                    RuleKind::Fee,
+                    fee.id.as_str(),
+                    fee.name.clone(),
+                    quantity,
+                    fee.amount.amount(),
+                    currency,
+                )
+            });
+            if fee.taxable {
+                ledger.charge(Charge::TaxableFee, amount);
+            }
+            fees += amount;
+        }
+
+        // 6. Taxes.
+        let mut added_taxes = Decimal::ZERO;
+        for (i, tax) in spec.taxes.iter().enumerate() {
+            let amount = ledger.tax(i);
+            if amount.is_zero() {
+                continue;
+            }
+            let included = tax.inclusion == TaxInclusion::Inclusive;
+            sink.push(|| {
+                let description = if included {
+                    format!("{} {} (included)", tax.name, tax.rate)
+                } else {
+                    format!("{} {}", tax.name, tax.rate)
+                };
+                QuoteLine {
+                    included,
+                    ..line(
+                        RuleKind::Tax,
+                        tax.id.as_str(),
+                        description,
+                        1,
+                        amount,
+                        currency,
+                    )
+                }
+            });
+            if !included {
+                added_taxes += amount;
+            }
+        }
+
+        Ok(accommodation + fees + added_taxes)
+    }
+}

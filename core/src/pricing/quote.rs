@@ -1,0 +1,235 @@
+//! Quotes: the priced result, line by line, with its totals.
+//!
+//! Owns [`Quote`], [`QuoteLine`] and [`RuleRef`]. A quote is a value the
+//! engine snapshots on a booking, so it checks its own arithmetic when it
+//! is built or deserialized: every amount is in whole minor units of one
+//! currency, every line's amount is its quantity times its unit amount,
+//! and the totals are exactly the sums of the lines. Must never compute a
+//! price: that is the rate plan's job.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::RatePlanId;
+use crate::money::{Currency, Money};
+
+/// The kind of rule behind a quote line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// The plan's base price (the rule id is the rate plan's id).
+    Base,
+    /// A season.
+    Season,
+    /// A weekday rate.
+    Weekday,
+    /// A length-of-stay discount tier.
+    LengthOfStay,
+    /// Occupancy: extra adults (id `extra_adult`) or a child band.
+    Occupancy,
+    /// A fee.
+    Fee,
+    /// A tax.
+    Tax,
+    /// A promo code (the rule id is the code).
+    Promo,
+}
+
+/// The rule that produced a quote line: its kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RuleRef {
+    /// What kind of rule.
+    pub kind: RuleKind,
+    /// The rule's id in the rate plan (or the promo code).
+    pub id: String,
+}
+
+/// One line of a quote.
+///
+/// `amount` is always `quantity × unit_amount`, in whole minor units;
+/// discounts are negative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteLine {
+    /// The rule that produced it.
+    pub rule: RuleRef,
+    /// What it is, for people ("Summer", "Extra adult", "VAT 10% (included)").
+    pub description: String,
+    /// How many units: nights, guest-nights, or 1.
+    pub quantity: u32,
+    /// The amount of one unit.
+    pub unit_amount: Money,
+    /// `quantity × unit_amount`.
+    pub amount: Money,
+    /// `true` only for an inclusive tax: its amount is already contained
+    /// in the other lines, so it is shown but not added to the total.
+    #[serde(default)]
+    pub included: bool,
+}
+
+/// A priced stay or slot: lines in a deterministic order and their totals.
+///
+/// * `subtotal` = the sum of every line that is not a tax;
+/// * `taxes` = the sum of the exclusive (added) tax lines;
+/// * `included_taxes` = the sum of the inclusive tax lines, already
+///   contained in the subtotal;
+/// * `total` = `subtotal + taxes`, what the guest pays; never negative.
+///
+/// Line order: rate lines by the first night they price, then occupancy
+/// (extra adults, then child bands youngest first), the length-of-stay
+/// discount, the promo discount, fees and taxes in the plan's order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quote {
+    rate_plan: RatePlanId,
+    currency: Currency,
+    lines: Vec<QuoteLine>,
+    subtotal: Money,
+    taxes: Money,
+    included_taxes: Money,
+    total: Money,
+}
+
+impl Quote {
+    /// A quote of `lines`, with totals summed from them. Fails with
+    /// `INVALID_INPUT` or `CURRENCY_MISMATCH` if a line breaks the rules of
+    /// the module docs.
+    pub fn from_lines(
+        rate_plan: RatePlanId,
+        currency: Currency,
+        lines: Vec<QuoteLine>,
+    ) -> Result<Quote> {
+        let mut subtotal = Decimal::ZERO;
+        let mut taxes = Decimal::ZERO;
+        let mut included_taxes = Decimal::ZERO;
+        for (index, line) in lines.iter().enumerate() {
+            check_line(index, line, currency)?;
+            let amount = line.amount.amount();
+            match (line.rule.kind, line.included) {
+                (RuleKind::Tax, true) => included_taxes += amount,
+                (RuleKind::Tax, false) => taxes += amount,
+                (_, false) => subtotal += amount,
+                (_, true) => {
+                    return Err(Error::invalid(
+                        "lines",
+                        format!(
+                            "line {index} ({}) is marked included but is not a tax",
+                            line.description
+                        ),
+                    ));
+                }
+            }
+        }
+        let money = |amount| Money::new(amount, currency);
+        let total = subtotal + taxes;
+        if total < Decimal::ZERO {
+            return Err(Error::invalid(
+                "lines",
+                format!("the lines add up to {}, below zero", money(total)),
+            ));
+        }
+        Ok(Quote {
+            rate_plan,
+            currency,
+            lines,
+            subtotal: money(subtotal),
+            taxes: money(taxes),
+            included_taxes: money(included_taxes),
+            total: money(total),
+        })
+    }
+
+    /// The rate plan that priced it.
+    pub fn rate_plan(&self) -> &RatePlanId {
+        &self.rate_plan
+    }
+
+    /// Its currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// Its lines, in order.
+    pub fn lines(&self) -> &[QuoteLine] {
+        &self.lines
+    }
+
+    /// Sum of the lines that are not taxes.
+    pub fn subtotal(&self) -> Money {
+        self.subtotal
+    }
+
+    /// Sum of the exclusive taxes, added to the subtotal.
+    pub fn taxes(&self) -> Money {
+        self.taxes
+    }
+
+    /// Sum of the inclusive taxes, contained in the subtotal.
+    pub fn included_taxes(&self) -> Money {
+        self.included_taxes
+    }
+
+    /// What the guest pays: subtotal plus exclusive taxes.
+    pub fn total(&self) -> Money {
+        self.total
+    }
+}
+
+fn check_line(index: usize, line: &QuoteLine, currency: Currency) -> Result<()> {
+    for money in [&line.unit_amount, &line.amount] {
+        if money.currency() != currency {
+            return Err(Error::CurrencyMismatch {
+                left: currency.code().to_owned(),
+                right: money.currency().code().to_owned(),
+            });
+        }
+        if !money.is_rounded() {
+            return Err(Error::invalid(
+                "lines",
+                format!("line {index} has {money}, not in whole minor units"),
+            ));
+        }
+    }
+    if line.unit_amount.amount() * Decimal::from(line.quantity) != line.amount.amount() {
+        return Err(Error::invalid(
+            "lines",
+            format!(
+                "line {index} has amount {} but {} x {}",
+                line.amount, line.quantity, line.unit_amount
+            ),
+        ));
+    }
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Quote {
+    /// Reads a quote and checks it: the stored totals must be the sums of
+    /// the stored lines.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            rate_plan: RatePlanId,
+            currency: Currency,
+            lines: Vec<QuoteLine>,
+            subtotal: Money,
+            taxes: Money,
+            included_taxes: Money,
+            total: Money,
+        }
+        let raw = Raw::deserialize(d)?;
+        let quote = Quote::from_lines(raw.rate_plan, raw.currency, raw.lines)
+            .map_err(serde::de::Error::custom)?;
+        let stored = [raw.subtotal, raw.taxes, raw.included_taxes, raw.total];
+        let summed = [
+            quote.subtotal,
+            quote.taxes,
+            quote.included_taxes,
+            quote.total,
+        ];
+        if stored != summed {
+            return Err(serde::de::Error::custom(format!(
+                "quote totals {stored:?} are not the sums of its lines {summed:?}"
+            )));
+        }
+        Ok(quote)
+    }
+}
