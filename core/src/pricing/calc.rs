@@ -12,13 +12,13 @@ use rust_decimal::Decimal;
 use super::length_of_stay::{StayDiscount, best_tier};
 use super::occupancy::{EXTRA_ADULT_RULE, GuestGroup};
 use super::promo::PromoDiscount;
-use super::quote::{QuoteLine, RuleKind, RuleRef};
+use super::quote::{QuoteLine, RuleKind, RuleRef, at_minor_scale};
 use super::rate_plan::RatePlan;
 use super::rates::RateSource;
 use super::request::QuoteRequest;
 use super::tax::{Charge, TaxInclusion, TaxLedger};
 use crate::error::Result;
-use crate::money::{Currency, Money};
+use crate::money::Currency;
 
 /// Where the computation hands its lines.
 pub(crate) trait LineSink {
@@ -61,8 +61,8 @@ fn line(
         },
         description,
         quantity,
-        unit_amount: Money::new(unit_amount, currency),
-        amount: Money::new(unit_amount * Decimal::from(quantity), currency),
+        unit_amount: at_minor_scale(unit_amount, currency),
+        amount: at_minor_scale(unit_amount * Decimal::from(quantity), currency),
         included: false,
     }
 }

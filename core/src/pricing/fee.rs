@@ -60,6 +60,7 @@ impl FeeBasis {
 /// assert!(cleaning.taxable);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Fee {
     /// The fee's id, named in its quote line.
     pub id: RuleId,

@@ -51,6 +51,7 @@ pub enum StayDiscount {
 /// assert_eq!(weekly.min_nights.get(), 7);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LengthOfStayDiscount {
     /// The tier's id, named in its quote line.
     pub id: RuleId,

@@ -48,6 +48,7 @@ const CHILD_AGES: usize = MAX_CHILD_AGE as usize + 1;
 /// assert!(kids.includes(7) && !kids.includes(12));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ChildBand {
     /// The band's id, named in its quote lines.
     pub id: RuleId,
@@ -82,6 +83,7 @@ impl ChildBand {
 /// assert_eq!(occupancy.included_guests, 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Occupancy {
     /// Guests the rate includes (at least 1).
     pub included_guests: u32,

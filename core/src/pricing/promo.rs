@@ -137,6 +137,16 @@ impl UsageLimit {
     }
 }
 
+impl fmt::Display for UsageLimit {
+    /// `unlimited` or `100 uses`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UsageLimit::Unlimited => f.write_str("unlimited"),
+            UsageLimit::MaxUses(max) => write!(f, "{max} uses"),
+        }
+    }
+}
+
 /// A promo as the host defines and stores it.
 ///
 /// ```
@@ -153,6 +163,7 @@ impl UsageLimit {
 /// assert_eq!(serde_json::from_str::<Promo>(&json).unwrap(), promo);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Promo {
     /// The code guests enter.
     pub code: PromoCode,
@@ -249,8 +260,8 @@ impl PromoRedemption {
         }
         if !promo.usage_limit.allows(self.uses) {
             return Err(refuse(format!(
-                "it has been used {} times, its limit",
-                self.uses
+                "its usage limit of {} is reached ({} used)",
+                promo.usage_limit, self.uses
             )));
         }
         if let Some(window) = promo

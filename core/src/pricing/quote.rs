@@ -119,7 +119,7 @@ impl Quote {
                 }
             }
         }
-        let money = |amount| Money::new(amount, currency);
+        let money = |amount| at_minor_scale(amount, currency);
         let total = subtotal + taxes;
         if total < Decimal::ZERO {
             return Err(Error::invalid(
@@ -172,6 +172,15 @@ impl Quote {
     pub fn total(&self) -> Money {
         self.total
     }
+}
+
+/// `amount` (already in whole minor units) written with exactly the
+/// currency's decimals, so quotes read and serialize uniformly
+/// (`"0.00"`, never `"0"`, in EUR).
+pub(crate) fn at_minor_scale(amount: Decimal, currency: Currency) -> Money {
+    let mut amount = amount;
+    amount.rescale(currency.minor_units());
+    Money::new(amount, currency)
 }
 
 fn check_line(index: usize, line: &QuoteLine, currency: Currency) -> Result<()> {

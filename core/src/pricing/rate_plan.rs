@@ -36,8 +36,11 @@ pub enum PriceUnit {
 /// stores it. [`RatePlan::new`] validates it.
 ///
 /// All prices are in the base price's currency. Lists that are empty and
-/// settings left at their default may be left out of the JSON.
+/// settings left at their default may be left out of the JSON; a field it
+/// does not know (a misspelt `"taxs"`) is refused rather than ignored, in
+/// the spec and in every rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RatePlanSpec {
     /// The plan's id; the base price's quote lines name it.
     pub id: RatePlanId,
@@ -178,10 +181,14 @@ impl RatePlan {
         })
     }
 
-    /// Reads a plan from its JSON spec and validates it; a malformed
-    /// document is `INVALID_INPUT` with serde's message.
+    /// Reads a plan from its JSON spec and validates it. A malformed
+    /// document or value (a negative price, an unknown field) is
+    /// `INVALID_INPUT` with serde's message; rules that break the plan's
+    /// checks fail as [`RatePlan::new`] does (e.g. `CURRENCY_MISMATCH`).
     pub fn from_json(json: &str) -> Result<RatePlan> {
-        serde_json::from_str(json).map_err(|e| Error::invalid("rate_plan", e.to_string()))
+        let spec: RatePlanSpec =
+            serde_json::from_str(json).map_err(|e| Error::invalid("rate_plan", e.to_string()))?;
+        RatePlan::new(spec)
     }
 
     /// The validated spec.

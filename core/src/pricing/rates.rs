@@ -43,6 +43,7 @@ use crate::time::weekday_index;
 /// assert!(summer.dates.contains(d(7, 14)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Season {
     /// The season's id, named in its quote lines.
     pub id: RuleId,
@@ -61,6 +62,7 @@ pub struct Season {
 /// A price for nights that start on certain weekdays ("Weekend": Friday
 /// and Saturday nights).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WeekdayRate {
     /// The rate's id, named in its quote lines.
     pub id: RuleId,

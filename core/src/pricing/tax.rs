@@ -100,6 +100,7 @@ pub enum TaxRounding {
 /// assert_eq!(vat.rate.to_string(), "10%");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tax {
     /// The tax's id, named in its quote line.
     pub id: RuleId,
