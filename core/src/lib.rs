@@ -19,11 +19,13 @@
 
 #![warn(missing_docs)]
 
+pub mod checkin;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod party;
 pub mod ports;
 pub mod time;
+pub mod token;
 
 pub use error::{Error, Result};
