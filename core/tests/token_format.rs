@@ -196,3 +196,20 @@ fn a_revocation_list_is_a_cose_sign1_with_a_plain_cbor_map() {
         Some(&Value::Array(vec!["BK-CANCELLED".into()]))
     );
 }
+
+#[cfg(feature = "qr")]
+#[test]
+fn a_typical_ticket_is_a_version_8_m_qr_code_in_alphanumeric_mode() {
+    use reservo::token::qr::TokenQr;
+    let qr = TokenQr::new(&example_keys().issue(&example_claims())).unwrap();
+    // 183 characters: version 8-M holds 221 alphanumeric characters but
+    // only 152 bytes, so version 8 proves alphanumeric mode.
+    assert_eq!((qr.version(), qr.width()), (8, 49));
+    let png = qr.to_png(4).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    // 49 modules + 2 * 4 quiet modules, 4 pixels each: the IHDR width.
+    assert_eq!(&png[16..20], &((49 + 8) * 4u32).to_be_bytes());
+    let svg = qr.to_svg(4).unwrap();
+    assert!(svg.contains("<svg") && svg.contains(r#"width="228""#));
+    assert_eq!(qr.to_svg(0).unwrap_err().code(), "INVALID_INPUT");
+}
