@@ -20,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod checkin;
 pub mod commission;
 pub mod engine;
 pub mod error;
@@ -33,5 +34,6 @@ pub mod restriction;
 pub mod schedule;
 pub mod store;
 pub mod time;
+pub mod token;
 
 pub use error::{Error, Result};

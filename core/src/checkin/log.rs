@@ -1,0 +1,177 @@
+//! Scan logs: what gates recorded, merged without double counting.
+//!
+//! Owns [`ScanLog`], keyed by scan id so that merging the logs of gates
+//! that were offline is idempotent (merging twice changes nothing) and
+//! commutative (order of merging does not matter), and the detection of
+//! double admissions in a merged log. Must never drop or rewrite a record
+//! that a gate made, except to pick, deterministically, one of two records
+//! that claim the same scan id.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::checkin::rules::{Passage, Refusal, VenueRules, evaluate};
+use crate::checkin::{Scan, ScanId, ScanRecord};
+use crate::error::Result;
+use crate::token::{TicketClaims, TokenId};
+
+/// The scan records of one gate, or of many merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScanLog {
+    records: BTreeMap<ScanId, ScanRecord>,
+    by_token: BTreeMap<TokenId, BTreeSet<ScanId>>,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    /// Records that were new to this log.
+    pub added: usize,
+    /// Scan ids that two logs recorded with different contents. The log
+    /// keeps the smaller record (by its ordering), whichever came first.
+    pub conflicts: Vec<ScanId>,
+}
+
+/// An admission that, in the merged log, went beyond what the token allows
+/// (two offline gates each admitting the last entry, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoubleAdmission {
+    /// The admission that should not have happened.
+    pub record: ScanRecord,
+    /// Why the rules refuse it once every gate's scans are known.
+    pub refusal: Refusal,
+}
+
+impl ScanLog {
+    /// An empty log.
+    pub fn new() -> ScanLog {
+        ScanLog::default()
+    }
+
+    /// Adds a record. Returns whether it was new; a record with the id of
+    /// one already held but different contents is a conflict (see
+    /// [`MergeReport::conflicts`]) and returns `false`.
+    pub fn insert(&mut self, record: ScanRecord) -> bool {
+        self.insert_reporting(record, &mut MergeReport::default())
+    }
+
+    fn insert_reporting(&mut self, record: ScanRecord, report: &mut MergeReport) -> bool {
+        let Some(held) = self.records.get(&record.scan.id) else {
+            self.by_token
+                .entry(record.token.clone())
+                .or_default()
+                .insert(record.scan.id.clone());
+            self.records.insert(record.scan.id.clone(), record);
+            report.added += 1;
+            return true;
+        };
+        if *held != record {
+            report.conflicts.push(record.scan.id.clone());
+            if record < *held {
+                let old = held.clone();
+                self.reindex(&old, &record);
+                self.records.insert(record.scan.id.clone(), record);
+            }
+        }
+        false
+    }
+
+    fn reindex(&mut self, old: &ScanRecord, new: &ScanRecord) {
+        if old.token != new.token {
+            if let Some(ids) = self.by_token.get_mut(&old.token) {
+                ids.remove(&old.scan.id);
+            }
+            self.by_token
+                .entry(new.token.clone())
+                .or_default()
+                .insert(new.scan.id.clone());
+        }
+    }
+
+    /// Merges every record of `other` into this log.
+    pub fn merge(&mut self, other: &ScanLog) -> MergeReport {
+        let mut report = MergeReport::default();
+        for record in other.records.values() {
+            self.insert_reporting(record.clone(), &mut report);
+        }
+        report
+    }
+
+    /// Every record, by scan id.
+    pub fn records(&self) -> impl Iterator<Item = &ScanRecord> {
+        self.records.values()
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records of one token, in scan order (instant, then scan id).
+    pub fn for_token(&self, token: &TokenId) -> Vec<&ScanRecord> {
+        let mut records: Vec<&ScanRecord> = self
+            .by_token
+            .get(token)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.records.get(id))
+            .collect();
+        records.sort_by(|a, b| (a.scan.at, &a.scan.id).cmp(&(b.scan.at, &b.scan.id)));
+        records
+    }
+
+    /// Decides `scan` with [`evaluate`] against this log and records the
+    /// outcome. A scan id already in the log is decided again but not
+    /// recorded twice.
+    pub fn check_in(
+        &mut self,
+        rules: &VenueRules,
+        claims: &TicketClaims,
+        scan: Scan,
+    ) -> Result<Passage> {
+        let outcome = evaluate(rules, claims, self.for_token(&claims.token_id), &scan);
+        self.insert(ScanRecord {
+            token: claims.token_id.clone(),
+            scan,
+            outcome: outcome.clone(),
+        });
+        Ok(outcome?)
+    }
+
+    /// Replays the admitted scans of the token with `claims` in scan order
+    /// and reports each admission the rules refuse once all of them are
+    /// known. Every admission stays in the replayed history, because the
+    /// person did pass.
+    pub fn double_admissions(
+        &self,
+        rules: &VenueRules,
+        claims: &TicketClaims,
+    ) -> Vec<DoubleAdmission> {
+        let mut replayed: Vec<ScanRecord> = Vec::new();
+        let mut doubles = Vec::new();
+        for record in self.for_token(&claims.token_id) {
+            let Some(recorded) = record.passage() else {
+                continue;
+            };
+            let outcome = match evaluate(rules, claims, &replayed, &record.scan) {
+                Ok(passage) => passage,
+                Err(refusal) => {
+                    doubles.push(DoubleAdmission {
+                        record: record.clone(),
+                        refusal,
+                    });
+                    recorded
+                }
+            };
+            replayed.push(ScanRecord {
+                outcome: Ok(outcome),
+                ..record.clone()
+            });
+        }
+        doubles
+    }
+}

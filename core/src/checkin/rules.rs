@@ -1,0 +1,249 @@
+//! The check-in rules: one function, [`evaluate`], that decides a scan.
+//!
+//! Owns the order and meaning of the checks: resource, gate and zone scope,
+//! the venue's entry hours, anti-passback, re-entry, the daily limit and
+//! the total allowance. Must never look at anything but its arguments, so
+//! a server and an offline scanner given the same inputs decide the same.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::checkin::{Direction, Scan, ScanRecord};
+use crate::error::{Error, Result};
+use crate::ids::ResourceId;
+use crate::time::local_date;
+use crate::token::{Entries, GateId, TicketClaims, ZoneId};
+
+/// The daily hours, in the venue's time zone, during which entries are
+/// admitted: `[opens, closes)`. Exits are always allowed.
+///
+/// ```
+/// use chrono::NaiveTime;
+/// use reservo::checkin::EntryHours;
+/// let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+/// let hours = EntryHours::new(t(9), t(17)).unwrap();
+/// assert!(hours.contains(t(9)) && !hours.contains(t(17)));
+/// assert_eq!(EntryHours::new(t(17), t(9)).unwrap_err().code(), "INVALID_INPUT");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EntryHours {
+    opens: NaiveTime,
+    closes: NaiveTime,
+}
+
+impl EntryHours {
+    /// Hours that open before they close, within one day.
+    pub fn new(opens: NaiveTime, closes: NaiveTime) -> Result<EntryHours> {
+        if opens >= closes {
+            return Err(Error::invalid(
+                "entry_hours",
+                format!("opening {opens} must be before closing {closes}"),
+            ));
+        }
+        Ok(EntryHours { opens, closes })
+    }
+
+    /// Whether entries are admitted at the civil time `local`.
+    pub fn contains(&self, local: NaiveTime) -> bool {
+        self.opens <= local && local < self.closes
+    }
+}
+
+/// The venue's own rules, the same on every gate of the venue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueRules {
+    /// The venue's time zone: days (for daily limits) and entry hours are
+    /// civil days and times in it.
+    pub time_zone: Tz,
+    /// The resources whose tokens this venue admits.
+    pub resources: BTreeSet<ResourceId>,
+    /// When entries are admitted each day; `None` for any time.
+    pub entry_hours: Option<EntryHours>,
+    /// No second entry into a zone without an exit from it in between.
+    pub anti_passback: bool,
+}
+
+/// How a person passed a gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Passage {
+    /// An entry that uses one of the token's entries.
+    Entry,
+    /// An entry after an exit on the same venue day, which uses none.
+    ReEntry,
+    /// An exit.
+    Exit,
+}
+
+/// Why a scan was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Refusal {
+    /// The token is for a resource this venue does not admit.
+    WrongResource {
+        /// The token's resource.
+        resource: ResourceId,
+        /// The gate scanned at.
+        gate: GateId,
+    },
+    /// The token's scope does not include this gate.
+    WrongGate {
+        /// The gate scanned at.
+        gate: GateId,
+    },
+    /// The token's scope does not include this zone.
+    WrongZone {
+        /// The zone the gate leads into.
+        zone: ZoneId,
+        /// The gate scanned at.
+        gate: GateId,
+    },
+    /// The venue does not admit entries at this time of day.
+    OutsideEntryHours {
+        /// The civil time of the scan in the venue's time zone.
+        local_time: NaiveTime,
+    },
+    /// Anti-passback: the token entered this zone and has not left it.
+    AlreadyInside {
+        /// The zone.
+        zone: ZoneId,
+        /// When it entered.
+        since: DateTime<Utc>,
+    },
+    /// The token's daily entries are used up for this venue day.
+    UsedUpToday {
+        /// The last entry of the day.
+        at: DateTime<Utc>,
+        /// Its gate.
+        gate: GateId,
+    },
+    /// The token's entries are used up.
+    AlreadyUsed {
+        /// The last entry.
+        at: DateTime<Utc>,
+        /// Its gate.
+        gate: GateId,
+    },
+}
+
+impl Refusal {
+    /// The crate error for this refusal: [`Error::TokenWrongGate`] for the
+    /// scope refusals, [`Error::TokenAlreadyUsed`] (with when and where)
+    /// for used-up entries, [`Error::EntryRefused`] for the venue's rules.
+    pub fn into_error(self) -> Error {
+        match self {
+            Refusal::WrongResource { gate, .. }
+            | Refusal::WrongGate { gate }
+            | Refusal::WrongZone { gate, .. } => Error::TokenWrongGate {
+                gate: gate.to_string(),
+            },
+            Refusal::UsedUpToday { at, gate } | Refusal::AlreadyUsed { at, gate } => {
+                Error::TokenAlreadyUsed {
+                    used_at: at,
+                    gate: gate.to_string(),
+                }
+            }
+            Refusal::OutsideEntryHours { local_time } => Error::EntryRefused {
+                reason: format!("outside entry hours at {local_time} venue time"),
+            },
+            Refusal::AlreadyInside { zone, since } => Error::EntryRefused {
+                reason: format!("anti-passback: inside zone {zone} since {since} without an exit"),
+            },
+        }
+    }
+}
+
+/// Decides `scan` of the token with `claims`, given the token's earlier
+/// scans in `history` (records of other tokens and refused scans are
+/// ignored; order does not matter).
+///
+/// Exits are always let through. An entry is checked in this order:
+/// resource, gate scope, zone scope, entry hours, anti-passback, re-entry
+/// (which needs no allowance), daily limit, total allowance.
+pub fn evaluate<'a>(
+    rules: &VenueRules,
+    claims: &TicketClaims,
+    history: impl IntoIterator<Item = &'a ScanRecord>,
+    scan: &Scan,
+) -> std::result::Result<Passage, Refusal> {
+    if scan.direction == Direction::Out {
+        return Ok(Passage::Exit);
+    }
+    let gate = || scan.gate.clone();
+    if !rules.resources.contains(&claims.resource) {
+        return Err(Refusal::WrongResource {
+            resource: claims.resource.clone(),
+            gate: gate(),
+        });
+    }
+    if !claims.scope.admits_gate(&scan.gate) {
+        return Err(Refusal::WrongGate { gate: gate() });
+    }
+    if !claims.scope.admits_zone(&scan.zone) {
+        return Err(Refusal::WrongZone {
+            zone: scan.zone.clone(),
+            gate: gate(),
+        });
+    }
+    let local = scan.at.with_timezone(&rules.time_zone);
+    if let Some(hours) = rules.entry_hours {
+        if !hours.contains(local.time()) {
+            return Err(Refusal::OutsideEntryHours {
+                local_time: local.time(),
+            });
+        }
+    }
+    let mut passed: Vec<(&ScanRecord, Passage)> = history
+        .into_iter()
+        .filter(|r| r.token == claims.token_id && r.scan.id != scan.id)
+        .filter_map(|r| r.passage().map(|p| (r, p)))
+        .collect();
+    passed.sort_by(|(a, _), (b, _)| (a.scan.at, &a.scan.id).cmp(&(b.scan.at, &b.scan.id)));
+
+    if rules.anti_passback {
+        let last_here = passed.iter().rev().find(|(r, _)| r.scan.zone == scan.zone);
+        if let Some((r, Passage::Entry | Passage::ReEntry)) = last_here {
+            return Err(Refusal::AlreadyInside {
+                zone: scan.zone.clone(),
+                since: r.scan.at,
+            });
+        }
+    }
+    let today = local_date(scan.at, rules.time_zone);
+    let on_today = |r: &ScanRecord| local_date(r.scan.at, rules.time_zone) == today;
+    if claims.entry.reentry
+        && matches!(passed.last(), Some((_, Passage::Exit)))
+        && passed
+            .iter()
+            .any(|(r, p)| *p != Passage::Exit && on_today(r))
+    {
+        return Ok(Passage::ReEntry);
+    }
+    let counted: Vec<&ScanRecord> = passed
+        .iter()
+        .filter(|(_, p)| *p == Passage::Entry)
+        .map(|(r, _)| *r)
+        .collect();
+    if let Some(per_day) = claims.entry.per_day {
+        let today_entries: Vec<&ScanRecord> =
+            counted.iter().copied().filter(|r| on_today(r)).collect();
+        if let Some((at, gate)) = used_up(&today_entries, per_day.get()) {
+            return Err(Refusal::UsedUpToday { at, gate });
+        }
+    }
+    if let Entries::Limited(limit) = claims.entry.entries {
+        if let Some((at, gate)) = used_up(&counted, limit.get()) {
+            return Err(Refusal::AlreadyUsed { at, gate });
+        }
+    }
+    Ok(Passage::Entry)
+}
+
+/// When and where the last of `entries` was, if they reach `limit`.
+fn used_up(entries: &[&ScanRecord], limit: u32) -> Option<(DateTime<Utc>, GateId)> {
+    let last = entries.last()?;
+    (entries.len() as u64 >= u64::from(limit)).then(|| (last.scan.at, last.scan.gate.clone()))
+}

@@ -1,0 +1,178 @@
+//! The signed revocation list that scanners sync and apply offline.
+//!
+//! Owns the list (revoked token ids and booking ids, with a sequence number
+//! and an issue time), its signed CBOR encoding, and the check of a ticket
+//! against it. Must never let a scanner go back to an older list: a list is
+//! accepted only if its sequence is greater than the one held.
+
+use std::collections::BTreeSet;
+use std::io::Cursor;
+
+use chrono::{DateTime, Utc};
+use ciborium::Value;
+
+use crate::error::{Error, Result};
+use crate::ids::BookingId;
+use crate::token::claims::{TicketClaims, TokenId, malformed, seconds, whole_seconds};
+use crate::token::cose;
+use crate::token::keys::{IssuerKeySet, PublicKeySet};
+
+/// The content type in a revocation list's protected header. Tickets carry
+/// none, so neither can be passed off as the other.
+pub const REVOCATION_CONTENT_TYPE: &str = "application/vnd.reservo.revocation+cbor";
+
+/// A full snapshot of what is revoked, numbered so that newer lists replace
+/// older ones.
+///
+/// ```
+/// use chrono::Utc;
+/// use reservo::ids::BookingId;
+/// use reservo::token::{IssuerKey, IssuerKeySet, RevocationList};
+/// let keys = IssuerKeySet::new(IssuerKey::from_seed("k1".parse().unwrap(), [1; 32]));
+/// let mut list = RevocationList::new(1, Utc::now());
+/// list.revoke_booking(BookingId::new("BK-1").unwrap());
+/// let signed = list.sign(&keys);
+/// let opened = RevocationList::open(&signed, &keys.public_keys()).unwrap();
+/// assert_eq!(opened, list);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationList {
+    sequence: u64,
+    issued_at: DateTime<Utc>,
+    tokens: BTreeSet<TokenId>,
+    bookings: BTreeSet<BookingId>,
+}
+
+impl RevocationList {
+    /// An empty list with this sequence number, issued at `issued_at`
+    /// (kept in whole seconds).
+    pub fn new(sequence: u64, issued_at: DateTime<Utc>) -> RevocationList {
+        RevocationList {
+            sequence,
+            issued_at: whole_seconds(issued_at),
+            tokens: BTreeSet::new(),
+            bookings: BTreeSet::new(),
+        }
+    }
+
+    /// The same entries under the next sequence number, to add to and
+    /// publish.
+    pub fn next(&self, issued_at: DateTime<Utc>) -> RevocationList {
+        RevocationList {
+            sequence: self.sequence.saturating_add(1),
+            issued_at: whole_seconds(issued_at),
+            ..self.clone()
+        }
+    }
+
+    /// Revokes one token (for example a ticket reissued to a new phone).
+    pub fn revoke_token(&mut self, token: TokenId) {
+        self.tokens.insert(token);
+    }
+
+    /// Revokes every token of a booking (for example a cancelled booking).
+    pub fn revoke_booking(&mut self, booking: BookingId) {
+        self.bookings.insert(booking);
+    }
+
+    /// The sequence number; a scanner accepts only greater ones.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// When the list was issued.
+    pub fn issued_at(&self) -> DateTime<Utc> {
+        self.issued_at
+    }
+
+    /// Revoked token ids.
+    pub fn tokens(&self) -> &BTreeSet<TokenId> {
+        &self.tokens
+    }
+
+    /// Revoked bookings.
+    pub fn bookings(&self) -> &BTreeSet<BookingId> {
+        &self.bookings
+    }
+
+    /// [`Error::TokenRevoked`] if the ticket or its booking is revoked.
+    pub fn check(&self, claims: &TicketClaims) -> Result<()> {
+        if self.tokens.contains(&claims.token_id) || self.bookings.contains(&claims.booking) {
+            return Err(Error::TokenRevoked {
+                token: claims.token_id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The list signed with the current key of `keys`, as COSE_Sign1 bytes
+    /// (see `docs/token-format.md`).
+    pub fn sign(&self, keys: &IssuerKeySet) -> Vec<u8> {
+        let map = Value::Map(vec![
+            (1.into(), self.sequence.into()),
+            (2.into(), self.issued_at.timestamp().into()),
+            (
+                3.into(),
+                Value::Array(
+                    self.tokens
+                        .iter()
+                        .map(|t| Value::Bytes(t.as_bytes().to_vec()))
+                        .collect(),
+                ),
+            ),
+            (
+                4.into(),
+                Value::Array(self.bookings.iter().map(|b| b.as_str().into()).collect()),
+            ),
+        ]);
+        let mut payload = Vec::new();
+        ciborium::into_writer(&map, &mut payload).expect("CBOR values always write to a Vec");
+        cose::sign(keys.current(), Some(REVOCATION_CONTENT_TYPE), payload)
+    }
+
+    /// Verifies signed list bytes with `keys` and decodes them. Fails with
+    /// the token errors: malformed, unknown key, bad signature.
+    pub fn open(bytes: &[u8], keys: &PublicKeySet) -> Result<RevocationList> {
+        let payload = cose::open(bytes, Some(REVOCATION_CONTENT_TYPE), keys)?;
+        let bad = |what: &str| malformed(format!("revocation list: {what}"));
+        let value: Value =
+            ciborium::from_reader(Cursor::new(&payload)).map_err(|_| bad("payload is not CBOR"))?;
+        let Value::Map(entries) = value else {
+            return Err(bad("payload is not a map"));
+        };
+        let [(k1, seq), (k2, iat), (k3, tokens), (k4, bookings)] =
+            <[(Value, Value); 4]>::try_from(entries).map_err(|_| bad("need keys 1, 2, 3, 4"))?;
+        if [k1, k2, k3, k4] != [1.into(), 2.into(), 3.into(), 4.into()] {
+            return Err(bad("need keys 1, 2, 3, 4 in order"));
+        }
+        let sequence = seq
+            .as_integer()
+            .and_then(|i| u64::try_from(i).ok())
+            .ok_or_else(|| bad("sequence is not an unsigned integer"))?;
+        let issued_at = iat
+            .as_integer()
+            .and_then(|i| i64::try_from(i).ok())
+            .and_then(seconds)
+            .ok_or_else(|| bad("issued_at is not a time"))?;
+        let mut list = RevocationList::new(sequence, issued_at);
+        let items = |v: Value| match v {
+            Value::Array(items) => Ok(items),
+            _ => Err(bad("entries are not an array")),
+        };
+        for item in items(tokens)? {
+            let bytes = item
+                .into_bytes()
+                .map_err(|_| bad("a token id is not bytes"))?;
+            list.tokens
+                .insert(TokenId::from_bytes(bytes).map_err(|e| bad(&e.to_string()))?);
+        }
+        for item in items(bookings)? {
+            let text = item
+                .into_text()
+                .map_err(|_| bad("a booking id is not text"))?;
+            list.bookings
+                .insert(BookingId::new(text).map_err(|e| bad(&e.to_string()))?);
+        }
+        Ok(list)
+    }
+}

@@ -1,0 +1,255 @@
+//! The check-in rules: one engine deciding entries from claims, the
+//! venue's rules and the token's scan history.
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use reservo::checkin::{
+    Direction, EntryHours, Passage, Refusal, Scan, ScanId, ScanLog, VenueRules,
+};
+use reservo::ids::{BookingId, ResourceId};
+use reservo::token::{EntryPolicy, GateId, Scope, TicketClaims, TokenId, ValidityWindow, ZoneId};
+
+fn utc(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 10, day, hour, minute, 0)
+        .unwrap()
+}
+
+fn venue() -> VenueRules {
+    VenueRules {
+        time_zone: "America/New_York".parse().unwrap(),
+        resources: [ResourceId::new("zoo").unwrap()].into(),
+        entry_hours: None,
+        anti_passback: false,
+    }
+}
+
+fn claims(entry: EntryPolicy) -> TicketClaims {
+    TicketClaims {
+        token_id: TokenId::from_bytes(*b"tok").unwrap(),
+        booking: BookingId::new("BK-9").unwrap(),
+        resource: ResourceId::new("zoo").unwrap(),
+        validity: ValidityWindow::new(utc(1, 0, 0), utc(30, 0, 0)).unwrap(),
+        entry,
+        scope: Scope::default(),
+    }
+}
+
+fn scan(gate: &str, zone: &str, direction: Direction, at: DateTime<Utc>) -> Scan {
+    Scan {
+        id: ScanId::generate(),
+        gate: GateId::new(gate).unwrap(),
+        zone: ZoneId::new(zone).unwrap(),
+        direction,
+        at,
+    }
+}
+
+fn enter(at: DateTime<Utc>) -> Scan {
+    scan("main-gate", "park", Direction::In, at)
+}
+
+fn leave(at: DateTime<Utc>) -> Scan {
+    scan("main-gate", "park", Direction::Out, at)
+}
+
+#[test]
+fn a_single_entry_token_reports_when_and_where_it_was_used() {
+    let mut log = ScanLog::new();
+    let (rules, ticket) = (venue(), claims(EntryPolicy::default()));
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 14, 0))).unwrap(),
+        Passage::Entry
+    );
+    let again = scan("east-gate", "park", Direction::In, utc(5, 15, 0));
+    match log.check_in(&rules, &ticket, again).unwrap_err() {
+        reservo::Error::TokenAlreadyUsed { used_at, gate } => {
+            assert_eq!((used_at, gate.as_str()), (utc(5, 14, 0), "main-gate"));
+        }
+        other => panic!("expected TOKEN_ALREADY_USED, got {other}"),
+    }
+    assert_eq!(log.len(), 2, "refused scans are logged too");
+}
+
+#[test]
+fn a_multi_entry_token_admits_exactly_its_allowance() {
+    let mut log = ScanLog::new();
+    let (rules, ticket) = (venue(), claims(EntryPolicy::entries(3.try_into().unwrap())));
+    for hour in [10, 11, 12] {
+        assert_eq!(
+            log.check_in(&rules, &ticket, enter(utc(5, hour, 0)))
+                .unwrap(),
+            Passage::Entry
+        );
+    }
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(5, 13, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+}
+
+#[test]
+fn once_per_day_counts_days_in_the_venue_time_zone() {
+    let mut log = ScanLog::new();
+    let ticket = claims(EntryPolicy {
+        reentry: false,
+        ..EntryPolicy::once_per_day()
+    });
+    let rules = venue();
+    // 23:00 on the 5th in New York is 03:00Z on the 6th.
+    assert!(log.check_in(&rules, &ticket, enter(utc(6, 3, 0))).is_ok());
+    // 03:30 on the 6th in New York (07:30Z) is the next venue day.
+    let next_day = log.check_in(&rules, &ticket, enter(utc(6, 7, 30)));
+    assert_eq!(next_day.unwrap(), Passage::Entry);
+    // Later that same New York day: used up today.
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(6, 20, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+}
+
+#[test]
+fn re_entry_after_an_exit_uses_no_allowance_on_the_same_day() {
+    let mut log = ScanLog::new();
+    let rules = venue();
+    let ticket = claims(EntryPolicy {
+        reentry: true,
+        ..EntryPolicy::default()
+    });
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 14, 0))).unwrap(),
+        Passage::Entry
+    );
+    assert_eq!(
+        log.check_in(&rules, &ticket, leave(utc(5, 15, 0))).unwrap(),
+        Passage::Exit
+    );
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 16, 0))).unwrap(),
+        Passage::ReEntry
+    );
+    // Without an exit in between it is a new entry, which is used up.
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(5, 17, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+    // The next venue day is not a re-entry either.
+    assert!(log.check_in(&rules, &ticket, leave(utc(5, 18, 0))).is_ok());
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(6, 15, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+}
+
+#[test]
+fn a_token_without_re_entry_spends_an_entry_after_an_exit() {
+    let mut log = ScanLog::new();
+    let rules = venue();
+    let ticket = claims(EntryPolicy::default());
+    assert!(log.check_in(&rules, &ticket, enter(utc(5, 14, 0))).is_ok());
+    assert!(log.check_in(&rules, &ticket, leave(utc(5, 15, 0))).is_ok());
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(5, 16, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+}
+
+#[test]
+fn gate_and_zone_scopes_refuse_with_wrong_gate() {
+    let rules = venue();
+    let mut ticket = claims(EntryPolicy::entries(10.try_into().unwrap()));
+    ticket.scope = Scope {
+        gates: [GateId::new("vip-gate").unwrap()].into(),
+        zones: [ZoneId::new("vip").unwrap()].into(),
+    };
+    let mut log = ScanLog::new();
+    let wrong_gate = scan("main-gate", "vip", Direction::In, utc(5, 14, 0));
+    let wrong_zone = scan("vip-gate", "park", Direction::In, utc(5, 14, 0));
+    let right = scan("vip-gate", "vip", Direction::In, utc(5, 14, 0));
+    assert_eq!(
+        log.check_in(&rules, &ticket, wrong_gate)
+            .unwrap_err()
+            .code(),
+        "TOKEN_WRONG_GATE"
+    );
+    assert_eq!(
+        log.check_in(&rules, &ticket, wrong_zone)
+            .unwrap_err()
+            .code(),
+        "TOKEN_WRONG_GATE"
+    );
+    assert_eq!(
+        log.check_in(&rules, &ticket, right).unwrap(),
+        Passage::Entry
+    );
+}
+
+#[test]
+fn a_token_for_another_resource_is_refused_at_this_venue() {
+    let mut ticket = claims(EntryPolicy::default());
+    ticket.resource = ResourceId::new("aquarium").unwrap();
+    let decision = reservo::checkin::evaluate(&venue(), &ticket, [], &enter(utc(5, 14, 0)));
+    assert!(matches!(decision, Err(Refusal::WrongResource { .. })));
+}
+
+#[test]
+fn entries_outside_the_venue_entry_hours_are_refused_but_exits_are_not() {
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let rules = VenueRules {
+        entry_hours: Some(EntryHours::new(t(9), t(17)).unwrap()),
+        ..venue()
+    };
+    let ticket = claims(EntryPolicy::entries(5.try_into().unwrap()));
+    let mut log = ScanLog::new();
+    // 12:00Z is 08:00 in New York (EDT): too early.
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(5, 12, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "ENTRY_REFUSED");
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 13, 0))).unwrap(),
+        Passage::Entry
+    );
+    // 22:00Z is 18:00 in New York: leaving is always allowed.
+    assert_eq!(
+        log.check_in(&rules, &ticket, leave(utc(5, 22, 0))).unwrap(),
+        Passage::Exit
+    );
+}
+
+#[test]
+fn anti_passback_needs_an_exit_between_entries_into_a_zone() {
+    let rules = VenueRules {
+        anti_passback: true,
+        ..venue()
+    };
+    let ticket = claims(EntryPolicy::entries(10.try_into().unwrap()));
+    let mut log = ScanLog::new();
+    assert!(log.check_in(&rules, &ticket, enter(utc(5, 14, 0))).is_ok());
+    let passed_back = scan("east-gate", "park", Direction::In, utc(5, 14, 5));
+    let err = log.check_in(&rules, &ticket, passed_back).unwrap_err();
+    assert_eq!(err.code(), "ENTRY_REFUSED");
+    // Another zone is tracked on its own.
+    let other_zone = scan("hall-gate", "hall", Direction::In, utc(5, 14, 10));
+    assert!(log.check_in(&rules, &ticket, other_zone).is_ok());
+    assert!(log.check_in(&rules, &ticket, leave(utc(5, 15, 0))).is_ok());
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 16, 0))).unwrap(),
+        Passage::Entry
+    );
+}
+
+#[test]
+fn history_of_other_tokens_does_not_count() {
+    let rules = venue();
+    let ticket = claims(EntryPolicy::default());
+    let mut stranger = ticket.clone();
+    stranger.token_id = TokenId::from_bytes(*b"other").unwrap();
+    let mut log = ScanLog::new();
+    assert!(
+        log.check_in(&rules, &stranger, enter(utc(5, 14, 0)))
+            .is_ok()
+    );
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(5, 14, 1))).unwrap(),
+        Passage::Entry
+    );
+}

@@ -1,0 +1,215 @@
+//! The token format as an outsider sees it: size, interoperability with
+//! general-purpose CBOR and Ed25519 code, and the worked example that
+//! `docs/token-format.md` shows.
+
+use chrono::{TimeZone, Utc};
+use ciborium::Value;
+use ed25519_dalek::{Signature, VerifyingKey};
+use reservo::ids::{BookingId, ResourceId};
+use reservo::token::{
+    EntryPolicy, IssuerKey, IssuerKeySet, RevocationList, Scope, TicketClaims, TokenId,
+    ValidityWindow, Verifier,
+};
+
+/// The test key of the worked example: RFC 8032 test 1's secret key.
+const EXAMPLE_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn example_keys() -> IssuerKeySet {
+    let seed: [u8; 32] = unhex(EXAMPLE_SEED).try_into().unwrap();
+    IssuerKeySet::new(IssuerKey::from_seed("k1".parse().unwrap(), seed))
+}
+
+/// The worked example's ticket: a single entry to a museum on one day.
+fn example_claims() -> TicketClaims {
+    TicketClaims {
+        token_id: TokenId::from_bytes(unhex("0f1e2d3c4b5a6978")).unwrap(),
+        booking: BookingId::new("BK7Q3M9X").unwrap(),
+        resource: ResourceId::new("museum").unwrap(),
+        validity: ValidityWindow::new(
+            Utc.with_ymd_and_hms(2026, 7, 1, 7, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 7, 1, 20, 0, 0).unwrap(),
+        )
+        .unwrap(),
+        entry: EntryPolicy::default(),
+        scope: Scope::default(),
+    }
+}
+
+fn base45_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    let digits: Vec<u32> = text
+        .chars()
+        .map(|c| ALPHABET.find(c).unwrap() as u32)
+        .collect();
+    let mut out = Vec::new();
+    for group in digits.chunks(3) {
+        let n = group.iter().rev().fold(0, |acc, d| acc * 45 + d);
+        if group.len() == 3 {
+            out.extend_from_slice(&u16::try_from(n).unwrap().to_be_bytes());
+        } else {
+            out.push(u8::try_from(n).unwrap());
+        }
+    }
+    out
+}
+
+fn cbor(bytes: &[u8]) -> Value {
+    ciborium::from_reader(bytes).unwrap()
+}
+
+fn map_get(map: &Value, key: i64) -> Option<&Value> {
+    map.as_map()?
+        .iter()
+        .find(|(k, _)| k.as_integer() == Some(key.into()))
+        .map(|(_, v)| v)
+}
+
+#[test]
+fn a_typical_ticket_fits_in_180_base45_characters() {
+    let token = example_keys().issue(&example_claims());
+    let base45 = token.strip_prefix("RV1:").unwrap();
+    assert!(base45.len() <= 180, "{} characters: {token}", base45.len());
+}
+
+#[test]
+fn a_token_verifies_with_plain_cbor_and_ed25519_code() {
+    let keys = example_keys();
+    let token = keys.issue(&example_claims());
+    let envelope = base45_decode(token.strip_prefix("RV1:").unwrap());
+
+    // COSE_Sign1 = [protected: bstr, unprotected: map, payload: bstr, signature: bstr]
+    let Value::Array(parts) = cbor(&envelope) else {
+        panic!("not an array")
+    };
+    let [protected, unprotected, payload, signature] = <[Value; 4]>::try_from(parts).unwrap();
+    let protected = protected.into_bytes().unwrap();
+    assert_eq!(unprotected, Value::Map(vec![]));
+    let header = cbor(&protected);
+    assert_eq!(map_get(&header, 1), Some(&Value::from(-8)), "alg EdDSA");
+    assert_eq!(
+        map_get(&header, 4),
+        Some(&Value::Bytes(b"k1".to_vec())),
+        "kid"
+    );
+
+    // Sig_structure = ["Signature1", protected, external_aad = h'', payload]
+    let payload = payload.into_bytes().unwrap();
+    let sig_structure = Value::Array(vec![
+        "Signature1".into(),
+        Value::Bytes(protected),
+        Value::Bytes(vec![]),
+        Value::Bytes(payload.clone()),
+    ]);
+    let mut tbs = Vec::new();
+    ciborium::into_writer(&sig_structure, &mut tbs).unwrap();
+    let public = VerifyingKey::from_bytes(&keys.current().public_key().to_bytes()).unwrap();
+    let signature: [u8; 64] = signature.into_bytes().unwrap().try_into().unwrap();
+    public
+        .verify_strict(&tbs, &Signature::from_bytes(&signature))
+        .expect("the signature verifies with plain ed25519-dalek");
+
+    let claims = cbor(&payload);
+    assert_eq!(map_get(&claims, 2), Some(&Value::from("BK7Q3M9X")), "sub");
+    assert_eq!(map_get(&claims, 3), Some(&Value::from("museum")), "aud");
+    assert_eq!(
+        map_get(&claims, 5),
+        Some(&Value::from(1_782_889_200)),
+        "nbf"
+    );
+    assert_eq!(
+        map_get(&claims, 4),
+        Some(&Value::from(1_782_936_000)),
+        "exp"
+    );
+    assert_eq!(
+        map_get(&claims, 7),
+        Some(&Value::Bytes(unhex("0f1e2d3c4b5a6978"))),
+        "cti"
+    );
+}
+
+#[test]
+fn a_token_parses_with_the_coset_library() {
+    use coset::{CborSerializable, CoseSign1, cwt::ClaimsSet};
+    let keys = example_keys();
+    let token = keys.issue(&example_claims());
+    let sign1 = CoseSign1::from_slice(&base45_decode(&token[4..])).unwrap();
+    assert_eq!(sign1.protected.header.key_id, b"k1");
+    let claims = ClaimsSet::from_slice(sign1.payload.as_ref().unwrap()).unwrap();
+    assert_eq!(claims.subject.as_deref(), Some("BK7Q3M9X"));
+}
+
+#[test]
+fn the_worked_example_in_the_format_doc_is_what_we_issue() {
+    let doc = include_str!("../../docs/token-format.md");
+    let keys = example_keys();
+    let token = keys.issue(&example_claims());
+    assert!(
+        doc.contains(&token),
+        "docs/token-format.md must show {token}"
+    );
+    let public = reservo::token::PublicKey::from_bytes(
+        "k1".parse().unwrap(),
+        keys.current().public_key().to_bytes(),
+    )
+    .unwrap();
+    assert!(doc.contains(public.to_public_key_pem().unwrap().trim()));
+    let at = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+    assert_eq!(
+        Verifier::new(keys.public_keys())
+            .verify_at(&token, at)
+            .unwrap(),
+        example_claims()
+    );
+}
+
+#[test]
+fn a_revocation_list_is_a_cose_sign1_with_a_plain_cbor_map() {
+    let keys = example_keys();
+    let mut list = RevocationList::new(7, Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap());
+    list.revoke_token(TokenId::from_bytes(unhex("0f1e2d3c4b5a6978")).unwrap());
+    list.revoke_booking(BookingId::new("BK-CANCELLED").unwrap());
+    let Value::Array(parts) = cbor(&list.sign(&keys)) else {
+        panic!("not an array")
+    };
+    let header = cbor(parts[0].as_bytes().unwrap());
+    assert_eq!(
+        map_get(&header, 3),
+        Some(&Value::from("application/vnd.reservo.revocation+cbor"))
+    );
+    let body = cbor(parts[2].as_bytes().unwrap());
+    assert_eq!(map_get(&body, 1), Some(&Value::from(7)));
+    assert_eq!(map_get(&body, 2), Some(&Value::from(1_782_885_600)));
+    assert_eq!(
+        map_get(&body, 3),
+        Some(&Value::Array(vec![Value::Bytes(unhex("0f1e2d3c4b5a6978"))]))
+    );
+    assert_eq!(
+        map_get(&body, 4),
+        Some(&Value::Array(vec!["BK-CANCELLED".into()]))
+    );
+}
+
+#[cfg(feature = "qr")]
+#[test]
+fn a_typical_ticket_is_a_version_8_m_qr_code_in_alphanumeric_mode() {
+    use reservo::token::qr::TokenQr;
+    let qr = TokenQr::new(&example_keys().issue(&example_claims())).unwrap();
+    // 183 characters: version 8-M holds 221 alphanumeric characters but
+    // only 152 bytes, so version 8 proves alphanumeric mode.
+    assert_eq!((qr.version(), qr.width()), (8, 49));
+    let png = qr.to_png(4).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    // 49 modules + 2 * 4 quiet modules, 4 pixels each: the IHDR width.
+    assert_eq!(&png[16..20], &((49 + 8) * 4u32).to_be_bytes());
+    let svg = qr.to_svg(4).unwrap();
+    assert!(svg.contains("<svg") && svg.contains(r#"width="228""#));
+    assert_eq!(qr.to_svg(0).unwrap_err().code(), "INVALID_INPUT");
+}
