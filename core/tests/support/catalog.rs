@@ -83,7 +83,10 @@ pub fn nightly(id: &str, property: &str, units: u32, max_occupancy: u32, plan: &
         property: pid(property),
         name: format!("Resource {id}"),
         rate_plan: RatePlanId::new(plan).unwrap(),
-        kind: ResourceKind::Nightly { units, max_occupancy },
+        kind: ResourceKind::Nightly {
+            units,
+            max_occupancy,
+        },
     }
 }
 
@@ -93,26 +96,60 @@ pub async fn world() -> World {
     let clock = Arc::new(ManualClock::new(start_of_tests()));
     let engine = Engine::builder(store.clone()).clock(clock.clone()).build();
     engine
-        .put_property(Property::new("casa-azul", "Casa Azul", "owner-ana", "Europe/Lisbon", "EUR").unwrap())
+        .put_property(
+            Property::new(
+                "casa-azul",
+                "Casa Azul",
+                "owner-ana",
+                "Europe/Lisbon",
+                "EUR",
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
     engine
-        .put_property(Property::new("surf-school", "Onda Surf School", "owner-rui", "Europe/Lisbon", "EUR").unwrap())
+        .put_property(
+            Property::new(
+                "surf-school",
+                "Onda Surf School",
+                "owner-rui",
+                "Europe/Lisbon",
+                "EUR",
+            )
+            .unwrap(),
+        )
         .await
         .unwrap();
-    engine.put_rate_plan(nightly_plan("flex", "100.00")).await.unwrap();
+    engine
+        .put_rate_plan(nightly_plan("flex", "100.00"))
+        .await
+        .unwrap();
     engine.put_rate_plan(lesson_plan()).await.unwrap();
-    engine.put_resource(nightly("villa", "casa-azul", 1, 4, "flex")).await.unwrap();
-    engine.put_resource(nightly("double", "casa-azul", 5, 2, "flex")).await.unwrap();
+    engine
+        .put_resource(nightly("villa", "casa-azul", 1, 4, "flex"))
+        .await
+        .unwrap();
+    engine
+        .put_resource(nightly("double", "casa-azul", 5, 2, "flex"))
+        .await
+        .unwrap();
     engine
         .put_resource(Resource {
             id: rid("surf-lesson"),
             property: pid("surf-school"),
             name: "Surf lesson".into(),
             rate_plan: RatePlanId::new("lesson").unwrap(),
-            kind: ResourceKind::Timed { seats: 8, schedule: daily_lessons() },
+            kind: ResourceKind::Timed {
+                seats: 8,
+                schedule: daily_lessons(),
+            },
         })
         .await
         .unwrap();
-    World { store, clock, engine }
+    World {
+        store,
+        clock,
+        engine,
+    }
 }
