@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod booking;
 pub mod catalog;
 pub mod checkin;
 pub mod commission;

@@ -14,7 +14,7 @@ use crate::ids::ResourceId;
 use crate::party::Party;
 use crate::restriction::BookedAt;
 use crate::schedule::Occurrence;
-use crate::time::{Slot, Stay, local_date};
+use crate::time::{Stay, local_date};
 
 use super::catalog_cache::{CatalogView, ResourceEntry};
 use super::keys;
@@ -211,13 +211,5 @@ impl Item {
                 format!("{} is sold in sessions: ask for a session", self.resource),
             )),
         }
-    }
-}
-
-impl Resolved<'_> {
-    /// The slot of a session item.
-    #[allow(dead_code)]
-    pub fn slot(&self) -> Option<Slot> {
-        self.occurrence.as_ref().map(Occurrence::slot)
     }
 }

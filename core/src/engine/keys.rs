@@ -13,6 +13,12 @@
 //! | `cat/b/<resource>/<block>` | a block | |
 //! | `cat/promo/<code>` | a promo code | |
 //! | `pu/<code>` | uses of a promo code by confirmed bookings | outside the catalog: counting uses must not invalidate caches |
+//! | `idem/<key>` | an idempotency key: command, request, result | |
+//! | `hold/<hold>` | a hold and its priced items | |
+//! | `hx/<expires ms>/<hold>` | holds by expiry | the sweep scans what is due, oldest first |
+//! | `bk/<booking>` | a booking | |
+//! | `bc/<phone>/<booking>` | bookings by customer phone | |
+//! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date | a range scan per resource |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
 //!
@@ -20,7 +26,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::ids::{BlockId, PropertyId, RatePlanId, ResourceId};
+use crate::ids::{BlockId, BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
 
 /// The catalog epoch record.
@@ -50,6 +56,59 @@ pub(crate) fn block(resource: &ResourceId, id: &BlockId) -> String {
 
 pub(crate) fn promo(code: &str) -> String {
     format!("cat/promo/{code}")
+}
+
+pub(crate) fn idempotency(key: &str) -> String {
+    format!("idem/{key}")
+}
+
+pub(crate) fn hold(id: &HoldId) -> String {
+    format!("hold/{id}")
+}
+
+/// Holds by expiry: zero-padded milliseconds sort in time.
+pub(crate) fn hold_expiry(expires_at: DateTime<Utc>, id: &HoldId) -> String {
+    format!("hx/{:015}/{id}", expires_at.timestamp_millis().max(0))
+}
+
+/// Every hold expiry entry due at `now` (expiry at or before it).
+pub(crate) fn holds_due(now: DateTime<Utc>) -> KeyRange {
+    KeyRange {
+        start: "hx/".to_owned(),
+        end: Some(format!("hx/{:015}0", now.timestamp_millis().max(0))),
+    }
+}
+
+pub(crate) fn booking(id: &BookingId) -> String {
+    format!("bk/{id}")
+}
+
+pub(crate) fn booking_by_customer(phone: &str, id: &BookingId) -> String {
+    format!("bc/{phone}/{id}")
+}
+
+pub(crate) fn bookings_of_customer(phone: &str) -> KeyRange {
+    KeyRange::prefix(&format!("bc/{phone}/"))
+}
+
+pub(crate) fn booking_by_resource(
+    resource: &ResourceId,
+    date: NaiveDate,
+    id: &BookingId,
+) -> String {
+    format!("br/{resource}/{}/{id}", date.format("%Y-%m-%d"))
+}
+
+/// Booking index entries of `resource` on dates `[from, to)`.
+pub(crate) fn bookings_of_resource(
+    resource: &ResourceId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> KeyRange {
+    KeyRange {
+        start: format!("br/{resource}/{}/", from.format("%Y-%m-%d")),
+        end: Some(format!("br/{resource}/{}/", to.format("%Y-%m-%d"))),
+    }
 }
 
 /// How many confirmed bookings used a promo code.

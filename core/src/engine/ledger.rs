@@ -40,14 +40,8 @@ impl Ledger {
             .sum()
     }
 
-    /// Units taken at `now`: booked plus live holds.
-    pub fn taken_at(&self, now: DateTime<Utc>) -> u32 {
-        self.booked + self.held_at(now)
-    }
-
     /// Drops holds that have expired at `now` (done whenever the ledger is
     /// written anyway, so it never grows without bound).
-    #[allow(dead_code)]
     pub fn prune(&mut self, now: DateTime<Utc>) {
         let now_ms = now.timestamp_millis();
         self.holds.retain(|h| h.expires_at_ms > now_ms);
@@ -145,9 +139,9 @@ mod tests {
             ],
         };
         let at = |ms| Utc.timestamp_millis_opt(ms).unwrap();
-        assert_eq!(ledger.taken_at(at(500)), 8);
-        assert_eq!(ledger.taken_at(at(1_000)), 3);
-        assert_eq!(ledger.taken_at(at(3_000)), 1);
+        assert_eq!(ledger.held_at(at(500)), 7);
+        assert_eq!(ledger.held_at(at(1_000)), 2);
+        assert_eq!(ledger.held_at(at(3_000)), 0);
         let mut pruned = ledger.clone();
         pruned.prune(at(2_000));
         assert_eq!(pruned.holds.len(), 1);

@@ -19,6 +19,9 @@
 
 mod availability;
 mod catalog_cache;
+mod confirm;
+mod hold;
+mod idempotency;
 mod item;
 mod keys;
 mod ledger;
@@ -33,6 +36,8 @@ use crate::ports::{Clock, Storage};
 use crate::time::SystemClock;
 
 pub use availability::{MAX_RANGE_DAYS, NightAvailability, SessionAvailability};
+pub use confirm::{Booking, ConfirmRequest, StatusChange};
+pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS};
 pub use item::{Item, Span};
 pub use quote::{QuoteRequest, Quoted};
 pub use search::{SearchFor, SearchHit, SearchRequest};
@@ -45,11 +50,19 @@ pub struct EngineConfig {
     /// How many times an operation re-reads and retries after a storage
     /// conflict before it reports [`crate::Error::Contention`].
     pub max_attempts: u32,
+    /// The longest time to live a hold may ask for.
+    pub max_hold_ttl: chrono::Duration,
+    /// How long a hold may live in all, extensions included.
+    pub max_hold_lifetime: chrono::Duration,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_attempts: 64 }
+        EngineConfig {
+            max_attempts: 64,
+            max_hold_ttl: chrono::Duration::hours(1),
+            max_hold_lifetime: chrono::Duration::hours(2),
+        }
     }
 }
 

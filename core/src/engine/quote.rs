@@ -69,7 +69,7 @@ impl Engine {
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quoted> {
         let view = self.catalog().await?;
         let now = self.clock.now();
-        let resolved = request.item.resolve(&view, now)?;
+        let (resolved, quote) = self.price(&view, now, request).await?;
         let keys: Vec<String> = resolved.needs.iter().map(|n| n.key.clone()).collect();
         let records = self.storage.get(&keys).await?;
         let mut available = u32::MAX;
@@ -86,6 +86,18 @@ impl Engine {
             }
             available = available.min(left);
         }
+        Ok(Quoted { quote, available })
+    }
+
+    /// Checks `request` against the catalog and prices it; reads no
+    /// inventory.
+    pub(crate) async fn price<'v>(
+        &self,
+        view: &'v CatalogView,
+        now: chrono::DateTime<chrono::Utc>,
+        request: &QuoteRequest,
+    ) -> Result<(Resolved<'v>, Quote)> {
+        let resolved = request.item.resolve(view, now)?;
         let plan_id = request
             .rate_plan
             .as_ref()
@@ -93,10 +105,10 @@ impl Engine {
         let plan = view.rate_plan(plan_id)?;
         let mut price_request = price_request(&request.item, &resolved, now)?;
         if let Some(code) = &request.promo_code {
-            price_request = price_request.with_promo(self.redemption(&view, code).await?);
+            price_request = price_request.with_promo(self.redemption(view, code).await?);
         }
         let quote = plan.quote(&price_request)?;
-        Ok(Quoted { quote, available })
+        Ok((resolved, quote))
     }
 
     /// The promo named by `code` with its current uses.

@@ -19,6 +19,7 @@ use crate::time::local_date;
 use super::Engine;
 use super::availability::{Counts, blocked_in, blocked_on_night, ledger_of};
 use super::catalog_cache::CatalogView;
+use super::item::Need;
 use super::keys;
 use super::txn::{Txn, retry_on_conflict};
 
@@ -157,23 +158,23 @@ impl Engine {
                 });
             }
             let mut txn = Txn::default();
-            let (keys, units_needed) = self.block_footprint(&view, &block)?;
+            let needs = self.block_footprint(&view, &block)?;
+            let keys: Vec<Key> = needs.iter().map(|n| n.key.clone()).collect();
             let records = self.storage.get(&keys).await?;
             let now = self.clock.now();
-            for ((key, needed), record) in keys.iter().zip(&units_needed).zip(&records) {
-                let ledger = ledger_of(record.as_ref(), key)?;
-                let (capacity, already_blocked, date) = needed;
-                let counts = Counts::from_ledger(*capacity, *already_blocked, &ledger, now);
-                let wanted = block.units.unwrap_or(*capacity);
-                if counts.available() < wanted {
+            for (need, record) in needs.iter().zip(&records) {
+                let ledger = ledger_of(record.as_ref(), &need.key)?;
+                let left =
+                    Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
+                if left < need.units {
                     return Err(Error::Unavailable {
                         resource: block.resource.to_string(),
-                        date: *date,
-                        requested: wanted,
-                        available: counts.available(),
+                        date: need.date,
+                        requested: need.units,
+                        available: left,
                     });
                 }
-                txn.expect_read(key, record.as_ref());
+                txn.expect_read(&need.key, record.as_ref());
             }
             txn.put_json(&keys::block(&block.resource, &block.id), &block);
             self.commit_catalog_change(&view, txn, "block", block.id.as_str(), "put")
@@ -182,25 +183,20 @@ impl Engine {
         .await
     }
 
-    /// Ledger keys a block covers, each with the resource's capacity, the
-    /// units other blocks already take there, and the civil date.
-    fn block_footprint(
-        &self,
-        view: &CatalogView,
-        block: &Block,
-    ) -> Result<(Vec<Key>, Vec<(u32, u32, chrono::NaiveDate)>)> {
+    /// The ledgers a block covers and the units it needs on each.
+    fn block_footprint(&self, view: &CatalogView, block: &Block) -> Result<Vec<Need>> {
         let entry = view.resource(&block.resource)?;
-        let mut keys_out = Vec::new();
         let mut needs = Vec::new();
         match (&entry.resource.kind, block.span) {
             (ResourceKind::Nightly { units, .. }, BlockSpan::Nights { from, to }) => {
                 for night in from.iter_days().take_while(|d| *d < to) {
-                    keys_out.push(keys::night(night, &block.resource));
-                    needs.push((
-                        *units,
-                        blocked_on_night(&entry.blocks, night, *units),
-                        night,
-                    ));
+                    needs.push(Need {
+                        key: keys::night(night, &block.resource),
+                        date: night,
+                        units: block.units.unwrap_or(*units),
+                        blocked: blocked_on_night(&entry.blocks, night, *units),
+                        capacity: *units,
+                    });
                 }
             }
             (ResourceKind::Timed { seats, schedule }, BlockSpan::Period { start, end }) => {
@@ -216,12 +212,13 @@ impl Engine {
                 let period = crate::time::Slot::new(start, end)?;
                 for o in schedule.occurrences(tz, from, to)? {
                     if o.occupied().overlaps(&period) {
-                        keys_out.push(keys::session(&block.resource, o.slot().start()));
-                        needs.push((
-                            *seats,
-                            blocked_in(&entry.blocks, &o.occupied(), *seats),
-                            o.date(),
-                        ));
+                        needs.push(Need {
+                            key: keys::session(&block.resource, o.slot().start()),
+                            date: o.date(),
+                            units: block.units.unwrap_or(*seats),
+                            blocked: blocked_in(&entry.blocks, &o.occupied(), *seats),
+                            capacity: *seats,
+                        });
                     }
                 }
             }
@@ -232,7 +229,7 @@ impl Engine {
                 ));
             }
         }
-        Ok((keys_out, needs))
+        Ok(needs)
     }
 
     /// Removes a block, freeing its capacity. Errors: `NOT_FOUND`.

@@ -45,7 +45,6 @@ impl Txn {
         self.put_raw(key, encode_json(value));
     }
 
-    #[allow(dead_code)]
     pub fn delete(&mut self, key: &str) {
         let key = key.to_owned();
         self.mutations.insert(key.clone(), Mutation::Delete { key });

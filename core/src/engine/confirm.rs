@@ -1,0 +1,354 @@
+//! Confirmation: a hold becomes a booking.
+//!
+//! Owns the one commit that resolves a hold as confirmed (all items, or a
+//! subset with the rest released), turns its held units into booked ones,
+//! counts promo uses, writes the booking with its look-up indexes and
+//! appends `booking.confirmed`. Must never confirm a hold that is expired
+//! or already resolved, and never create a booking without taking its
+//! inventory in the same commit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::booking::{BookingStatus, Customer};
+use crate::error::{Error, Result};
+use crate::ids::{BookingId, HoldId};
+use crate::money::Money;
+use crate::pricing::UsageLimit;
+
+use super::Engine;
+use super::catalog_cache::CatalogView;
+use super::hold::{HeldItem, Hold, HoldState};
+use super::idempotency::{self, remember, replayed};
+use super::item::Span;
+use super::keys;
+use super::txn::{Txn, decode_json, retry_on_conflict};
+
+/// A request to turn a hold into a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfirmRequest {
+    /// The host's key for this command: a replay returns the same booking.
+    pub idempotency_key: String,
+    /// The hold to confirm.
+    pub hold: HoldId,
+    /// Who the booking is for.
+    pub customer: Customer,
+    /// Indexes of the hold's items to confirm; the others are released.
+    /// `None` confirms them all.
+    #[serde(default)]
+    pub items: Option<Vec<usize>>,
+}
+
+/// One change of a booking's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The new status.
+    pub status: BookingStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booking {
+    /// The booking's id.
+    pub id: BookingId,
+    /// The hold it was confirmed from.
+    pub hold: HoldId,
+    /// Where it is in its life.
+    pub status: BookingStatus,
+    /// Who it is for.
+    pub customer: Customer,
+    /// What was booked, each with the quote snapshotted at the hold.
+    pub items: Vec<HeldItem>,
+    /// The sum of the items' totals.
+    pub total: Money,
+    /// When it was confirmed.
+    pub created_at: DateTime<Utc>,
+    /// Every status it has had, oldest first.
+    pub history: Vec<StatusChange>,
+}
+
+impl Engine {
+    /// Confirms a hold (all of it, or the listed items with the rest
+    /// released) as a booking, in one commit.
+    ///
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (bad customer, bad item
+    /// indexes), `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
+    /// `PROMO_NOT_APPLICABLE` (its usage limit was reached meanwhile),
+    /// `IDEMPOTENCY_CONFLICT`.
+    pub async fn confirm(&self, request: &ConfirmRequest) -> Result<Booking> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        request.customer.validate()?;
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        retry_on_conflict(self.config.max_attempts, || {
+            self.try_confirm(request, &fingerprint)
+        })
+        .await
+    }
+
+    async fn try_confirm(
+        &self,
+        request: &ConfirmRequest,
+        fingerprint: &serde_json::Value,
+    ) -> Result<Booking> {
+        let idem_key = keys::idempotency(&request.idempotency_key);
+        let idem = self
+            .storage
+            .get(std::slice::from_ref(&idem_key))
+            .await?
+            .pop()
+            .flatten();
+        if let Some(id) = replayed(
+            &request.idempotency_key,
+            idem.as_ref(),
+            "confirm",
+            fingerprint,
+        )? {
+            return self.booking(&BookingId::new(id)?).await;
+        }
+        let (mut hold, hold_record) = self.read_hold(&request.hold).await?;
+        let now = self.clock.now();
+        hold.ensure_active(now)?;
+        let chosen = chosen_items(&hold, request.items.as_deref())?;
+        let items: Vec<HeldItem> = chosen.iter().map(|i| hold.items[*i].clone()).collect();
+        let currency = items[0].quote.currency();
+        let total = Money::sum(
+            currency,
+            items
+                .iter()
+                .map(|i| i.quote.total())
+                .collect::<Vec<_>>()
+                .iter(),
+        )?;
+        let mut booked: BTreeMap<String, u32> = BTreeMap::new();
+        for item in &items {
+            for u in &item.uses {
+                *booked.entry(u.key.clone()).or_insert(0) += u.units;
+            }
+        }
+        let view = self.catalog().await?;
+        let mut txn = Txn::default();
+        self.count_promo_uses(&mut txn, &view, &items).await?;
+        self.drop_from_ledgers(&mut txn, &hold, now, &booked)
+            .await?;
+        let booking = Booking {
+            id: BookingId::generate(),
+            hold: hold.id.clone(),
+            status: BookingStatus::Confirmed,
+            customer: request.customer.clone(),
+            items,
+            total,
+            created_at: now,
+            history: vec![StatusChange {
+                status: BookingStatus::Confirmed,
+                at: now,
+            }],
+        };
+        hold.state = HoldState::Confirmed {
+            booking: booking.id.clone(),
+            at: now,
+        };
+        self.write_resolved_hold(&mut txn, &hold, &hold_record);
+        txn.expect(&keys::booking(&booking.id), None);
+        txn.put_json(&keys::booking(&booking.id), &booking);
+        write_indexes(&mut txn, &booking);
+        remember(
+            &mut txn,
+            &idem_key,
+            "confirm",
+            fingerprint,
+            booking.id.as_str(),
+        );
+        txn.event("booking.confirmed", &booking_event(&view, &booking));
+        self.storage.commit(txn.into_batch()).await?;
+        Ok(booking)
+    }
+
+    /// Counts one use of every promo code the items carry, refusing codes
+    /// whose limit was reached since the hold was priced.
+    async fn count_promo_uses(
+        &self,
+        txn: &mut Txn,
+        view: &CatalogView,
+        items: &[HeldItem],
+    ) -> Result<()> {
+        let codes: BTreeSet<&str> = items
+            .iter()
+            .filter_map(|i| i.request.promo_code.as_deref())
+            .collect();
+        for code in codes {
+            let promo = view
+                .promos
+                .values()
+                .find(|p| p.code.matches(code))
+                .ok_or_else(|| Error::PromoNotApplicable {
+                    code: code.to_owned(),
+                    reason: "no such code".into(),
+                })?;
+            let key = keys::promo_uses(promo.code.as_str());
+            let record = self
+                .storage
+                .get(std::slice::from_ref(&key))
+                .await?
+                .pop()
+                .flatten();
+            let uses: u32 = record.as_ref().map(decode_json).transpose()?.unwrap_or(0);
+            if let UsageLimit::MaxUses(max) = promo.usage_limit {
+                if uses >= max.get() {
+                    return Err(Error::PromoNotApplicable {
+                        code: code.to_owned(),
+                        reason: format!("its usage limit of {max} is reached"),
+                    });
+                }
+            }
+            txn.expect_read(&key, record.as_ref());
+            txn.put_json(&key, &(uses + 1));
+        }
+        Ok(())
+    }
+
+    /// A booking by id.
+    pub async fn booking(&self, id: &BookingId) -> Result<Booking> {
+        let record = self
+            .storage
+            .get(&[keys::booking(id)])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| Error::not_found("booking", id.as_str()))?;
+        decode_json(&record)
+    }
+
+    async fn bookings_from_index(&self, range: crate::ports::KeyRange) -> Result<Vec<Booking>> {
+        let entries = self.storage.scan(&range, usize::MAX).await?;
+        let ids: BTreeSet<String> = entries
+            .iter()
+            .filter_map(|r| r.key.rsplit('/').next().map(str::to_owned))
+            .collect();
+        let keys: Vec<String> = ids.iter().map(|id| format!("bk/{id}")).collect();
+        let records = self.storage.get(&keys).await?;
+        let mut bookings: Vec<Booking> = records
+            .iter()
+            .flatten()
+            .map(decode_json)
+            .collect::<Result<_>>()?;
+        bookings.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(bookings)
+    }
+
+    /// Every booking of the customer with this phone number, oldest first.
+    pub async fn bookings_by_customer(&self, phone: &str) -> Result<Vec<Booking>> {
+        crate::booking::validate_e164(phone)?;
+        self.bookings_from_index(keys::bookings_of_customer(phone))
+            .await
+    }
+
+    /// Every booking that takes `resource` on a night or session date in
+    /// `[from, to)`, oldest first, whatever its status.
+    pub async fn bookings_for_resource(
+        &self,
+        resource: &crate::ids::ResourceId,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<Booking>> {
+        super::availability::check_range(from, to)?;
+        self.bookings_from_index(keys::bookings_of_resource(resource, from, to))
+            .await
+    }
+}
+
+fn chosen_items(hold: &Hold, items: Option<&[usize]>) -> Result<Vec<usize>> {
+    let Some(items) = items else {
+        return Ok((0..hold.items.len()).collect());
+    };
+    let unique: BTreeSet<usize> = items.iter().copied().collect();
+    if unique.is_empty() || unique.len() != items.len() {
+        return Err(Error::invalid(
+            "items",
+            format!("{items:?} must list distinct item indexes, at least one"),
+        ));
+    }
+    if let Some(bad) = unique.iter().find(|i| **i >= hold.items.len()) {
+        return Err(Error::invalid(
+            "items",
+            format!(
+                "index {bad} is out of range: the hold has {} items",
+                hold.items.len()
+            ),
+        ));
+    }
+    Ok(unique.into_iter().collect())
+}
+
+pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
+    txn.put_raw(
+        &keys::booking_by_customer(&booking.customer.phone, &booking.id),
+        Vec::new(),
+    );
+    for item in &booking.items {
+        for u in &item.uses {
+            txn.put_raw(
+                &keys::booking_by_resource(item.resource(), u.date, &booking.id),
+                Vec::new(),
+            );
+        }
+    }
+}
+
+/// The payload of `booking.*` events, with the fields the default SMS
+/// templates read (see [`crate::notify`]).
+pub(crate) fn booking_event(view: &CatalogView, booking: &Booking) -> serde_json::Value {
+    let first = &booking.items[0];
+    let entry = view.resources.get(first.resource());
+    let property = entry.and_then(|e| view.properties.get(&e.resource.property));
+    let (start, end) = match (&first.request.item.span, property) {
+        (Span::Stay(stay), _) => (stay.check_in().to_string(), stay.check_out().to_string()),
+        (Span::Session { start }, Some(p)) => {
+            let tz = p.time_zone;
+            let end = first
+                .uses
+                .first()
+                .and(entry)
+                .and_then(|e| match &e.resource.kind {
+                    crate::catalog::ResourceKind::Timed { schedule, .. } => {
+                        schedule.occurrence_at(tz, *start)
+                    }
+                    crate::catalog::ResourceKind::Nightly { .. } => None,
+                })
+                .map(|o| o.slot().end())
+                .unwrap_or(*start);
+            (
+                start
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string(),
+                end.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            )
+        }
+        (Span::Session { start }, None) => (start.to_rfc3339(), start.to_rfc3339()),
+    };
+    json!({
+        "booking": {
+            "id": booking.id,
+            "status": booking.status,
+            "total": booking.total.amount().to_string(),
+            "currency": booking.total.currency().code(),
+        },
+        "property": {
+            "id": property.map(|p| p.id.as_str()),
+            "name": property.map(|p| p.name.as_str()),
+            "owner": property.map(|p| p.owner.as_str()),
+        },
+        "period": {"start": start, "end": end},
+        "customer": {"name": booking.customer.name, "phone": booking.customer.phone},
+        "resources": booking.items.iter().map(|i| i.resource().as_str()).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,483 @@
+//! Holds: two-phase reservations of inventory with a time to live.
+//!
+//! Owns taking inventory for one or more items atomically (all or
+//! nothing), and the hold's life after that: release, extend up to a
+//! maximum lifetime, expiry, and the sweep that reports expiries. A hold
+//! resolves exactly once (confirmed, released or expired), enforced by
+//! commits that expect the hold record's version. Confirmation lives in
+//! [`super::confirm`]. Must never let an expired hold count: ledgers
+//! compare each hold's expiry with the clock (see [`super::ledger`]).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::ids::{BookingId, HoldId, ResourceId};
+use crate::money::Money;
+use crate::ports::Record;
+use crate::pricing::Quote;
+
+use super::Engine;
+use super::availability::{Counts, ledger_of};
+use super::idempotency::{self, remember, replayed};
+use super::item::Need;
+use super::keys;
+use super::ledger::{Ledger, LedgerHold};
+use super::quote::QuoteRequest;
+use super::txn::{Txn, decode_json, retry_on_conflict};
+
+/// The most items one hold may take.
+pub const MAX_HOLD_ITEMS: usize = 50;
+
+/// A request to hold inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldRequest {
+    /// The host's key for this command: a replay returns the same hold.
+    pub idempotency_key: String,
+    /// What to hold, each priced as a quote would be.
+    pub items: Vec<QuoteRequest>,
+    /// How long the hold lives, in seconds (1 to the engine's
+    /// [`super::EngineConfig::max_hold_ttl`]).
+    pub ttl_seconds: u32,
+}
+
+/// Units taken on one ledger by one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerUse {
+    /// The ledger's storage key.
+    pub key: String,
+    /// The night, or the session's civil date.
+    pub date: NaiveDate,
+    /// Units or seats taken.
+    pub units: u32,
+}
+
+/// One held item with its price at the time of the hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldItem {
+    /// What was asked for.
+    pub request: QuoteRequest,
+    /// Its price, which confirmation keeps.
+    pub quote: Quote,
+    /// The inventory it takes.
+    pub uses: Vec<LedgerUse>,
+}
+
+impl HeldItem {
+    /// The resource held.
+    pub fn resource(&self) -> &ResourceId {
+        &self.request.item.resource
+    }
+}
+
+/// How a hold ended, or that it has not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HoldState {
+    /// Taking inventory until `expires_at`.
+    Active,
+    /// Turned into a booking.
+    Confirmed {
+        /// The booking.
+        booking: BookingId,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Given back by the host.
+    Released {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Its time ran out.
+    Expired {
+        /// When it expired.
+        at: DateTime<Utc>,
+    },
+}
+
+impl HoldState {
+    fn name(&self) -> &'static str {
+        match self {
+            HoldState::Active => "active",
+            HoldState::Confirmed { .. } => "confirmed",
+            HoldState::Released { .. } => "released",
+            HoldState::Expired { .. } => "expired",
+        }
+    }
+}
+
+/// A hold on inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The hold's id.
+    pub id: HoldId,
+    /// The held items, in request order.
+    pub items: Vec<HeldItem>,
+    /// The sum of the items' totals.
+    pub total: Money,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// When it stops taking inventory, unless resolved first.
+    pub expires_at: DateTime<Utc>,
+    /// The latest `expires_at` an extension may reach.
+    pub max_until: DateTime<Utc>,
+    /// Its state as last written. Use [`Hold::state_at`] for the truth at
+    /// an instant: an active hold past its expiry is expired even before
+    /// the sweep writes it.
+    pub state: HoldState,
+}
+
+impl Hold {
+    /// The hold's state at `now`.
+    pub fn state_at(&self, now: DateTime<Utc>) -> HoldState {
+        match self.state {
+            HoldState::Active if now >= self.expires_at => HoldState::Expired {
+                at: self.expires_at,
+            },
+            ref state => state.clone(),
+        }
+    }
+
+    /// `Ok` if the hold is active at `now`, else the typed error for why not.
+    pub(crate) fn ensure_active(&self, now: DateTime<Utc>) -> Result<()> {
+        match self.state_at(now) {
+            HoldState::Active => Ok(()),
+            HoldState::Expired { at } => Err(Error::HoldExpired {
+                hold: self.id.to_string(),
+                expired_at: at,
+            }),
+            state => Err(Error::HoldAlreadyResolved {
+                hold: self.id.to_string(),
+                state: state.name().to_owned(),
+            }),
+        }
+    }
+
+    /// Units per ledger key over all items.
+    pub(crate) fn units_by_ledger(&self) -> BTreeMap<&str, u32> {
+        let mut out = BTreeMap::new();
+        for item in &self.items {
+            for u in &item.uses {
+                *out.entry(u.key.as_str()).or_insert(0) += u.units;
+            }
+        }
+        out
+    }
+}
+
+/// The body of `hold.*` events.
+#[derive(Serialize)]
+struct HoldEvent<'a> {
+    hold: &'a HoldId,
+    total: &'a Money,
+    expires_at: DateTime<Utc>,
+    resources: Vec<&'a ResourceId>,
+}
+
+impl<'a> HoldEvent<'a> {
+    fn of(hold: &'a Hold) -> HoldEvent<'a> {
+        HoldEvent {
+            hold: &hold.id,
+            total: &hold.total,
+            expires_at: hold.expires_at,
+            resources: hold.items.iter().map(HeldItem::resource).collect(),
+        }
+    }
+}
+
+impl Engine {
+    /// Holds every item of the request, or none of them.
+    ///
+    /// Each item is checked and priced as [`Engine::quote`] would; the
+    /// inventory of all items is taken in one commit. Replaying the same
+    /// request with the same idempotency key returns the same hold.
+    ///
+    /// Errors: `INVALID_INPUT` (no items, too many, a TTL of zero or above
+    /// the maximum, a bad key), everything [`Engine::quote`] returns,
+    /// `UNAVAILABLE`, `CURRENCY_MISMATCH` for items in different
+    /// currencies, `IDEMPOTENCY_CONFLICT`.
+    pub async fn hold(&self, request: &HoldRequest) -> Result<Hold> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        if request.items.is_empty() || request.items.len() > MAX_HOLD_ITEMS {
+            return Err(Error::invalid(
+                "items",
+                format!(
+                    "a hold takes 1-{MAX_HOLD_ITEMS} items, got {}",
+                    request.items.len()
+                ),
+            ));
+        }
+        let max_ttl = self.config.max_hold_ttl;
+        if request.ttl_seconds == 0 || i64::from(request.ttl_seconds) > max_ttl.num_seconds() {
+            return Err(Error::invalid(
+                "ttl_seconds",
+                format!(
+                    "must be 1-{} seconds, got {}",
+                    max_ttl.num_seconds(),
+                    request.ttl_seconds
+                ),
+            ));
+        }
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        retry_on_conflict(self.config.max_attempts, || {
+            self.try_hold(request, &fingerprint)
+        })
+        .await
+    }
+
+    async fn try_hold(
+        &self,
+        request: &HoldRequest,
+        fingerprint: &serde_json::Value,
+    ) -> Result<Hold> {
+        let idem_key = keys::idempotency(&request.idempotency_key);
+        let idem = self
+            .storage
+            .get(std::slice::from_ref(&idem_key))
+            .await?
+            .pop()
+            .flatten();
+        if let Some(id) = replayed(&request.idempotency_key, idem.as_ref(), "hold", fingerprint)? {
+            return self.hold_by_id(&HoldId::new(id)?).await;
+        }
+        let view = self.catalog().await?;
+        let now = self.clock.now();
+        let id = HoldId::generate();
+        let expires_at = now + Duration::seconds(i64::from(request.ttl_seconds));
+        let mut items = Vec::with_capacity(request.items.len());
+        // Units per ledger over all items (two rooms of one type on one night).
+        let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
+        for item_request in &request.items {
+            let (resolved, quote) = self.price(&view, now, item_request).await?;
+            let mut uses = Vec::with_capacity(resolved.needs.len());
+            for need in resolved.needs {
+                uses.push(LedgerUse {
+                    key: need.key.clone(),
+                    date: need.date,
+                    units: need.units,
+                });
+                needs
+                    .entry(need.key.clone())
+                    .and_modify(|(total, _)| total.units += need.units)
+                    .or_insert((need, &item_request.item.resource));
+            }
+            items.push(HeldItem {
+                request: item_request.clone(),
+                quote,
+                uses,
+            });
+        }
+        let currency = items[0].quote.currency();
+        let total = Money::sum(
+            currency,
+            items
+                .iter()
+                .map(|i| i.quote.total())
+                .collect::<Vec<_>>()
+                .iter(),
+        )?;
+        let keys: Vec<String> = needs.keys().cloned().collect();
+        let records = self.storage.get(&keys).await?;
+        let mut txn = Txn::default();
+        for ((key, (need, resource)), record) in needs.iter().zip(&records) {
+            let mut ledger = ledger_of(record.as_ref(), key)?;
+            let left = Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
+            if left < need.units {
+                return Err(Error::Unavailable {
+                    resource: resource.to_string(),
+                    date: need.date,
+                    requested: need.units,
+                    available: left,
+                });
+            }
+            ledger.prune(now);
+            ledger.holds.push(LedgerHold {
+                hold: id.to_string(),
+                units: need.units,
+                expires_at_ms: expires_at.timestamp_millis(),
+            });
+            txn.expect_read(key, record.as_ref());
+            txn.put_raw(key, ledger.encode());
+        }
+        let hold = Hold {
+            id,
+            items,
+            total,
+            created_at: now,
+            expires_at,
+            max_until: now + self.config.max_hold_lifetime,
+            state: HoldState::Active,
+        };
+        txn.expect(keys::CATALOG_EPOCH, view.epoch);
+        txn.expect(&keys::hold(&hold.id), None);
+        txn.put_json(&keys::hold(&hold.id), &hold);
+        txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
+        remember(&mut txn, &idem_key, "hold", fingerprint, hold.id.as_str());
+        txn.event("hold.created", &HoldEvent::of(&hold));
+        self.storage.commit(txn.into_batch()).await?;
+        Ok(hold)
+    }
+
+    /// A hold by id, with its state as stored (see [`Hold::state_at`]).
+    pub async fn hold_by_id(&self, id: &HoldId) -> Result<Hold> {
+        let (hold, _) = self.read_hold(id).await?;
+        Ok(hold)
+    }
+
+    pub(crate) async fn read_hold(&self, id: &HoldId) -> Result<(Hold, Record)> {
+        let record = self
+            .storage
+            .get(&[keys::hold(id)])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| Error::not_found("hold", id.as_str()))?;
+        Ok((decode_json(&record)?, record))
+    }
+
+    /// Gives a hold's inventory back. Errors: `NOT_FOUND`, `HOLD_EXPIRED`,
+    /// `HOLD_ALREADY_RESOLVED`.
+    pub async fn release(&self, id: &HoldId) -> Result<Hold> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let (mut hold, record) = self.read_hold(id).await?;
+            let now = self.clock.now();
+            hold.ensure_active(now)?;
+            let mut txn = Txn::default();
+            self.drop_from_ledgers(&mut txn, &hold, now, &BTreeMap::new())
+                .await?;
+            hold.state = HoldState::Released { at: now };
+            self.write_resolved_hold(&mut txn, &hold, &record);
+            txn.event("hold.released", &HoldEvent::of(&hold));
+            self.storage.commit(txn.into_batch()).await?;
+            Ok(hold)
+        })
+        .await
+    }
+
+    /// Moves a hold's expiry to `ttl_seconds` from now, but never past its
+    /// `max_until`. Errors: `NOT_FOUND`, `INVALID_INPUT`, `HOLD_EXPIRED`,
+    /// `HOLD_ALREADY_RESOLVED`, `HOLD_EXTENSION_LIMIT`.
+    pub async fn extend(&self, id: &HoldId, ttl_seconds: u32) -> Result<Hold> {
+        if ttl_seconds == 0 {
+            return Err(Error::invalid(
+                "ttl_seconds",
+                "must be greater than zero, got 0",
+            ));
+        }
+        retry_on_conflict(self.config.max_attempts, || async {
+            let (mut hold, record) = self.read_hold(id).await?;
+            let now = self.clock.now();
+            hold.ensure_active(now)?;
+            let expires_at = now + Duration::seconds(i64::from(ttl_seconds));
+            if expires_at > hold.max_until {
+                return Err(Error::HoldExtensionLimit {
+                    hold: hold.id.to_string(),
+                    max_until: hold.max_until,
+                });
+            }
+            let mut txn = Txn::default();
+            let keys: Vec<String> = hold
+                .units_by_ledger()
+                .keys()
+                .map(|k| (*k).to_owned())
+                .collect();
+            let records = self.storage.get(&keys).await?;
+            for (key, record) in keys.iter().zip(&records) {
+                let mut ledger = ledger_of(record.as_ref(), key)?;
+                ledger.prune(now);
+                for entry in ledger
+                    .holds
+                    .iter_mut()
+                    .filter(|h| h.hold == hold.id.as_str())
+                {
+                    entry.expires_at_ms = expires_at.timestamp_millis();
+                }
+                txn.expect_read(key, record.as_ref());
+                txn.put_raw(key, ledger.encode());
+            }
+            txn.expect_read(&record.key, Some(&record));
+            txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
+            hold.expires_at = expires_at;
+            txn.put_json(&keys::hold(&hold.id), &hold);
+            txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
+            txn.event("hold.extended", &HoldEvent::of(&hold));
+            self.storage.commit(txn.into_batch()).await?;
+            Ok(hold)
+        })
+        .await
+    }
+
+    /// Marks up to `limit` holds whose time ran out as expired, drops them
+    /// from the ledgers and appends a `hold.expired` event for each. For
+    /// hosts that want those events: availability never waits for it.
+    /// Returns the holds expired by this call.
+    pub async fn expire_due(&self, limit: usize) -> Result<Vec<HoldId>> {
+        let now = self.clock.now();
+        let due = self.storage.scan(&keys::holds_due(now), limit).await?;
+        let mut expired = Vec::new();
+        for entry in due {
+            let id: HoldId = decode_json(&entry)?;
+            let done = retry_on_conflict(self.config.max_attempts, || async {
+                let (mut hold, record) = self.read_hold(&id).await?;
+                let mut txn = Txn::default();
+                if hold.state != HoldState::Active || now < hold.expires_at {
+                    // Resolved or extended meanwhile: only the stale index goes.
+                    txn.expect_read(&entry.key, Some(&entry));
+                    txn.delete(&entry.key);
+                    self.storage.commit(txn.into_batch()).await?;
+                    return Ok(false);
+                }
+                self.drop_from_ledgers(&mut txn, &hold, now, &BTreeMap::new())
+                    .await?;
+                hold.state = HoldState::Expired {
+                    at: hold.expires_at,
+                };
+                self.write_resolved_hold(&mut txn, &hold, &record);
+                txn.event("hold.expired", &HoldEvent::of(&hold));
+                self.storage.commit(txn.into_batch()).await?;
+                Ok(true)
+            })
+            .await?;
+            if done {
+                expired.push(id);
+            }
+        }
+        Ok(expired)
+    }
+
+    /// Removes the hold's entries from its ledgers, turning `booked` units
+    /// per ledger key into booked units instead.
+    pub(crate) async fn drop_from_ledgers(
+        &self,
+        txn: &mut Txn,
+        hold: &Hold,
+        now: DateTime<Utc>,
+        booked: &BTreeMap<String, u32>,
+    ) -> Result<()> {
+        let keys: Vec<String> = hold
+            .units_by_ledger()
+            .keys()
+            .map(|k| (*k).to_owned())
+            .collect();
+        let records = self.storage.get(&keys).await?;
+        for (key, record) in keys.iter().zip(&records) {
+            let mut ledger: Ledger = ledger_of(record.as_ref(), key)?;
+            ledger.prune(now);
+            ledger.holds.retain(|h| h.hold != hold.id.as_str());
+            ledger.booked += booked.get(key).copied().unwrap_or(0);
+            txn.expect_read(key, record.as_ref());
+            txn.put_raw(key, ledger.encode());
+        }
+        Ok(())
+    }
+
+    /// Writes a hold that has left the active state, pinned to the version
+    /// it was read at, and removes its expiry index entry.
+    pub(crate) fn write_resolved_hold(&self, txn: &mut Txn, hold: &Hold, read: &Record) {
+        txn.expect_read(&read.key, Some(read));
+        txn.put_json(&read.key, hold);
+        txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
+    }
+}
