@@ -22,6 +22,7 @@
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod notify;
 pub mod party;
 pub mod ports;
 pub mod store;
