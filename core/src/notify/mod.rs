@@ -9,7 +9,12 @@
 //!   with `{dotted.path}` placeholders filled from the event's JSON payload,
 //!   and the payload path of each audience's phone number ([`PhoneNumber`],
 //!   E.164). Kinds are data: a new kind needs a template, not code.
-//! * The dispatcher that sends them comes next.
+//! * [`Notifier`] reads the outbox from a durable cursor, queues one
+//!   [`Delivery`] per audience, and sends it through the host's
+//!   [`SmsSender`](crate::ports::SmsSender) at least once, under a dedupe key
+//!   that is stable per (event, audience), with exponential backoff
+//!   ([`RetryPolicy`]) and a claim lease ([`NotifierConfig`]). Its state
+//!   lives in the same store under `sms/`.
 //!
 //! It must never write to anything but its own `sms/` records and never
 //! fail a booking: it only reads the outbox, so a failed SMS is recorded as
@@ -82,12 +87,19 @@
 //! ```
 
 mod defaults;
+mod delivery;
+mod dispatcher;
 mod phone;
+mod records;
+mod retry;
 mod template;
 
 use serde::{Deserialize, Serialize};
 
+pub use delivery::{Delivery, DeliveryState};
+pub use dispatcher::{DispatchReport, Notifier, NotifierBuilder};
 pub use phone::PhoneNumber;
+pub use retry::{NotifierConfig, RetryPolicy};
 pub use template::{PayloadPath, Rendered, SmsTemplates, Template};
 
 /// Who a message is for.
