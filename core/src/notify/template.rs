@@ -334,13 +334,13 @@ fn render_for(
     payload: &Value,
 ) -> Result<Rendered> {
     let to = match phone {
-        Value::String(number) => PhoneNumber::parse(number),
-        other => Err(Error::invalid(
-            "phone",
-            format!("{other} is not a text value"),
-        )),
+        Value::String(number) => PhoneNumber::parse(number).map_err(|e| match e {
+            Error::InvalidInput { message, .. } => message,
+            other => other.to_string(),
+        }),
+        other => Err(format!("{other} is not a text value")),
     }
-    .map_err(|e| Error::invalid(format!("recipient {phone_path}"), e.to_string()))?;
+    .map_err(|message| Error::invalid(format!("recipient {phone_path}"), message))?;
     Ok(Rendered {
         to,
         body: template.render(payload)?,
