@@ -27,6 +27,7 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod notify;
 pub mod party;
 pub mod policy;
 pub mod ports;

@@ -21,8 +21,13 @@
 //! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date | a range scan per resource |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
+//! | `sms/cursor` | notifier: last outbox seq turned into deliveries | one record, so two notifiers never both advance it |
+//! | `sms/q/<due ms>/<seq>/<audience>` | notifier: a pending SMS delivery | due time first, so "what is due now" is one range scan; a claim moves it to its lease's end |
+//! | `sms/sent/<seq>/<audience>`, `sms/failed/<seq>/<audience>` | notifier: a delivered or given-up SMS | by event, for hosts to list |
 //!
 //! Ids never contain `/` (see [`crate::ids`]), so prefixes never collide.
+//! The `sms/` keys are formatted in `notify/records.rs` until this module is
+//! compiled into the crate; they move here then.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
