@@ -432,6 +432,94 @@ impl fmt::Display for Money {
     }
 }
 
+/// A percentage in `0..=100`, kept as an exact decimal: a discount, a tax
+/// rate, a penalty, a commission. The one way Reservo states a share.
+///
+/// Serialized as a decimal string (`"12.5"` is 12.5 %); deserializing checks
+/// the range.
+///
+/// ```
+/// use reservo::money::{Money, Percentage, RoundingMode};
+/// let vat = Percentage::parse("7.5").unwrap();
+/// let night = Money::parse("200.00", "EUR").unwrap();
+/// assert_eq!(vat.of(&night).to_string(), "15.000 EUR"); // unrounded
+/// let five = Percentage::parse("5").unwrap();
+/// let share = five.of_money(Money::parse("10.10", "EUR").unwrap(), RoundingMode::HalfEven);
+/// assert_eq!(share.to_string(), "0.50 EUR"); // 0.505, tie to even
+/// assert_eq!(Percentage::parse("101").unwrap_err().code(), "INVALID_INPUT");
+/// assert_eq!(Percentage::whole(30).unwrap().to_string(), "30%");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Percentage(Decimal);
+
+impl Percentage {
+    /// Zero percent.
+    pub const ZERO: Percentage = Percentage(Decimal::ZERO);
+    /// One hundred percent.
+    pub const HUNDRED: Percentage = Percentage(Decimal::ONE_HUNDRED);
+
+    /// A percentage, refused with [`Error::InvalidInput`] naming the value
+    /// unless it lies in `0..=100`.
+    pub fn new(percent: Decimal) -> Result<Percentage> {
+        if percent < Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
+            return Err(Error::invalid(
+                "percent",
+                format!("{percent} is not between 0 and 100"),
+            ));
+        }
+        Ok(Percentage(percent.normalize()))
+    }
+
+    /// Parses a decimal string such as `"10"` or `"7.5"`.
+    pub fn parse(percent: &str) -> Result<Percentage> {
+        let value = Decimal::from_str_exact(percent.trim()).map_err(|e| {
+            Error::invalid(
+                "percent",
+                format!("{percent:?} is not a decimal number: {e}"),
+            )
+        })?;
+        Percentage::new(value)
+    }
+
+    /// A whole percentage such as `50`; values above 100 are refused.
+    pub fn whole(percent: u8) -> Result<Percentage> {
+        Percentage::new(Decimal::from(percent))
+    }
+
+    /// The number of percent (`50` for half).
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+
+    /// Whether this is zero percent.
+    pub fn is_zero(self) -> bool {
+        self.0.is_zero()
+    }
+
+    /// This percentage of `amount`, exact (unrounded).
+    pub fn of(self, amount: &Money) -> Money {
+        amount.percent(self.0)
+    }
+
+    /// This percentage of `amount`, rounded to the minor unit with `mode`.
+    pub fn of_money(self, amount: Money, mode: RoundingMode) -> Money {
+        amount.percent(self.0).round(mode)
+    }
+}
+
+impl fmt::Display for Percentage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Percentage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        Percentage::new(<Decimal as Deserialize>::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,6 +643,20 @@ mod tests {
             eur("1.001").allocate(&[dec!(1)]).unwrap_err().code(),
             "INVALID_INPUT"
         );
+    }
+
+    #[test]
+    fn percentages_stay_within_zero_and_a_hundred() {
+        assert!(serde_json::from_str::<Percentage>("\"12.5\"").is_ok());
+        assert!(serde_json::from_str::<Percentage>("\"-1\"").is_err());
+        assert!(serde_json::from_str::<Percentage>("\"100.01\"").is_err());
+        assert_eq!(
+            Percentage::parse("abc").unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        assert!(Percentage::HUNDRED.of(&eur("3.00")) == eur("3.00"));
+        let seven_and_a_half = serde_json::to_string(&Percentage::parse("7.50").unwrap()).unwrap();
+        assert_eq!(seven_and_a_half, r#""7.5""#);
     }
 
     #[test]

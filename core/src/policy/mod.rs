@@ -38,14 +38,13 @@
 
 pub(crate) mod checks;
 mod model;
-mod percentage;
 pub mod presets;
 mod quote;
 mod threshold;
 
+pub use crate::money::Percentage;
 pub use model::{
     CancellationPolicy, FreeCancellationWindow, LeadCondition, LeadMeasuredAt, Penalty, Tier,
 };
-pub use percentage::Percentage;
 pub use quote::{AppliedRule, BookingFacts, CancellationEvent, RefundQuote};
 pub use threshold::{BookingStart, DeadlineTime, Threshold};

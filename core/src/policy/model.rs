@@ -11,9 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::checks::{check_at_most, one_currency};
-use super::percentage::Percentage;
 use super::threshold::{BookingStart, Threshold};
 use crate::error::{Error, Result};
+use crate::money::Percentage;
 use crate::money::{Currency, Money};
 
 /// What the guest forfeits when a rule applies, out of the refundable part

@@ -15,8 +15,8 @@ use std::num::NonZeroU16;
 use super::model::{
     CancellationPolicy, FreeCancellationWindow, LeadCondition, LeadMeasuredAt, Penalty, Tier,
 };
-use super::percentage::Percentage;
 use super::threshold::{DeadlineTime, Threshold};
+use crate::money::Percentage;
 
 fn half() -> Penalty {
     Penalty::Percent {

@@ -25,8 +25,9 @@ use std::num::NonZeroU32;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::values::{Percentage, Price, RuleId, clamp_discount, same_currency};
+use super::values::{Price, RuleId, clamp_discount, same_currency};
 use crate::error::Result;
+use crate::money::Percentage;
 use crate::money::{Currency, Money, RoundingMode};
 
 /// How much a length-of-stay tier takes off.

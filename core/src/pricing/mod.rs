@@ -158,6 +158,7 @@ pub mod request;
 pub mod tax;
 pub mod values;
 
+pub use crate::money::Percentage;
 pub use fee::{Fee, FeeBasis};
 pub use length_of_stay::{LengthOfStayDiscount, StayDiscount};
 pub use occupancy::{ChildBand, EXTRA_ADULT_RULE, Occupancy};
@@ -167,4 +168,4 @@ pub use rate_plan::{PriceUnit, RatePlan, RatePlanSpec};
 pub use rates::{Season, WeekdayRate};
 pub use request::{PricedItem, QuoteRequest, SlotStart};
 pub use tax::{MAX_TAXES, Tax, TaxBase, TaxInclusion, TaxRounding};
-pub use values::{DateRange, Percentage, Price, RuleId};
+pub use values::{DateRange, Price, RuleId};

@@ -37,8 +37,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::request::PricedItem;
-use super::values::{DateRange, Percentage, Price, clamp_discount, same_currency};
+use super::values::{DateRange, Price, clamp_discount, same_currency};
 use crate::error::{Error, Result};
+use crate::money::Percentage;
 use crate::money::{Currency, Money, RoundingMode};
 
 /// A promo code as the host defines it: 1 to 32 characters of `A-Z`,

@@ -32,8 +32,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::values::{Percentage, RuleId, validate_rule_name};
+use super::values::{RuleId, validate_rule_name};
 use crate::error::{Error, Result};
+use crate::money::Percentage;
 use crate::money::{Currency, Money, RoundingMode};
 
 /// The most taxes a rate plan may carry.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::validate_id;
-use crate::money::{Currency, Money, RoundingMode};
+use crate::money::{Currency, Money};
 
 /// The id of one rule of a rate plan (a season, a weekday rate, a fee, a
 /// tax...), named in every quote line the rule produces.
@@ -143,82 +143,6 @@ impl fmt::Display for Price {
 impl<'de> Deserialize<'de> for Price {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         Price::new(Money::deserialize(d)?).map_err(serde::de::Error::custom)
-    }
-}
-
-/// A percentage from 0 to 100 inclusive: a discount or a tax rate.
-///
-/// Serialized as a decimal string (`"12.5"` is 12.5 %).
-///
-/// ```
-/// use reservo::pricing::Percentage;
-/// use rust_decimal::Decimal;
-/// let vat = Percentage::new(Decimal::new(75, 1)).unwrap(); // 7.5 %
-/// assert_eq!(vat.of(Decimal::from(200)), Decimal::from(15));
-/// assert_eq!(Percentage::new(Decimal::from(101)).unwrap_err().code(), "INVALID_INPUT");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct Percentage(Decimal);
-
-impl Percentage {
-    /// A percentage, refused with [`Error::InvalidInput`] naming the value
-    /// outside 0 to 100.
-    pub fn new(percent: Decimal) -> Result<Percentage> {
-        if percent < Decimal::ZERO || percent > Decimal::ONE_HUNDRED {
-            return Err(Error::invalid(
-                "percent",
-                format!("{percent} is not between 0 and 100"),
-            ));
-        }
-        Ok(Percentage(percent.normalize()))
-    }
-
-    /// Parses a decimal string such as `"10"` or `"7.5"`.
-    pub fn parse(percent: &str) -> Result<Percentage> {
-        let value = Decimal::from_str_exact(percent.trim()).map_err(|e| {
-            Error::invalid(
-                "percent",
-                format!("{percent:?} is not a decimal number: {e}"),
-            )
-        })?;
-        Percentage::new(value)
-    }
-
-    /// The percentage as a number (10 for 10 %).
-    pub fn value(&self) -> Decimal {
-        self.0
-    }
-
-    /// This percentage of `amount`, exact (unrounded).
-    pub fn of(&self, amount: Decimal) -> Decimal {
-        amount * self.0 / Decimal::ONE_HUNDRED
-    }
-
-    /// This percentage of `amount`, rounded to the currency's minor unit
-    /// with `mode`.
-    ///
-    /// ```
-    /// use reservo::money::{Money, RoundingMode};
-    /// use reservo::pricing::Percentage;
-    /// let five = Percentage::parse("5").unwrap();
-    /// let share = five.of_money(Money::parse("10.10", "EUR").unwrap(), RoundingMode::HalfEven);
-    /// assert_eq!(share.to_string(), "0.50 EUR"); // 0.505, tie to even
-    /// ```
-    pub fn of_money(&self, amount: Money, mode: RoundingMode) -> Money {
-        amount.percent(self.0).round(mode)
-    }
-}
-
-impl fmt::Display for Percentage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}%", self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for Percentage {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Percentage::new(<Decimal as Deserialize>::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
 
@@ -359,21 +283,6 @@ mod tests {
         assert!(serde_json::from_str::<Price>(r#"{"amount":"-1","currency":"EUR"}"#).is_err());
         let p: Price = serde_json::from_str(r#"{"amount":"12.50","currency":"EUR"}"#).unwrap();
         assert_eq!(p.amount(), dec!(12.50));
-    }
-
-    #[test]
-    fn percentage_is_zero_to_one_hundred() {
-        assert!(Percentage::new(dec!(0)).is_ok());
-        assert!(Percentage::new(dec!(100)).is_ok());
-        assert_eq!(
-            Percentage::new(dec!(-0.5)).unwrap_err().code(),
-            "INVALID_INPUT"
-        );
-        assert!(serde_json::from_str::<Percentage>(r#""100.01""#).is_err());
-        assert_eq!(
-            serde_json::to_string(&Percentage::parse("7.50").unwrap()).unwrap(),
-            r#""7.5""#
-        );
     }
 
     #[test]
