@@ -2,20 +2,69 @@
 //!
 //! An embeddable booking engine: pricing, availability and inventory, holds
 //! with a time to live, bookings and their lifecycle, cancellations and
-//! refunds, commissions and payouts, and signed QR tokens for check-in.
+//! refunds, commissions and payouts, and signed QR tokens for check-in. It
+//! sells time-bound inventory — nights in rental units and hotel rooms,
+//! seats in timed sessions (classes, tours, activities) — and never
+//! overbooks on any store that can do a conditional multi-key commit.
 //!
 //! ## Layers
 //!
-//! * **Domain** — [`money`], [`time`], [`ids`], [`policy`], [`commission`]
-//!   and the catalog, availability and pricing modules: plain synchronous
-//!   Rust, no I/O, values in and values or a typed [`Error`] out.
+//! * **Domain** (synchronous, no I/O; values in, values or a typed
+//!   [`Error`] out): [`money`], [`time`], [`ids`], [`party`], [`catalog`],
+//!   [`schedule`], [`restriction`], [`pricing`], [`policy`],
+//!   [`commission`], [`booking`], [`token`], [`checkin`].
 //! * **Ports** — [`ports`]: the traits the host implements or picks from
-//!   the ones shipped here (storage, clock, payment gateway, SMS sender).
-//! * **Engine** — the only code that talks to ports: one `async` call per
-//!   user action.
-//! * **Stores** — adapters of the storage port.
+//!   what ships here: `Storage`, `Clock`, `PaymentGateway`, `SmsSender`.
+//! * **Engine** — [`engine`]: the only code that talks to ports, one
+//!   `async` call per user action (quote, hold, confirm, ...). [`notify`]
+//!   turns the engine's outbox events into SMS.
+//! * **Stores** — [`store`]: in memory (always), SQLite (feature `sqlite`,
+//!   on by default) and PostgreSQL (feature `postgres`), plus the storage
+//!   conformance kit (feature `conformance`).
 //!
 //! Every error has a stable [`Error::code`]; bad input changes nothing.
+//!
+//! ## Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//! use reservo::catalog::{Property, Resource, ResourceKind};
+//! use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
+//! use reservo::booking::Customer;
+//! use reservo::party::Party;
+//! use reservo::pricing::RatePlan;
+//! use reservo::store::MemoryStore;
+//! use reservo::time::{ManualClock, Stay};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap()));
+//! let engine = Engine::builder(Arc::new(MemoryStore::new())).clock(clock).build();
+//!
+//! engine.put_property(Property::new("casa", "Casa Azul", "ana", "Europe/Lisbon", "EUR")?).await?;
+//! engine.put_rate_plan(RatePlan::from_json(r#"{"id": "std", "name": "Standard", "unit": "night",
+//!     "base_price": {"amount": "150.00", "currency": "EUR"}}"#)?).await?;
+//! engine.put_resource(Resource {
+//!     id: "villa".parse()?, property: "casa".parse()?, name: "Villa".into(),
+//!     rate_plan: "std".parse()?, kind: ResourceKind::Nightly { units: 1, max_occupancy: 4 },
+//! }).await?;
+//!
+//! let d = |day| NaiveDate::from_ymd_opt(2026, 7, day).unwrap();
+//! let item = Item::stay("villa".parse()?, Stay::new(d(1), d(4))?, Party::adults(2)?);
+//! let quoted = engine.quote(&QuoteRequest::new(item.clone())).await?;
+//! assert_eq!(quoted.quote.total().to_string(), "450.00 EUR");
+//!
+//! let hold = engine.hold(&HoldRequest {
+//!     idempotency_key: "cart-42".into(), items: vec![QuoteRequest::new(item)], ttl_seconds: 900,
+//! }).await?;
+//! let booking = engine.confirm(&ConfirmRequest {
+//!     idempotency_key: "pay-42".into(), hold: hold.id,
+//!     customer: Customer::new("Ana Lima", "+351912345678", None)?, items: None,
+//! }).await?;
+//! assert_eq!(booking.status.as_str(), "confirmed");
+//! # Ok::<(), reservo::Error>(())
+//! # }).unwrap();
+//! ```
 
 #![warn(missing_docs)]
 
