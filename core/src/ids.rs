@@ -5,10 +5,6 @@
 //! ASCII letters, digits, `-`, `_`, `.` and `:`. Must never accept `/`
 //! (the storage key separator) or anything outside printable ASCII.
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize};
-
 use crate::error::{Error, Result};
 
 /// Checks an id and returns it unchanged, or an [`Error::InvalidInput`]
@@ -29,24 +25,26 @@ pub fn validate_id(field: &str, id: &str) -> Result<()> {
     }
 }
 
+/// Declares an id newtype over a validated `String`: `new`, `generate`,
+/// `as_str`, `Display`, `Debug`, `FromStr`, `AsRef<str>` and validating serde.
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
             /// Validates and wraps an id.
-            pub fn new(id: impl Into<String>) -> Result<Self> {
+            pub fn new(id: impl Into<String>) -> $crate::error::Result<Self> {
                 let id = id.into();
-                validate_id($field, &id)?;
+                $crate::ids::validate_id($field, &id)?;
                 Ok($name(id))
             }
 
             /// A new random id (UUID v7, time-ordered).
             pub fn generate() -> Self {
-                $name(uuid::Uuid::now_v7().simple().to_string())
+                $name(::uuid::Uuid::now_v7().simple().to_string())
             }
 
             /// The id as a string.
@@ -55,21 +53,21 @@ macro_rules! define_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 write!(f, "{}({:?})", stringify!($name), self.0)
             }
         }
 
-        impl std::str::FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::error::Error;
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
                 $name::new(s)
             }
         }
@@ -80,14 +78,15 @@ macro_rules! define_id {
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-                let raw = String::deserialize(d)?;
-                $name::new(raw).map_err(serde::de::Error::custom)
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                let raw = <String as ::serde::Deserialize>::deserialize(d)?;
+                $name::new(raw).map_err(::serde::de::Error::custom)
             }
         }
     };
 }
+pub(crate) use define_id;
 
 define_id!(
     /// A property or venue: a hotel, a rental home, a studio, a tour operator's base.

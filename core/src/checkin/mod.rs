@@ -25,24 +25,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::ids::validate_id;
-use crate::token::{GateId, TokenId, ZoneId, venue_place_id};
+use crate::error::Error;
+use crate::token::{GateId, TokenId, ZoneId};
 
-/// The unique id of one scan, given by the gate that made it. Merging logs
-/// relies on it: the same id is the same scan.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ScanId(String);
-
-venue_place_id!(ScanId, "scan_id");
-
-impl ScanId {
-    /// A new random scan id (UUID v7, time-ordered).
-    pub fn generate() -> ScanId {
-        ScanId(uuid::Uuid::now_v7().simple().to_string())
-    }
-}
+crate::ids::define_id!(
+    /// The unique id of one scan, given by the gate that made it. Merging
+    /// logs relies on it: the same id is the same scan.
+    ScanId, "scan_id"
+);
 
 /// Which way a person passes a gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

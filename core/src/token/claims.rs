@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use coset::cwt::{ClaimName, ClaimsSet, Timestamp};
 
 use crate::error::{Error, Result};
-use crate::ids::{BookingId, ResourceId, validate_id};
+use crate::ids::{BookingId, ResourceId};
 use crate::token::keys::{hex, os_random, short_bytes};
 
 /// Claim key of [`EntryPolicy::entries`]: uint ≥ 1 or null (unlimited).
@@ -94,69 +94,14 @@ impl fmt::Debug for TokenId {
     }
 }
 
-/// A gate (a scanning point) of a venue, named like every Reservo id.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct GateId(String);
-
-/// A zone of a venue (an area behind gates), named like every Reservo id.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ZoneId(String);
-
-/// The methods and traits of an id newtype over a validated `String`.
-macro_rules! venue_place_id {
-    ($name:ident, $field:literal) => {
-        impl $name {
-            /// Validates and wraps an id (see [`crate::ids`] for the rule).
-            pub fn new(id: impl Into<String>) -> Result<Self> {
-                let id = id.into();
-                validate_id($field, &id)?;
-                Ok($name(id))
-            }
-
-            /// The id as a string.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(id: String) -> Result<Self> {
-                $name::new(id)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                $name::new(s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
-            }
-        }
-    };
-}
-pub(crate) use venue_place_id;
-venue_place_id!(GateId, "gate_id");
-venue_place_id!(ZoneId, "zone_id");
+crate::ids::define_id!(
+    /// A gate (a scanning point) of a venue, named like every Reservo id.
+    GateId, "gate_id"
+);
+crate::ids::define_id!(
+    /// A zone of a venue (an area behind gates), named like every Reservo id.
+    ZoneId, "zone_id"
+);
 
 /// When a token is valid: `[not_before, expires)`, in whole seconds since
 /// 1970 (sub-second parts are dropped).

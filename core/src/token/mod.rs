@@ -46,7 +46,6 @@ pub mod qr;
 mod revocation;
 mod verify;
 
-pub(crate) use claims::venue_place_id;
 pub use claims::{
     CLAIM_ENTRIES, CLAIM_GATES, CLAIM_PER_DAY, CLAIM_REENTRY, CLAIM_ZONES, Entries, EntryPolicy,
     GateId, Scope, TicketClaims, TokenId, ValidityWindow, ZoneId,
