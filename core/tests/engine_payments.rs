@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use gateway::{DECLINED_CARD, TestGateway};
-use money::{ana, deposit, eur, events, hold_villa, pay, shop, shop_with, villa_free};
+use money::{
+    ana, deposit, eur, events, hold_villa, pay, shop, shop_with, villa_free, villa_paid_in_full,
+};
 use reservo::booking::BookingStatus;
 use reservo::engine::{AttemptState, Engine, HoldState, PayAmount, PayBalanceRequest};
 use reservo::ports::GatewayCapabilities;
@@ -22,12 +24,7 @@ use rust_decimal_macros::dec;
 #[tokio::test]
 async fn full_payment_confirms_the_booking_with_the_payment_recorded() {
     let s = shop().await;
-    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
-    let booking =
-        s.w.engine
-            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
-            .await
-            .unwrap();
+    let booking = villa_paid_in_full(&s.w).await;
     assert_eq!(booking.status, BookingStatus::Confirmed);
     assert_eq!(booking.total, eur("360.00"));
     assert_eq!(booking.money.payments.len(), 1);

@@ -7,7 +7,11 @@ use std::sync::Arc;
 
 use reservo::booking::Customer;
 use reservo::commission::FeeRate;
-use reservo::engine::{Attribution, Hold, HoldRequest, Item, PayAmount, PayRequest, QuoteRequest};
+use reservo::engine::{
+    Attribution, Booking, CancelRequest, Hold, HoldRequest, Item, PayAmount, PayRequest,
+    QuoteRequest,
+};
+use reservo::ids::BookingId;
 use reservo::ids::RatePlanId;
 use reservo::money::Money;
 use reservo::party::Party;
@@ -84,6 +88,24 @@ pub fn pay(key: &str, hold: &Hold, amount: PayAmount) -> PayRequest {
         payment_method: "tok_visa".into(),
         amount,
         attribution: Attribution::direct(),
+    }
+}
+
+/// The villa 13-16 July (360.00), held under `h1` and paid in full under `p1`.
+pub async fn villa_paid_in_full(w: &World) -> Booking {
+    let hold = hold_villa(w, "h1", (7, 13), (7, 16)).await;
+    w.engine
+        .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+        .await
+        .unwrap()
+}
+
+/// A cancellation of `booking` under `key`, without a reason.
+pub fn cancel(key: &str, booking: &BookingId) -> CancelRequest {
+    CancelRequest {
+        idempotency_key: key.into(),
+        booking: booking.clone(),
+        reason: None,
     }
 }
 
