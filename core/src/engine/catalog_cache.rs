@@ -9,8 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::catalog::{Block, Property, Resource};
+use crate::commission::CommissionPlan;
 use crate::error::{Error, Result};
 use crate::ids::{PropertyId, RatePlanId, ResourceId};
+use crate::policy::CancellationPolicy;
 use crate::ports::{KeyRange, Record, Version};
 use crate::pricing::{Promo, RatePlan};
 use crate::restriction::Restrictions;
@@ -37,6 +39,10 @@ pub(crate) struct CatalogView {
     pub resources: BTreeMap<ResourceId, ResourceEntry>,
     pub rate_plans: HashMap<RatePlanId, RatePlan>,
     pub promos: HashMap<String, Promo>,
+    /// Cancellation policies by rate plan (see [`super::terms`]).
+    pub cancellation_policies: HashMap<RatePlanId, CancellationPolicy>,
+    /// Commission plans by property (see [`super::terms`]).
+    pub commission_plans: HashMap<PropertyId, CommissionPlan>,
 }
 
 impl CatalogView {
@@ -101,6 +107,14 @@ impl CatalogParts {
                 self.view
                     .promos
                     .insert(promo.code.as_str().to_owned(), promo);
+            }
+            "cp" => {
+                let (id, policy): (RatePlanId, CancellationPolicy) = decode_json(record)?;
+                self.view.cancellation_policies.insert(id, policy);
+            }
+            "cm" => {
+                let (id, plan): (PropertyId, CommissionPlan) = decode_json(record)?;
+                self.view.commission_plans.insert(id, plan);
             }
             _ => {
                 return Err(Error::CorruptRecord {

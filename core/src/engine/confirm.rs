@@ -7,7 +7,7 @@
 //! or already resolved, and never create a booking without taking its
 //! inventory in the same commit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,14 +17,17 @@ use crate::booking::{BookingStatus, Customer};
 use crate::error::{Error, Result};
 use crate::ids::{BookingId, HoldId};
 use crate::money::Money;
+use crate::ports::Record;
 use crate::pricing::UsageLimit;
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
-use super::hold::{HeldItem, Hold, HoldState};
+use super::hold::{HeldItem, Hold, HoldState, booked_units};
 use super::idempotency::{self, remember, replayed};
 use super::item::Span;
 use super::keys;
+use super::payment::{BookingMoney, Payment};
+use super::terms::{Attribution, BookingTerms, booking_terms, commission_ledger, taxes_of};
 use super::txn::{Txn, decode_json, retry_on_conflict};
 
 /// A request to turn a hold into a booking.
@@ -40,6 +43,22 @@ pub struct ConfirmRequest {
     /// `None` confirms them all.
     #[serde(default)]
     pub items: Option<Vec<usize>>,
+    /// Who sold it (channel, broker); direct if absent.
+    #[serde(default)]
+    pub attribution: Attribution,
+}
+
+impl ConfirmRequest {
+    /// Confirms every item of `hold` for `customer`, as a direct booking.
+    pub fn new(idempotency_key: impl Into<String>, hold: HoldId, customer: Customer) -> Self {
+        ConfirmRequest {
+            idempotency_key: idempotency_key.into(),
+            hold,
+            customer,
+            items: None,
+            attribution: Attribution::default(),
+        }
+    }
 }
 
 /// One change of a booking's status.
@@ -70,6 +89,10 @@ pub struct Booking {
     pub created_at: DateTime<Utc>,
     /// Every status it has had, oldest first.
     pub history: Vec<StatusChange>,
+    /// The policy, commission plan and attribution snapshotted at creation.
+    pub terms: BookingTerms,
+    /// Its payments, refunds and commission ledger.
+    pub money: BookingMoney,
 }
 
 impl Engine {
@@ -110,6 +133,31 @@ impl Engine {
         )? {
             return self.booking(&BookingId::new(id)?).await;
         }
+        let mut txn = Txn::default();
+        let booking = self.confirm_into(&mut txn, request, None).await?;
+        remember(
+            &mut txn,
+            &idem_key,
+            "confirm",
+            fingerprint,
+            booking.id.as_str(),
+        );
+        self.storage.commit(txn.into_batch()).await?;
+        Ok(booking)
+    }
+
+    /// Writes into `txn` the confirmation of `request`'s hold as a new
+    /// booking, with its terms snapshotted and `payment` (if the engine
+    /// took one) recorded. Without a payment, or with one covering the
+    /// total, the booking is `confirmed` (event `booking.confirmed`);
+    /// with a deposit it is `pending_payment` (event
+    /// `booking.pending_payment`) until the balance is paid.
+    pub(crate) async fn confirm_into(
+        &self,
+        txn: &mut Txn,
+        request: &ConfirmRequest,
+        payment: Option<Payment>,
+    ) -> Result<Booking> {
         let (mut hold, hold_record) = self.read_hold(&request.hold).await?;
         let now = self.clock.now();
         hold.ensure_active(now)?;
@@ -124,47 +172,45 @@ impl Engine {
                 .collect::<Vec<_>>()
                 .iter(),
         )?;
-        let mut booked: BTreeMap<String, u32> = BTreeMap::new();
-        for item in &items {
-            for u in &item.uses {
-                *booked.entry(u.key.clone()).or_insert(0) += u.units;
-            }
-        }
+        let booked = booked_units(&items);
         let view = self.catalog().await?;
-        let mut txn = Txn::default();
-        self.count_promo_uses(&mut txn, &view, &items).await?;
-        self.drop_from_ledgers(&mut txn, &hold, now, &booked)
-            .await?;
+        let terms = booking_terms(&view, &items, &request.attribution)?;
+        self.count_promo_uses(txn, &view, &items).await?;
+        self.drop_from_ledgers(txn, &hold, now, &booked).await?;
+        let id = BookingId::generate();
+        let owner = &view
+            .property(&view.resource(items[0].resource())?.resource.property)?
+            .owner;
+        let commission = commission_ledger(&terms, &id, owner, total, taxes_of(&items, currency)?)?;
+        let status = match &payment {
+            Some(p) if p.amount != total => BookingStatus::PendingPayment,
+            _ => BookingStatus::Confirmed,
+        };
         let booking = Booking {
-            id: BookingId::generate(),
+            id,
             hold: hold.id.clone(),
-            status: BookingStatus::Confirmed,
+            status,
             customer: request.customer.clone(),
             items,
             total,
             created_at: now,
-            history: vec![StatusChange {
-                status: BookingStatus::Confirmed,
-                at: now,
-            }],
+            history: vec![StatusChange { status, at: now }],
+            terms,
+            money: BookingMoney::new(commission, payment),
         };
         hold.state = HoldState::Confirmed {
             booking: booking.id.clone(),
             at: now,
         };
-        self.write_resolved_hold(&mut txn, &hold, &hold_record);
+        self.write_resolved_hold(txn, &hold, &hold_record);
         txn.expect(&keys::booking(&booking.id), None);
         txn.put_json(&keys::booking(&booking.id), &booking);
-        write_indexes(&mut txn, &booking);
-        remember(
-            &mut txn,
-            &idem_key,
-            "confirm",
-            fingerprint,
-            booking.id.as_str(),
-        );
-        txn.event("booking.confirmed", &booking_event(&view, &booking));
-        self.storage.commit(txn.into_batch()).await?;
+        write_indexes(txn, &booking);
+        let kind = match status {
+            BookingStatus::PendingPayment => "booking.pending_payment",
+            _ => "booking.confirmed",
+        };
+        txn.event(kind, &booking_event(&view, &booking));
         Ok(booking)
     }
 
@@ -213,6 +259,11 @@ impl Engine {
 
     /// A booking by id.
     pub async fn booking(&self, id: &BookingId) -> Result<Booking> {
+        Ok(self.read_booking(id).await?.0)
+    }
+
+    /// A booking with the record it was read from, to pin in a commit.
+    pub(crate) async fn read_booking(&self, id: &BookingId) -> Result<(Booking, Record)> {
         let record = self
             .storage
             .get(&[keys::booking(id)])
@@ -220,10 +271,13 @@ impl Engine {
             .pop()
             .flatten()
             .ok_or_else(|| Error::not_found("booking", id.as_str()))?;
-        decode_json(&record)
+        Ok((decode_json(&record)?, record))
     }
 
-    async fn bookings_from_index(&self, range: crate::ports::KeyRange) -> Result<Vec<Booking>> {
+    pub(crate) async fn bookings_from_index(
+        &self,
+        range: crate::ports::KeyRange,
+    ) -> Result<Vec<Booking>> {
         let entries = self.storage.scan(&range, usize::MAX).await?;
         let ids: BTreeSet<String> = entries
             .iter()
@@ -293,6 +347,12 @@ pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
         &keys::booking_by_customer(&booking.customer.phone, &booking.id),
         Vec::new(),
     );
+    if let Some(ledger) = &booking.money.commission {
+        txn.put_raw(
+            &keys::booking_by_owner(ledger.owner(), &booking.id),
+            Vec::new(),
+        );
+    }
     for item in &booking.items {
         for u in &item.uses {
             txn.put_raw(

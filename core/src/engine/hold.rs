@@ -21,12 +21,16 @@ use crate::pricing::Quote;
 
 use super::Engine;
 use super::availability::{Counts, ledger_of};
+use super::catalog_cache::CatalogView;
 use super::idempotency::{self, remember, replayed};
 use super::item::Need;
 use super::keys;
 use super::ledger::{Ledger, LedgerHold};
 use super::quote::QuoteRequest;
 use super::txn::{Txn, decode_json, retry_on_conflict};
+
+/// Units needed per ledger key, with the resource that needs them.
+pub(crate) type ItemNeeds<'r> = BTreeMap<String, (Need, &'r ResourceId)>;
 
 /// The most items one hold may take.
 pub const MAX_HOLD_ITEMS: usize = 50;
@@ -70,6 +74,18 @@ impl HeldItem {
     pub fn resource(&self) -> &ResourceId {
         &self.request.item.resource
     }
+}
+
+/// Units per ledger key taken by `items` (two rooms of one type on one
+/// night take two units of one ledger).
+pub(crate) fn booked_units(items: &[HeldItem]) -> BTreeMap<String, u32> {
+    let mut out = BTreeMap::new();
+    for item in items {
+        for u in &item.uses {
+            *out.entry(u.key.clone()).or_insert(0) += u.units;
+        }
+    }
+    out
 }
 
 /// How a hold ended, or that it has not.
@@ -246,29 +262,7 @@ impl Engine {
         let now = self.clock.now();
         let id = HoldId::generate();
         let expires_at = now + Duration::seconds(i64::from(request.ttl_seconds));
-        let mut items = Vec::with_capacity(request.items.len());
-        // Units per ledger over all items (two rooms of one type on one night).
-        let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
-        for item_request in &request.items {
-            let (resolved, quote) = self.price(&view, now, item_request).await?;
-            let mut uses = Vec::with_capacity(resolved.needs.len());
-            for need in resolved.needs {
-                uses.push(LedgerUse {
-                    key: need.key.clone(),
-                    date: need.date,
-                    units: need.units,
-                });
-                needs
-                    .entry(need.key.clone())
-                    .and_modify(|(total, _)| total.units += need.units)
-                    .or_insert((need, &item_request.item.resource));
-            }
-            items.push(HeldItem {
-                request: item_request.clone(),
-                quote,
-                uses,
-            });
-        }
+        let (items, needs) = self.price_items(&view, now, &request.items).await?;
         let currency = items[0].quote.currency();
         let total = Money::sum(
             currency,
@@ -318,6 +312,40 @@ impl Engine {
         txn.event("hold.created", &HoldEvent::of(&hold));
         self.storage.commit(txn.into_batch()).await?;
         Ok(hold)
+    }
+
+    /// Checks and prices each request as [`Engine::quote`] would, and sums
+    /// the units they need per ledger key. Reads no inventory.
+    pub(crate) async fn price_items<'r>(
+        &self,
+        view: &CatalogView,
+        now: DateTime<Utc>,
+        requests: &'r [QuoteRequest],
+    ) -> Result<(Vec<HeldItem>, ItemNeeds<'r>)> {
+        let mut items = Vec::with_capacity(requests.len());
+        // Units per ledger over all items (two rooms of one type on one night).
+        let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
+        for item_request in requests {
+            let (resolved, quote) = self.price(view, now, item_request).await?;
+            let mut uses = Vec::with_capacity(resolved.needs.len());
+            for need in resolved.needs {
+                uses.push(LedgerUse {
+                    key: need.key.clone(),
+                    date: need.date,
+                    units: need.units,
+                });
+                needs
+                    .entry(need.key.clone())
+                    .and_modify(|(total, _)| total.units += need.units)
+                    .or_insert((need, &item_request.item.resource));
+            }
+            items.push(HeldItem {
+                request: item_request.clone(),
+                quote,
+                uses,
+            });
+        }
+        Ok((items, needs))
     }
 
     /// A hold by id, with its state as stored (see [`Hold::state_at`]).

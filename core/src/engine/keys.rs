@@ -12,6 +12,8 @@
 //! | `cat/rs/<resource>` | a resource's restrictions | |
 //! | `cat/b/<resource>/<block>` | a block | |
 //! | `cat/promo/<code>` | a promo code | |
+//! | `cat/cp/<rate plan>` | the cancellation policy of a rate plan | snapshotted onto bookings at confirmation |
+//! | `cat/cm/<property>` | the commission plan of a property (platform fee, channel and broker terms) | snapshotted onto bookings at confirmation |
 //! | `pu/<code>` | uses of a promo code by confirmed bookings | outside the catalog: counting uses must not invalidate caches |
 //! | `idem/<key>` | an idempotency key: command, request, result | |
 //! | `hold/<hold>` | a hold and its priced items | |
@@ -19,6 +21,9 @@
 //! | `bk/<booking>` | a booking | |
 //! | `bc/<phone>/<booking>` | bookings by customer phone | |
 //! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date | a range scan per resource |
+//! | `ob/<owner>/<booking>` | bookings by owner | one prefix scan feeds an owner statement |
+//! | `pa/<command key>` | a payment attempt: the command, its request, amount and outcome | written before the gateway is called, so no attempt is ever lost |
+//! | `pq/<gateway key>` | a gateway call whose outcome is not known yet (a charge or a refund) | what `reconcile_payments` re-asks the gateway about |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
 //! | `sms/cursor` | notifier: last outbox seq turned into deliveries | one record, so two notifiers never both advance it |
@@ -31,7 +36,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::ids::{BlockId, BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
+use crate::ids::{BlockId, BookingId, HoldId, OwnerId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
 
 /// The catalog epoch record.
@@ -62,6 +67,33 @@ pub(crate) fn block(resource: &ResourceId, id: &BlockId) -> String {
 pub(crate) fn promo(code: &str) -> String {
     format!("cat/promo/{code}")
 }
+
+pub(crate) fn cancellation_policy(id: &RatePlanId) -> String {
+    format!("cat/cp/{id}")
+}
+
+pub(crate) fn commission_plan(id: &PropertyId) -> String {
+    format!("cat/cm/{id}")
+}
+
+pub(crate) fn booking_by_owner(owner: &OwnerId, id: &BookingId) -> String {
+    format!("ob/{owner}/{id}")
+}
+
+pub(crate) fn bookings_of_owner(owner: &OwnerId) -> KeyRange {
+    KeyRange::prefix(&format!("ob/{owner}/"))
+}
+
+pub(crate) fn payment_attempt(command_key: &str) -> String {
+    format!("pa/{command_key}")
+}
+
+pub(crate) fn pending_gateway_call(gateway_key: &str) -> String {
+    format!("pq/{gateway_key}")
+}
+
+/// Every gateway call whose outcome is not known yet.
+pub(crate) const PENDING_GATEWAY_CALLS: &str = "pq/";
 
 pub(crate) fn idempotency(key: &str) -> String {
     format!("idem/{key}")

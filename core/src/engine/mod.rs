@@ -17,7 +17,9 @@
 //! # let _ = engine;
 //! ```
 
+mod attempt;
 mod availability;
+mod cancel;
 mod catalog_cache;
 mod confirm;
 mod hold;
@@ -25,22 +27,35 @@ mod idempotency;
 mod item;
 mod keys;
 mod ledger;
+mod modify;
+mod payment;
+mod payout;
 mod quote;
+mod rebook;
+mod refund;
 mod search;
 mod setup;
+mod terms;
 mod txn;
 
 use std::sync::{Arc, RwLock};
 
-use crate::ports::{Clock, Storage};
+use crate::commission::FeeRate;
+use crate::ports::{Clock, PaymentGateway, Storage};
 use crate::time::SystemClock;
 
+pub use attempt::{AttemptState, PaymentAttempt, ReconcileReport};
 pub use availability::{MAX_RANGE_DAYS, NightAvailability, SessionAvailability};
+pub use cancel::{CancelRequest, NoShowRequest};
 pub use confirm::{Booking, ConfirmRequest, StatusChange};
 pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS};
 pub use item::{Item, Span};
+pub use modify::{ModificationQuote, ModifyRequest};
+pub use payment::{BookingMoney, PayAmount, PayBalanceRequest, PayRequest, Payment};
 pub use quote::{QuoteRequest, Quoted};
+pub use refund::{Refund, RefundState};
 pub use search::{SearchFor, SearchHit, SearchRequest};
+pub use terms::{Attribution, BookingTerms};
 
 use catalog_cache::CatalogView;
 
@@ -71,9 +86,27 @@ pub struct EngineBuilder {
     storage: Arc<dyn Storage>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
+    gateway: Option<Arc<dyn PaymentGateway>>,
+    change_fee: FeeRate,
 }
 
 impl EngineBuilder {
+    /// Takes payments and issues refunds through `gateway` (see
+    /// [`Engine::pay_and_confirm`]). Without one, payment commands fail
+    /// with `PAYMENT_UNSUPPORTED` and bookings are paid outside the engine.
+    pub fn payment_gateway(mut self, gateway: Arc<dyn PaymentGateway>) -> Self {
+        self.gateway = Some(gateway);
+        self
+    }
+
+    /// The fee charged for each modification of a booking: a percentage
+    /// of the modified booking's new item total plus an optional flat
+    /// amount (see [`Engine::modify`]). None by default.
+    pub fn change_fee(mut self, fee: FeeRate) -> Self {
+        self.change_fee = fee;
+        self
+    }
+
     /// Uses `clock` instead of the system clock (tests, simulations).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -93,6 +126,8 @@ impl EngineBuilder {
             clock: self.clock,
             config: self.config,
             catalog: RwLock::new(None),
+            gateway: self.gateway,
+            change_fee: self.change_fee,
         }
     }
 }
@@ -105,6 +140,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     catalog: RwLock<Option<Arc<CatalogView>>>,
+    gateway: Option<Arc<dyn PaymentGateway>>,
+    change_fee: FeeRate,
 }
 
 impl Engine {
@@ -114,6 +151,8 @@ impl Engine {
             storage,
             clock: Arc::new(SystemClock),
             config: EngineConfig::default(),
+            gateway: None,
+            change_fee: FeeRate::none(),
         }
     }
 

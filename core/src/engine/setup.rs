@@ -32,7 +32,7 @@ struct CatalogChanged<'a> {
 }
 
 impl Engine {
-    async fn commit_catalog_change(
+    pub(super) async fn commit_catalog_change(
         &self,
         view: &CatalogView,
         mut txn: Txn,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reservo::catalog::{Property, Resource, ResourceKind};
-use reservo::engine::Engine;
+use reservo::engine::{Engine, EngineBuilder};
 use reservo::ids::{PropertyId, RatePlanId, ResourceId};
 use reservo::pricing::RatePlan;
 use reservo::schedule::Schedule;
@@ -92,9 +92,15 @@ pub fn nightly(id: &str, property: &str, units: u32, max_occupancy: u32, plan: &
 
 /// A world with the catalog set up.
 pub async fn world() -> World {
+    world_with(|builder| builder).await
+}
+
+/// A world with the catalog set up, on an engine `configure` adds to
+/// (a payment gateway, a change fee).
+pub async fn world_with(configure: impl FnOnce(EngineBuilder) -> EngineBuilder) -> World {
     let store = Arc::new(MemoryStore::new());
     let clock = Arc::new(ManualClock::new(start_of_tests()));
-    let engine = Engine::builder(store.clone()).clock(clock.clone()).build();
+    let engine = configure(Engine::builder(store.clone()).clock(clock.clone())).build();
     engine
         .put_property(
             Property::new(

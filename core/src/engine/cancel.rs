@@ -1,0 +1,202 @@
+//! Cancellation and no-shows: the snapshotted policy applied, inventory
+//! released, money refunded and commissions clawed back.
+//!
+//! Owns the one commit that ends a booking as `cancelled` or `no_show`:
+//! the status change, the release of its booked units, the refunds planned
+//! over its payments (see [`super::refund`]), the clawback in its
+//! commission ledger, the idempotency record and the event; the refunds
+//! are then issued through the gateway. Also owns [`Engine::refund_quote`],
+//! which answers "what comes back if cancelled at T" and changes nothing.
+//!
+//! The commission ledger after a cancellation holds exactly what the guest
+//! keeps paid: the refund is clawed back pro rata from every party, and so
+//! is any balance that was never collected (a deposit-only booking), both
+//! dated on the cancellation's civil date. Must never refund more than was
+//! paid through the engine, and never use a policy other than the one
+//! snapshotted on the booking.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::booking::BookingStatus;
+use crate::error::{Error, Result};
+use crate::ids::BookingId;
+use crate::policy::{CancellationEvent, RefundQuote};
+use crate::time::local_date;
+
+use super::Engine;
+use super::confirm::{Booking, StatusChange, booking_event};
+use super::hold::{ItemNeeds, booked_units};
+use super::idempotency::{self, remember, replayed};
+use super::keys;
+use super::refund::plan_refunds;
+use super::terms::booking_facts;
+use super::txn::{Txn, retry_on_conflict};
+
+/// A request to cancel a booking now (the engine's clock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelRequest {
+    /// The host's key for this command: a replay returns the same booking.
+    pub idempotency_key: String,
+    /// The booking.
+    pub booking: BookingId,
+    /// Why, for people (kept in the `booking.cancelled` event).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A request to record that the guest did not show up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoShowRequest {
+    /// The host's key for this command.
+    pub idempotency_key: String,
+    /// The booking.
+    pub booking: BookingId,
+}
+
+impl Engine {
+    /// What comes back if `booking` is cancelled at `at`, by its
+    /// snapshotted policy, out of what was paid through the engine.
+    /// Changes nothing.
+    ///
+    /// Errors: `NOT_FOUND`, `ILLEGAL_TRANSITION` (the booking cannot be
+    /// cancelled), `INVALID_INPUT` (`at` before the booking was made).
+    pub async fn refund_quote(
+        &self,
+        booking: &BookingId,
+        at: DateTime<Utc>,
+    ) -> Result<RefundQuote> {
+        let booking = self.booking(booking).await?;
+        booking
+            .status
+            .transition(booking.id.as_str(), BookingStatus::Cancelled)?;
+        quote_for(&booking, CancellationEvent::Cancelled { at })
+    }
+
+    /// Cancels a booking at the clock's now: its policy decides the
+    /// refund, spread over its payments most recent first; its inventory
+    /// is released and its commissions clawed back, in one commit with
+    /// `booking.cancelled`. Refunds are then issued (`refund.issued`); one
+    /// whose outcome is unknown stays pending on the booking for
+    /// [`Engine::reconcile_payments`] and a replay of the command.
+    ///
+    /// Errors: `INVALID_INPUT`, `NOT_FOUND`, `ILLEGAL_TRANSITION` (already
+    /// cancelled, checked in, ...), `PAYMENT_UNSUPPORTED` (a partial
+    /// refund the gateway cannot make; nothing changes),
+    /// `IDEMPOTENCY_CONFLICT`.
+    pub async fn cancel(&self, request: &CancelRequest) -> Result<Booking> {
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        self.end_booking(
+            &request.idempotency_key,
+            "cancel",
+            &fingerprint,
+            &request.booking,
+            BookingStatus::Cancelled,
+        )
+        .await
+    }
+
+    /// Records a no-show: judged by the policy as a late cancellation (its
+    /// late penalty), otherwise like [`Engine::cancel`], with
+    /// `booking.no_show`. Only a `confirmed` booking can be a no-show.
+    pub async fn mark_no_show(&self, request: &NoShowRequest) -> Result<Booking> {
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        self.end_booking(
+            &request.idempotency_key,
+            "no_show",
+            &fingerprint,
+            &request.booking,
+            BookingStatus::NoShow,
+        )
+        .await
+    }
+
+    async fn end_booking(
+        &self,
+        key: &str,
+        command: &str,
+        fingerprint: &serde_json::Value,
+        id: &BookingId,
+        to: BookingStatus,
+    ) -> Result<Booking> {
+        idempotency::validate_key(key)?;
+        retry_on_conflict(self.config.max_attempts, || async {
+            let idem_key = keys::idempotency(key);
+            let idem = self.storage.get(std::slice::from_ref(&idem_key)).await?;
+            if replayed(key, idem[0].as_ref(), command, fingerprint)?.is_some() {
+                return Ok(());
+            }
+            let (mut booking, record) = self.read_booking(id).await?;
+            let now = self.clock.now();
+            let status = booking.status.transition(id.as_str(), to)?;
+            let event = match to {
+                BookingStatus::NoShow => CancellationEvent::NoShow,
+                _ => CancellationEvent::Cancelled { at: now },
+            };
+            let quote = quote_for(&booking, event)?;
+            let currency = booking.total.currency();
+            let paid = booking.money.paid(currency);
+            let mut txn = Txn::default();
+            self.move_booked(
+                &mut txn,
+                &booked_units(&booking.items),
+                &ItemNeeds::new(),
+                now,
+            )
+            .await?;
+            let refund = quote.refund();
+            if !refund.is_zero() {
+                let capabilities = self.gateway()?.capabilities();
+                plan_refunds(&mut txn, &mut booking, refund, key, capabilities, now)?;
+            }
+            if let Some(ledger) = &mut booking.money.commission {
+                let on = local_date(now, booking.terms.start.time_zone());
+                let uncollected = booking.total.checked_sub(&paid)?;
+                for clawback in [refund, uncollected] {
+                    if clawback.amount().is_sign_positive() && !clawback.is_zero() {
+                        ledger.refund(clawback, on)?;
+                    }
+                }
+            }
+            booking.status = status;
+            booking.history.push(StatusChange { status, at: now });
+            txn.expect_read(&record.key, Some(&record));
+            txn.put_json(&record.key, &booking);
+            remember(&mut txn, &idem_key, command, fingerprint, id.as_str());
+            let view = self.catalog().await?;
+            let mut payload = booking_event(&view, &booking);
+            payload["refund"] = serde_json::json!({
+                "amount": refund.amount().to_string(),
+                "currency": currency.code(),
+                "reason": quote.reason(),
+            });
+            txn.event(&format!("booking.{}", status.as_str()), &payload);
+            self.storage.commit(txn.into_batch()).await?;
+            Ok(())
+        })
+        .await?;
+        let booking = self.booking(id).await?;
+        if booking.money.has_pending_refunds() {
+            match self.issue_refunds(id).await {
+                Ok(()) | Err(Error::Port { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            return self.booking(id).await;
+        }
+        Ok(booking)
+    }
+}
+
+/// The policy's quote for `event` on `booking`.
+fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote> {
+    let currency = booking.total.currency();
+    let facts = booking_facts(
+        &booking.terms,
+        booking.created_at,
+        &booking.items,
+        booking.total,
+        booking.money.paid(currency),
+        booking.money.change_fees(currency),
+    )?;
+    booking.terms.cancellation_policy.quote(&facts, event)
+}

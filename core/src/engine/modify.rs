@@ -1,0 +1,342 @@
+//! Modification: a booking's items replaced by new ones, re-quoted, with
+//! the inventory swapped in one commit.
+//!
+//! Owns pricing a modification ([`Engine::quote_modification`]: the new
+//! total, the change fee and what moves through the gateway) and applying
+//! it ([`Engine::modify`]): the old units released and the new ones booked
+//! in ONE commit, or nothing changes. The change fee is the engine's
+//! [`super::EngineBuilder::change_fee`] on the new items' total; it is
+//! added to the booking's total and is non-refundable on cancellation.
+//!
+//! Money: a booking with no payments through the engine moves none. A
+//! `confirmed` booking paid through the engine is charged the difference
+//! when its total grows (a payment attempt, as in
+//! [`Engine::pay_and_confirm`]; the swap is applied only once approved,
+//! and the charge is reversed if the new dates were sold meanwhile) and
+//! refunded it when it shrinks. A `pending_payment` booking's balance
+//! absorbs the difference; it is refunded only what it paid beyond its new
+//! total (and confirmed if that settles it). The cancellation policy and
+//! commission plan stay those snapshotted at booking; the commission
+//! ledger is re-split on the new total and recognized on the new start.
+//! Must never leave a booking holding both its old and new inventory, or
+//! neither.
+
+use serde::{Deserialize, Serialize};
+
+use crate::booking::BookingStatus;
+use crate::error::{Error, Result};
+use crate::ids::BookingId;
+use crate::money::Money;
+
+use super::Engine;
+use super::attempt::{PaymentAttempt, Prior, Purpose};
+use super::confirm::{Booking, StatusChange, booking_event, write_indexes};
+use super::hold::{HeldItem, MAX_HOLD_ITEMS, booked_units};
+use super::idempotency::{self, remember, replayed};
+use super::keys;
+use super::payment::Payment;
+use super::quote::QuoteRequest;
+use super::refund::plan_refunds;
+use super::terms::{booking_start, commission_ledger, taxes_of};
+use super::txn::{Txn, retry_on_conflict};
+
+/// A request to replace a booking's items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModifyRequest {
+    /// The host's key for this command: a replay returns the same booking.
+    pub idempotency_key: String,
+    /// The booking.
+    pub booking: BookingId,
+    /// The new items (dates, party, resource), priced as a quote would be.
+    pub items: Vec<QuoteRequest>,
+    /// The payment method to charge if the total grows.
+    #[serde(default)]
+    pub payment_method: Option<String>,
+}
+
+/// The price of a modification, before it is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModificationQuote {
+    /// The booking's total now.
+    pub current_total: Money,
+    /// Its total after the change, the change fee included.
+    pub new_total: Money,
+    /// The change fee.
+    pub change_fee: Money,
+    /// `new_total - current_total` (negative when it shrinks).
+    pub difference: Money,
+    /// What the gateway would be charged now.
+    pub to_charge: Money,
+    /// What would be refunded now.
+    pub to_refund: Money,
+}
+
+/// A priced modification, kept on a payment attempt until it is approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Modification {
+    booking: BookingId,
+    /// The items it replaces: applying fails if the booking changed since.
+    from: Vec<HeldItem>,
+    items: Vec<HeldItem>,
+    change_fee: Money,
+    new_total: Money,
+}
+
+impl Engine {
+    /// Prices replacing `booking`'s items with `items`: checks them as a
+    /// hold would (the booking's own units count as free) and reports the
+    /// new total, change fee and money movement. Changes nothing.
+    ///
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT`, `ILLEGAL_TRANSITION` (only
+    /// `pending_payment` and `confirmed` bookings change), everything
+    /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH`.
+    pub async fn quote_modification(
+        &self,
+        booking: &BookingId,
+        items: &[QuoteRequest],
+    ) -> Result<ModificationQuote> {
+        Ok(self.plan_modification(booking, items).await?.1)
+    }
+
+    /// Replaces a booking's items: re-quoted, the new inventory booked and
+    /// the old released in one commit (`booking.modified`), with the
+    /// difference charged or refunded (see the module docs).
+    ///
+    /// Errors: those of [`Engine::quote_modification`], `INVALID_INPUT`
+    /// (a charge is due and no payment method was given),
+    /// `PAYMENT_UNSUPPORTED`, `PAYMENT_DECLINED`, `PAYMENT_OUTCOME_UNKNOWN`,
+    /// `IDEMPOTENCY_CONFLICT`. On any error the booking and its inventory
+    /// are unchanged.
+    pub async fn modify(&self, request: &ModifyRequest) -> Result<Booking> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let key = &request.idempotency_key;
+        let attempt = match self.prior_attempt(key, "modify", &fingerprint).await? {
+            Prior::Done(id) => return self.booking(&id).await,
+            Prior::Started(attempt) => *attempt,
+            Prior::Fresh => {
+                let (change, quote) = self
+                    .plan_modification(&request.booking, &request.items)
+                    .await?;
+                if quote.to_charge.is_zero() {
+                    return self.modify_without_charge(key, &fingerprint, &change).await;
+                }
+                let method = request.payment_method.as_deref().ok_or_else(|| {
+                    Error::invalid(
+                        "payment_method",
+                        format!("{} is due: give a payment method", quote.to_charge),
+                    )
+                })?;
+                self.gateway()?;
+                let attempt = PaymentAttempt::new(
+                    key,
+                    "modify",
+                    fingerprint,
+                    Purpose::Modify {
+                        change: Box::new(change),
+                    },
+                    request.booking.as_str(),
+                    quote.to_charge,
+                    method,
+                    self.clock.now(),
+                );
+                self.start_attempt(attempt).await?
+            }
+        };
+        self.settle(attempt).await
+    }
+
+    async fn modify_without_charge(
+        &self,
+        key: &str,
+        fingerprint: &serde_json::Value,
+        change: &Modification,
+    ) -> Result<Booking> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let idem_key = keys::idempotency(key);
+            let idem = self.storage.get(std::slice::from_ref(&idem_key)).await?;
+            if replayed(key, idem[0].as_ref(), "modify", fingerprint)?.is_some() {
+                return Ok(());
+            }
+            let mut txn = Txn::default();
+            self.modify_into(&mut txn, change, None, key).await?;
+            remember(
+                &mut txn,
+                &idem_key,
+                "modify",
+                fingerprint,
+                change.booking.as_str(),
+            );
+            self.storage.commit(txn.into_batch()).await?;
+            Ok(())
+        })
+        .await?;
+        let booking = self.booking(&change.booking).await?;
+        if booking.money.has_pending_refunds() {
+            match self.issue_refunds(&booking.id).await {
+                Ok(()) | Err(Error::Port { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            return self.booking(&booking.id).await;
+        }
+        Ok(booking)
+    }
+
+    async fn plan_modification(
+        &self,
+        id: &BookingId,
+        requests: &[QuoteRequest],
+    ) -> Result<(Modification, ModificationQuote)> {
+        if requests.is_empty() || requests.len() > MAX_HOLD_ITEMS {
+            return Err(Error::invalid(
+                "items",
+                format!(
+                    "a booking takes 1-{MAX_HOLD_ITEMS} items, got {}",
+                    requests.len()
+                ),
+            ));
+        }
+        let booking = self.booking(id).await?;
+        check_modifiable(&booking)?;
+        let view = self.catalog().await?;
+        let now = self.clock.now();
+        let (items, needs) = self.price_items(&view, now, requests).await?;
+        let currency = booking.total.currency();
+        let mut items_total = Money::zero(currency);
+        for item in &items {
+            items_total = items_total.checked_add(&item.quote.total())?;
+        }
+        let change_fee = self.change_fee.fee(&items_total)?;
+        let new_total = items_total
+            .checked_add(&booking.money.change_fees(currency))?
+            .checked_add(&change_fee)?;
+        // Availability, with the booking's own units counted as free.
+        self.move_booked(
+            &mut Txn::default(),
+            &booked_units(&booking.items),
+            &needs,
+            now,
+        )
+        .await?;
+        let (to_charge, to_refund) = money_moves(&booking, new_total)?;
+        let quote = ModificationQuote {
+            current_total: booking.total,
+            new_total,
+            change_fee,
+            difference: new_total.checked_sub(&booking.total)?,
+            to_charge,
+            to_refund,
+        };
+        let change = Modification {
+            booking: booking.id.clone(),
+            from: booking.items,
+            items,
+            change_fee,
+            new_total,
+        };
+        Ok((change, quote))
+    }
+
+    /// Writes into `txn` the modification `change` of its booking, with
+    /// `payment` (the approved charge of the difference) if one was due.
+    pub(crate) async fn modify_into(
+        &self,
+        txn: &mut Txn,
+        change: &Modification,
+        payment: Option<Payment>,
+        key: &str,
+    ) -> Result<Booking> {
+        let (mut booking, record) = self.read_booking(&change.booking).await?;
+        check_modifiable(&booking)?;
+        if booking.items != change.from {
+            return Err(Error::invalid(
+                "booking",
+                format!("{} changed since the modification was priced", booking.id),
+            ));
+        }
+        let view = self.catalog().await?;
+        let now = self.clock.now();
+        let requests: Vec<QuoteRequest> = change.items.iter().map(|i| i.request.clone()).collect();
+        // Re-resolved for today's capacity and blocks; prices stay as quoted.
+        let (_, needs) = self.price_items(&view, now, &requests).await?;
+        self.move_booked(txn, &booked_units(&booking.items), &needs, now)
+            .await?;
+        for item in &booking.items {
+            for u in &item.uses {
+                txn.delete(&keys::booking_by_resource(
+                    item.resource(),
+                    u.date,
+                    &booking.id,
+                ));
+            }
+        }
+        let currency = booking.total.currency();
+        booking.items = change.items.clone();
+        booking.total = change.new_total;
+        if !change.change_fee.is_zero() {
+            let fees = booking
+                .money
+                .change_fees(currency)
+                .checked_add(&change.change_fee)?;
+            booking.money.change_fees = Some(fees);
+        }
+        booking.money.payments.extend(payment);
+        booking.terms.start = booking_start(&view, &booking.items[0])?;
+        let owner = match &booking.money.commission {
+            Some(ledger) => ledger.owner().clone(),
+            None => {
+                let resource = view.resource(booking.items[0].resource())?;
+                view.property(&resource.resource.property)?.owner.clone()
+            }
+        };
+        let taxes = taxes_of(&booking.items, currency)?;
+        booking.money.commission =
+            commission_ledger(&booking.terms, &booking.id, &owner, booking.total, taxes)?;
+        let (_, to_refund) = money_moves(&booking, booking.total)?;
+        if !to_refund.is_zero() {
+            let capabilities = self.gateway()?.capabilities();
+            plan_refunds(txn, &mut booking, to_refund, key, capabilities, now)?;
+        }
+        let paid = booking.money.paid(currency);
+        if booking.status == BookingStatus::PendingPayment && paid >= booking.total {
+            booking.status = BookingStatus::Confirmed;
+            booking.history.push(StatusChange {
+                status: booking.status,
+                at: now,
+            });
+        }
+        txn.expect_read(&record.key, Some(&record));
+        txn.put_json(&record.key, &booking);
+        write_indexes(txn, &booking);
+        txn.event("booking.modified", &booking_event(&view, &booking));
+        Ok(booking)
+    }
+}
+
+fn check_modifiable(booking: &Booking) -> Result<()> {
+    match booking.status {
+        BookingStatus::PendingPayment | BookingStatus::Confirmed => Ok(()),
+        other => Err(Error::IllegalTransition {
+            booking: booking.id.to_string(),
+            from: other.as_str().to_owned(),
+            to: "modified".to_owned(),
+        }),
+    }
+}
+
+/// What to charge and refund for `booking` to reach `new_total`.
+fn money_moves(booking: &Booking, new_total: Money) -> Result<(Money, Money)> {
+    let zero = Money::zero(new_total.currency());
+    if booking.money.payments.is_empty() {
+        return Ok((zero, zero));
+    }
+    let paid = booking.money.paid(new_total.currency());
+    let gap = new_total.checked_sub(&paid)?;
+    Ok(if gap.is_negative() {
+        (zero, gap.negated())
+    } else if booking.status == BookingStatus::Confirmed {
+        (gap, zero)
+    } else {
+        (zero, zero)
+    })
+}

@@ -1,0 +1,337 @@
+//! Paying for bookings: a hold paid and confirmed in full or by deposit,
+//! and the balance paid later.
+//!
+//! Owns [`PayRequest`], [`PayBalanceRequest`], the money a booking carries
+//! ([`BookingMoney`]: payments, refunds, commission ledger, change fees)
+//! and the commands that start a payment attempt. How a payment maps to
+//! statuses:
+//!
+//! * paid in full → `confirmed` (event `booking.confirmed`);
+//! * a deposit → `pending_payment` (event `booking.pending_payment`): the
+//!   inventory is booked, the balance is due; [`Engine::pay_balance`] pays
+//!   exactly the balance and moves the booking to `confirmed`.
+//!
+//! A declined payment creates no booking and leaves the hold active until
+//! its TTL, so the guest can retry with another card under a new
+//! idempotency key. Must never call the gateway without a recorded attempt
+//! (see [`super::attempt`]), and never create a booking for money that was
+//! not approved.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::booking::{BookingStatus, Customer};
+use crate::commission::BookingLedger;
+use crate::error::{Error, Result};
+use crate::ids::{BookingId, HoldId};
+use crate::money::{Currency, Money};
+use crate::ports::PaymentGateway;
+
+use super::Engine;
+use super::attempt::{PaymentAttempt, Prior, Purpose};
+use super::confirm::{Booking, ConfirmRequest, StatusChange, booking_event};
+use super::idempotency;
+use super::refund::{Refund, RefundState};
+use super::terms::Attribution;
+use super::txn::Txn;
+
+/// One payment the engine took for a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// The idempotency key the gateway saw for it.
+    pub key: String,
+    /// The gateway's id of the captured payment (what refunds name).
+    pub gateway_id: String,
+    /// What was captured.
+    pub amount: Money,
+    /// What has been refunded from it or is being refunded.
+    pub refunded: Money,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
+impl Payment {
+    /// What can still be refunded from it.
+    pub fn refundable(&self) -> Money {
+        Money::new(
+            self.amount.amount() - self.refunded.amount(),
+            self.amount.currency(),
+        )
+    }
+}
+
+/// The money side of a booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingMoney {
+    /// The split between platform, channel, broker, taxes and owner, with
+    /// every clawback since; `None` for a booking of zero value.
+    pub commission: Option<BookingLedger>,
+    /// Payments taken through the engine's gateway, oldest first.
+    pub payments: Vec<Payment>,
+    /// Refunds issued or pending, oldest first.
+    pub refunds: Vec<Refund>,
+    /// Change fees charged by modifications (non-refundable), if any.
+    pub change_fees: Option<Money>,
+}
+
+impl BookingMoney {
+    pub(crate) fn new(commission: Option<BookingLedger>, payment: Option<Payment>) -> Self {
+        BookingMoney {
+            commission,
+            payments: payment.into_iter().collect(),
+            refunds: Vec::new(),
+            change_fees: None,
+        }
+    }
+
+    /// What the guest has paid through the engine, net of refunds.
+    pub fn paid(&self, currency: Currency) -> Money {
+        let net = self.payments.iter().map(|p| p.refundable().amount()).sum();
+        Money::new(net, currency)
+    }
+
+    /// The change fees charged so far (zero if none).
+    pub fn change_fees(&self, currency: Currency) -> Money {
+        self.change_fees.unwrap_or(Money::zero(currency))
+    }
+
+    /// Whether a refund is waiting for the gateway.
+    pub fn has_pending_refunds(&self) -> bool {
+        self.refunds
+            .iter()
+            .any(|r| matches!(r.state, RefundState::Pending))
+    }
+}
+
+/// How much of a hold's total to pay now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PayAmount {
+    /// The whole total: the booking is confirmed.
+    Full,
+    /// A deposit (positive, in whole minor units, at most the total): the
+    /// booking is `pending_payment` until the balance is paid. A deposit
+    /// of the whole total is a full payment.
+    Deposit {
+        /// The deposit.
+        amount: Money,
+    },
+}
+
+/// A request to pay for a hold and confirm it in one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayRequest {
+    /// The host's key for this command. A retry with the same key never
+    /// charges twice: it resumes the same attempt, or returns its booking.
+    pub idempotency_key: String,
+    /// The hold to pay for; every item of it is confirmed.
+    pub hold: HoldId,
+    /// Who the booking is for.
+    pub customer: Customer,
+    /// The host's payment method token, passed to the gateway.
+    pub payment_method: String,
+    /// How much to pay now.
+    pub amount: PayAmount,
+    /// Who sold it (channel, broker); direct if absent.
+    #[serde(default)]
+    pub attribution: Attribution,
+}
+
+/// A request to pay the balance of a `pending_payment` booking.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayBalanceRequest {
+    /// The host's key for this command.
+    pub idempotency_key: String,
+    /// The booking.
+    pub booking: BookingId,
+    /// The host's payment method token, passed to the gateway.
+    pub payment_method: String,
+}
+
+fn check_method(method: &str) -> Result<()> {
+    if method.trim().is_empty() || method.len() > 500 {
+        return Err(Error::invalid(
+            "payment_method",
+            format!("{method:?} must be a token of 1-500 characters"),
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// The payment gateway, or `PAYMENT_UNSUPPORTED` if the engine has none.
+    pub(crate) fn gateway(&self) -> Result<&dyn PaymentGateway> {
+        self.gateway
+            .as_deref()
+            .ok_or_else(|| Error::PaymentUnsupported {
+                operation: "payments: the engine was built without a payment gateway".into(),
+            })
+    }
+
+    /// Charges the hold's total (or a deposit) through the gateway and, if
+    /// approved, confirms the hold as a booking carrying the payment, in
+    /// one commit with `payment.captured`.
+    ///
+    /// The gateway is asked with keys derived from the idempotency key
+    /// (`<key>:charge`, or `<key>:authorize` then `<key>:capture` when it
+    /// captures separately), so a retry never charges twice.
+    ///
+    /// Errors: `INVALID_INPUT`, `PAYMENT_UNSUPPORTED` (no gateway),
+    /// `NOT_FOUND`, `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
+    /// `PAYMENT_DECLINED` (no booking; the hold stays active until its
+    /// TTL; event `payment.failed`), `PAYMENT_OUTCOME_UNKNOWN` (the attempt
+    /// stays pending: retry with the same key or run
+    /// [`Engine::reconcile_payments`]), `IDEMPOTENCY_CONFLICT`. If the
+    /// payment is approved but the hold can no longer be confirmed (it
+    /// expired while the outcome was unknown), the payment is refunded in
+    /// full and the hold's error is returned.
+    pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        request.customer.validate()?;
+        check_method(&request.payment_method)?;
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let key = &request.idempotency_key;
+        let attempt = match self
+            .prior_attempt(key, "pay_and_confirm", &fingerprint)
+            .await?
+        {
+            Prior::Done(id) => return self.booking(&id).await,
+            Prior::Started(attempt) => *attempt,
+            Prior::Fresh => {
+                self.gateway()?;
+                let hold = self.hold_by_id(&request.hold).await?;
+                hold.ensure_active(self.clock.now())?;
+                let amount = match request.amount {
+                    PayAmount::Full => hold.total,
+                    PayAmount::Deposit { amount } => deposit(amount, hold.total)?,
+                };
+                let confirm = ConfirmRequest {
+                    idempotency_key: key.clone(),
+                    hold: hold.id.clone(),
+                    customer: request.customer.clone(),
+                    items: None,
+                    attribution: request.attribution.clone(),
+                };
+                let attempt = PaymentAttempt::new(
+                    key,
+                    "pay_and_confirm",
+                    fingerprint,
+                    Purpose::Confirm { request: confirm },
+                    hold.id.as_str(),
+                    amount,
+                    &request.payment_method,
+                    self.clock.now(),
+                );
+                self.start_attempt(attempt).await?
+            }
+        };
+        self.settle(attempt).await
+    }
+
+    /// Charges the balance of a `pending_payment` booking and, if
+    /// approved, records the payment and confirms the booking in one commit
+    /// (`payment.captured`, `booking.confirmed`).
+    ///
+    /// Errors: `INVALID_INPUT`, `PAYMENT_UNSUPPORTED`, `NOT_FOUND`,
+    /// `ILLEGAL_TRANSITION` (the booking is not `pending_payment`),
+    /// `PAYMENT_DECLINED`, `PAYMENT_OUTCOME_UNKNOWN`,
+    /// `IDEMPOTENCY_CONFLICT`.
+    pub async fn pay_balance(&self, request: &PayBalanceRequest) -> Result<Booking> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        check_method(&request.payment_method)?;
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let key = &request.idempotency_key;
+        let attempt = match self.prior_attempt(key, "pay_balance", &fingerprint).await? {
+            Prior::Done(id) => return self.booking(&id).await,
+            Prior::Started(attempt) => *attempt,
+            Prior::Fresh => {
+                self.gateway()?;
+                let booking = self.booking(&request.booking).await?;
+                let balance = balance_due(&booking)?;
+                let attempt = PaymentAttempt::new(
+                    key,
+                    "pay_balance",
+                    fingerprint,
+                    Purpose::Balance {
+                        booking: booking.id.clone(),
+                    },
+                    booking.id.as_str(),
+                    balance,
+                    &request.payment_method,
+                    self.clock.now(),
+                );
+                self.start_attempt(attempt).await?
+            }
+        };
+        self.settle(attempt).await
+    }
+
+    /// Writes into `txn` an approved balance `payment` on `booking`,
+    /// confirming it.
+    pub(crate) async fn balance_into(
+        &self,
+        txn: &mut Txn,
+        id: &BookingId,
+        payment: Payment,
+    ) -> Result<Booking> {
+        let (mut booking, record) = self.read_booking(id).await?;
+        let balance = balance_due(&booking)?;
+        if payment.amount != balance {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "the balance of {id} is now {balance}, not the {} charged",
+                    payment.amount
+                ),
+            ));
+        }
+        let now = self.clock.now();
+        booking.status = booking
+            .status
+            .transition(id.as_str(), BookingStatus::Confirmed)?;
+        booking.history.push(StatusChange {
+            status: booking.status,
+            at: now,
+        });
+        booking.money.payments.push(payment);
+        txn.expect_read(&record.key, Some(&record));
+        txn.put_json(&record.key, &booking);
+        let view = self.catalog().await?;
+        txn.event("booking.confirmed", &booking_event(&view, &booking));
+        Ok(booking)
+    }
+}
+
+/// What is left to pay on a `pending_payment` booking.
+fn balance_due(booking: &Booking) -> Result<Money> {
+    booking
+        .status
+        .transition(booking.id.as_str(), BookingStatus::Confirmed)?;
+    let paid = booking.money.paid(booking.total.currency());
+    let balance = booking.total.checked_sub(&paid)?;
+    if !balance.is_negative() && !balance.is_zero() {
+        return Ok(balance);
+    }
+    Err(Error::invalid(
+        "booking",
+        format!("{} has nothing left to pay", booking.id),
+    ))
+}
+
+fn deposit(amount: Money, total: Money) -> Result<Money> {
+    if amount.currency() != total.currency() {
+        return Err(Error::CurrencyMismatch {
+            left: total.currency().code().to_owned(),
+            right: amount.currency().code().to_owned(),
+        });
+    }
+    if amount.is_negative() || amount.is_zero() || !amount.is_rounded() || amount > total {
+        return Err(Error::invalid(
+            "amount",
+            format!(
+                "a deposit must be positive, in whole minor units and at most {total}, got {amount}"
+            ),
+        ));
+    }
+    Ok(amount)
+}

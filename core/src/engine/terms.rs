@@ -1,0 +1,300 @@
+//! Booking terms: the cancellation policy and commission plan a booking
+//! carries from its creation, and who sold it.
+//!
+//! Owns the catalog records behind the terms (a [`CancellationPolicy`] per
+//! rate plan, a [`CommissionPlan`] per property with its channel and
+//! broker terms), the defaults when none is set, and the snapshot taken in
+//! the confirmation commit: [`BookingTerms`] and the booking's commission
+//! [`BookingLedger`]. Must never read the catalog again for a booking that
+//! exists: cancellation, refunds and statements use the snapshot, so a
+//! later catalog change never rewrites an agreed deal.
+//!
+//! Defaults, chosen to be safe for money:
+//!
+//! * a rate plan without a cancellation policy is **non-refundable**
+//!   ([`CancellationPolicy::non_refundable`]): the engine never promises a
+//!   refund nobody configured;
+//! * a property without a commission plan pays everything to its owner,
+//!   who also remits the taxes (no platform fee, no commissions).
+//!
+//! Which terms apply to a booking of several items: the cancellation
+//! policy of the first item's rate plan and the commission plan of the
+//! first item's property (whose owner is paid).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::commission::{BookingLedger, CommissionPlan, FeeRate, Split, TaxRemitter};
+use crate::error::{Error, Result};
+use crate::ids::{BookingId, PropertyId, RatePlanId, validate_id};
+use crate::money::Money;
+use crate::policy::{BookingFacts, BookingStart, CancellationPolicy};
+use crate::pricing::RuleKind;
+
+use super::Engine;
+use super::catalog_cache::CatalogView;
+use super::hold::HeldItem;
+use super::item::Span;
+use super::keys;
+use super::txn::{Txn, retry_on_conflict};
+
+/// Who sold a booking: the channel it came through and the broker who
+/// placed it, each named by the id its terms have in the property's
+/// commission plan. Both absent for a direct booking.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The sales channel (an OTA, a marketplace), if any.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The broker or agent, if any.
+    #[serde(default)]
+    pub broker: Option<String>,
+}
+
+impl Attribution {
+    /// A direct booking: no channel, no broker.
+    pub fn direct() -> Attribution {
+        Attribution::default()
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (field, id) in [("channel", &self.channel), ("broker", &self.broker)] {
+            if let Some(id) = id {
+                validate_id(field, id)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a booking agreed to when it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingTerms {
+    /// Who sold it.
+    pub attribution: Attribution,
+    /// When it starts: the first item's check-in (at the property's
+    /// check-in time) or session start, in the property's time zone.
+    pub start: BookingStart,
+    /// The cancellation policy in force when it was booked.
+    pub cancellation_policy: CancellationPolicy,
+    /// The commission terms that apply to it: the platform fee and the
+    /// terms of its own channel and broker only.
+    pub commission_plan: CommissionPlan,
+}
+
+impl Engine {
+    /// Sets the cancellation policy of a rate plan. Bookings made from now
+    /// on snapshot it; existing bookings keep theirs. A plan without one is
+    /// non-refundable (see the module docs).
+    ///
+    /// Errors: `NOT_FOUND` for an unknown rate plan, `CURRENCY_MISMATCH`
+    /// for fixed penalties in another currency than the plan's.
+    pub async fn set_cancellation_policy(
+        &self,
+        rate_plan: &RatePlanId,
+        policy: CancellationPolicy,
+    ) -> Result<()> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            let plan = view.rate_plan(rate_plan)?;
+            if let Some(c) = policy.currency().filter(|c| *c != plan.currency()) {
+                return Err(Error::CurrencyMismatch {
+                    left: plan.currency().code().to_owned(),
+                    right: c.code().to_owned(),
+                });
+            }
+            let mut txn = Txn::default();
+            txn.put_json(&keys::cancellation_policy(rate_plan), &(rate_plan, &policy));
+            self.commit_catalog_change(&view, txn, "cancellation_policy", rate_plan.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Sets the commission plan of a property: the platform fee, and the
+    /// terms of every channel and broker that may sell it. A booking pays
+    /// the platform fee and the commissions of its own channel and broker
+    /// (see [`Attribution`]). Bookings made from now on snapshot it.
+    ///
+    /// Errors: `NOT_FOUND` for an unknown property.
+    pub async fn set_commission_plan(
+        &self,
+        property: &PropertyId,
+        plan: CommissionPlan,
+    ) -> Result<()> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            view.property(property)?;
+            let mut txn = Txn::default();
+            txn.put_json(&keys::commission_plan(property), &(property, &plan));
+            self.commit_catalog_change(&view, txn, "commission_plan", property.as_str(), "put")
+                .await
+        })
+        .await
+    }
+}
+
+/// The terms of a booking of `items` sold through `attribution`.
+///
+/// Errors: `INVALID_INPUT` for a malformed id, or a channel or broker the
+/// property's commission plan has no terms for.
+pub(crate) fn booking_terms(
+    view: &CatalogView,
+    items: &[HeldItem],
+    attribution: &Attribution,
+) -> Result<BookingTerms> {
+    attribution.validate()?;
+    let first = &items[0];
+    let start = booking_start(view, first)?;
+    let property = view.property(&view.resource(first.resource())?.resource.property)?;
+    let cancellation_policy = view
+        .cancellation_policies
+        .get(first.quote.rate_plan())
+        .cloned()
+        .unwrap_or_else(CancellationPolicy::non_refundable);
+    let property_plan = view.commission_plans.get(&property.id);
+    let commission_plan = attributed_plan(property_plan, attribution, &property.id)?;
+    Ok(BookingTerms {
+        attribution: attribution.clone(),
+        start,
+        cancellation_policy,
+        commission_plan,
+    })
+}
+
+/// When a booking whose first item is `first` starts.
+pub(crate) fn booking_start(view: &CatalogView, first: &HeldItem) -> Result<BookingStart> {
+    let entry = view.resource(first.resource())?;
+    let property = view.property(&entry.resource.property)?;
+    Ok(match &first.request.item.span {
+        Span::Stay(stay) => {
+            BookingStart::for_stay(stay, property.time_zone, property.check_in_time)?
+        }
+        Span::Session { start } => BookingStart::at_instant(*start, property.time_zone),
+    })
+}
+
+/// The property's plan narrowed to the booking's own channel and broker.
+fn attributed_plan(
+    plan: Option<&CommissionPlan>,
+    attribution: &Attribution,
+    property: &PropertyId,
+) -> Result<CommissionPlan> {
+    let wanted = [
+        (
+            crate::commission::IntermediaryRole::Channel,
+            &attribution.channel,
+        ),
+        (
+            crate::commission::IntermediaryRole::Broker,
+            &attribution.broker,
+        ),
+    ];
+    let mut terms = Vec::new();
+    for (role, id) in wanted {
+        let Some(id) = id else { continue };
+        let found = plan.and_then(|p| {
+            p.intermediaries()
+                .iter()
+                .find(|t| t.intermediary.role() == role && t.intermediary.id() == id)
+        });
+        match found {
+            Some(t) => terms.push(t.clone()),
+            None => {
+                return Err(Error::invalid(
+                    "attribution",
+                    format!("{id:?} has no {role:?} terms in the commission plan of {property}"),
+                ));
+            }
+        }
+    }
+    let Some(plan) = plan else {
+        return CommissionPlan::new(FeeRate::none(), terms, TaxRemitter::Owner);
+    };
+    // Taxes stay with an intermediary only if it sold this booking.
+    let remitter = match plan.tax_remitter() {
+        TaxRemitter::Intermediary(who) if !terms.iter().any(|t| &t.intermediary == who) => {
+            TaxRemitter::Owner
+        }
+        other => other.clone(),
+    };
+    CommissionPlan::new(plan.platform_fee(), terms, remitter)
+}
+
+/// The commission ledger of a booking grossing `gross`, of which `taxes`
+/// are taxes, recognized on its start date; `None` for a free booking.
+pub(crate) fn commission_ledger(
+    terms: &BookingTerms,
+    booking: &BookingId,
+    owner: &crate::ids::OwnerId,
+    gross: Money,
+    taxes: Money,
+) -> Result<Option<BookingLedger>> {
+    if gross.is_zero() {
+        return Ok(None);
+    }
+    let split: Split = terms.commission_plan.split(gross, taxes)?;
+    BookingLedger::new(booking.clone(), owner.clone(), recognized_on(terms), split).map(Some)
+}
+
+/// The date a booking counts on in owner statements: its start's civil
+/// date (statements by stay).
+pub(crate) fn recognized_on(terms: &BookingTerms) -> NaiveDate {
+    terms.start.local_date()
+}
+
+/// The taxes inside the items' totals, exclusive and inclusive.
+pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> Result<Money> {
+    let mut taxes = Money::zero(currency);
+    for item in items {
+        taxes = taxes
+            .checked_add(&item.quote.taxes())?
+            .checked_add(&item.quote.included_taxes())?;
+    }
+    Ok(taxes)
+}
+
+/// What a cancellation policy reads of a booking. `paid` is what the
+/// guest paid through the engine, net of refunds; `non_refundable` is the
+/// change fees. Night amounts: each stay item's accommodation (its lines
+/// other than fees and taxes) spread evenly over its nights, summed per
+/// date across items, in date order.
+pub(crate) fn booking_facts(
+    terms: &BookingTerms,
+    booked_at: chrono::DateTime<chrono::Utc>,
+    items: &[HeldItem],
+    price: Money,
+    paid: Money,
+    non_refundable: Money,
+) -> Result<BookingFacts> {
+    let currency = price.currency();
+    let mut nights: std::collections::BTreeMap<NaiveDate, Money> = Default::default();
+    for item in items {
+        let Span::Stay(stay) = &item.request.item.span else {
+            continue;
+        };
+        let accommodation = item
+            .quote
+            .lines()
+            .iter()
+            .filter(|l| !matches!(l.rule.kind, RuleKind::Fee | RuleKind::Tax))
+            .try_fold(Money::zero(currency), |acc, l| acc.checked_add(&l.amount))?;
+        if accommodation.is_negative() || accommodation.is_zero() {
+            continue;
+        }
+        let weights = vec![Decimal::ONE; stay.night_dates().count()];
+        for (night, amount) in stay.night_dates().zip(accommodation.allocate(&weights)?) {
+            let sum = nights.entry(night).or_insert(Money::zero(currency));
+            *sum = sum.checked_add(&amount)?;
+        }
+    }
+    BookingFacts::new(
+        booked_at,
+        terms.start,
+        price,
+        paid,
+        non_refundable.checked_min(&price)?,
+        nights.into_values().collect(),
+    )
+}

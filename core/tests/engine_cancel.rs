@@ -1,0 +1,269 @@
+//! Cancellation, no-shows and refunds: the snapshotted policy, refunds
+//! spread over payments, inventory released, commissions clawed back.
+
+#[path = "support/catalog.rs"]
+mod catalog;
+#[path = "support/gateway.rs"]
+mod gateway;
+#[path = "support/money.rs"]
+mod money;
+
+use chrono::{Duration, TimeZone, Utc};
+use money::{
+    deposit, eur, events, hold_villa, no_partial_refunds, pay, shop, shop_with, use_tiered_policy,
+    villa_free, villa_paid_in_full,
+};
+use reservo::booking::BookingStatus;
+use reservo::engine::{Booking, CancelRequest, NoShowRequest, PayBalanceRequest, RefundState};
+use reservo::ids::BookingId;
+use reservo::ports::Clock;
+use rust_decimal_macros::dec;
+
+/// 2026-07-03 10:00 UTC: 10 days before the 13 July check-in (25% kept).
+fn ten_days_before() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 7, 3, 10, 0, 0).unwrap()
+}
+
+/// A cancellation with a reason (another reason is another request).
+fn cancel(key: &str, booking: &BookingId) -> CancelRequest {
+    CancelRequest {
+        idempotency_key: key.into(),
+        booking: booking.clone(),
+        reason: Some("plans changed".into()),
+    }
+}
+
+/// The villa 13-16 July (360.00), paid 100.00 then 260.00.
+async fn paid_in_two(s: &money::Shop) -> Booking {
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p1", &hold, deposit("100.00")))
+            .await
+            .unwrap();
+    s.w.engine
+        .pay_balance(&PayBalanceRequest {
+            idempotency_key: "p2".into(),
+            booking: booking.id.clone(),
+            payment_method: "tok_visa".into(),
+        })
+        .await
+        .unwrap()
+}
+
+fn refunded(booking: &Booking) -> Vec<rust_decimal::Decimal> {
+    booking
+        .money
+        .refunds
+        .iter()
+        .map(|r| r.amount.amount())
+        .collect()
+}
+
+#[tokio::test]
+async fn full_refund_is_spread_over_both_payments_newest_first_and_releases_the_nights() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, [0, 0, 0]);
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert_eq!(refunded(&cancelled), [dec!(260.00), dec!(100.00)]);
+    assert!(
+        cancelled
+            .money
+            .refunds
+            .iter()
+            .all(|r| matches!(r.state, RefundState::Issued { .. }))
+    );
+    assert_eq!(s.gateway.refunded(), dec!(360.00));
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, [1, 1, 1]);
+    let issued = events(&s.w, "refund.issued").await;
+    assert_eq!(issued.len(), 2);
+    assert_eq!(issued[0]["booking"]["id"], booking.id.as_str());
+    assert_eq!(issued[0]["refund"]["amount"], "260.00");
+    assert_eq!(issued[0]["refund"]["currency"], "EUR");
+    assert_eq!(issued[0]["customer"]["phone"], "+351912345678");
+    let cancelled_events = events(&s.w, "booking.cancelled").await;
+    assert_eq!(cancelled_events[0]["booking"]["status"], "cancelled");
+    assert_eq!(cancelled_events[0]["customer"]["name"], "Ana Lima");
+}
+
+#[tokio::test]
+async fn partial_refund_takes_the_balance_first_and_sums_exactly() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    s.w.clock.set(ten_days_before()).unwrap();
+    let quote =
+        s.w.engine
+            .refund_quote(&booking.id, ten_days_before())
+            .await
+            .unwrap();
+    assert_eq!(quote.refund(), eur("270.00"));
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(refunded(&cancelled), [dec!(260.00), dec!(10.00)]);
+    assert_eq!(s.gateway.refunded(), dec!(270.00));
+    let paid = cancelled.money.paid(cancelled.total.currency());
+    assert_eq!(paid, eur("90.00"));
+}
+
+#[tokio::test]
+async fn refund_quote_answers_without_changing_anything() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    let before = s.w.store.dump();
+    let early =
+        s.w.engine
+            .refund_quote(&booking.id, catalog::start_of_tests() - Duration::days(1))
+            .await;
+    // Before the booking was made is refused; 10 days out keeps 25%.
+    assert_eq!(early.unwrap_err().code(), "INVALID_INPUT");
+    let quote =
+        s.w.engine
+            .refund_quote(&booking.id, ten_days_before())
+            .await
+            .unwrap();
+    assert_eq!(
+        (quote.refund(), quote.penalty()),
+        (eur("270.00"), eur("90.00"))
+    );
+    let late =
+        s.w.engine
+            .refund_quote(
+                &booking.id,
+                Utc.with_ymd_and_hms(2026, 7, 12, 10, 0, 0).unwrap(),
+            )
+            .await
+            .unwrap();
+    assert_eq!(late.refund(), eur("260.00")); // the first night (100.00) kept
+    assert_eq!(s.w.store.dump(), before);
+}
+
+#[tokio::test]
+async fn gateway_without_partial_refunds_refuses_a_partial_refund_and_changes_nothing() {
+    let s = shop_with(no_partial_refunds(), None).await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    s.w.clock.set(ten_days_before()).unwrap();
+    let before = s.w.store.dump();
+    let err =
+        s.w.engine
+            .cancel(&cancel("c1", &booking.id))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "PAYMENT_UNSUPPORTED");
+    assert_eq!(s.w.store.dump(), before);
+    assert!(s.gateway.calls().iter().all(|c| c.op != "refund"));
+}
+
+#[tokio::test]
+async fn gateway_without_partial_refunds_refunds_whole_payments() {
+    let s = shop_with(no_partial_refunds(), None).await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(refunded(&cancelled), [dec!(260.00), dec!(100.00)]);
+    assert_eq!(s.gateway.refunded(), dec!(360.00));
+}
+
+#[tokio::test]
+async fn refund_never_exceeds_what_was_paid() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p1", &hold, deposit("100.00")))
+            .await
+            .unwrap();
+    let quote = s.w.engine.refund_quote(&booking.id, s.w.clock.now()).await;
+    assert_eq!(quote.unwrap().refund(), eur("100.00"));
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(refunded(&cancelled), [dec!(100.00)]);
+    assert_eq!(s.gateway.refunded(), dec!(100.00));
+    let ledger = cancelled.money.commission.unwrap();
+    assert!(ledger.remaining().gross().is_zero());
+}
+
+#[tokio::test]
+async fn without_a_policy_a_booking_is_non_refundable() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert!(cancelled.money.refunds.is_empty());
+    assert!(s.gateway.calls().iter().all(|c| c.op != "refund"));
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, [1, 1, 1]);
+}
+
+#[tokio::test]
+async fn no_show_keeps_the_late_penalty_and_frees_the_nights() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    let request = NoShowRequest {
+        idempotency_key: "n1".into(),
+        booking: booking.id.clone(),
+    };
+    let gone = s.w.engine.mark_no_show(&request).await.unwrap();
+    assert_eq!(gone.status, BookingStatus::NoShow);
+    assert_eq!(refunded(&gone), [dec!(260.00)]);
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, [1, 1, 1]);
+    assert_eq!(events(&s.w, "booking.no_show").await.len(), 1);
+    assert_eq!(s.w.engine.mark_no_show(&request).await.unwrap(), gone);
+    let err =
+        s.w.engine
+            .cancel(&cancel("c1", &booking.id))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "ILLEGAL_TRANSITION");
+}
+
+#[tokio::test]
+async fn cancel_replays_by_key_and_refuses_a_second_cancellation() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    let first = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    let replay = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(replay, first);
+    assert_eq!(s.gateway.refunded(), dec!(360.00));
+    let err =
+        s.w.engine
+            .cancel(&cancel("c2", &booking.id))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "ILLEGAL_TRANSITION");
+    let mut other = cancel("c1", &booking.id);
+    other.reason = None;
+    let err = s.w.engine.cancel(&other).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+    let err =
+        s.w.engine
+            .mark_no_show(&NoShowRequest {
+                idempotency_key: "c1".into(),
+                booking: booking.id.clone(),
+            })
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+}
+
+#[tokio::test]
+async fn refund_with_an_unknown_outcome_stays_pending_until_reconciled() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_two(&s).await;
+    s.gateway.lose_next(1);
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert!(cancelled.money.has_pending_refunds());
+    let report = s.w.engine.reconcile_payments().await.unwrap();
+    assert_eq!(report.settled, ["c1:refund:1"]);
+    let settled = s.w.engine.booking(&booking.id).await.unwrap();
+    assert!(!settled.money.has_pending_refunds());
+    assert_eq!(s.gateway.refunded(), dec!(360.00));
+    assert_eq!(events(&s.w, "refund.issued").await.len(), 2);
+}

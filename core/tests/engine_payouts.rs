@@ -1,0 +1,194 @@
+//! Commissions snapshotted at booking, clawed back on refunds, and owner
+//! statements over the stored bookings.
+
+#[path = "support/catalog.rs"]
+mod catalog;
+#[path = "support/gateway.rs"]
+mod gateway;
+#[path = "support/money.rs"]
+mod money;
+
+use catalog::{d, pid, rid, stay};
+use chrono::{TimeZone, Utc};
+use money::{ana, cancel, eur, hold_villa, pay, shop, use_tiered_policy};
+use reservo::commission::{
+    CommissionPlan, FeeRate, Intermediary, IntermediaryRole, IntermediaryTerms, StatementPeriod,
+    TaxRemitter,
+};
+use reservo::engine::{Attribution, ConfirmRequest, HoldRequest, Item, PayAmount, QuoteRequest};
+use reservo::ids::OwnerId;
+use reservo::party::Party;
+use reservo::policy::Percentage;
+
+fn terms(role: IntermediaryRole, id: &str, rate: FeeRate) -> IntermediaryTerms {
+    IntermediaryTerms {
+        intermediary: Intermediary::new(role, id).unwrap(),
+        rate,
+    }
+}
+
+fn pct(p: u8) -> FeeRate {
+    FeeRate::percent(Percentage::whole(p).unwrap())
+}
+
+fn plan() -> CommissionPlan {
+    CommissionPlan::new(
+        pct(3),
+        vec![
+            terms(IntermediaryRole::Channel, "booking-com", pct(15)),
+            terms(IntermediaryRole::Channel, "airbnb", pct(5)),
+            terms(
+                IntermediaryRole::Broker,
+                "agency-7",
+                FeeRate::new(Percentage::whole(10).unwrap(), Some(eur("5.00"))).unwrap(),
+            ),
+        ],
+        TaxRemitter::Owner,
+    )
+    .unwrap()
+}
+
+fn sold_by(channel: &str, broker: &str) -> Attribution {
+    Attribution {
+        channel: Some(channel.into()),
+        broker: Some(broker.into()),
+    }
+}
+
+#[tokio::test]
+async fn booking_splits_by_its_own_channel_and_broker_and_claws_back_pro_rata() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), plan())
+        .await
+        .unwrap();
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let mut request = pay("p1", &hold, PayAmount::Full);
+    request.attribution = sold_by("booking-com", "agency-7");
+    let booking = s.w.engine.pay_and_confirm(&request).await.unwrap();
+    let split = booking.money.commission.as_ref().unwrap().split().clone();
+    assert_eq!(
+        split.parts(),
+        [
+            eur("10.80"),
+            eur("54.00"),
+            eur("41.00"),
+            eur("0.00"),
+            eur("254.20")
+        ]
+    );
+    assert_eq!(split.gross(), booking.total);
+    // A later catalog change does not touch the snapshot.
+    s.w.engine
+        .set_commission_plan(
+            &pid("casa-azul"),
+            CommissionPlan::new(pct(50), vec![], TaxRemitter::Owner).unwrap(),
+        )
+        .await
+        .unwrap();
+    s.w.clock
+        .set(Utc.with_ymd_and_hms(2026, 7, 3, 10, 0, 0).unwrap())
+        .unwrap();
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    let ledger = cancelled.money.commission.unwrap();
+    assert_eq!(ledger.split(), &split);
+    let clawback = &ledger.refunds()[0].clawback;
+    assert_eq!(
+        clawback.parts(),
+        [
+            eur("8.10"),
+            eur("40.50"),
+            eur("30.75"),
+            eur("0.00"),
+            eur("190.65")
+        ]
+    );
+    assert_eq!(clawback.gross(), eur("270.00"));
+    assert_eq!(ledger.remaining().gross(), eur("90.00"));
+}
+
+#[tokio::test]
+async fn attribution_without_terms_in_the_plan_is_refused() {
+    let s = shop().await;
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), plan())
+        .await
+        .unwrap();
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let before = s.w.store.dump();
+    let mut request = ConfirmRequest::new("c1", hold.id.clone(), ana());
+    request.attribution = sold_by("expedia", "agency-7");
+    let err = s.w.engine.confirm(&request).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert_eq!(s.w.store.dump(), before);
+}
+
+#[tokio::test]
+async fn owner_statement_totals_bookings_by_stay_and_refunds_by_their_date() {
+    let s = shop().await;
+    let flat_ten = CommissionPlan::new(pct(10), vec![], TaxRemitter::Owner).unwrap();
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), flat_ten)
+        .await
+        .unwrap();
+    let free_until_30_days = reservo::policy::CancellationPolicy::new(
+        vec![reservo::policy::Tier::new(
+            reservo::policy::Threshold::days(30),
+            reservo::policy::Penalty::None,
+        )],
+        reservo::policy::Penalty::FULL,
+        vec![],
+    )
+    .unwrap();
+    s.w.engine
+        .set_cancellation_policy(
+            &reservo::ids::RatePlanId::new("flex").unwrap(),
+            free_until_30_days,
+        )
+        .await
+        .unwrap();
+    let villa = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &villa, PayAmount::Full))
+        .await
+        .unwrap();
+    let double =
+        s.w.engine
+            .hold(&HoldRequest {
+                idempotency_key: "h2".into(),
+                items: vec![QuoteRequest::new(Item::stay(
+                    rid("double"),
+                    stay((7, 20), (7, 22)),
+                    Party::adults(2).unwrap(),
+                ))],
+                ttl_seconds: 600,
+            })
+            .await
+            .unwrap();
+    let second =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &double, PayAmount::Full))
+            .await
+            .unwrap();
+    assert_eq!(second.total, eur("260.00"));
+    s.w.engine.cancel(&cancel("c2", &second.id)).await.unwrap();
+    let owner = OwnerId::new("owner-ana").unwrap();
+    let july = StatementPeriod::new(d(7, 1), d(8, 1)).unwrap();
+    let statement = s.w.engine.owner_statement(&owner, july).await.unwrap();
+    assert_eq!(statement.lines.len(), 2);
+    assert_eq!(statement.totals.gross, eur("620.00"));
+    assert_eq!(statement.totals.platform_fees, eur("62.00"));
+    assert_eq!(statement.totals.owner_payout, eur("558.00"));
+    let june = StatementPeriod::new(d(6, 1), d(7, 1)).unwrap();
+    let statement = s.w.engine.owner_statement(&owner, june).await.unwrap();
+    assert_eq!(statement.totals.refunds, eur("260.00"));
+    assert_eq!(statement.totals.platform_fees, eur("-26.00"));
+    assert_eq!(statement.totals.owner_payout, eur("-234.00"));
+    let rui = OwnerId::new("owner-rui").unwrap();
+    let empty = s.w.engine.owner_statement(&rui, july).await.unwrap();
+    assert!(empty.lines.is_empty());
+    let nobody = OwnerId::new("owner-nobody").unwrap();
+    let err = s.w.engine.owner_statement(&nobody, july).await.unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+}
