@@ -57,10 +57,8 @@
 //! let hold = engine.hold(&HoldRequest {
 //!     idempotency_key: "cart-42".into(), items: vec![QuoteRequest::new(item)], ttl_seconds: 900,
 //! }).await?;
-//! let booking = engine.confirm(&ConfirmRequest {
-//!     idempotency_key: "pay-42".into(), hold: hold.id,
-//!     customer: Customer::new("Ana Lima", "+351912345678", None)?, items: None,
-//! }).await?;
+//! let customer = Customer::new("Ana Lima", "+351912345678", None)?;
+//! let booking = engine.confirm(&ConfirmRequest::new("confirm-42", hold.id, customer)).await?;
 //! assert_eq!(booking.status.as_str(), "confirmed");
 //! # Ok::<(), reservo::Error>(())
 //! # }).unwrap();
