@@ -16,6 +16,7 @@ use crate::pricing::{Promo, RatePlan};
 use crate::restriction::Restrictions;
 
 use super::Engine;
+use super::checkin::VenueCheckIn;
 use super::keys;
 use super::txn::{Txn, decode_json};
 
@@ -37,6 +38,8 @@ pub(crate) struct CatalogView {
     pub resources: BTreeMap<ResourceId, ResourceEntry>,
     pub rate_plans: HashMap<RatePlanId, RatePlan>,
     pub promos: HashMap<String, Promo>,
+    /// Check-in set-ups by property; a property without one has none.
+    pub venues: HashMap<PropertyId, VenueCheckIn>,
 }
 
 impl CatalogView {
@@ -95,6 +98,10 @@ impl CatalogParts {
                     .entry(block.resource.clone())
                     .or_default()
                     .push(block);
+            }
+            "vr" => {
+                let (id, venue): (PropertyId, VenueCheckIn) = decode_json(record)?;
+                self.view.venues.insert(id, venue);
             }
             "promo" => {
                 let promo: Promo = decode_json(record)?;

@@ -156,6 +156,7 @@ impl Engine {
         txn.expect(&keys::booking(&booking.id), None);
         txn.put_json(&keys::booking(&booking.id), &booking);
         write_indexes(&mut txn, &booking);
+        self.issue_tickets(&mut txn, &view, &booking)?;
         remember(
             &mut txn,
             &idem_key,

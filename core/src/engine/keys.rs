@@ -12,6 +12,7 @@
 //! | `cat/rs/<resource>` | a resource's restrictions | |
 //! | `cat/b/<resource>/<block>` | a block | |
 //! | `cat/promo/<code>` | a promo code | |
+//! | `cat/vr/<property>` | a property's check-in set-up: entry hours, anti-passback, ticket scopes | catalog data, cached with the rest |
 //! | `pu/<code>` | uses of a promo code by confirmed bookings | outside the catalog: counting uses must not invalidate caches |
 //! | `idem/<key>` | an idempotency key: command, request, result | |
 //! | `hold/<hold>` | a hold and its priced items | |
@@ -19,6 +20,10 @@
 //! | `bk/<booking>` | a booking | |
 //! | `bc/<phone>/<booking>` | bookings by customer phone | |
 //! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date | a range scan per resource |
+//! | `tk/<booking>` | a booking's ticket reference and current token ids | one `get` lists a booking's tickets |
+//! | `tt/<token id>` | a ticket by token id (hex): booking, text, claims, scan log | a check-in reads and pins one record per token |
+//! | `tr/<ticket ref>` | the booking of a ticket reference | absent-expected on issue, so references are unique |
+//! | `rl` | the revocation list: sequence, revoked token ids | one record, so every change gets the next sequence |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
 //! | `sms/cursor` | notifier: last outbox seq turned into deliveries | one record, so two notifiers never both advance it |
@@ -33,6 +38,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::ids::{BlockId, BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
+use crate::token::TokenId;
 
 /// The catalog epoch record.
 pub(crate) const CATALOG_EPOCH: &str = "cat/epoch";
@@ -61,6 +67,11 @@ pub(crate) fn block(resource: &ResourceId, id: &BlockId) -> String {
 
 pub(crate) fn promo(code: &str) -> String {
     format!("cat/promo/{code}")
+}
+
+/// A property's check-in set-up.
+pub(crate) fn venue(id: &PropertyId) -> String {
+    format!("cat/vr/{id}")
 }
 
 pub(crate) fn idempotency(key: &str) -> String {
@@ -115,6 +126,24 @@ pub(crate) fn bookings_of_resource(
         end: Some(format!("br/{resource}/{}/", to.format("%Y-%m-%d"))),
     }
 }
+
+/// The tickets of a booking.
+pub(crate) fn tickets(booking: &BookingId) -> String {
+    format!("tk/{booking}")
+}
+
+/// A ticket by its token id, written as lower-case hex.
+pub(crate) fn ticket(token: &TokenId) -> String {
+    format!("tt/{token}")
+}
+
+/// The booking a ticket reference stands for.
+pub(crate) fn ticket_ref(reference: &BookingId) -> String {
+    format!("tr/{reference}")
+}
+
+/// The revocation list.
+pub(crate) const REVOCATIONS: &str = "rl";
 
 /// How many confirmed bookings used a promo code.
 pub(crate) fn promo_uses(code: &str) -> String {

@@ -19,6 +19,7 @@
 
 mod availability;
 mod catalog_cache;
+mod checkin;
 mod confirm;
 mod hold;
 mod idempotency;
@@ -26,23 +27,30 @@ mod item;
 mod keys;
 mod ledger;
 mod quote;
+mod revocation;
 mod search;
 mod setup;
+mod tickets;
 mod txn;
 
 use std::sync::{Arc, RwLock};
 
 use crate::ports::{Clock, Storage};
 use crate::time::SystemClock;
+use crate::token::IssuerKeySet;
 
 pub use availability::{MAX_RANGE_DAYS, NightAvailability, SessionAvailability};
+pub use checkin::{CheckInOutcome, CheckInRequest, MAIN_ZONE, ScanMergeReport, VenueCheckIn};
 pub use confirm::{Booking, ConfirmRequest, StatusChange};
 pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS};
 pub use item::{Item, Span};
 pub use quote::{QuoteRequest, Quoted};
+pub use revocation::ReissueRequest;
 pub use search::{SearchFor, SearchHit, SearchRequest};
+pub use tickets::{IssuedTicket, TicketSettings};
 
 use catalog_cache::CatalogView;
+use tickets::TicketIssuer;
 
 /// Tunables of an [`Engine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +79,7 @@ pub struct EngineBuilder {
     storage: Arc<dyn Storage>,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
+    tickets: Option<Arc<TicketIssuer>>,
 }
 
 impl EngineBuilder {
@@ -86,6 +95,16 @@ impl EngineBuilder {
         self
     }
 
+    /// Issues signed entry tickets when bookings are confirmed, and lets
+    /// the engine check them in (see [`TicketSettings`]). `keys` signs new
+    /// tickets with its current key and verifies tickets signed by any key
+    /// in it, so rotate by building the engine with a set that still holds
+    /// the former key. Without this, bookings get no tickets.
+    pub fn tickets(mut self, keys: IssuerKeySet, settings: TicketSettings) -> Self {
+        self.tickets = Some(Arc::new(TicketIssuer::new(keys, settings)));
+        self
+    }
+
     /// The engine.
     pub fn build(self) -> Engine {
         Engine {
@@ -93,6 +112,7 @@ impl EngineBuilder {
             clock: self.clock,
             config: self.config,
             catalog: RwLock::new(None),
+            tickets: self.tickets,
         }
     }
 }
@@ -105,6 +125,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     catalog: RwLock<Option<Arc<CatalogView>>>,
+    tickets: Option<Arc<TicketIssuer>>,
 }
 
 impl Engine {
@@ -114,6 +135,7 @@ impl Engine {
             storage,
             clock: Arc::new(SystemClock),
             config: EngineConfig::default(),
+            tickets: None,
         }
     }
 
