@@ -4,13 +4,14 @@
 
 #[path = "support/catalog.rs"]
 mod catalog;
+#[path = "support/racing_store.rs"]
+mod racing_store;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use async_trait::async_trait;
 use catalog::{World, pid, rid, stay, world};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use racing_store::RacingStore;
 use reservo::booking::{BookingStatus, Customer};
 use reservo::checkin::{Direction, Passage, Refusal, Scan, ScanId, ScanLog};
 use reservo::engine::{
@@ -18,10 +19,7 @@ use reservo::engine::{
     ReissueRequest, TicketSettings, VenueCheckIn,
 };
 use reservo::party::Party;
-use reservo::ports::{
-    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
-};
-use reservo::store::MemoryStore;
+use reservo::ports::Storage;
 use reservo::token::{
     GateId, IssuerKey, IssuerKeySet, KeyId, PublicKeySet, RevocationList, TOKEN_PREFIX, Verifier,
     ZoneId,
@@ -378,54 +376,10 @@ async fn the_first_entry_moves_the_booking_to_checked_in_exactly_once() {
     assert_eq!(events_of(&w, "booking.checked_in").await, 1);
 }
 
-/// A store whose first two ticket-scan commits wait for each other once
-/// armed, so both are decided on the same scan log.
-struct RacingStore {
-    inner: Arc<MemoryStore>,
-    armed: AtomicBool,
-    waiting: AtomicUsize,
-    barrier: tokio::sync::Barrier,
-}
-
-#[async_trait]
-impl Storage for RacingStore {
-    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        self.inner.get(keys).await
-    }
-
-    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        self.inner.scan(range, limit).await
-    }
-
-    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
-        let scans_a_ticket = batch.mutations.iter().any(|m| m.key().starts_with("tt/"));
-        if self.armed.load(Ordering::SeqCst)
-            && scans_a_ticket
-            && self.waiting.fetch_add(1, Ordering::SeqCst) < 2
-        {
-            self.barrier.wait().await;
-        }
-        self.inner.commit(batch).await
-    }
-
-    async fn read_events(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.inner.read_events(after, limit).await
-    }
-}
-
 #[tokio::test]
 async fn two_gates_scanning_a_single_entry_ticket_at_once_admit_it_once() {
     let w = world().await;
-    let racing = Arc::new(RacingStore {
-        inner: w.store.clone(),
-        armed: AtomicBool::new(false),
-        waiting: AtomicUsize::new(0),
-        barrier: tokio::sync::Barrier::new(2),
-    });
+    let racing = RacingStore::over(w.store.clone(), "tt/");
     let engine = ticketing(&w, racing.clone(), issuer_keys());
     let (_, tickets) = book_tickets(&engine, villa_stay(2), "t1").await;
     w.clock.set(at(10, 14)).unwrap();
@@ -433,11 +387,15 @@ async fn two_gates_scanning_a_single_entry_ticket_at_once_admit_it_once() {
     // stands between the two gates.
     engine.check_in(&entry(&tickets[1], "desk")).await.unwrap();
     let ticket = &tickets[0];
-    racing.armed.store(true, Ordering::SeqCst);
+    racing.arm();
 
     let (at_north, at_south) = (entry(ticket, "north"), entry(ticket, "south"));
     let (north, south) = tokio::join!(engine.check_in(&at_north), engine.check_in(&at_south));
-    assert_eq!(racing.waiting.load(Ordering::SeqCst), 3, "one retry");
+    assert_eq!(
+        racing.raced_commits(),
+        3,
+        "two racing commits and one retry"
+    );
     let outcomes = [north, south];
     let admitted = outcomes.iter().filter(|o| o.is_ok()).count();
     assert_eq!(admitted, 1);
@@ -532,4 +490,24 @@ async fn tickets_issued_before_a_key_rotation_still_verify_and_check_in() {
     w.clock.set(moment).unwrap();
     let admitted = after.check_in(&entry(&early_ticket, "desk")).await.unwrap();
     assert_eq!(admitted.booking, early.id);
+}
+
+#[tokio::test]
+async fn a_venue_cannot_scope_a_resource_of_another_property() {
+    let (_w, engine) = ticketed_world().await;
+    let mut venue = VenueCheckIn::default();
+    venue.resources.insert(rid("villa"), Default::default());
+    let err = engine
+        .set_venue_check_in(&pid("surf-school"), venue)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let err = engine
+        .set_venue_check_in(&pid("nowhere"), VenueCheckIn::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+    let rules = engine.venue_rules(&pid("surf-school")).await.unwrap();
+    assert!(!rules.anti_passback);
+    assert_eq!(rules.resources, [rid("surf-lesson")].into());
 }
