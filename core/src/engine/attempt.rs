@@ -192,11 +192,8 @@ impl Engine {
     /// An attempt with the record it was read from, to pin in a commit.
     async fn read_attempt(&self, key: &str) -> Result<(PaymentAttempt, Record)> {
         let record = self
-            .storage
-            .get(&[keys::payment_attempt(key)])
+            .read_record(&keys::payment_attempt(key))
             .await?
-            .pop()
-            .flatten()
             .ok_or_else(|| Error::not_found("payment attempt", key))?;
         Ok((decode_json(&record)?, record))
     }

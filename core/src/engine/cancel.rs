@@ -171,6 +171,7 @@ impl Engine {
                 "reason": quote.reason(),
             });
             txn.event(&format!("booking.{}", status.as_str()), &payload);
+            self.revoke_tickets(&mut txn, &booking, now).await?;
             self.storage.commit(txn.into_batch()).await?;
             Ok(())
         })

@@ -18,6 +18,7 @@ use crate::pricing::{Promo, RatePlan};
 use crate::restriction::Restrictions;
 
 use super::Engine;
+use super::checkin::VenueCheckIn;
 use super::keys;
 use super::txn::{Txn, decode_json};
 
@@ -43,6 +44,8 @@ pub(crate) struct CatalogView {
     pub cancellation_policies: HashMap<RatePlanId, CancellationPolicy>,
     /// Commission plans by property (see [`super::terms`]).
     pub commission_plans: HashMap<PropertyId, CommissionPlan>,
+    /// Check-in set-ups by property; a property without one has none.
+    pub venues: HashMap<PropertyId, VenueCheckIn>,
 }
 
 impl CatalogView {
@@ -101,6 +104,10 @@ impl CatalogParts {
                     .entry(block.resource.clone())
                     .or_default()
                     .push(block);
+            }
+            "vr" => {
+                let (id, venue): (PropertyId, VenueCheckIn) = decode_json(record)?;
+                self.view.venues.insert(id, venue);
             }
             "promo" => {
                 let promo: Promo = decode_json(record)?;

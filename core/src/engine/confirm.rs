@@ -119,12 +119,7 @@ impl Engine {
         fingerprint: &serde_json::Value,
     ) -> Result<Booking> {
         let idem_key = keys::idempotency(&request.idempotency_key);
-        let idem = self
-            .storage
-            .get(std::slice::from_ref(&idem_key))
-            .await?
-            .pop()
-            .flatten();
+        let idem = self.read_record(&idem_key).await?;
         if let Some(id) = replayed(
             &request.idempotency_key,
             idem.as_ref(),
@@ -206,6 +201,9 @@ impl Engine {
         txn.expect(&keys::booking(&booking.id), None);
         txn.put_json(&keys::booking(&booking.id), &booking);
         write_indexes(txn, &booking);
+        if status == BookingStatus::Confirmed {
+            self.issue_tickets(txn, &view, &booking)?;
+        }
         let kind = match status {
             BookingStatus::PendingPayment => "booking.pending_payment",
             _ => "booking.confirmed",
@@ -236,12 +234,7 @@ impl Engine {
                     reason: "no such code".into(),
                 })?;
             let key = keys::promo_uses(promo.code.as_str());
-            let record = self
-                .storage
-                .get(std::slice::from_ref(&key))
-                .await?
-                .pop()
-                .flatten();
+            let record = self.read_record(&key).await?;
             let uses: u32 = record.as_ref().map(decode_json).transpose()?.unwrap_or(0);
             if let UsageLimit::MaxUses(max) = promo.usage_limit {
                 if uses >= max.get() {
@@ -265,11 +258,8 @@ impl Engine {
     /// A booking with the record it was read from, to pin in a commit.
     pub(crate) async fn read_booking(&self, id: &BookingId) -> Result<(Booking, Record)> {
         let record = self
-            .storage
-            .get(&[keys::booking(id)])
+            .read_record(&keys::booking(id))
             .await?
-            .pop()
-            .flatten()
             .ok_or_else(|| Error::not_found("booking", id.as_str()))?;
         Ok((decode_json(&record)?, record))
     }

@@ -249,12 +249,7 @@ impl Engine {
         fingerprint: &serde_json::Value,
     ) -> Result<Hold> {
         let idem_key = keys::idempotency(&request.idempotency_key);
-        let idem = self
-            .storage
-            .get(std::slice::from_ref(&idem_key))
-            .await?
-            .pop()
-            .flatten();
+        let idem = self.read_record(&idem_key).await?;
         if let Some(id) = replayed(&request.idempotency_key, idem.as_ref(), "hold", fingerprint)? {
             return self.hold_by_id(&HoldId::new(id)?).await;
         }
@@ -356,11 +351,8 @@ impl Engine {
 
     pub(crate) async fn read_hold(&self, id: &HoldId) -> Result<(Hold, Record)> {
         let record = self
-            .storage
-            .get(&[keys::hold(id)])
+            .read_record(&keys::hold(id))
             .await?
-            .pop()
-            .flatten()
             .ok_or_else(|| Error::not_found("hold", id.as_str()))?;
         Ok((decode_json(&record)?, record))
     }

@@ -14,6 +14,7 @@
 //! | `cat/promo/<code>` | a promo code | |
 //! | `cat/cp/<rate plan>` | the cancellation policy of a rate plan | snapshotted onto bookings at confirmation |
 //! | `cat/cm/<property>` | the commission plan of a property (platform fee, channel and broker terms) | snapshotted onto bookings at confirmation |
+//! | `cat/vr/<property>` | a property's check-in set-up: entry hours, anti-passback, ticket scopes | catalog data, cached with the rest |
 //! | `pu/<code>` | uses of a promo code by confirmed bookings | outside the catalog: counting uses must not invalidate caches |
 //! | `idem/<key>` | an idempotency key: command, request, result | |
 //! | `hold/<hold>` | a hold and its priced items | |
@@ -24,6 +25,10 @@
 //! | `ob/<owner>/<booking>` | bookings by owner | one prefix scan feeds an owner statement |
 //! | `pa/<command key>` | a payment attempt: the command, its request, amount and outcome | written before the gateway is called, so no attempt is ever lost |
 //! | `pq/<gateway key>` | a gateway call whose outcome is not known yet (a charge or a refund) | what `reconcile_payments` re-asks the gateway about |
+//! | `tk/<booking>` | a booking's ticket reference and current token ids | one `get` lists a booking's tickets |
+//! | `tt/<token id>` | a ticket by token id (hex): booking, text, claims, scan log | a check-in reads and pins one record per token |
+//! | `tr/<ticket ref>` | the booking of a ticket reference | absent-expected on issue, so references are unique |
+//! | `rl` | the revocation list: sequence, revoked token ids | one record, so every change gets the next sequence |
 //! | `nt/<date>/<resource>` | night ledger: units held, booked | date first, so a search scans one range per night |
 //! | `st/<resource>/<start>` | session ledger: seats held, booked | start as zero-padded unix seconds, so sessions sort in time |
 //! | `sms/cursor` | notifier: last outbox seq turned into deliveries | one record, so two notifiers never both advance it |
@@ -38,6 +43,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::ids::{BlockId, BookingId, HoldId, OwnerId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
+use crate::token::TokenId;
 
 /// The catalog epoch record.
 pub(crate) const CATALOG_EPOCH: &str = "cat/epoch";
@@ -95,6 +101,11 @@ pub(crate) fn pending_gateway_call(gateway_key: &str) -> String {
 /// Every gateway call whose outcome is not known yet.
 pub(crate) const PENDING_GATEWAY_CALLS: &str = "pq/";
 
+/// A property's check-in set-up.
+pub(crate) fn venue(id: &PropertyId) -> String {
+    format!("cat/vr/{id}")
+}
+
 pub(crate) fn idempotency(key: &str) -> String {
     format!("idem/{key}")
 }
@@ -147,6 +158,24 @@ pub(crate) fn bookings_of_resource(
         end: Some(format!("br/{resource}/{}/", to.format("%Y-%m-%d"))),
     }
 }
+
+/// The tickets of a booking.
+pub(crate) fn tickets(booking: &BookingId) -> String {
+    format!("tk/{booking}")
+}
+
+/// A ticket by its token id, written as lower-case hex.
+pub(crate) fn ticket(token: &TokenId) -> String {
+    format!("tt/{token}")
+}
+
+/// The booking a ticket reference stands for.
+pub(crate) fn ticket_ref(reference: &BookingId) -> String {
+    format!("tr/{reference}")
+}
+
+/// The revocation list.
+pub(crate) const REVOCATIONS: &str = "rl";
 
 /// How many confirmed bookings used a promo code.
 pub(crate) fn promo_uses(code: &str) -> String {

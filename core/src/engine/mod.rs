@@ -21,6 +21,7 @@ mod attempt;
 mod availability;
 mod cancel;
 mod catalog_cache;
+mod checkin;
 mod confirm;
 mod hold;
 mod idempotency;
@@ -33,9 +34,11 @@ mod payout;
 mod quote;
 mod rebook;
 mod refund;
+mod revocation;
 mod search;
 mod setup;
 mod terms;
+mod tickets;
 mod txn;
 
 use std::sync::{Arc, RwLock};
@@ -43,10 +46,12 @@ use std::sync::{Arc, RwLock};
 use crate::commission::FeeRate;
 use crate::ports::{Clock, PaymentGateway, Storage};
 use crate::time::SystemClock;
+use crate::token::IssuerKeySet;
 
 pub use attempt::{AttemptState, PaymentAttempt, ReconcileReport};
 pub use availability::{MAX_RANGE_DAYS, NightAvailability, SessionAvailability};
 pub use cancel::{CancelRequest, NoShowRequest};
+pub use checkin::{CheckInOutcome, CheckInRequest, MAIN_ZONE, ScanMergeReport, VenueCheckIn};
 pub use confirm::{Booking, ConfirmRequest, StatusChange};
 pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS};
 pub use item::{Item, Span};
@@ -54,10 +59,13 @@ pub use modify::{ModificationQuote, ModifyRequest};
 pub use payment::{BookingMoney, PayAmount, PayBalanceRequest, PayRequest, Payment};
 pub use quote::{QuoteRequest, Quoted};
 pub use refund::{Refund, RefundState};
+pub use revocation::ReissueRequest;
 pub use search::{SearchFor, SearchHit, SearchRequest};
 pub use terms::{Attribution, BookingTerms};
+pub use tickets::{IssuedTicket, TicketSettings};
 
 use catalog_cache::CatalogView;
+use tickets::TicketIssuer;
 
 /// Tunables of an [`Engine`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +96,7 @@ pub struct EngineBuilder {
     config: EngineConfig,
     gateway: Option<Arc<dyn PaymentGateway>>,
     change_fee: FeeRate,
+    tickets: Option<Arc<TicketIssuer>>,
 }
 
 impl EngineBuilder {
@@ -119,6 +128,16 @@ impl EngineBuilder {
         self
     }
 
+    /// Issues signed entry tickets when bookings are confirmed, and lets
+    /// the engine check them in (see [`TicketSettings`]). `keys` signs new
+    /// tickets with its current key and verifies tickets signed by any key
+    /// in it, so rotate by building the engine with a set that still holds
+    /// the former key. Without this, bookings get no tickets.
+    pub fn tickets(mut self, keys: IssuerKeySet, settings: TicketSettings) -> Self {
+        self.tickets = Some(Arc::new(TicketIssuer::new(keys, settings)));
+        self
+    }
+
     /// The engine.
     pub fn build(self) -> Engine {
         Engine {
@@ -128,6 +147,7 @@ impl EngineBuilder {
             catalog: RwLock::new(None),
             gateway: self.gateway,
             change_fee: self.change_fee,
+            tickets: self.tickets,
         }
     }
 }
@@ -142,6 +162,7 @@ pub struct Engine {
     catalog: RwLock<Option<Arc<CatalogView>>>,
     gateway: Option<Arc<dyn PaymentGateway>>,
     change_fee: FeeRate,
+    tickets: Option<Arc<TicketIssuer>>,
 }
 
 impl Engine {
@@ -153,6 +174,7 @@ impl Engine {
             config: EngineConfig::default(),
             gateway: None,
             change_fee: FeeRate::none(),
+            tickets: None,
         }
     }
 
@@ -164,5 +186,16 @@ impl Engine {
     /// The clock this engine reads.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+}
+
+impl Engine {
+    /// The record at `key`, if there is one.
+    pub(crate) async fn read_record(
+        &self,
+        key: &str,
+    ) -> crate::Result<Option<crate::ports::Record>> {
+        let mut got = self.storage.get(&[key.to_owned()]).await?;
+        Ok(got.pop().flatten())
     }
 }

@@ -308,6 +308,9 @@ impl Engine {
         txn.expect_read(&record.key, Some(&record));
         txn.put_json(&record.key, &booking);
         write_indexes(txn, &booking);
+        if booking.status == BookingStatus::Confirmed {
+            self.reissue_tickets(txn, &view, &booking, now).await?;
+        }
         txn.event("booking.modified", &booking_event(&view, &booking));
         Ok(booking)
     }

@@ -297,6 +297,7 @@ impl Engine {
         txn.expect_read(&record.key, Some(&record));
         txn.put_json(&record.key, &booking);
         let view = self.catalog().await?;
+        self.issue_tickets(txn, &view, &booking)?;
         txn.event("booking.confirmed", &booking_event(&view, &booking));
         Ok(booking)
     }

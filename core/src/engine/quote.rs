@@ -126,13 +126,7 @@ impl Engine {
                 reason: "no such code".into(),
             })?;
         let key = keys::promo_uses(promo.code.as_str());
-        let uses = match self
-            .storage
-            .get(std::slice::from_ref(&key))
-            .await?
-            .pop()
-            .flatten()
-        {
+        let uses = match self.read_record(&key).await? {
             Some(record) => decode_json::<u32>(&record)?,
             None => 0,
         };

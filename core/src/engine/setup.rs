@@ -19,6 +19,7 @@ use crate::time::local_date;
 use super::Engine;
 use super::availability::{Counts, blocked_in, blocked_on_night, ledger_of};
 use super::catalog_cache::CatalogView;
+use super::checkin::VenueCheckIn;
 use super::item::Need;
 use super::keys;
 use super::txn::{Txn, retry_on_conflict};
@@ -126,6 +127,34 @@ impl Engine {
             let mut txn = Txn::default();
             txn.put_json(&keys::restrictions(resource), &(resource, &restrictions));
             self.commit_catalog_change(&view, txn, "restrictions", resource.as_str(), "put")
+                .await
+        })
+        .await
+    }
+
+    /// Replaces the check-in set-up of a property (entry hours,
+    /// anti-passback, where its tickets admit). Errors: `NOT_FOUND` for the
+    /// property, `INVALID_INPUT` for a resource scope naming a resource of
+    /// another property.
+    pub async fn set_venue_check_in(
+        &self,
+        property: &PropertyId,
+        venue: VenueCheckIn,
+    ) -> Result<()> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let view = self.catalog().await?;
+            view.property(property)?;
+            for resource in venue.resources.keys() {
+                if &view.resource(resource)?.resource.property != property {
+                    return Err(Error::invalid(
+                        "resources",
+                        format!("{resource} is not a resource of {property}"),
+                    ));
+                }
+            }
+            let mut txn = Txn::default();
+            txn.put_json(&keys::venue(property), &(property, &venue));
+            self.commit_catalog_change(&view, txn, "venue_check_in", property.as_str(), "put")
                 .await
         })
         .await

@@ -157,7 +157,8 @@ pub(crate) fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// How many times a token admits in total.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Entries {
     /// At most this many admitted entries.
     Limited(NonZeroU32),
@@ -174,7 +175,7 @@ pub enum Entries {
 /// let day_pass = EntryPolicy::once_per_day();
 /// assert_eq!(day_pass.per_day.map(|n| n.get()), Some(1));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct EntryPolicy {
     /// Total admitted entries.
     pub entries: Entries,
@@ -217,7 +218,8 @@ impl EntryPolicy {
 
 /// Where a token admits: at these gates and into these zones. An empty set
 /// means "any".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Scope {
     /// Gates the token admits at; empty for every gate.
     pub gates: BTreeSet<GateId>,

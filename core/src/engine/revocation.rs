@@ -1,0 +1,258 @@
+//! Revoking tickets: the revocation list scanners sync, and the changes
+//! that put tickets on it (a cancellation, a modification, a lost ticket).
+//!
+//! Owns the `rl` record (the list's sequence, issue time and revoked token
+//! ids), signing it for scanners with the issuer's current key, and the
+//! functions that revoke or replace a booking's tickets inside another
+//! operation's commit ([`Engine::revoke_tickets`] for cancellations,
+//! [`Engine::reissue_tickets`] for modifications), plus the admin calls
+//! built on them. Must never lower or reuse a sequence number (every
+//! change expects the list's version and writes the next one), and never
+//! drop a token from the list: a scanner must be able to replace any
+//! older list with a newer one and lose nothing.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::booking::BookingStatus;
+use crate::error::{Error, Result};
+use crate::ids::BookingId;
+use crate::ports::Record;
+use crate::token::{PublicKeySet, RevocationList, TokenId};
+
+use super::Engine;
+use super::catalog_cache::CatalogView;
+use super::confirm::Booking;
+use super::idempotency::{self, remember, replayed};
+use super::keys;
+use super::tickets::{IssuedTicket, TicketSet};
+use super::txn::{Txn, decode_json, retry_on_conflict};
+
+/// A request to replace a booking's tickets (a lost phone, a forwarded
+/// ticket): the old tokens are revoked, new ones issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReissueRequest {
+    /// The host's key for this command: a replay returns the tickets as
+    /// they are, without issuing again.
+    pub idempotency_key: String,
+    /// The booking.
+    pub booking: BookingId,
+}
+
+/// `rl`: the revocation list as stored, signed when scanners fetch it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RevocationRecord {
+    sequence: u64,
+    issued_at: DateTime<Utc>,
+    tokens: BTreeSet<TokenId>,
+}
+
+impl RevocationRecord {
+    /// The stored list, or the empty list at sequence 0 if none is stored.
+    pub fn read(record: Option<&Record>) -> Result<RevocationList> {
+        let Some(record) = record else {
+            return Ok(RevocationList::new(0, DateTime::UNIX_EPOCH));
+        };
+        let stored: RevocationRecord = decode_json(record)?;
+        let mut list = RevocationList::new(stored.sequence, stored.issued_at);
+        for token in stored.tokens {
+            list.revoke_token(token);
+        }
+        Ok(list)
+    }
+
+    fn of(list: &RevocationList) -> RevocationRecord {
+        RevocationRecord {
+            sequence: list.sequence(),
+            issued_at: list.issued_at(),
+            tokens: list.tokens().clone(),
+        }
+    }
+}
+
+impl Engine {
+    /// Puts `tokens` on the revocation list under the next sequence number,
+    /// in `txn`. Does nothing for no tokens.
+    async fn revoke_tokens(
+        &self,
+        txn: &mut Txn,
+        booking: &BookingId,
+        tokens: &[TokenId],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let record = self.read_record(keys::REVOCATIONS).await?;
+        let mut list = RevocationRecord::read(record.as_ref())?.next(now);
+        for token in tokens {
+            list.revoke_token(token.clone());
+        }
+        txn.expect_read(keys::REVOCATIONS, record.as_ref());
+        txn.put_json(keys::REVOCATIONS, &RevocationRecord::of(&list));
+        txn.event(
+            "tickets.revoked",
+            &json!({"booking": booking, "tokens": tokens, "sequence": list.sequence()}),
+        );
+        Ok(())
+    }
+
+    /// Revokes every current ticket of `booking` in `txn`: for the commit
+    /// that cancels it. Returns the revoked token ids (none if it had no
+    /// tickets). The booking keeps its ticket reference.
+    pub(crate) async fn revoke_tickets(
+        &self,
+        txn: &mut Txn,
+        booking: &Booking,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TokenId>> {
+        let Some((mut set, record)) = self.read_ticket_set(&booking.id).await? else {
+            return Ok(Vec::new());
+        };
+        let revoked = std::mem::take(&mut set.tokens);
+        if revoked.is_empty() {
+            return Ok(revoked);
+        }
+        self.revoke_tokens(txn, &booking.id, &revoked, now).await?;
+        txn.expect_read(&record.key, Some(&record));
+        txn.put_json(&record.key, &set);
+        Ok(revoked)
+    }
+
+    /// Replaces the tickets of `booking` (as it is after a modification)
+    /// in `txn`: the current tokens are revoked and new ones issued under
+    /// the same ticket reference, from `view`. New tickets start with no
+    /// scans. Errors with `INVALID_INPUT` on an engine without a ticket
+    /// issuer if the booking has tickets to replace.
+    pub(crate) async fn reissue_tickets(
+        &self,
+        txn: &mut Txn,
+        view: &CatalogView,
+        booking: &Booking,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<IssuedTicket>> {
+        let existing = self.read_ticket_set(&booking.id).await?;
+        let Some(issuer) = self.tickets.as_deref() else {
+            if existing
+                .as_ref()
+                .is_some_and(|(set, _)| !set.tokens.is_empty())
+            {
+                self.issuer()?;
+            }
+            return Ok(Vec::new());
+        };
+        let Some((set, record)) = existing else {
+            return self.issue_tickets(txn, view, booking);
+        };
+        self.revoke_tokens(txn, &booking.id, &set.tokens, now)
+            .await?;
+        let issued = self.write_new_tickets(txn, issuer, view, booking, &set.ticket_ref)?;
+        let renewed = TicketSet {
+            ticket_ref: set.ticket_ref,
+            tokens: issued.iter().map(|t| t.token_id.clone()).collect(),
+        };
+        txn.expect_read(&record.key, Some(&record));
+        txn.put_json(&record.key, &renewed);
+        Ok(issued)
+    }
+
+    /// The current revocation list, signed with the issuer's current key
+    /// (COSE_Sign1 bytes, see `docs/token-format.md`), for scanners to
+    /// apply with [`crate::token::Verifier::apply_revocations`]. Its sequence grows with
+    /// every change; before any revocation it is the empty list at
+    /// sequence 0. Errors: `INVALID_INPUT` without a ticket issuer.
+    pub async fn revocation_list(&self) -> Result<Vec<u8>> {
+        let issuer = self.issuer()?;
+        let record = self.read_record(keys::REVOCATIONS).await?;
+        Ok(RevocationRecord::read(record.as_ref())?.sign(&issuer.keys))
+    }
+
+    /// The public keys of the ticket issuer, for scanners' verifiers.
+    /// Errors: `INVALID_INPUT` without a ticket issuer.
+    pub fn ticket_public_keys(&self) -> Result<PublicKeySet> {
+        Ok(self.issuer()?.keys.public_keys())
+    }
+
+    /// Revokes every current ticket of a booking, for example one whose
+    /// tickets were lost, without reissuing. Returns the revoked token ids;
+    /// a booking without current tickets changes nothing. Errors:
+    /// `NOT_FOUND`.
+    pub async fn revoke_booking_tickets(&self, booking: &BookingId) -> Result<Vec<TokenId>> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let (booking, record) = self.read_booking(booking).await?;
+            let mut txn = Txn::default();
+            let revoked = self
+                .revoke_tickets(&mut txn, &booking, self.clock.now())
+                .await?;
+            if !revoked.is_empty() {
+                txn.expect_read(&record.key, Some(&record));
+                self.storage.commit(txn.into_batch()).await?;
+            }
+            Ok(revoked)
+        })
+        .await
+    }
+
+    /// Replaces a booking's tickets: the current ones are revoked, new ones
+    /// issued under the same ticket reference. Only confirmed and
+    /// checked-in bookings have tickets.
+    ///
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (a bad key, a booking in
+    /// another status, an engine without a ticket issuer),
+    /// `IDEMPOTENCY_CONFLICT`.
+    pub async fn reissue_booking_tickets(
+        &self,
+        request: &ReissueRequest,
+    ) -> Result<Vec<IssuedTicket>> {
+        idempotency::validate_key(&request.idempotency_key)?;
+        self.issuer()?;
+        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        retry_on_conflict(self.config.max_attempts, || async {
+            let idem_key = keys::idempotency(&request.idempotency_key);
+            let idem = self.read_record(&idem_key).await?;
+            let command = "reissue_tickets";
+            if replayed(
+                &request.idempotency_key,
+                idem.as_ref(),
+                command,
+                &fingerprint,
+            )?
+            .is_some()
+            {
+                return self.tickets(&request.booking).await;
+            }
+            let (booking, record) = self.read_booking(&request.booking).await?;
+            if !matches!(
+                booking.status,
+                BookingStatus::Confirmed | BookingStatus::CheckedIn
+            ) {
+                return Err(Error::invalid(
+                    "booking",
+                    format!(
+                        "{} is {}: only confirmed and checked-in bookings have tickets",
+                        booking.id, booking.status
+                    ),
+                ));
+            }
+            let view = self.catalog().await?;
+            let mut txn = Txn::default();
+            let issued = self
+                .reissue_tickets(&mut txn, &view, &booking, self.clock.now())
+                .await?;
+            txn.expect_read(&record.key, Some(&record));
+            remember(
+                &mut txn,
+                &idem_key,
+                command,
+                &fingerprint,
+                booking.id.as_str(),
+            );
+            self.storage.commit(txn.into_batch()).await?;
+            Ok(issued)
+        })
+        .await
+    }
+}
