@@ -67,14 +67,30 @@ where
         .map_err(|e| Python::attach(|py| core_err(py, e)))
 }
 
-/// A stable hash of a value through its serde form: equal values (by the
-/// core's `PartialEq`) serialize equally, so they hash equally.
+/// A hash of a value through its serde form, consistent with the core's
+/// `PartialEq`: decimal strings are hashed in normal form, because the core
+/// compares amounts by value (`10.5 EUR == 10.50 EUR`).
 pub fn hash_of<T: Serialize>(value: &T) -> u64 {
     let mut hasher = DefaultHasher::new();
-    serde_json::to_string(value)
-        .unwrap_or_default()
-        .hash(&mut hasher);
+    if let Ok(json) = serde_json::to_value(value) {
+        hash_json(&json, &mut hasher);
+    }
     hasher.finish()
+}
+
+fn hash_json(value: &Value, hasher: &mut DefaultHasher) {
+    match value {
+        Value::String(s) => match s.parse::<Decimal>() {
+            Ok(d) => d.normalize().to_string().hash(hasher),
+            Err(_) => s.hash(hasher),
+        },
+        Value::Array(items) => items.iter().for_each(|v| hash_json(v, hasher)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            k.hash(hasher);
+            hash_json(v, hasher);
+        }),
+        other => other.to_string().hash(hasher),
+    }
 }
 
 /// A Python value (dicts, lists, str, int, bool, None, `Decimal`, `date`,

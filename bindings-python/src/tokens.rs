@@ -31,7 +31,7 @@ fn locked<T>(lock: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
         .map_err(|_| PyRuntimeError::new_err("a previous call panicked while holding this object"))
 }
 
-fn kid(py: Python<'_>, text: &str) -> PyResult<KeyId> {
+fn key_id(py: Python<'_>, text: &str) -> PyResult<KeyId> {
     text.parse::<KeyId>().py(py)
 }
 
@@ -45,17 +45,17 @@ pub struct PyIssuerKey {
 impl PyIssuerKey {
     /// A new key from the operating system's secure random source.
     #[staticmethod]
-    fn generate(py: Python<'_>, kid_: &str) -> PyResult<Self> {
+    fn generate(py: Python<'_>, kid: &str) -> PyResult<Self> {
         Ok(PyIssuerKey {
-            key: IssuerKey::generate(kid(py, kid_)?).py(py)?,
+            key: IssuerKey::generate(key_id(py, kid)?).py(py)?,
         })
     }
 
     /// The key with this raw 32-byte Ed25519 seed.
     #[staticmethod]
-    fn from_seed(py: Python<'_>, kid_: &str, seed: [u8; 32]) -> PyResult<Self> {
+    fn from_seed(py: Python<'_>, kid: &str, seed: [u8; 32]) -> PyResult<Self> {
         Ok(PyIssuerKey {
-            key: IssuerKey::from_seed(kid(py, kid_)?, seed),
+            key: IssuerKey::from_seed(key_id(py, kid)?, seed),
         })
     }
 
@@ -93,9 +93,9 @@ pub struct PyPublicKey {
 impl PyPublicKey {
     /// A public key from its 32 raw bytes.
     #[staticmethod]
-    fn from_bytes(py: Python<'_>, kid_: &str, key: [u8; 32]) -> PyResult<Self> {
+    fn from_bytes(py: Python<'_>, kid: &str, key: [u8; 32]) -> PyResult<Self> {
         Ok(PyPublicKey {
-            key: PublicKey::from_bytes(kid(py, kid_)?, key).py(py)?,
+            key: PublicKey::from_bytes(key_id(py, kid)?, key).py(py)?,
         })
     }
 
@@ -145,8 +145,8 @@ impl PyIssuerKeySet {
     }
 
     /// Drops an old key (not the current one); its tokens stop verifying.
-    fn remove(&self, py: Python<'_>, kid_: &str) -> PyResult<PyIssuerKey> {
-        let kid = kid(py, kid_)?;
+    fn remove(&self, py: Python<'_>, kid: &str) -> PyResult<PyIssuerKey> {
+        let kid = key_id(py, kid)?;
         Ok(PyIssuerKey {
             key: locked(&self.keys)?.remove(&kid).py(py)?,
         })
