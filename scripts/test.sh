@@ -23,6 +23,27 @@ fi
 step "examples"
 cargo run --quiet -p reservo-examples --bin booking_flow
 
+# ---------------------------------------------------------------- Python
+step "Python: build and install the package as a user would, then ruff, mypy --strict, pytest"
+# A fresh virtualenv under target/, the package installed from its source
+# directory through the maturin build backend (pip builds the wheel), and
+# the tools the checks need. Works without stdin and with CI=true.
+PY_VENV=target/.venv-test
+rm -rf "$PY_VENV"
+python3 -m venv "$PY_VENV"
+"$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+"$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  pytest mypy ruff fastapi httpx
+"$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ./bindings-python
+"$PY_VENV/bin/ruff" check bindings-python/python bindings-python/tests bindings-python/bench examples/python
+"$PY_VENV/bin/ruff" format --check bindings-python/python bindings-python/tests bindings-python/bench examples/python
+(cd bindings-python && ../"$PY_VENV/bin/mypy" --strict python/reservo tests bench ../examples/python)
+# Run the tests against the installed package, not the source tree.
+"$PY_VENV/bin/python" -m pytest -q -p no:cacheprovider --rootdir=bindings-python \
+  bindings-python/tests examples/python
+"$PY_VENV/bin/python" bindings-python/bench/overhead.py --quick
+# ------------------------------------------------------------ end Python
+
 step "benches in test mode (each runs once; figures come from scripts/bench.sh)"
 cargo test --quiet -p reservo-benches --benches
 

@@ -1,0 +1,142 @@
+"""Reservo: an embeddable booking engine, from Python.
+
+A thin, typed layer over the Rust core. Set up a catalog, search, quote,
+hold and confirm with the blocking :class:`Engine` or the awaitable
+:class:`AsyncEngine`; keep data in :class:`MemoryStore`,
+:class:`SqliteStore`, :class:`PostgresStore` or your own
+:class:`Storage`. Amounts are :class:`decimal.Decimal` (in :class:`Money`),
+dates are :class:`datetime.date`, instants are timezone-aware
+:class:`datetime.datetime`, ids are ``str``. Every value object is frozen,
+comparable and hashable. Every error is a :class:`ReservoError` with a
+stable ``code`` (see :mod:`reservo.errors`).
+
+>>> from datetime import date
+>>> from reservo import Engine, MemoryStore, Party
+>>> engine = Engine(MemoryStore())
+>>> Party(2, [7]).size
+3
+"""
+
+from __future__ import annotations
+
+from . import conformance, errors, notify, ports
+from ._reservo import (
+    Block,
+    Booking,
+    BookingFacts,
+    BookingLedger,
+    CancellationPolicy,
+    CommissionPlan,
+    CommitBatch,
+    Customer,
+    DispatchReport,
+    Event,
+    GatewayPort,
+    HeldItem,
+    Hold,
+    IssuerKey,
+    IssuerKeySet,
+    Item,
+    ManualClock,
+    MemoryStore,
+    Money,
+    NightAvailability,
+    OwnerStatement,
+    Party,
+    PostgresStore,
+    Property,
+    PublicKey,
+    PublicKeySet,
+    Quote,
+    Quoted,
+    QuoteLine,
+    QuoteRequest,
+    RatePlan,
+    Record,
+    RefundQuote,
+    Resource,
+    RevocationList,
+    ScanLog,
+    SearchHit,
+    SessionAvailability,
+    Split,
+    SqliteStore,
+    StatementAmounts,
+    StatementLine,
+    StatusChange,
+    StoredEvent,
+    TicketClaims,
+    VenueRules,
+    Verifier,
+    __version__,
+    owner_statement,
+)
+from .engine import AsyncEngine, Engine, Store
+from .errors import ReservoError
+from .notify import Notifier
+from .ports import CommitConflict, PaymentGateway, SmsSender, Storage
+
+__all__ = [
+    "AsyncEngine",
+    "Block",
+    "Booking",
+    "BookingFacts",
+    "BookingLedger",
+    "CancellationPolicy",
+    "CommissionPlan",
+    "CommitBatch",
+    "CommitConflict",
+    "Customer",
+    "DispatchReport",
+    "Engine",
+    "Event",
+    "GatewayPort",
+    "HeldItem",
+    "Hold",
+    "IssuerKey",
+    "IssuerKeySet",
+    "Item",
+    "ManualClock",
+    "MemoryStore",
+    "Money",
+    "NightAvailability",
+    "Notifier",
+    "OwnerStatement",
+    "Party",
+    "PaymentGateway",
+    "PostgresStore",
+    "Property",
+    "PublicKey",
+    "PublicKeySet",
+    "Quote",
+    "QuoteLine",
+    "QuoteRequest",
+    "Quoted",
+    "RatePlan",
+    "Record",
+    "RefundQuote",
+    "ReservoError",
+    "Resource",
+    "RevocationList",
+    "ScanLog",
+    "SearchHit",
+    "SessionAvailability",
+    "SmsSender",
+    "Split",
+    "SqliteStore",
+    "StatementAmounts",
+    "StatementLine",
+    "StatusChange",
+    "Storage",
+    "Store",
+    "StoredEvent",
+    "TicketClaims",
+    "VenueRules",
+    "Verifier",
+    "__version__",
+    "conformance",
+    "errors",
+    "notify",
+    "owner_statement",
+    "ports",
+]

@@ -1,0 +1,226 @@
+//! Conversions between Python values and the core's.
+//!
+//! Owns the few rules every wrapper shares: instants are tz-aware
+//! `datetime`s (any zone in, UTC out), ids are `str` validated by the core,
+//! and structured data that the core defines as serde values (rate plans,
+//! schedules, restrictions, promos, policies, commission plans) crosses as
+//! plain dicts and lists through [`to_json`] and [`from_json`]. Must never
+//! decide anything the core decides: validation errors come from the core.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTime, PyTuple,
+};
+use pyo3::{Borrowed, intern};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Number, Value};
+
+use crate::errors::core_err;
+
+/// A tz-aware `datetime` in any zone, read as an instant in UTC.
+#[derive(Debug, Clone, Copy)]
+pub struct Instant(pub DateTime<Utc>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = ob.py();
+        if !ob.is_instance_of::<PyDateTime>() {
+            return Err(PyTypeError::new_err(format!(
+                "expected a timezone-aware datetime.datetime, got {}",
+                ob.get_type().name()?
+            )));
+        }
+        if ob.getattr(intern!(py, "tzinfo"))?.is_none() {
+            return Err(core_err(
+                py,
+                reservo::Error::invalid(
+                    "datetime",
+                    format!(
+                        "{} has no time zone: pass a timezone-aware datetime",
+                        ob.str()?
+                    ),
+                ),
+            ));
+        }
+        let utc = chrono::Utc.into_pyobject(py)?;
+        let in_utc = ob.call_method1(intern!(py, "astimezone"), (utc,))?;
+        Ok(Instant(in_utc.extract()?))
+    }
+}
+
+/// Parses an id with the core's rules, as a typed-id value.
+pub fn id<T>(value: &str) -> PyResult<T>
+where
+    T: std::str::FromStr<Err = reservo::Error>,
+{
+    value
+        .parse::<T>()
+        .map_err(|e| Python::attach(|py| core_err(py, e)))
+}
+
+/// A hash of a value through its serde form, consistent with the core's
+/// `PartialEq`: decimal strings are hashed in normal form, because the core
+/// compares amounts by value (`10.5 EUR == 10.50 EUR`).
+pub fn hash_of<T: Serialize>(value: &T) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    if let Ok(json) = serde_json::to_value(value) {
+        hash_json(&json, &mut hasher);
+    }
+    hasher.finish()
+}
+
+fn hash_json(value: &Value, hasher: &mut DefaultHasher) {
+    match value {
+        Value::String(s) => match s.parse::<Decimal>() {
+            Ok(d) => d.normalize().to_string().hash(hasher),
+            Err(_) => s.hash(hasher),
+        },
+        Value::Array(items) => items.iter().for_each(|v| hash_json(v, hasher)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            k.hash(hasher);
+            hash_json(v, hasher);
+        }),
+        other => other.to_string().hash(hasher),
+    }
+}
+
+/// A Python value (dicts, lists, str, int, bool, None, `Decimal`, `date`,
+/// tz-aware `datetime`, `time`) as JSON. Decimals become strings, so
+/// amounts stay exact.
+pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let py = ob.py();
+    if ob.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = ob.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if ob.is_instance_of::<PyInt>() {
+        if let Ok(i) = ob.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        return Ok(Value::from(ob.extract::<u64>()?));
+    }
+    if let Ok(s) = ob.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(f) = ob.cast::<PyFloat>() {
+        return Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| {
+                core_err(
+                    py,
+                    reservo::Error::invalid("number", "NaN and infinities are not numbers"),
+                )
+            });
+    }
+    if let Ok(d) = ob.extract::<Decimal>() {
+        return Ok(Value::String(d.to_string()));
+    }
+    if ob.is_instance_of::<PyDateTime>() {
+        let Instant(at) = ob.extract()?;
+        return Ok(Value::String(
+            at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        ));
+    }
+    if ob.is_instance_of::<PyDate>() {
+        return Ok(Value::String(ob.extract::<NaiveDate>()?.to_string()));
+    }
+    if ob.is_instance_of::<PyTime>() {
+        return Ok(Value::String(ob.extract::<NaiveTime>()?.to_string()));
+    }
+    if let Ok(dict) = ob.cast::<PyDict>() {
+        let mut map = Map::with_capacity(dict.len());
+        for (k, v) in dict.iter() {
+            let key = k.cast::<PyString>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "dict keys must be str, got {}",
+                    k.repr().map(|r| r.to_string()).unwrap_or_default()
+                ))
+            })?;
+            map.insert(key.to_cow()?.into_owned(), to_json(&v)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if ob.is_instance_of::<PyList>() || ob.is_instance_of::<PyTuple>() {
+        let items: PyResult<Vec<Value>> = ob.try_iter()?.map(|item| to_json(&item?)).collect();
+        return Ok(Value::Array(items?));
+    }
+    if let Ok(money) = ob.cast::<crate::values::PyMoney>() {
+        return Ok(serde_json::to_value(money.get().inner).expect("money serializes"));
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot read {} as data: use dicts, lists, str, int, bool, None, Decimal, date, time or a tz-aware datetime",
+        ob.get_type().name()?
+    )))
+}
+
+/// JSON as plain Python values (dicts, lists, str, int, float, bool, None).
+pub fn from_json_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
+        },
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(from_json_value(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, from_json_value(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// A core value in its serde (JSON) form, as plain Python values.
+pub fn to_plain<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| core_err(py, reservo::Error::invalid("value", e.to_string())))?;
+    from_json_value(py, &json)
+}
+
+/// A core value from plain Python data (a dict, list or JSON text), with
+/// the core's validation. `what` names the argument in errors.
+pub fn from_data<T: DeserializeOwned>(ob: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    let py = ob.py();
+    let parsed = if let Ok(text) = ob.cast::<PyString>() {
+        serde_json::from_str::<T>(&text.to_cow()?)
+    } else {
+        serde_json::from_value::<T>(to_json(ob)?)
+    };
+    parsed.map_err(|e| core_err(py, reservo::Error::invalid(what, e.to_string())))
+}
+
+/// A core value handed to Python in its plain JSON form (for results that
+/// have no class of their own, such as payment outcomes).
+pub struct Plain<T>(pub T);
+
+impl<'py, T: Serialize> IntoPyObject<'py> for Plain<T> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_plain(py, &self.0)
+    }
+}

@@ -1,0 +1,363 @@
+//! The engine as one native class whose every operation returns a
+//! [`Pending`] call: the facade's `Engine` waits on it, `AsyncEngine`
+//! awaits it, so each operation is defined (and its arguments converted)
+//! once. Must never run Rust work here: arguments are converted with the
+//! GIL held, the work runs when the call is waited on or awaited.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use pyo3::prelude::*;
+
+use reservo::engine::{
+    ConfirmRequest, Engine, EngineConfig, HoldRequest, QuoteRequest, SearchFor, SearchRequest,
+};
+use reservo::ids::{BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
+use reservo::pricing::Promo;
+use reservo::restriction::Restrictions;
+use reservo::time::{ManualClock, Stay};
+
+use crate::convert::{Instant, from_data, id};
+use crate::errors::IntoPyResult;
+use crate::runtime::Pending;
+use crate::stores::storage_of;
+use crate::values::{
+    EventRecord, PyBlock, PyBooking, PyCustomer, PyEvent, PyHold, PyItem, PyNightAvailability,
+    PyParty, PyProperty, PyQuoted, PyRatePlan, PyResource, PySearchHit, PySessionAvailability,
+    quote_requests, wrap_all,
+};
+
+/// A clock the host sets by hand: for tests, simulations and demos.
+#[pyclass(frozen, module = "reservo._reservo", name = "ManualClock")]
+pub struct PyManualClock {
+    clock: Arc<ManualClock>,
+}
+
+#[pymethods]
+impl PyManualClock {
+    #[new]
+    fn new(now: Instant) -> Self {
+        PyManualClock {
+            clock: Arc::new(ManualClock::new(now.0)),
+        }
+    }
+
+    /// The clock's instant (UTC).
+    fn now(&self) -> DateTime<Utc> {
+        use reservo::ports::Clock;
+        self.clock.now()
+    }
+
+    /// Moves the clock to `now`; it never goes backwards.
+    fn set(&self, py: Python<'_>, now: Instant) -> PyResult<()> {
+        self.clock.set(now.0).py(py)
+    }
+
+    /// Moves the clock forward by `by` (a `timedelta`).
+    fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ManualClock({})", self.now().to_rfc3339())
+    }
+}
+
+impl PyManualClock {
+    /// The clock as the core's port.
+    pub fn clock(&self) -> Arc<ManualClock> {
+        self.clock.clone()
+    }
+}
+
+/// The booking engine over one store. Every method returns a `Pending`
+/// call; use `reservo.Engine` or `reservo.AsyncEngine`, not this class.
+#[pyclass(frozen, module = "reservo._reservo", name = "NativeEngine")]
+pub struct PyEngine {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) host_ports: bool,
+}
+
+impl PyEngine {
+    fn call<F, Fut, T>(&self, op: F) -> Pending
+    where
+        F: FnOnce(Arc<Engine>) -> Fut,
+        Fut: std::future::Future<Output = reservo::Result<T>> + Send + 'static,
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
+        Pending::new(self.host_ports, op(self.engine.clone()))
+    }
+}
+
+#[pymethods]
+impl PyEngine {
+    #[new]
+    #[pyo3(signature = (store, *, clock=None, max_attempts=None, max_hold_ttl=None, max_hold_lifetime=None))]
+    fn new(
+        store: &Bound<'_, PyAny>,
+        clock: Option<PyRef<'_, PyManualClock>>,
+        max_attempts: Option<u32>,
+        max_hold_ttl: Option<chrono::Duration>,
+        max_hold_lifetime: Option<chrono::Duration>,
+    ) -> Self {
+        let (storage, host_ports) = storage_of(store);
+        let defaults = EngineConfig::default();
+        let config = EngineConfig {
+            max_attempts: max_attempts.unwrap_or(defaults.max_attempts),
+            max_hold_ttl: max_hold_ttl.unwrap_or(defaults.max_hold_ttl),
+            max_hold_lifetime: max_hold_lifetime.unwrap_or(defaults.max_hold_lifetime),
+        };
+        let mut builder = Engine::builder(storage).config(config);
+        if let Some(clock) = clock {
+            builder = builder.clock(clock.clock.clone());
+        }
+        PyEngine {
+            engine: Arc::new(builder.build()),
+            host_ports,
+        }
+    }
+
+    fn put_property(&self, property: PyRef<'_, PyProperty>) -> Pending {
+        let property = property.inner.clone();
+        self.call(|e| async move { e.put_property(property).await })
+    }
+
+    fn put_rate_plan(&self, plan: PyRef<'_, PyRatePlan>) -> Pending {
+        let plan = plan.inner.clone();
+        self.call(|e| async move { e.put_rate_plan(plan).await })
+    }
+
+    fn put_resource(&self, resource: PyRef<'_, PyResource>) -> Pending {
+        let resource = resource.inner.clone();
+        self.call(|e| async move { e.put_resource(resource).await })
+    }
+
+    fn set_restrictions(
+        &self,
+        resource: &str,
+        restrictions: &Bound<'_, PyAny>,
+    ) -> PyResult<Pending> {
+        let resource = id::<ResourceId>(resource)?;
+        let restrictions: Restrictions = from_data(restrictions, "restrictions")?;
+        Ok(self.call(|e| async move { e.set_restrictions(&resource, restrictions).await }))
+    }
+
+    fn put_promo(&self, promo: &Bound<'_, PyAny>) -> PyResult<Pending> {
+        let promo: Promo = from_data(promo, "promo")?;
+        Ok(self.call(|e| async move { e.put_promo(promo).await }))
+    }
+
+    fn add_block(&self, block: PyRef<'_, PyBlock>) -> Pending {
+        let block = block.inner.clone();
+        self.call(|e| async move { e.add_block(block).await })
+    }
+
+    fn remove_block(&self, resource: &str, block: &str) -> PyResult<Pending> {
+        let (resource, block) = (id::<ResourceId>(resource)?, id(block)?);
+        Ok(self.call(|e| async move { e.remove_block(&resource, &block).await }))
+    }
+
+    fn property(&self, property: &str) -> PyResult<Pending> {
+        let property = id::<PropertyId>(property)?;
+        Ok(self.call(|e| async move { e.property(&property).await.map(PyProperty::from) }))
+    }
+
+    fn resource(&self, resource: &str) -> PyResult<Pending> {
+        let resource = id::<ResourceId>(resource)?;
+        Ok(self.call(|e| async move { e.resource(&resource).await.map(PyResource::from) }))
+    }
+
+    #[pyo3(signature = (property=None))]
+    fn resources(&self, property: Option<&str>) -> PyResult<Pending> {
+        let property = property.map(id::<PropertyId>).transpose()?;
+        Ok(self.call(|e| async move {
+            e.resources(property.as_ref())
+                .await
+                .map(wrap_all::<_, PyResource>)
+        }))
+    }
+
+    fn night_availability(
+        &self,
+        resource: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> PyResult<Pending> {
+        let resource = id::<ResourceId>(resource)?;
+        Ok(self.call(|e| async move {
+            e.night_availability(&resource, start, end)
+                .await
+                .map(wrap_all::<_, PyNightAvailability>)
+        }))
+    }
+
+    fn session_availability(
+        &self,
+        resource: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> PyResult<Pending> {
+        let resource = id::<ResourceId>(resource)?;
+        Ok(self.call(|e| async move {
+            e.session_availability(&resource, start, end)
+                .await
+                .map(wrap_all::<_, PySessionAvailability>)
+        }))
+    }
+
+    #[pyo3(signature = (check_in, check_out, *, party, property=None))]
+    fn search_stays(
+        &self,
+        py: Python<'_>,
+        check_in: NaiveDate,
+        check_out: NaiveDate,
+        party: PyRef<'_, PyParty>,
+        property: Option<&str>,
+    ) -> PyResult<Pending> {
+        let what = SearchFor::Stay(Stay::new(check_in, check_out).py(py)?);
+        self.search(what, &party, property)
+    }
+
+    #[pyo3(signature = (start, end, *, party, property=None))]
+    fn search_sessions(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+        party: PyRef<'_, PyParty>,
+        property: Option<&str>,
+    ) -> PyResult<Pending> {
+        self.search(
+            SearchFor::Sessions {
+                from: start,
+                to: end,
+            },
+            &party,
+            property,
+        )
+    }
+
+    #[pyo3(signature = (item, *, rate_plan=None, promo_code=None))]
+    fn quote(
+        &self,
+        item: PyRef<'_, PyItem>,
+        rate_plan: Option<&str>,
+        promo_code: Option<String>,
+    ) -> PyResult<Pending> {
+        let request = QuoteRequest {
+            item: item.inner.clone(),
+            rate_plan: rate_plan.map(id::<RatePlanId>).transpose()?,
+            promo_code,
+        };
+        Ok(self.call(|e| async move { e.quote(&request).await.map(PyQuoted::from) }))
+    }
+
+    #[pyo3(signature = (items, *, idempotency_key, ttl_seconds))]
+    fn hold(
+        &self,
+        items: &Bound<'_, PyAny>,
+        idempotency_key: String,
+        ttl_seconds: u32,
+    ) -> PyResult<Pending> {
+        let request = HoldRequest {
+            idempotency_key,
+            items: quote_requests(items)?,
+            ttl_seconds,
+        };
+        Ok(self.call(|e| async move { e.hold(&request).await.map(PyHold::from) }))
+    }
+
+    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None))]
+    fn confirm(
+        &self,
+        hold: &str,
+        customer: PyRef<'_, PyCustomer>,
+        idempotency_key: String,
+        items: Option<Vec<usize>>,
+    ) -> PyResult<Pending> {
+        let request = ConfirmRequest {
+            idempotency_key,
+            hold: id::<HoldId>(hold)?,
+            customer: customer.inner.clone(),
+            items,
+        };
+        Ok(self.call(|e| async move { e.confirm(&request).await.map(PyBooking::from) }))
+    }
+
+    fn release(&self, hold: &str) -> PyResult<Pending> {
+        let hold = id::<HoldId>(hold)?;
+        Ok(self.call(|e| async move { e.release(&hold).await.map(PyHold::from) }))
+    }
+
+    fn extend(&self, hold: &str, ttl_seconds: u32) -> PyResult<Pending> {
+        let hold = id::<HoldId>(hold)?;
+        Ok(self.call(|e| async move { e.extend(&hold, ttl_seconds).await.map(PyHold::from) }))
+    }
+
+    #[pyo3(signature = (limit=100))]
+    fn expire_due(&self, limit: usize) -> Pending {
+        self.call(|e| async move {
+            e.expire_due(limit)
+                .await
+                .map(|ids| ids.into_iter().map(|h| h.to_string()).collect::<Vec<_>>())
+        })
+    }
+
+    fn get_hold(&self, hold: &str) -> PyResult<Pending> {
+        let hold = id::<HoldId>(hold)?;
+        Ok(self.call(|e| async move { e.hold_by_id(&hold).await.map(PyHold::from) }))
+    }
+
+    fn booking(&self, booking: &str) -> PyResult<Pending> {
+        let booking = id::<BookingId>(booking)?;
+        Ok(self.call(|e| async move { e.booking(&booking).await.map(PyBooking::from) }))
+    }
+
+    fn bookings_by_customer(&self, phone: String) -> Pending {
+        self.call(|e| async move {
+            e.bookings_by_customer(&phone)
+                .await
+                .map(wrap_all::<_, PyBooking>)
+        })
+    }
+
+    fn bookings_for_resource(
+        &self,
+        resource: &str,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> PyResult<Pending> {
+        let resource = id::<ResourceId>(resource)?;
+        Ok(self.call(|e| async move {
+            e.bookings_for_resource(&resource, start, end)
+                .await
+                .map(wrap_all::<_, PyBooking>)
+        }))
+    }
+
+    #[pyo3(signature = (after=0, limit=100))]
+    fn events(&self, after: u64, limit: usize) -> Pending {
+        self.call(|e| async move {
+            let events = e.storage().read_events(after, limit).await?;
+            Ok(events
+                .into_iter()
+                .map(|ev| PyEvent::from(EventRecord::from(ev)))
+                .collect::<Vec<_>>())
+        })
+    }
+}
+
+impl PyEngine {
+    fn search(
+        &self,
+        what: SearchFor,
+        party: &PyParty,
+        property: Option<&str>,
+    ) -> PyResult<Pending> {
+        let request = SearchRequest {
+            what,
+            party: party.inner.clone(),
+            property: property.map(id::<PropertyId>).transpose()?,
+        };
+        Ok(self.call(|e| async move { e.search(&request).await.map(wrap_all::<_, PySearchHit>) }))
+    }
+}

@@ -1,0 +1,46 @@
+//! Ports the host implements in Python: storage, payment gateway, SMS.
+//!
+//! A host object is held as `Py<PyAny>` and its methods are called with the
+//! GIL taken for the call only. A method may be a plain function or an
+//! `async def`: an awaitable result runs on the event loop of the awaiting
+//! caller (`AsyncEngine`), or on the package's background loop when the
+//! engine call blocks. An exception the host raises travels inside the
+//! port's error as its source, so the caller sees it as `__cause__`. Must
+//! never hold the GIL across an await.
+
+mod payment;
+mod sms;
+mod storage;
+
+pub use payment::PyGatewayPort;
+pub use sms::PySmsSender;
+pub use storage::{PyCommitBatch, PyRecord, PyStorage, PyStoredEvent};
+
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::runtime::background_locals;
+
+/// Calls `method` on the host object `target` with `args` (built with the
+/// GIL held) and awaits the result if the method is `async def`.
+pub async fn call_host<A>(target: &Py<PyAny>, method: &'static str, args: A) -> PyResult<Py<PyAny>>
+where
+    A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+{
+    let awaiting = Python::attach(|py| -> PyResult<Result<Py<PyAny>, _>> {
+        let result = target.bind(py).call_method1(method, args(py)?)?;
+        if !result.hasattr(intern!(py, "__await__"))? {
+            return Ok(Ok(result.unbind()));
+        }
+        let locals = pyo3_async_runtimes::tokio::get_current_locals(py)
+            .or_else(|_| background_locals(py))?;
+        Ok(Err(pyo3_async_runtimes::into_future_with_locals(
+            &locals, result,
+        )?))
+    })?;
+    match awaiting {
+        Ok(value) => Ok(value),
+        Err(future) => future.await,
+    }
+}

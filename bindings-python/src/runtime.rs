@@ -1,0 +1,133 @@
+//! Running the core's futures from Python, blocking or awaited.
+//!
+//! Every engine operation is prepared once, as a [`Pending`] call that has
+//! not started. `Pending.wait()` runs it on the calling thread with the GIL
+//! released (what the blocking `reservo.Engine` does); awaiting it runs it
+//! on the shared tokio runtime and resolves an asyncio future on the
+//! caller's event loop (what `reservo.AsyncEngine` does). Ports written in
+//! Python with `async def` run on the caller's loop when awaited, and on a
+//! background loop of the package when the call blocks (see
+//! [`crate::ports`]). Must never run Rust work while holding the GIL.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3_async_runtimes::TaskLocals;
+
+use crate::errors::core_err;
+
+type Convert = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
+type Call = Pin<Box<dyn Future<Output = reservo::Result<Convert>> + Send>>;
+
+/// The tokio runtime every binding call shares (multi-threaded, all
+/// drivers enabled, as the conformance kit and PostgreSQL store need).
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    pyo3_async_runtimes::tokio::get_runtime()
+}
+
+static BACKGROUND: PyOnceLock<TaskLocals> = PyOnceLock::new();
+
+/// The event loop that runs `async def` ports for blocking calls: a daemon
+/// thread started on first use by `reservo._loop`.
+pub fn background_locals(py: Python<'_>) -> PyResult<TaskLocals> {
+    BACKGROUND
+        .get_or_try_init(py, || -> PyResult<TaskLocals> {
+            let event_loop = py
+                .import("reservo._loop")?
+                .call_method0("background_loop")?;
+            TaskLocals::new(event_loop).copy_context(py)
+        })
+        .cloned()
+}
+
+/// Runs `fut` to completion on the calling thread with the GIL released.
+/// With `host_ports`, `async def` ports run on the background loop.
+pub fn block_on<F, T>(py: Python<'_>, host_ports: bool, fut: F) -> PyResult<T>
+where
+    F: Future<Output = reservo::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let result = if host_ports {
+        let locals = background_locals(py)?;
+        py.detach(|| runtime().block_on(pyo3_async_runtimes::tokio::scope(locals, fut)))
+    } else {
+        py.detach(|| runtime().block_on(fut))
+    };
+    result.map_err(|e| core_err(py, e))
+}
+
+/// A prepared engine call that has not started: `wait()` it, or `await` it.
+#[pyclass(module = "reservo._reservo")]
+pub struct Pending {
+    call: Mutex<Option<Call>>,
+    host_ports: bool,
+}
+
+impl Pending {
+    /// A call of `fut`, whose result converts to Python with `IntoPyObject`.
+    pub fn new<F, T>(host_ports: bool, fut: F) -> Pending
+    where
+        F: Future<Output = reservo::Result<T>> + Send + 'static,
+        T: for<'py> IntoPyObject<'py> + Send + 'static,
+    {
+        let call: Call = Box::pin(async move {
+            let value = fut.await?;
+            let convert: Convert = Box::new(move |py| value.into_py_any(py));
+            Ok(convert)
+        });
+        Pending {
+            call: Mutex::new(Some(call)),
+            host_ports,
+        }
+    }
+
+    fn take(&self) -> PyResult<Call> {
+        self.call
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("a previous run of this call panicked"))?
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this call has already been run"))
+    }
+}
+
+#[pymethods]
+impl Pending {
+    /// Runs the call on this thread, with the GIL released, and returns
+    /// its result. A call runs once.
+    fn wait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let call = self.take()?;
+        let convert = block_on(py, self.host_ports, call)?;
+        convert(py)
+    }
+
+    /// Runs the call on the shared runtime and resolves on the running
+    /// asyncio loop.
+    fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let call = self.take()?;
+        let future = pyo3_async_runtimes::tokio::future_into_py(py, async move {
+            match call.await {
+                Ok(convert) => Ok(Converted(convert)),
+                Err(e) => Err(Python::attach(|py| core_err(py, e))),
+            }
+        })?;
+        future.call_method0("__await__")
+    }
+}
+
+/// A finished call's result, converted to Python when the loop takes it.
+struct Converted(Convert);
+
+impl<'py> IntoPyObject<'py> for Converted {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.0)(py).map(|object| object.into_bound(py))
+    }
+}

@@ -1,0 +1,69 @@
+//! Value objects: frozen Python classes over the core's values.
+//!
+//! Each wrapper is named `PyX` here and `X` in Python (the core's name). It
+//! is immutable, compares by the core's `PartialEq`, hashes consistently
+//! with that, has a `repr` a person can read, and gives its JSON form with
+//! `to_dict()`. Must never hold logic of its own: getters convert, the core
+//! validates and computes.
+
+/// Declares a frozen value-object class over a core value: `__eq__`,
+/// `__hash__` and `to_dict()` come from the core value; the block adds the
+/// constructor, getters and `__repr__`.
+macro_rules! value_object {
+    ($(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
+        $(#[$meta])*
+        #[pyo3::pyclass(frozen, module = "reservo._reservo", name = $name)]
+        #[derive(Clone)]
+        pub struct $py {
+            /// The core value.
+            pub inner: $inner,
+        }
+
+        impl From<$inner> for $py {
+            fn from(inner: $inner) -> Self {
+                $py { inner }
+            }
+        }
+
+        #[pyo3::pymethods]
+        impl $py {
+            fn __eq__(&self, other: pyo3::PyRef<'_, Self>) -> bool {
+                self.inner == other.inner
+            }
+
+            fn __hash__(&self) -> u64 {
+                $crate::convert::hash_of(&self.inner)
+            }
+
+            /// The value in its JSON form: plain dicts and lists, amounts,
+            /// dates and instants as strings.
+            fn to_dict<'py>(
+                &self,
+                py: pyo3::Python<'py>,
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                $crate::convert::to_plain(py, &self.inner)
+            }
+
+            $($body)*
+        }
+    };
+}
+
+mod catalog;
+mod holds;
+mod money;
+mod request;
+mod results;
+
+pub use catalog::{PyBlock, PyProperty, PyRatePlan, PyResource};
+pub use holds::{EventRecord, PyBooking, PyEvent, PyHeldItem, PyHold, PyStatusChange};
+pub use money::PyMoney;
+pub use request::{PyCustomer, PyItem, PyParty, PyQuoteRequest, quote_requests};
+pub use results::{
+    PyNightAvailability, PyQuote, PyQuoteLine, PyQuoted, PySearchHit, PySessionAvailability,
+};
+
+/// Wraps each core value of `values` in its Python class.
+pub fn wrap_all<T, P: From<T>>(values: Vec<T>) -> Vec<P> {
+    values.into_iter().map(P::from).collect()
+}

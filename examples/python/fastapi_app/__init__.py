@@ -1,0 +1,1 @@
+"""A small booking service over Reservo (see ``app.py``)."""
