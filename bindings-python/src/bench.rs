@@ -60,12 +60,11 @@ fn bench_hold_confirm(
                     })
                     .await?;
                 engine
-                    .confirm(&ConfirmRequest {
-                        idempotency_key: format!("{key_prefix}-c{i}"),
-                        hold: hold.id,
-                        customer: customer.clone(),
-                        items: None,
-                    })
+                    .confirm(&ConfirmRequest::new(
+                        format!("{key_prefix}-c{i}"),
+                        hold.id,
+                        customer.clone(),
+                    ))
                     .await?;
             }
             Ok(start.elapsed().as_secs_f64())

@@ -274,12 +274,9 @@ impl PyEngine {
         idempotency_key: String,
         items: Option<Vec<usize>>,
     ) -> PyResult<Pending> {
-        let request = ConfirmRequest {
-            idempotency_key,
-            hold: id::<HoldId>(hold)?,
-            customer: customer.inner.clone(),
-            items,
-        };
+        let mut request =
+            ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone());
+        request.items = items;
         Ok(self.call(|e| async move { e.confirm(&request).await.map(PyBooking::from) }))
     }
 
