@@ -13,15 +13,17 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "Rust tests (all features) against a real PostgreSQL server"
-if [ -x scripts/postgres.sh ]; then
-  scripts/postgres.sh run -- cargo test --workspace --all-features
-else
-  cargo test --workspace --all-features
-fi
+step "a throwaway PostgreSQL server on loopback (installed from apt if missing)"
+eval "$(scripts/postgres.sh start)"
+trap 'scripts/postgres.sh stop "$RESERVO_PG_DIR"' EXIT
+echo "RESERVO_PG_URL=$RESERVO_PG_URL"
 
-step "examples"
+step "Rust tests (all features): SQLite files and the PostgreSQL server"
+cargo test --workspace --all-features
+
+step "examples (they assert what they print): the demo on SQLite, then on PostgreSQL"
 cargo run --quiet -p reservo-examples --bin booking_flow
+cargo run --quiet -p reservo-examples --bin booking_flow -- --postgres
 
 # ---------------------------------------------------------------- Python
 step "Python: build and install the package as a user would, then ruff, mypy --strict, pytest"

@@ -57,6 +57,10 @@ pub struct Property {
     pub check_in_time: NaiveTime,
     /// Civil time guests leave on their check-out date (default 11:00).
     pub check_out_time: NaiveTime,
+    /// The owner's mobile number (E.164) for booking alerts by SMS; none
+    /// sends the owner nothing.
+    #[serde(default)]
+    pub owner_phone: Option<String>,
 }
 
 impl Property {
@@ -77,6 +81,7 @@ impl Property {
             currency: Currency::from_code(currency)?,
             check_in_time: NaiveTime::from_hms_opt(15, 0, 0).expect("valid time"),
             check_out_time: NaiveTime::from_hms_opt(11, 0, 0).expect("valid time"),
+            owner_phone: None,
         };
         property.validate()?;
         Ok(property)
@@ -84,7 +89,25 @@ impl Property {
 
     /// Checks the rules a stored property must satisfy.
     pub fn validate(&self) -> Result<()> {
-        validate_name("name", &self.name)
+        validate_name("name", &self.name)?;
+        if let Some(phone) = &self.owner_phone {
+            crate::booking::validate_e164(phone)?;
+        }
+        Ok(())
+    }
+
+    /// The same property with the owner's phone for SMS alerts.
+    ///
+    /// ```
+    /// use reservo::catalog::Property;
+    /// let p = Property::new("casa", "Casa", "ana", "Europe/Lisbon", "EUR").unwrap();
+    /// assert!(p.clone().with_owner_phone("+351912000111").is_ok());
+    /// assert_eq!(p.with_owner_phone("12345").unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn with_owner_phone(mut self, phone: &str) -> Result<Property> {
+        self.owner_phone = Some(phone.to_owned());
+        self.validate()?;
+        Ok(self)
     }
 }
 

@@ -397,6 +397,14 @@ pub(crate) fn booking_event(view: &CatalogView, booking: &Booking) -> serde_json
             "name": property.map(|p| p.name.as_str()),
             "owner": property.map(|p| p.owner.as_str()),
         },
+        "owner": {
+            "id": property.map(|p| p.owner.as_str()),
+            "phone": property.and_then(|p| p.owner_phone.as_deref()),
+        },
+        "broker": {
+            "id": booking.terms.attribution.broker,
+            "phone": booking.terms.attribution.broker_phone,
+        },
         "period": {"start": start, "end": end},
         "customer": {"name": booking.customer.name, "phone": booking.customer.phone},
         "resources": booking.items.iter().map(|i| i.resource().as_str()).collect::<Vec<_>>(),

@@ -50,6 +50,9 @@ pub struct Attribution {
     /// The broker or agent, if any.
     #[serde(default)]
     pub broker: Option<String>,
+    /// The broker's mobile number (E.164) for booking alerts by SMS.
+    #[serde(default)]
+    pub broker_phone: Option<String>,
 }
 
 impl Attribution {
@@ -63,6 +66,9 @@ impl Attribution {
             if let Some(id) = id {
                 validate_id(field, id)?;
             }
+        }
+        if let Some(phone) = &self.broker_phone {
+            crate::booking::validate_e164(phone)?;
         }
         Ok(())
     }
