@@ -5,7 +5,9 @@
 #[path = "support/catalog.rs"]
 mod catalog;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 
 use catalog::{World, d, rid, stay, world};
 use chrono::{Duration, TimeZone, Utc};
@@ -15,7 +17,11 @@ use reservo::engine::{
 };
 use reservo::ids::HoldId;
 use reservo::party::Party;
+use reservo::ports::{
+    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
+};
 use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
+use reservo::store::MemoryStore;
 use reservo::time::ManualClock;
 
 fn adults(n: u32) -> Party {
@@ -80,7 +86,6 @@ async fn villa_left(engine: &Engine, from: (u32, u32), to: (u32, u32)) -> Vec<u3
 }
 
 async fn event_kinds(w: &World) -> Vec<String> {
-    use reservo::ports::Storage;
     w.store
         .read_events(0, usize::MAX)
         .await
@@ -410,6 +415,87 @@ async fn expire_due_marks_each_hold_once_with_an_event_and_frees_its_ledgers() {
     );
 }
 
+/// A store whose first scan of the hold expiry index returns a snapshot
+/// taken earlier: a sweep that scanned, then lost the race to a confirm or
+/// an extension.
+struct StaleExpiryScan {
+    inner: Arc<MemoryStore>,
+    snapshot: Mutex<Option<Vec<Record>>>,
+}
+
+#[async_trait]
+impl Storage for StaleExpiryScan {
+    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        self.inner.get(keys).await
+    }
+
+    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
+        if range.start.starts_with("hx/") {
+            if let Some(snapshot) = self.snapshot.lock().unwrap().take() {
+                return Ok(snapshot);
+            }
+        }
+        self.inner.scan(range, limit).await
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        self.inner.commit(batch).await
+    }
+
+    async fn read_events(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        self.inner.read_events(after, limit).await
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_skips_holds_resolved_or_extended_after_it_scanned() {
+    let w = world().await;
+    let ttl = |key, item| hold_request(key, vec![item], 60);
+    let confirmed = w
+        .engine
+        .hold(&ttl("c", villa((7, 3), (7, 5))))
+        .await
+        .unwrap();
+    let extended = w
+        .engine
+        .hold(&ttl("e", double((7, 3), (7, 5))))
+        .await
+        .unwrap();
+    let snapshot = w.store.scan(&KeyRange::prefix("hx/"), 100).await.unwrap();
+    assert_eq!(snapshot.len(), 2);
+    w.engine
+        .confirm(&confirm_request("c1", &confirmed.id, ana()))
+        .await
+        .unwrap();
+    w.engine.extend(&extended.id, 600).await.unwrap();
+    w.clock.advance(Duration::seconds(60));
+    let stale = StaleExpiryScan {
+        inner: w.store.clone(),
+        snapshot: Mutex::new(Some(snapshot)),
+    };
+    let sweeper = Engine::builder(Arc::new(stale))
+        .clock(w.clock.clone())
+        .build();
+    assert_eq!(sweeper.expire_due(100).await.unwrap(), Vec::<HoldId>::new());
+    assert!(!event_kinds(&w).await.contains(&"hold.expired".to_owned()));
+    let doubles = w
+        .engine
+        .night_availability(&rid("double"), d(7, 3), d(7, 5))
+        .await
+        .unwrap();
+    assert!(doubles.iter().all(|n| n.held == 1));
+    // The extended hold's own index entry survived: it expires on time.
+    w.clock.advance(Duration::seconds(540));
+    assert_eq!(
+        w.engine.expire_due(100).await.unwrap(),
+        vec![extended.id.clone()]
+    );
+}
+
 #[tokio::test]
 async fn expire_due_takes_at_most_its_limit_oldest_first() {
     let w = world().await;
@@ -613,7 +699,6 @@ async fn every_change_appends_its_event_in_commit_order() {
             "hold.expired",
         ]
     );
-    use reservo::ports::Storage;
     let events = w.store.read_events(0, usize::MAX).await.unwrap();
     assert!(events.windows(2).all(|p| p[1].seq == p[0].seq + 1));
     let confirmed_event = events
