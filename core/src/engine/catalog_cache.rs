@@ -26,6 +26,9 @@ use super::txn::{Txn, decode_json};
 #[derive(Debug, Clone)]
 pub(crate) struct ResourceEntry {
     pub resource: Resource,
+    /// The resource's default rate plan, resolved when the view is built
+    /// (a search prices thousands of resources: no look-up per resource).
+    pub plan: Option<Arc<RatePlan>>,
     pub restrictions: Option<Restrictions>,
     pub blocks: Vec<Block>,
 }
@@ -38,7 +41,7 @@ pub(crate) struct CatalogView {
     pub properties: HashMap<PropertyId, Property>,
     /// Sorted by id, so merge-joins with ledger scans need no hashing.
     pub resources: BTreeMap<ResourceId, ResourceEntry>,
-    pub rate_plans: HashMap<RatePlanId, RatePlan>,
+    pub rate_plans: HashMap<RatePlanId, Arc<RatePlan>>,
     pub promos: HashMap<String, Promo>,
     /// Cancellation policies by rate plan (see [`super::terms`]).
     pub cancellation_policies: HashMap<RatePlanId, CancellationPolicy>,
@@ -64,6 +67,7 @@ impl CatalogView {
     pub fn rate_plan(&self, id: &RatePlanId) -> Result<&RatePlan> {
         self.rate_plans
             .get(id)
+            .map(|plan| &**plan)
             .ok_or_else(|| Error::not_found("rate plan", id.as_str()))
     }
 }
@@ -92,7 +96,9 @@ impl CatalogParts {
             "r" => self.resources.push(decode_json(record)?),
             "rp" => {
                 let plan: RatePlan = decode_json(record)?;
-                self.view.rate_plans.insert(plan.id().clone(), plan);
+                self.view
+                    .rate_plans
+                    .insert(plan.id().clone(), Arc::new(plan));
             }
             "rs" => {
                 let (id, restrictions): (ResourceId, Restrictions) = decode_json(record)?;
@@ -136,6 +142,7 @@ impl CatalogParts {
     fn finish(mut self) -> CatalogView {
         for resource in self.resources {
             let entry = ResourceEntry {
+                plan: self.view.rate_plans.get(&resource.rate_plan).cloned(),
                 restrictions: self.restrictions.remove(&resource.id),
                 blocks: self.blocks.remove(&resource.id).unwrap_or_default(),
                 resource,

@@ -442,11 +442,18 @@ impl Engine {
             let done = retry_on_conflict(self.config.max_attempts, || async {
                 let (mut hold, record) = self.read_hold(&id).await?;
                 let mut txn = Txn::default();
-                if hold.state != HoldState::Active || now < hold.expires_at {
-                    // Resolved or extended meanwhile: only the stale index goes.
-                    txn.expect_read(&entry.key, Some(&entry));
+                let indexed = entry.key == keys::hold_expiry(hold.expires_at, &hold.id);
+                if hold.state != HoldState::Active || !indexed {
+                    // Resolved or extended since the scan: the entry is stale
+                    // (resolving or extending usually deleted it already).
+                    // Pinning the hold keeps it stale until the commit.
+                    txn.expect_read(&record.key, Some(&record));
                     txn.delete(&entry.key);
                     self.storage.commit(txn.into_batch()).await?;
+                    return Ok(false);
+                }
+                if now < hold.expires_at {
+                    // Due within the millisecond the key rounds down to.
                     return Ok(false);
                 }
                 self.drop_from_ledgers(&mut txn, &hold, now, &BTreeMap::new())

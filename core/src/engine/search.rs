@@ -164,12 +164,19 @@ impl Engine {
         }
         let mut prices = PriceMemo::new(request.party.clone(), now);
         let mut hits = Vec::new();
+        // The booking moment read in the last zone seen: most resources of
+        // a search share a zone, and reading it is a zone-table search.
+        let mut booked = BookedAt::new(now, chrono_tz::UTC);
+        let mut booked_zone = chrono_tz::UTC;
         for (entry, left) in candidates.iter().zip(left) {
             if left == 0 {
                 continue;
             }
             let tz = view.property(&entry.resource.property)?.time_zone;
-            let booked = BookedAt::new(now, tz);
+            if tz != booked_zone {
+                booked = BookedAt::new(now, tz);
+                booked_zone = tz;
+            }
             if stay.check_in() < booked.local_date() {
                 // Already begun in this property's time zone.
                 continue;
@@ -182,7 +189,7 @@ impl Engine {
                     continue;
                 }
             }
-            let total = prices.stay_total(view, &entry.resource.rate_plan, stay, tz)?;
+            let total = prices.stay_total(entry, stay, tz, booked.local_date())?;
             hits.push(SearchHit {
                 resource: entry.resource.id.clone(),
                 property: entry.resource.property.clone(),
@@ -264,15 +271,16 @@ impl Engine {
 
 /// Prices for one search, computed once per rate plan and time zone (many
 /// resources share a plan, and the price depends only on the plan, the
-/// span, the party and the booking's civil date).
-struct PriceMemo {
+/// span, the party and the booking's civil date). Keyed by the plan's id as
+/// borrowed from the catalog view, so a look-up allocates nothing.
+struct PriceMemo<'v> {
     party: Party,
     now: DateTime<Utc>,
-    stays: HashMap<(RatePlanId, Tz), Money>,
+    stays: HashMap<(&'v RatePlanId, Tz), Money>,
 }
 
-impl PriceMemo {
-    fn new(party: Party, now: DateTime<Utc>) -> PriceMemo {
+impl<'v> PriceMemo<'v> {
+    fn new(party: Party, now: DateTime<Utc>) -> PriceMemo<'v> {
         PriceMemo {
             party,
             now,
@@ -280,20 +288,26 @@ impl PriceMemo {
         }
     }
 
+    /// The stay's total on the resource's default plan, booked on
+    /// `booking_date` (today in `tz`).
     fn stay_total(
         &mut self,
-        view: &CatalogView,
-        plan: &RatePlanId,
+        entry: &'v ResourceEntry,
         stay: &Stay,
         tz: Tz,
+        booking_date: NaiveDate,
     ) -> Result<Money> {
-        if let Some(total) = self.stays.get(&(plan.clone(), tz)) {
+        let id = &entry.resource.rate_plan;
+        if let Some(total) = self.stays.get(&(id, tz)) {
             return Ok(*total);
         }
-        let request =
-            pricing::QuoteRequest::stay(*stay, self.party.clone(), local_date(self.now, tz));
-        let total = view.rate_plan(plan)?.total(&request)?;
-        self.stays.insert((plan.clone(), tz), total);
+        let plan = entry
+            .plan
+            .as_deref()
+            .ok_or_else(|| Error::not_found("rate plan", id.as_str()))?;
+        let request = pricing::QuoteRequest::stay(*stay, self.party.clone(), booking_date);
+        let total = plan.total(&request)?;
+        self.stays.insert((id, tz), total);
         Ok(total)
     }
 
