@@ -87,12 +87,7 @@ async fn race(engine: Arc<reservo::engine::Engine>, child: u64, task: u64, seed:
 #[test]
 #[ignore = "child process of the processes_racing_* tests"]
 fn booking_process_races_for_the_last_units() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    durable_support::runtime().block_on(async {
         let Ok(spec) = std::env::var(CHILD_STORE) else {
             let dir = tempfile::tempdir().expect("temp dir");
             let spec = format!("sqlite:{}", dir.path().join("alone.sqlite").display());

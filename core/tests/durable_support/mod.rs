@@ -66,6 +66,16 @@ pub fn nights(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     from.iter_days().take_while(|n| *n < to).collect()
 }
 
+/// The runtime a child process books on: two worker threads, as many as
+/// the machine has cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// A small deterministic generator (xorshift64*), so a failing run can be
 /// repeated from the seed it prints.
 pub struct Rng(u64);
@@ -194,7 +204,9 @@ pub fn say(line: &str) {
 }
 
 /// A copy of this test binary running one ignored test as a child process,
-/// with its stdout read line by line as it comes.
+/// with its stdout read line by line as it comes. The test harness prints
+/// `test <name> ... ` before the test's first line, so markers are looked
+/// for anywhere in a line, not only at its start.
 pub struct ChildProcess {
     child: Child,
     lines: Receiver<String>,
@@ -242,7 +254,7 @@ impl ChildProcess {
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) if line == READY => return true,
+                Ok(line) if line.ends_with(READY) => return true,
                 Ok(_) => continue,
                 Err(_) => return false,
             }
@@ -250,10 +262,17 @@ impl ChildProcess {
     }
 
     /// Kills the child with SIGKILL and returns every booking it had
-    /// acknowledged.
+    /// acknowledged. Fails if the child had already exited by itself: it
+    /// is meant to work until killed, so that means it failed.
     pub fn kill(mut self) -> Vec<BookingId> {
-        // Already exited is fine too: the test then sees its exit status.
-        let _ = self.child.kill();
+        if let Some(status) = self.child.try_wait().expect("polling the child") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = self.child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            panic!("the child exited by itself before it was killed ({status}):\n{stderr}");
+        }
+        self.child.kill().expect("SIGKILL to the child");
         self.child.wait().expect("reaping the child");
         acknowledged(&self.reader.join().expect("stdout reader"))
     }
@@ -279,7 +298,7 @@ impl ChildProcess {
 fn acknowledged(lines: &[String]) -> Vec<BookingId> {
     lines
         .iter()
-        .filter_map(|line| line.strip_prefix(BOOKED))
+        .filter_map(|line| line.split_once(BOOKED).map(|(_, id)| id))
         .map(|id| BookingId::new(id).expect("a booking id"))
         .collect()
 }
