@@ -34,7 +34,9 @@ use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
 use reservo::ids::{PropertyId, RatePlanId, ResourceId};
 use reservo::party::Party;
-use reservo::ports::Storage;
+use reservo::ports::{
+    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
+};
 use reservo::pricing::RatePlan;
 use reservo::store::{PostgresOptions, PostgresStore, SqliteStore};
 use reservo::time::{ManualClock, Stay};
@@ -57,6 +59,8 @@ fn resource_id(n: usize) -> String {
 }
 
 /// A unique number per booking in the whole run, for idempotency keys.
+static KEYS: AtomicU64 = AtomicU64::new(0);
+/// Reservo bookings made since the last [`Counted::reset`].
 static BOOKINGS: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `total` bookings through `callers` concurrent tasks and returns
@@ -104,9 +108,104 @@ type Pick = fn(u64) -> usize;
 
 // ------------------------------------------------------------- Reservo
 
+/// The store under the Reservo benches, counting its calls and the time
+/// they take, so each bench can say where a booking's time goes.
+struct Counted {
+    inner: Arc<dyn Storage>,
+    reads: AtomicU64,
+    read_nanos: AtomicU64,
+    commits: AtomicU64,
+    commit_nanos: AtomicU64,
+    conflicts: AtomicU64,
+}
+
+impl Counted {
+    fn new(inner: Arc<dyn Storage>) -> Arc<Counted> {
+        Arc::new(Counted {
+            inner,
+            reads: AtomicU64::new(0),
+            read_nanos: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+            commit_nanos: AtomicU64::new(0),
+            conflicts: AtomicU64::new(0),
+        })
+    }
+
+    fn read_took(&self, started: Instant) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        let nanos = started.elapsed().as_nanos() as u64;
+        self.read_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Forgets every call so far (the catalog set-up, the baseline's run).
+    fn reset(&self) {
+        for counter in [&self.reads, &self.read_nanos, &self.commits] {
+            counter.store(0, Ordering::Relaxed);
+        }
+        self.commit_nanos.store(0, Ordering::Relaxed);
+        self.conflicts.store(0, Ordering::Relaxed);
+        BOOKINGS.store(0, Ordering::Relaxed);
+    }
+
+    /// Prints the calls per booking since the last reset.
+    fn report(&self, bench: &str) {
+        let bookings = BOOKINGS.swap(0, Ordering::Relaxed).max(1) as f64;
+        let take = |counter: &AtomicU64| counter.swap(0, Ordering::Relaxed) as f64;
+        let (reads, read_ms) = (take(&self.reads), take(&self.read_nanos) / 1e6);
+        let (commits, commit_ms) = (take(&self.commits), take(&self.commit_nanos) / 1e6);
+        let conflicts = take(&self.conflicts);
+        eprintln!(
+            "{bench}: per booking {:.1} reads ({:.3} ms each), {:.2} commits ({:.3} ms each), \
+             {:.2} of them conflicts",
+            reads / bookings,
+            read_ms / reads.max(1.0),
+            commits / bookings,
+            commit_ms / commits.max(1.0),
+            conflicts / bookings,
+        );
+    }
+}
+
+#[async_trait::async_trait]
+impl Storage for Counted {
+    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        let started = Instant::now();
+        let found = self.inner.get(keys).await;
+        self.read_took(started);
+        found
+    }
+
+    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
+        let started = Instant::now();
+        let found = self.inner.scan(range, limit).await;
+        self.read_took(started);
+        found
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        let started = Instant::now();
+        let committed = self.inner.commit(batch).await;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        let nanos = started.elapsed().as_nanos() as u64;
+        self.commit_nanos.fetch_add(nanos, Ordering::Relaxed);
+        if matches!(committed, Err(StorageError::Conflict { .. })) {
+            self.conflicts.fetch_add(1, Ordering::Relaxed);
+        }
+        committed
+    }
+
+    async fn read_events(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        self.inner.read_events(after, limit).await
+    }
+}
+
 /// An engine on `store` with `resources` nightly resources of [`UNITS`]
 /// units, on a clock fixed at 1 June 2026.
-async fn reservo(store: Arc<dyn Storage>, resources: usize) -> Arc<Engine> {
+async fn reservo(store: Arc<Counted>, resources: usize) -> Arc<Engine> {
     let start = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
     let engine = Engine::builder(store)
         .clock(Arc::new(ManualClock::new(start)))
@@ -139,7 +238,7 @@ async fn reservo(store: Arc<dyn Storage>, resources: usize) -> Arc<Engine> {
 /// host does: a command that reports `CONTENTION` is sent again under the
 /// same idempotency key.
 async fn reservo_booking(engine: &Engine, resource: usize) {
-    let n = BOOKINGS.fetch_add(1, Ordering::Relaxed);
+    let n = KEYS.fetch_add(1, Ordering::Relaxed);
     let [first, second] = nights();
     let stay = Stay::new(first, second.succ_opt().unwrap()).unwrap();
     let item = Item::stay(
@@ -160,6 +259,7 @@ async fn reservo_booking(engine: &Engine, resource: usize) {
         items: None,
     };
     again_on_contention(|| engine.confirm(&confirm)).await;
+    BOOKINGS.fetch_add(1, Ordering::Relaxed);
 }
 
 async fn again_on_contention<T, F, Fut>(mut command: F) -> T
@@ -238,8 +338,8 @@ fn sqlite(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.sqlite");
-    let store = Arc::new(SqliteStore::open(&path).unwrap());
-    let engine = runtime.block_on(reservo(store, 1));
+    let store = Counted::new(Arc::new(SqliteStore::open(&path).unwrap()));
+    let engine = runtime.block_on(reservo(Arc::clone(&store), 1));
     let baseline = Arc::new(Mutex::new(sqlite_baseline(&path)));
 
     let mut group = c.benchmark_group("durable/sqlite_full");
@@ -250,6 +350,7 @@ fn sqlite(c: &mut Criterion) {
         } else {
             format!("{callers}_callers")
         };
+        store.reset();
         group.bench_function(format!("{label}/reservo_hold_confirm"), |b| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let engine = Arc::clone(&engine);
@@ -259,6 +360,7 @@ fn sqlite(c: &mut Criterion) {
                 })
             });
         });
+        store.report(&format!("{label}/reservo_hold_confirm"));
         group.bench_function(format!("{label}/plain_sql_booking"), |b| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let baseline = Arc::clone(&baseline);
@@ -382,7 +484,8 @@ fn postgres(c: &mut Criterion) {
     let store = runtime
         .block_on(PostgresStore::connect_with(&url, options))
         .unwrap();
-    let engine = runtime.block_on(reservo(Arc::new(store), SPREAD));
+    let store = Counted::new(Arc::new(store));
+    let engine = runtime.block_on(reservo(Arc::clone(&store), SPREAD));
     let callers = runtime.block_on(pg_callers(&url, &prefix, SPREAD));
 
     let mut group = c.benchmark_group("durable/postgres");
@@ -393,6 +496,7 @@ fn postgres(c: &mut Criterion) {
         ("spread_1000_resources", |n| (n % SPREAD as u64) as usize),
     ];
     for (label, pick) in loads {
+        store.reset();
         group.bench_function(format!("{label}/reservo_hold_confirm"), |b| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let engine = Arc::clone(&engine);
@@ -402,6 +506,7 @@ fn postgres(c: &mut Criterion) {
                 })
             });
         });
+        store.report(&format!("{label}/reservo_hold_confirm"));
         group.bench_function(format!("{label}/plain_sql_booking"), |b| {
             b.to_async(&runtime).iter_custom(|iters| {
                 let callers = Arc::clone(&callers);
