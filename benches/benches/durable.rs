@@ -155,7 +155,7 @@ impl Counted {
         let (commits, commit_ms) = (take(&self.commits), take(&self.commit_nanos) / 1e6);
         let conflicts = take(&self.conflicts);
         eprintln!(
-            "{bench}: per booking {:.1} reads ({:.3} ms each), {:.2} commits ({:.3} ms each), \
+            "{bench}: {bookings} bookings; per booking {:.1} reads ({:.3} ms each), {:.2} commits ({:.3} ms each), \
              {:.2} of them conflicts",
             reads / bookings,
             read_ms / reads.max(1.0),
