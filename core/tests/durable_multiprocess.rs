@@ -50,7 +50,9 @@ async fn open(spec: &str) -> Arc<dyn Storage> {
     }
     #[cfg(feature = "postgres")]
     if let Some(prefix) = spec.strip_prefix("postgres:") {
-        return Arc::new(postgres::connect(prefix).await);
+        let url = durable_support::postgres::url().expect("RESERVO_PG_URL for a PostgreSQL child");
+        let store = durable_support::postgres::connect(&url, prefix, TASKS_PER_PROCESS as usize);
+        return Arc::new(store.await);
     }
     panic!("unknown store {spec:?}")
 }
@@ -176,64 +178,17 @@ async fn processes_racing_on_one_sqlite_file_never_sell_a_night_twice_or_lose_a_
 
 #[cfg(feature = "postgres")]
 mod postgres {
-    use reservo::store::{PostgresOptions, PostgresStore};
-
-    /// The server to test against, or `None` (after a notice) to skip;
-    /// under `CI=true` a missing server fails the test.
-    pub fn url() -> Option<String> {
-        match std::env::var("RESERVO_PG_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-                "RESERVO_PG_URL is not set and CI=true: multi-process booking on PostgreSQL \
-                 must be tested in CI. Run: scripts/postgres.sh run -- cargo test -p reservo \
-                 --all-features --test durable_multiprocess"
-            ),
-            _ => {
-                eprintln!(
-                    "SKIPPED: RESERVO_PG_URL is not set, so multi-process booking on PostgreSQL \
-                     was not tested. Run under scripts/postgres.sh run -- ... to test it."
-                );
-                None
-            }
-        }
-    }
-
-    pub async fn connect(prefix: &str) -> PostgresStore {
-        let url = url().expect("RESERVO_PG_URL for a PostgreSQL child");
-        let options = PostgresOptions::default()
-            .with_pool_size(super::TASKS_PER_PROCESS as usize)
-            .with_table_prefix(prefix);
-        PostgresStore::connect_with(&url, options)
-            .await
-            .unwrap_or_else(|e| panic!("connecting with prefix {prefix}: {e}"))
-    }
-
-    /// Drops the tables of `prefix`: test hygiene for a shared database.
-    pub async fn drop_tables(url: &str, prefix: &str) {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("cleanup connection");
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {prefix}records, {prefix}events, {prefix}counters, \
-                 {prefix}migrations; DROP SEQUENCE IF EXISTS {prefix}versions;"
-            ))
-            .await
-            .expect("dropping test tables");
-    }
+    use super::durable_support::{self, postgres};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn processes_racing_on_one_postgres_database_never_sell_a_night_twice_or_lose_a_booking()
     {
-        let Some(url) = url() else { return };
-        let prefix = format!("t{}_", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let Some(url) = postgres::url() else { return };
+        let prefix = postgres::fresh_prefix();
         let spec = format!("postgres:{prefix}");
         let engine = durable_support::engine(super::open(&spec).await);
         durable_support::set_up_catalog(&engine, super::UNITS).await;
         super::race_and_audit(&engine, &spec).await;
-        drop_tables(&url, &prefix).await;
+        postgres::drop_tables(&url, &prefix).await;
     }
-
-    use super::durable_support;
 }
