@@ -133,6 +133,7 @@ async fn racer(engine: Arc<Engine>, task: u64) -> Acknowledged {
             hold: hold.id.clone(),
             customer: customer.clone(),
             items: None,
+            attribution: Default::default(),
         };
         let outcome = match dice.below(4) {
             0 => engine.release(&hold.id).await.map(|_| None),
@@ -300,6 +301,7 @@ async fn racing_for_one_last_unit_books_it_exactly_once() {
                         hold: hold.id,
                         customer: Customer::new("Last", "+351911111111", None).unwrap(),
                         items: None,
+                        attribution: Default::default(),
                     })
                     .await
             })

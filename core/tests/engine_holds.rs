@@ -64,6 +64,7 @@ fn confirm_request(key: &str, hold: &HoldId, customer: Customer) -> ConfirmReque
         hold: hold.clone(),
         customer,
         items: None,
+        attribution: Default::default(),
     }
 }
 

@@ -52,6 +52,7 @@ fn sold_by(channel: &str, broker: &str) -> Attribution {
     Attribution {
         channel: Some(channel.into()),
         broker: Some(broker.into()),
+        broker_phone: Some("+351930000002".into()),
     }
 }
 

@@ -355,6 +355,7 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
                 hold: model.holds[index].id.clone(),
                 customer: guest(),
                 items: items.clone(),
+                attribution: Default::default(),
             };
             let verdict = model.check_active(&model.holds[index], now);
             let result = w.engine.confirm(&request).await;

@@ -43,9 +43,15 @@ pub(super) async fn commit(
 /// that concurrent commits take row locks in the same order.
 #[derive(Debug, Default)]
 struct Plan<'a> {
-    /// Keys expected present, with the version each must have.
+    /// Keys expected present that the batch writes or deletes, with the
+    /// version each must have: locked `FOR UPDATE`.
     present_keys: Vec<&'a [u8]>,
     present_versions: Vec<i64>,
+    /// Keys expected present that the batch only reads: locked `FOR
+    /// SHARE`, so commits that only expect a key (the engine's catalog
+    /// epoch) do not queue behind each other, while a writer of it waits.
+    shared_keys: Vec<&'a [u8]>,
+    shared_versions: Vec<i64>,
     /// Keys expected absent: claimed with a placeholder row.
     absent_keys: Vec<&'a [u8]>,
     /// Puts on expected keys, with the version the row must still have (0
@@ -88,12 +94,16 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        let written: HashSet<&str> = batch.mutations.iter().map(Mutation::key).collect();
         for (&key, &version) in &expected {
             if version == 0 {
                 plan.absent_keys.push(key.as_bytes());
-            } else {
+            } else if written.contains(key) {
                 plan.present_keys.push(key.as_bytes());
                 plan.present_versions.push(version);
+            } else {
+                plan.shared_keys.push(key.as_bytes());
+                plan.shared_versions.push(version);
             }
         }
         let mut mutations: Vec<&Mutation> = batch.mutations.iter().collect();
@@ -164,13 +174,23 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         .start()
         .await?;
 
-    if !plan.present_keys.is_empty() {
-        let statement = tx.prepare_cached(&sql.lock_present).await?;
-        let rows = tx.query(&statement, &[&plan.present_keys]).await?;
+    let locks = [
+        (
+            &sql.lock_present,
+            &plan.present_keys,
+            &plan.present_versions,
+        ),
+        (&sql.share_present, &plan.shared_keys, &plan.shared_versions),
+    ];
+    for (lock, keys, versions) in locks {
+        if keys.is_empty() {
+            continue;
+        }
+        let statement = tx.prepare_cached(lock).await?;
+        let rows = tx.query(&statement, &[keys]).await?;
         let current: HashMap<Vec<u8>, i64> =
             rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-        let expected = plan.present_keys.iter().zip(&plan.present_versions);
-        for (key, version) in expected {
+        for (key, version) in keys.iter().zip(versions) {
             if current.get(*key) != Some(version) {
                 return Err(conflict(key));
             }

@@ -36,9 +36,13 @@
 //!
 //! A commit is one `READ COMMITTED` transaction:
 //!
-//! 1. `SELECT ... FOR UPDATE` the keys expected present, in key order, and
-//!    compare their versions. The row locks keep them unchanged until the
-//!    transaction ends, so the check cannot go stale.
+//! 1. `SELECT ... FOR UPDATE` the keys expected present that the batch
+//!    writes or deletes, then `SELECT ... FOR SHARE` those it only expects,
+//!    each in key order, and compare their versions. Either row lock keeps
+//!    a row unchanged until the transaction ends, so the check cannot go
+//!    stale; share locks do not block each other, so commits that only
+//!    expect the same key (the engine's catalog epoch, expected by every
+//!    hold) run side by side instead of queueing on that row.
 //! 2. Claim the keys expected absent with `INSERT ... ON CONFLICT DO
 //!    NOTHING` of a placeholder row (version 0). A key that exists, or that
 //!    a concurrent transaction is creating, is not claimed: conflict. The
@@ -88,7 +92,7 @@
 //!
 //! * `bytea` keys rather than `text COLLATE "C"`: byte order everywhere,
 //!   and CockroachDB cannot compare a collated column with a parameter.
-//! * `SELECT ... FOR UPDATE`, `INSERT ... ON CONFLICT`, `UPDATE ... FROM`,
+//! * `SELECT ... FOR UPDATE` / `FOR SHARE`, `INSERT ... ON CONFLICT`, `UPDATE ... FROM`,
 //!   `RETURNING`, `= ANY(array)` and multi-argument `unnest(...)`: supported
 //!   by all three.
 //! * `CREATE SEQUENCE` / `nextval`: supported by all three (on CockroachDB a

@@ -63,6 +63,7 @@ pub(super) struct Sql {
     pub scan_unbounded: String,
     pub read_events: String,
     pub lock_present: String,
+    pub share_present: String,
     pub claim_absent: String,
     pub next_version: String,
     pub put_checked: String,
@@ -88,6 +89,8 @@ impl Sql {
                  WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8"),
             lock_present: t("SELECT key, version FROM {p}records \
                  WHERE key = ANY($1::bytea[]) ORDER BY key FOR UPDATE"),
+            share_present: t("SELECT key, version FROM {p}records \
+                 WHERE key = ANY($1::bytea[]) ORDER BY key FOR SHARE"),
             claim_absent: t("INSERT INTO {p}records (key, value, version) \
                  SELECT k, ''::bytea, 0 FROM unnest($1::bytea[]) AS t(k) ORDER BY k \
                  ON CONFLICT (key) DO NOTHING RETURNING key"),
