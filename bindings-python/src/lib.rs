@@ -22,6 +22,7 @@ mod notify;
 mod ports;
 mod runtime;
 mod stores;
+mod tickets;
 mod tokens;
 
 use pyo3::prelude::*;
@@ -59,8 +60,16 @@ fn _reservo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::PyBooking>()?;
     m.add_class::<values::PyStatusChange>()?;
     m.add_class::<values::PyEvent>()?;
+    m.add_class::<values::PyBookingTerms>()?;
+    m.add_class::<values::PyBookingMoney>()?;
+    m.add_class::<values::PyPayment>()?;
+    m.add_class::<values::PyRefund>()?;
+    m.add_class::<values::PyPaymentAttempt>()?;
+    m.add_class::<values::PyReconcileReport>()?;
+    m.add_class::<values::PyModificationQuote>()?;
     notify::register(m)?;
     tokens::register(m)?;
+    tickets::register(m)?;
     domain::register(m)?;
     conformance::register(m)?;
     bench::register(m)?;

@@ -26,13 +26,74 @@ use reservo::token::{
 use crate::convert::{Instant, id};
 use crate::errors::IntoPyResult;
 
-fn locked<T>(lock: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
+pub(crate) fn locked<T>(lock: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
     lock.lock()
         .map_err(|_| PyRuntimeError::new_err("a previous call panicked while holding this object"))
 }
 
 fn key_id(py: Python<'_>, text: &str) -> PyResult<KeyId> {
     text.parse::<KeyId>().py(py)
+}
+
+/// An entry policy: `entries=None` admits any number of times; limits
+/// must be at least 1.
+pub(crate) fn entry_policy(
+    py: Python<'_>,
+    entries: Option<u32>,
+    per_day: Option<u32>,
+    reentry: bool,
+) -> PyResult<EntryPolicy> {
+    let nonzero = |field: &str, n: u32| {
+        NonZeroU32::new(n)
+            .ok_or_else(|| reservo::Error::invalid(field, "must be at least 1, got 0"))
+            .py(py)
+    };
+    Ok(EntryPolicy {
+        entries: match entries {
+            Some(n) => Entries::Limited(nonzero("entries", n)?),
+            None => Entries::Unlimited,
+        },
+        per_day: per_day.map(|n| nonzero("per_day", n)).transpose()?,
+        reentry,
+    })
+}
+
+/// Gate and zone names as a core [`Scope`] (empty: everywhere).
+pub(crate) fn scope(py: Python<'_>, gates: &[String], zones: &[String]) -> PyResult<Scope> {
+    Ok(Scope {
+        gates: gates
+            .iter()
+            .map(|g| GateId::new(g.as_str()).py(py))
+            .collect::<PyResult<BTreeSet<_>>>()?,
+        zones: zones
+            .iter()
+            .map(|z| ZoneId::new(z.as_str()).py(py))
+            .collect::<PyResult<BTreeSet<_>>>()?,
+    })
+}
+
+/// A scan's direction from `"in"` or `"out"`.
+pub(crate) fn direction_of(py: Python<'_>, direction: &str) -> PyResult<Direction> {
+    match direction {
+        "in" => Ok(Direction::In),
+        "out" => Ok(Direction::Out),
+        other => Err(crate::errors::core_err(
+            py,
+            reservo::Error::invalid(
+                "direction",
+                format!("must be \"in\" or \"out\", got {other:?}"),
+            ),
+        )),
+    }
+}
+
+/// A passage's name: `"entry"`, `"re_entry"` or `"exit"`.
+pub(crate) fn passage_name(passage: Passage) -> &'static str {
+    match passage {
+        Passage::Entry => "entry",
+        Passage::ReEntry => "re_entry",
+        Passage::Exit => "exit",
+    }
 }
 
 /// A private Ed25519 signing key with its key id (`kid`).
@@ -127,7 +188,7 @@ impl PyPublicKey {
 /// their tokens are still out. Rotate with `rotate_to`.
 #[pyclass(frozen, module = "reservo._reservo", name = "IssuerKeySet")]
 pub struct PyIssuerKeySet {
-    keys: Mutex<IssuerKeySet>,
+    pub(crate) keys: Mutex<IssuerKeySet>,
 }
 
 #[pymethods]
@@ -192,7 +253,7 @@ impl PyIssuerKeySet {
 #[pyclass(frozen, module = "reservo._reservo", name = "PublicKeySet")]
 #[derive(Clone)]
 pub struct PyPublicKeySet {
-    keys: PublicKeySet,
+    pub(crate) keys: PublicKeySet,
 }
 
 #[pymethods]
@@ -220,7 +281,7 @@ impl PyPublicKeySet {
 #[pyclass(frozen, module = "reservo._reservo", name = "TicketClaims")]
 #[derive(Clone)]
 pub struct PyTicketClaims {
-    claims: TicketClaims,
+    pub(crate) claims: TicketClaims,
 }
 
 #[pymethods]
@@ -244,11 +305,6 @@ impl PyTicketClaims {
         gates: Vec<String>,
         zones: Vec<String>,
     ) -> PyResult<Self> {
-        let nonzero = |field: &str, n: u32| {
-            NonZeroU32::new(n)
-                .ok_or_else(|| reservo::Error::invalid(field, "must be at least 1, got 0"))
-                .py(py)
-        };
         let token_id = match token_id {
             Some(hex) => hex.parse::<TokenId>().py(py)?,
             None => TokenId::random().py(py)?,
@@ -258,24 +314,8 @@ impl PyTicketClaims {
             booking: id::<BookingId>(booking)?,
             resource: id::<ResourceId>(resource)?,
             validity: ValidityWindow::new(not_before.0, expires.0).py(py)?,
-            entry: EntryPolicy {
-                entries: match entries {
-                    Some(n) => Entries::Limited(nonzero("entries", n)?),
-                    None => Entries::Unlimited,
-                },
-                per_day: per_day.map(|n| nonzero("per_day", n)).transpose()?,
-                reentry,
-            },
-            scope: Scope {
-                gates: gates
-                    .iter()
-                    .map(|g| GateId::new(g.as_str()).py(py))
-                    .collect::<PyResult<BTreeSet<_>>>()?,
-                zones: zones
-                    .iter()
-                    .map(|z| ZoneId::new(z.as_str()).py(py))
-                    .collect::<PyResult<BTreeSet<_>>>()?,
-            },
+            entry: entry_policy(py, entries, per_day, reentry)?,
+            scope: scope(py, &gates, &zones)?,
         };
         Ok(PyTicketClaims { claims })
     }
@@ -468,7 +508,7 @@ impl PyRevocationList {
 /// A venue's own rules, the same on every gate of the venue.
 #[pyclass(frozen, module = "reservo._reservo", name = "VenueRules")]
 pub struct PyVenueRules {
-    rules: VenueRules,
+    pub(crate) rules: VenueRules,
 }
 
 #[pymethods]
@@ -512,7 +552,7 @@ impl PyVenueRules {
 /// check-in rules and records them. Logs from offline gates merge.
 #[pyclass(frozen, module = "reservo._reservo", name = "ScanLog")]
 pub struct PyScanLog {
-    log: Mutex<ScanLog>,
+    pub(crate) log: Mutex<ScanLog>,
 }
 
 #[pymethods]
@@ -541,19 +581,7 @@ impl PyScanLog {
         direction: &str,
         scan_id: Option<&str>,
     ) -> PyResult<&'static str> {
-        let direction = match direction {
-            "in" => Direction::In,
-            "out" => Direction::Out,
-            other => {
-                return Err(crate::errors::core_err(
-                    py,
-                    reservo::Error::invalid(
-                        "direction",
-                        format!("must be \"in\" or \"out\", got {other:?}"),
-                    ),
-                ));
-            }
-        };
+        let direction = direction_of(py, direction)?;
         let scan = Scan {
             id: match scan_id {
                 Some(s) => ScanId::new(s).py(py)?,
@@ -567,11 +595,7 @@ impl PyScanLog {
         let passage = locked(&self.log)?
             .check_in(&rules.rules, &claims.claims, scan)
             .py(py)?;
-        Ok(match passage {
-            Passage::Entry => "entry",
-            Passage::ReEntry => "re_entry",
-            Passage::Exit => "exit",
-        })
+        Ok(passage_name(passage))
     }
 
     /// Adds every scan of `other` not already here; returns how many.

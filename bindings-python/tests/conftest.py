@@ -1,22 +1,33 @@
 """Shared fixtures: a small catalog on a manual clock (2026-06-01 10:00 UTC,
-11:00 in Lisbon, a Monday), the same one the core's engine tests use."""
+11:00 in Lisbon, a Monday), the same one the core's engine tests use, and a
+shop that takes payments through a Python test gateway."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from reservo import (
+    Booking,
+    CancellationPolicy,
+    Customer,
     Engine,
+    Hold,
+    Item,
     ManualClock,
     MemoryStore,
+    Money,
+    Party,
     Property,
     RatePlan,
     Resource,
     Store,
 )
+
+from .gateway import TestGateway
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -116,3 +127,71 @@ def make_engine(store: Store, clock: ManualClock) -> Engine:
 @pytest.fixture
 def engine(clock: ManualClock) -> Iterator[Engine]:
     yield make_engine(MemoryStore(), clock)
+
+
+# ------------------------------------------------------------- money
+
+ANA = Customer("Ana Lima", "+351912345678")
+
+TIERED_POLICY = CancellationPolicy.from_dict(
+    {
+        "tiers": [
+            {
+                "threshold": {"kind": "days_before", "days": 30, "at": "start_time"},
+                "penalty": {"kind": "none"},
+            },
+            {
+                "threshold": {"kind": "days_before", "days": 7, "at": "start_time"},
+                "penalty": {"kind": "percent", "percent": "25"},
+            },
+        ],
+        "late_penalty": {"kind": "first_nights", "nights": 1, "percent_of_rest": "0"},
+        "free_windows": [],
+    }
+)
+"""Full refund until 30 days before check-in, 75% until 7 days before, then
+the first night is kept (also for no-shows)."""
+
+
+def villa(check_in: date, check_out: date, adults: int = 2) -> Item:
+    """The villa (1 unit) for the nights ``[check_in, check_out)``."""
+    return Item.stay(
+        "villa-azul", check_in=check_in, check_out=check_out, party=Party(adults)
+    )
+
+
+def villa_july() -> Item:
+    """Mon 13 to Thu 16 July: 3 x 100.00 + 60.00 cleaning = 360.00."""
+    return villa(date(2026, 7, 13), date(2026, 7, 16))
+
+
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), "EUR")
+
+
+class Shop:
+    """An engine that takes payments through a Python test gateway."""
+
+    def __init__(self, clock: ManualClock, gateway: TestGateway, **kw: Any) -> None:
+        self.clock = clock
+        self.gateway = gateway
+        self.store = MemoryStore()
+        self.engine = Engine(self.store, clock=clock, payment_gateway=gateway, **kw)
+        set_up_catalog(self.engine)
+
+    def hold(self, item: Item, key: str = "h1") -> Hold:
+        return self.engine.hold([item], idempotency_key=key, ttl_seconds=900)
+
+    def paid_in_full(self, item: Item | None = None, key: str = "p1") -> Booking:
+        hold = self.hold(item or villa_july(), f"{key}-hold")
+        return self.engine.pay_and_confirm(
+            hold.id, customer=ANA, payment_method="tok_visa", idempotency_key=key
+        )
+
+    def event_kinds(self) -> list[str]:
+        return [e.kind for e in self.engine.events(limit=1000)]
+
+
+@pytest.fixture
+def shop(clock: ManualClock) -> Shop:
+    return Shop(clock, TestGateway())

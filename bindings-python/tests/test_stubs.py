@@ -93,3 +93,21 @@ def test_class_members_and_parameters_match_the_stub(name: str) -> None:
 )
 def test_function_parameters_match_the_stub(name: str) -> None:
     assert runtime_params(getattr(_reservo, name)) == STUBS[name]
+
+
+def operations(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(getattr(cls, name))
+        for name in dir(cls)
+        if not name.startswith("_")
+    }
+
+
+def test_engine_and_async_engine_offer_every_native_operation_alike() -> None:
+    blocking, awaitable = operations(reservo.Engine), operations(reservo.AsyncEngine)
+    native = {n for n in dir(_reservo.NativeEngine) if not n.startswith("_")}
+    assert set(blocking) == set(awaitable) == native
+    for name, signature in blocking.items():
+        assert awaitable[name] == signature, name
+        is_coroutine = inspect.iscoroutinefunction(getattr(reservo.AsyncEngine, name))
+        assert is_coroutine == (name != "ticket_public_keys"), name

@@ -241,6 +241,9 @@ pub enum Error {
         reference: String,
         /// What the gateway reported.
         message: String,
+        /// The host's own error, kept so bindings can chain it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The gateway cannot do what was asked (for example a partial refund).
     #[error("payment gateway does not support {operation}")]
@@ -489,6 +492,7 @@ mod tests {
             Error::PaymentOutcomeUnknown {
                 reference: "r".into(),
                 message: "m".into(),
+                source: None,
             },
             Error::PaymentUnsupported {
                 operation: "o".into(),

@@ -12,7 +12,7 @@ mod payment;
 mod sms;
 mod storage;
 
-pub use payment::PyGatewayPort;
+pub use payment::{PyGatewayPort, PyPaymentGateway};
 pub use sms::PySmsSender;
 pub use storage::{PyCommitBatch, PyRecord, PyStorage, PyStoredEvent};
 

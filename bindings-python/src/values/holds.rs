@@ -8,6 +8,7 @@ use reservo::engine::{Booking, HeldItem, Hold, HoldState, StatusChange};
 use reservo::ports::StoredEvent;
 
 use super::money::{PyMoney, money_repr};
+use super::payments::{PyBookingMoney, PyBookingTerms};
 use super::request::{PyCustomer, PyItem};
 use super::results::PyQuote;
 use crate::convert::{Instant, from_json_value};
@@ -171,6 +172,25 @@ value_object! {
         #[getter]
         fn history(&self) -> Vec<PyStatusChange> {
             super::wrap_all(self.inner.history.clone())
+        }
+
+        /// Who sold it, when it starts, and the cancellation policy and
+        /// commission plan snapshotted when it was made.
+        #[getter]
+        fn terms(&self) -> PyBookingTerms {
+            self.inner.terms.clone().into()
+        }
+
+        /// Its payments, refunds, commission ledger and change fees.
+        #[getter]
+        fn money(&self) -> PyBookingMoney {
+            self.inner.money.clone().into()
+        }
+
+        /// What the guest has paid through the engine, net of refunds.
+        #[getter]
+        fn paid(&self) -> PyMoney {
+            self.inner.money.paid(self.inner.total.currency()).into()
         }
 
         fn __repr__(&self) -> String {

@@ -52,12 +52,17 @@ macro_rules! value_object {
 mod catalog;
 mod holds;
 mod money;
+mod payments;
 mod request;
 mod results;
 
 pub use catalog::{PyBlock, PyProperty, PyRatePlan, PyResource};
 pub use holds::{EventRecord, PyBooking, PyEvent, PyHeldItem, PyHold, PyStatusChange};
 pub use money::PyMoney;
+pub use payments::{
+    PyBookingMoney, PyBookingTerms, PyModificationQuote, PyPayment, PyPaymentAttempt,
+    PyReconcileReport, PyRefund,
+};
 pub use request::{PyCustomer, PyItem, PyParty, PyQuoteRequest, quote_requests};
 pub use results::{
     PyNightAvailability, PyQuote, PyQuoteLine, PyQuoted, PySearchHit, PySessionAvailability,

@@ -353,6 +353,7 @@ impl Engine {
             Ok(()) => Error::PaymentOutcomeUnknown {
                 reference: attempt.key.clone(),
                 message: err.message,
+                source: err.source,
             },
         }
     }

@@ -1,23 +1,39 @@
 """A booking service over Reservo's ``AsyncEngine`` on a SQLite file.
 
-Routes are one engine call each; request and response bodies are pydantic
-models (amounts as decimal strings, instants as ISO 8601), and every
+Routes are one engine call each: availability, quote, hold, confirm, pay
+(in full or a deposit, then the balance) through a payment gateway written
+in Python (``gateway.py``), refund quote, cancel with refund, tickets and
+check-in at a gate. Request and response bodies are pydantic models
+(amounts as decimal strings, instants as ISO 8601), and every
 ``ReservoError`` becomes a JSON error ``{"code", "message"}`` with the HTTP
-status of its code (``STATUS``). Payments, cancellation and check-in slot in
-as more routes of the same shape once the engine has them.
+status of its code (``STATUS``).
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import Literal
 
 import reservo
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from reservo import AsyncEngine, Customer, Item, ManualClock, Party, errors
+from reservo import (
+    AsyncEngine,
+    CancellationPolicy,
+    Customer,
+    IssuerKey,
+    IssuerKeySet,
+    Item,
+    ManualClock,
+    Party,
+    PaymentGateway,
+    errors,
+)
+
+from .gateway import DemoGateway
 
 STATUS: dict[type[reservo.ReservoError], int] = {
     errors.NotFound: 404,
@@ -25,6 +41,20 @@ STATUS: dict[type[reservo.ReservoError], int] = {
     errors.HoldExpired: 409,
     errors.HoldAlreadyResolved: 409,
     errors.IdempotencyConflict: 409,
+    errors.IllegalTransition: 409,
+    errors.RefundExceedsPaid: 409,
+    errors.TokenAlreadyUsed: 409,
+    errors.PaymentDeclined: 402,
+    errors.PaymentOutcomeUnknown: 502,
+    errors.PortError: 502,
+    errors.TokenMalformed: 422,
+    errors.TokenUnknownKey: 403,
+    errors.TokenBadSignature: 403,
+    errors.TokenExpired: 403,
+    errors.TokenNotYetValid: 403,
+    errors.TokenRevoked: 403,
+    errors.TokenWrongGate: 403,
+    errors.EntryRefused: 403,
     errors.RestrictionViolated: 422,
     errors.PartyTooLarge: 422,
     errors.InThePast: 422,
@@ -32,7 +62,10 @@ STATUS: dict[type[reservo.ReservoError], int] = {
     errors.PromoNotApplicable: 422,
 }
 """HTTP status per error class (first match by ``isinstance``); bad input
-(``ValueError``) is 422, anything else 500."""
+(``ValueError``) is 422, anything else 500. A declined card is 402; a
+gateway whose answer was lost is 502 (retry with the same idempotency key:
+nothing is charged twice); a ticket the gate refuses is 403, or 409 once
+its entries are used."""
 
 
 def status_of(error: reservo.ReservoError) -> int:
@@ -141,15 +174,24 @@ class ConfirmIn(BaseModel):
     idempotency_key: str
 
 
+class RefundOut(BaseModel):
+    """One refund of one payment."""
+
+    amount: MoneyOut
+    state: str = Field(description="pending, issued or declined")
+
+
 class BookingOut(BaseModel):
-    """A booking."""
+    """A booking, with what was paid through the gateway and refunded."""
 
     id: str
     hold: str
     status: str
     total: MoneyOut
+    paid: MoneyOut
     customer_name: str
     resources: list[str]
+    refunds: list[RefundOut]
 
 
 def booking_out(booking: reservo.Booking) -> BookingOut:
@@ -158,9 +200,76 @@ def booking_out(booking: reservo.Booking) -> BookingOut:
         hold=booking.hold,
         status=booking.status,
         total=MoneyOut.of(booking.total),
+        paid=MoneyOut.of(booking.paid),
         customer_name=booking.customer.name,
         resources=[item.resource for item in booking.items],
+        refunds=[
+            RefundOut(amount=MoneyOut.of(r.amount), state=r.state)
+            for r in booking.money.refunds
+        ],
     )
+
+
+class PayIn(BaseModel):
+    """Pay for a hold (all of it, or a deposit) and confirm it."""
+
+    customer: CustomerIn
+    payment_method: str = Field(min_length=1)
+    idempotency_key: str
+    deposit: Decimal | None = Field(default=None, gt=0)
+
+
+class PayBalanceIn(BaseModel):
+    """Pay what is left of a booking confirmed with a deposit."""
+
+    payment_method: str = Field(min_length=1)
+    idempotency_key: str
+
+
+class CancelIn(BaseModel):
+    """Cancel a booking under the client's idempotency key."""
+
+    idempotency_key: str
+    reason: str | None = None
+
+
+class RefundQuoteOut(BaseModel):
+    """What comes back if the booking is cancelled at ``at``."""
+
+    at: datetime
+    refund: MoneyOut
+    kept: MoneyOut
+    reason: str
+
+
+class TicketOut(BaseModel):
+    """An entry ticket: ``text`` is what the QR code holds."""
+
+    token_id: str
+    text: str
+    resource: str
+    valid_from: datetime
+    valid_until: datetime
+
+
+class CheckInIn(BaseModel):
+    """A ticket scanned at a gate; resend the same ``scan_id`` to retry."""
+
+    token: str
+    gate: str
+    zone: str | None = None
+    direction: Literal["in", "out"] = "in"
+    scan_id: str | None = None
+
+
+class CheckInOut(BaseModel):
+    """A scan the gate let through."""
+
+    passage: str
+    booking: str
+    status: str
+    scan_id: str
+    at: datetime
 
 
 def hold_out(hold: reservo.Hold) -> HoldOut:
@@ -172,10 +281,22 @@ def hold_out(hold: reservo.Hold) -> HoldOut:
     )
 
 
-def create_app(store: reservo.Store, *, clock: ManualClock | None = None) -> FastAPI:
-    """The service over ``store``; ``clock`` fixes time for tests."""
-    engine = AsyncEngine(store, clock=clock)
+def create_app(
+    store: reservo.Store,
+    *,
+    gateway: PaymentGateway,
+    ticket_keys: IssuerKeySet,
+    clock: ManualClock | None = None,
+) -> FastAPI:
+    """The service over ``store``, taking payments through ``gateway`` and
+    signing tickets with ``ticket_keys``; ``clock`` fixes time for tests."""
+    engine = AsyncEngine(
+        store, clock=clock, payment_gateway=gateway, tickets=ticket_keys
+    )
     app = FastAPI(title="Reservo booking service", version=reservo.__version__)
+
+    def now() -> datetime:
+        return clock.now() if clock else datetime.now(timezone.utc)
 
     @app.exception_handler(reservo.ReservoError)
     async def reservo_error(_: Request, error: reservo.ReservoError) -> JSONResponse:
@@ -246,12 +367,87 @@ def create_app(store: reservo.Store, *, clock: ManualClock | None = None) -> Fas
     async def get_booking(booking: str) -> BookingOut:
         return booking_out(await engine.booking(booking))
 
+    @app.post("/holds/{hold}/pay", status_code=201)
+    async def pay(hold: str, body: PayIn) -> BookingOut:
+        customer = Customer(
+            body.customer.name, body.customer.phone, body.customer.email
+        )
+        currency = (await engine.get_hold(hold)).total.currency
+        booking = await engine.pay_and_confirm(
+            hold,
+            customer=customer,
+            payment_method=body.payment_method,
+            idempotency_key=body.idempotency_key,
+            deposit=None
+            if body.deposit is None
+            else reservo.Money(body.deposit, currency),
+        )
+        return booking_out(booking)
+
+    @app.post("/bookings/{booking}/balance")
+    async def pay_balance(booking: str, body: PayBalanceIn) -> BookingOut:
+        paid = await engine.pay_balance(
+            booking,
+            payment_method=body.payment_method,
+            idempotency_key=body.idempotency_key,
+        )
+        return booking_out(paid)
+
+    @app.get("/bookings/{booking}/refund-quote")
+    async def refund_quote(booking: str, at: datetime | None = None) -> RefundQuoteOut:
+        when = at or now()
+        quote = await engine.refund_quote(booking, when)
+        return RefundQuoteOut(
+            at=when,
+            refund=MoneyOut.of(quote.refund),
+            kept=MoneyOut.of(quote.kept),
+            reason=quote.reason,
+        )
+
+    @app.post("/bookings/{booking}/cancel")
+    async def cancel(booking: str, body: CancelIn) -> BookingOut:
+        cancelled = await engine.cancel(
+            booking, idempotency_key=body.idempotency_key, reason=body.reason
+        )
+        return booking_out(cancelled)
+
+    @app.get("/bookings/{booking}/tickets")
+    async def tickets(booking: str) -> list[TicketOut]:
+        return [
+            TicketOut(
+                token_id=t.token_id,
+                text=t.text,
+                resource=t.claims.resource,
+                valid_from=t.claims.not_before,
+                valid_until=t.claims.expires,
+            )
+            for t in await engine.tickets(booking)
+        ]
+
+    @app.post("/check-ins")
+    async def check_in(body: CheckInIn) -> CheckInOut:
+        outcome = await engine.check_in(
+            body.token,
+            gate=body.gate,
+            zone=body.zone,
+            direction=body.direction,
+            scan_id=body.scan_id,
+        )
+        return CheckInOut(
+            passage=outcome.passage,
+            booking=outcome.booking,
+            status=outcome.status,
+            scan_id=outcome.scan_id,
+            at=outcome.at,
+        )
+
     return app
 
 
 def seed_demo_catalog(store: reservo.Store) -> None:
     """A villa in Lisbon at 180 EUR a night (220 on Fridays and Saturdays)
-    with a cleaning fee: enough to try every route."""
+    with a cleaning fee, free to cancel until 14 days before check-in and
+    half refunded after: enough to try every route."""
     engine = reservo.Engine(store)
     engine.put_property(
         reservo.Property("casa-azul", "Casa Azul", "owner-ana", "Europe/Lisbon", "EUR")
@@ -266,7 +462,20 @@ def seed_demo_catalog(store: reservo.Store) -> None:
             max_occupancy=6,
         )
     )
+    engine.set_cancellation_policy("villa-flex", DEMO_POLICY)
 
+
+DEMO_POLICY = CancellationPolicy.from_dict(
+    {
+        "tiers": [
+            {
+                "threshold": {"kind": "days_before", "days": 14, "at": "start_time"},
+                "penalty": {"kind": "none"},
+            }
+        ],
+        "late_penalty": {"kind": "percent", "percent": "50"},
+    }
+)
 
 DEMO_PLAN = {
     "id": "villa-flex",
@@ -294,8 +503,11 @@ DEMO_PLAN = {
 
 
 def default_app() -> FastAPI:
-    """The service on the SQLite file ``$RESERVO_DB`` with the demo catalog
-    (``uvicorn fastapi_app.app:default_app --factory``)."""
+    """The service on the SQLite file ``$RESERVO_DB`` with the demo catalog,
+    the demo gateway and a ticket key made at start-up (a real service loads
+    its key from a secret store: tickets signed by a lost key stop
+    verifying). Run with ``uvicorn fastapi_app.app:default_app --factory``."""
     store = reservo.SqliteStore(os.environ.get("RESERVO_DB", "reservo.sqlite"))
     seed_demo_catalog(store)
-    return create_app(store)
+    keys = IssuerKeySet(IssuerKey.generate("demo-1"))
+    return create_app(store, gateway=DemoGateway(), ticket_keys=keys)

@@ -1,30 +1,43 @@
 //! The engine as one native class whose every operation returns a
 //! [`Pending`] call: the facade's `Engine` waits on it, `AsyncEngine`
 //! awaits it, so each operation is defined (and its arguments converted)
-//! once. Must never run Rust work here: arguments are converted with the
-//! GIL held, the work runs when the call is waited on or awaited.
+//! once. This module holds the engine's construction, catalog,
+//! availability, holds and bookings; [`money`] its payments, cancellation,
+//! modification, terms and payouts; [`tickets`] its tickets and check-in.
+//! Must never run Rust work here: arguments are converted with the GIL
+//! held, the work runs when the call is waited on or awaited.
+
+mod money;
+mod tickets;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
+use rust_decimal::Decimal;
 
+use reservo::commission::FeeRate;
 use reservo::engine::{
-    ConfirmRequest, Engine, EngineConfig, HoldRequest, QuoteRequest, SearchFor, SearchRequest,
+    Attribution, ConfirmRequest, Engine, EngineConfig, HoldRequest, QuoteRequest, SearchFor,
+    SearchRequest,
 };
 use reservo::ids::{BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
+use reservo::money::Percentage;
 use reservo::pricing::Promo;
 use reservo::restriction::Restrictions;
 use reservo::time::{ManualClock, Stay};
 
 use crate::convert::{Instant, from_data, id};
-use crate::errors::IntoPyResult;
+use crate::errors::{IntoPyResult, core_err};
+use crate::ports::PyPaymentGateway;
 use crate::runtime::Pending;
 use crate::stores::storage_of;
+use crate::tickets::PyTicketSettings;
+use crate::tokens::{PyIssuerKeySet, locked};
 use crate::values::{
-    EventRecord, PyBlock, PyBooking, PyCustomer, PyEvent, PyHold, PyItem, PyNightAvailability,
-    PyParty, PyProperty, PyQuoted, PyRatePlan, PyResource, PySearchHit, PySessionAvailability,
-    quote_requests, wrap_all,
+    EventRecord, PyBlock, PyBooking, PyCustomer, PyEvent, PyHold, PyItem, PyMoney,
+    PyNightAvailability, PyParty, PyProperty, PyQuoted, PyRatePlan, PyResource, PySearchHit,
+    PySessionAvailability, quote_requests, wrap_all,
 };
 
 /// A clock the host sets by hand: for tests, simulations and demos.
@@ -92,15 +105,22 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (store, *, clock=None, max_attempts=None, max_hold_ttl=None, max_hold_lifetime=None))]
+    #[pyo3(signature = (store, *, clock=None, payment_gateway=None, tickets=None, ticket_settings=None, change_fee=None, change_fee_percent=None, max_attempts=None, max_hold_ttl=None, max_hold_lifetime=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
+        py: Python<'_>,
         store: &Bound<'_, PyAny>,
         clock: Option<PyRef<'_, PyManualClock>>,
+        payment_gateway: Option<Py<PyAny>>,
+        tickets: Option<PyRef<'_, PyIssuerKeySet>>,
+        ticket_settings: Option<PyRef<'_, PyTicketSettings>>,
+        change_fee: Option<PyRef<'_, PyMoney>>,
+        change_fee_percent: Option<Decimal>,
         max_attempts: Option<u32>,
         max_hold_ttl: Option<chrono::Duration>,
         max_hold_lifetime: Option<chrono::Duration>,
-    ) -> Self {
-        let (storage, host_ports) = storage_of(store);
+    ) -> PyResult<Self> {
+        let (storage, host_storage) = storage_of(store);
         let defaults = EngineConfig::default();
         let config = EngineConfig {
             max_attempts: max_attempts.unwrap_or(defaults.max_attempts),
@@ -111,10 +131,36 @@ impl PyEngine {
         if let Some(clock) = clock {
             builder = builder.clock(clock.clock.clone());
         }
-        PyEngine {
+        let host_ports = host_storage || payment_gateway.is_some();
+        if let Some(gateway) = payment_gateway {
+            builder = builder.payment_gateway(Arc::new(PyPaymentGateway::new(gateway)));
+        }
+        if change_fee.is_some() || change_fee_percent.is_some() {
+            let percent = Percentage::new(change_fee_percent.unwrap_or_default()).py(py)?;
+            let fee = FeeRate::new(percent, change_fee.map(|m| m.inner)).py(py)?;
+            builder = builder.change_fee(fee);
+        }
+        match (tickets, ticket_settings) {
+            (Some(keys), settings) => {
+                let keys = locked(&keys.keys)?.clone();
+                let settings = settings.map(|s| s.settings).unwrap_or_default();
+                builder = builder.tickets(keys, settings);
+            }
+            (None, Some(_)) => {
+                return Err(core_err(
+                    py,
+                    reservo::Error::invalid(
+                        "ticket_settings",
+                        "settings without keys issue nothing: pass tickets=IssuerKeySet(...) too",
+                    ),
+                ));
+            }
+            (None, None) => {}
+        }
+        Ok(PyEngine {
             engine: Arc::new(builder.build()),
             host_ports,
-        }
+        })
     }
 
     fn put_property(&self, property: PyRef<'_, PyProperty>) -> Pending {
@@ -266,17 +312,20 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.hold(&request).await.map(PyHold::from) }))
     }
 
-    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None))]
+    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None))]
     fn confirm(
         &self,
         hold: &str,
         customer: PyRef<'_, PyCustomer>,
         idempotency_key: String,
         items: Option<Vec<usize>>,
+        channel: Option<String>,
+        broker: Option<String>,
     ) -> PyResult<Pending> {
         let mut request =
             ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone());
         request.items = items;
+        request.attribution = Attribution { channel, broker };
         Ok(self.call(|e| async move { e.confirm(&request).await.map(PyBooking::from) }))
     }
 

@@ -1,0 +1,402 @@
+"""The engine for asyncio (:class:`AsyncEngine`): every method of
+:class:`reservo.Engine`, as a coroutine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, time
+
+from ._reservo import (
+    Block,
+    Booking,
+    CancellationPolicy,
+    CheckInOutcome,
+    CommissionPlan,
+    Customer,
+    Event,
+    Hold,
+    IssuedTicket,
+    Item,
+    ModificationQuote,
+    Money,
+    NightAvailability,
+    OwnerStatement,
+    Party,
+    PaymentAttempt,
+    Property,
+    Quoted,
+    QuoteRequest,
+    RatePlan,
+    ReconcileReport,
+    RefundQuote,
+    Resource,
+    ScanLog,
+    ScanMergeReport,
+    SearchHit,
+    SessionAvailability,
+    VenueRules,
+)
+from .engine import Data, Direction, Scope, _EngineBase
+
+
+class AsyncEngine(_EngineBase):
+    """The booking engine for asyncio (FastAPI, ...): every method is awaitable.
+
+    The work runs on Reservo's tokio runtime, never on the event loop;
+    ``async def`` ports (storage, payment gateway) run on the awaiting loop.
+    """
+
+    # ----------------------------------------------------------- catalog
+
+    async def put_property(self, property: Property) -> None:
+        """Creates or replaces a property."""
+        await self._native.put_property(property)
+
+    async def put_rate_plan(self, plan: RatePlan) -> None:
+        """Creates or replaces a rate plan."""
+        await self._native.put_rate_plan(plan)
+
+    async def put_resource(self, resource: Resource) -> None:
+        """Creates or replaces a resource; its property and plan must exist."""
+        await self._native.put_resource(resource)
+
+    async def set_restrictions(
+        self, resource: str, restrictions: Sequence[Data]
+    ) -> None:
+        """Replaces a resource's restrictions (the core's dated entries)."""
+        await self._native.set_restrictions(resource, restrictions)
+
+    async def put_promo(self, promo: Data) -> None:
+        """Creates or replaces a promo code (the core's promo as data)."""
+        await self._native.put_promo(promo)
+
+    async def add_block(self, block: Block) -> None:
+        """Blocks capacity; refused with ``Unavailable`` over sold units."""
+        await self._native.add_block(block)
+
+    async def remove_block(self, resource: str, block: str) -> None:
+        """Removes a block, freeing its capacity."""
+        await self._native.remove_block(resource, block)
+
+    async def property(self, property: str) -> Property:
+        """A property by id."""
+        return await self._native.property(property)
+
+    async def resource(self, resource: str) -> Resource:
+        """A resource by id."""
+        return await self._native.resource(resource)
+
+    async def resources(self, property: str | None = None) -> list[Resource]:
+        """Every resource, or those of one property, in id order."""
+        return await self._native.resources(property)
+
+    # ------------------------------------------------------ availability
+
+    async def night_availability(
+        self, resource: str, start: date, end: date
+    ) -> list[NightAvailability]:
+        """Units left on each night ``[start, end)`` of a nightly resource."""
+        return await self._native.night_availability(resource, start, end)
+
+    async def session_availability(
+        self, resource: str, start: date, end: date
+    ) -> list[SessionAvailability]:
+        """Seats left in each session of a timed resource on ``[start, end)``."""
+        return await self._native.session_availability(resource, start, end)
+
+    async def search_stays(
+        self,
+        check_in: date,
+        check_out: date,
+        *,
+        party: Party,
+        property: str | None = None,
+    ) -> list[SearchHit]:
+        """Nightly resources bookable for the stay, with their price."""
+        return await self._native.search_stays(
+            check_in, check_out, party=party, property=property
+        )
+
+    async def search_sessions(
+        self, start: date, end: date, *, party: Party, property: str | None = None
+    ) -> list[SearchHit]:
+        """Sessions on ``[start, end)`` with seats for the party, priced."""
+        return await self._native.search_sessions(
+            start, end, party=party, property=property
+        )
+
+    async def quote(
+        self,
+        item: Item,
+        *,
+        rate_plan: str | None = None,
+        promo_code: str | None = None,
+    ) -> Quoted:
+        """Prices an item that can be booked now. Reserves nothing."""
+        return await self._native.quote(
+            item, rate_plan=rate_plan, promo_code=promo_code
+        )
+
+    # ------------------------------------------------- holds and bookings
+
+    async def hold(
+        self,
+        items: Sequence[Item | QuoteRequest],
+        *,
+        idempotency_key: str,
+        ttl_seconds: int,
+    ) -> Hold:
+        """Holds every item, or none of them, for ``ttl_seconds``."""
+        return await self._native.hold(
+            items, idempotency_key=idempotency_key, ttl_seconds=ttl_seconds
+        )
+
+    async def confirm(
+        self,
+        hold: str,
+        *,
+        customer: Customer,
+        idempotency_key: str,
+        items: Sequence[int] | None = None,
+        channel: str | None = None,
+        broker: str | None = None,
+    ) -> Booking:
+        """Turns a hold (or the listed item indexes of it) into a booking.
+        ``channel`` and ``broker`` name who sold it (their terms must be in
+        the property's commission plan); direct if absent."""
+        return await self._native.confirm(
+            hold,
+            customer=customer,
+            idempotency_key=idempotency_key,
+            items=None if items is None else list(items),
+            channel=channel,
+            broker=broker,
+        )
+
+    async def release(self, hold: str) -> Hold:
+        """Gives a hold's inventory back."""
+        return await self._native.release(hold)
+
+    async def extend(self, hold: str, ttl_seconds: int) -> Hold:
+        """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap."""
+        return await self._native.extend(hold, ttl_seconds)
+
+    async def expire_due(self, limit: int = 100) -> list[str]:
+        """Marks up to ``limit`` overdue holds expired; returns their ids."""
+        return await self._native.expire_due(limit)
+
+    async def get_hold(self, hold: str) -> Hold:
+        """A hold by id."""
+        return await self._native.get_hold(hold)
+
+    async def booking(self, booking: str) -> Booking:
+        """A booking by id."""
+        return await self._native.booking(booking)
+
+    async def bookings_by_customer(self, phone: str) -> list[Booking]:
+        """Every booking of the customer with this E.164 phone, oldest first."""
+        return await self._native.bookings_by_customer(phone)
+
+    async def bookings_for_resource(
+        self, resource: str, start: date, end: date
+    ) -> list[Booking]:
+        """Every booking that takes ``resource`` on a date in ``[start, end)``."""
+        return await self._native.bookings_for_resource(resource, start, end)
+
+    async def events(self, after: int = 0, limit: int = 100) -> list[Event]:
+        """Outbox events after sequence ``after`` (a cursor), in order."""
+        return await self._native.events(after, limit)
+
+    # ------------------------------------------------------------ payments
+
+    async def pay_and_confirm(
+        self,
+        hold: str,
+        *,
+        customer: Customer,
+        payment_method: str,
+        idempotency_key: str,
+        deposit: Money | None = None,
+        channel: str | None = None,
+        broker: str | None = None,
+    ) -> Booking:
+        """Charges the hold's total (or a ``deposit``) through the payment
+        gateway and, once approved, confirms the hold as a booking carrying
+        the payment: ``confirmed`` when paid in full, ``pending_payment``
+        after a deposit. ``channel`` and ``broker`` name who sold it.
+
+        A retry under the same key never charges twice. Raises
+        ``PaymentDeclined`` (no booking; the hold stays active for another
+        card), ``PaymentOutcomeUnknown`` (the gateway's exception as
+        ``__cause__``; retry or :meth:`reconcile_payments`),
+        ``PaymentUnsupported`` (no gateway), ``HoldExpired``, ...
+        """
+        return await self._native.pay_and_confirm(
+            hold,
+            customer=customer,
+            payment_method=payment_method,
+            idempotency_key=idempotency_key,
+            deposit=deposit,
+            channel=channel,
+            broker=broker,
+        )
+
+    async def pay_balance(
+        self, booking: str, *, payment_method: str, idempotency_key: str
+    ) -> Booking:
+        """Charges the balance of a ``pending_payment`` booking and confirms it."""
+        return await self._native.pay_balance(
+            booking, payment_method=payment_method, idempotency_key=idempotency_key
+        )
+
+    async def reconcile_payments(self) -> ReconcileReport:
+        """Asks the gateway again, with the same keys, about every charge and
+        refund whose outcome is unknown, and applies the answers."""
+        return await self._native.reconcile_payments()
+
+    async def payment_attempt(self, idempotency_key: str) -> PaymentAttempt:
+        """The charge made under a payment command's idempotency key."""
+        return await self._native.payment_attempt(idempotency_key)
+
+    # ------------------------------------------ cancellation and changes
+
+    async def cancel(
+        self, booking: str, *, idempotency_key: str, reason: str | None = None
+    ) -> Booking:
+        """Cancels a booking now: its snapshotted policy decides the refund,
+        spread over its payments newest first; its inventory is released,
+        commissions clawed back and tickets revoked. A refund whose outcome
+        is unknown stays ``pending`` on the booking for
+        :meth:`reconcile_payments`."""
+        return await self._native.cancel(
+            booking, idempotency_key=idempotency_key, reason=reason
+        )
+
+    async def mark_no_show(self, booking: str, *, idempotency_key: str) -> Booking:
+        """Records that the guest of a ``confirmed`` booking never came: the
+        policy's late penalty applies, the rest is refunded."""
+        return await self._native.mark_no_show(booking, idempotency_key=idempotency_key)
+
+    async def refund_quote(self, booking: str, at: datetime) -> RefundQuote:
+        """What comes back if ``booking`` is cancelled at ``at`` (tz-aware),
+        out of what was paid through the engine. Changes nothing."""
+        return await self._native.refund_quote(booking, at)
+
+    async def quote_modification(
+        self, booking: str, items: Sequence[Item | QuoteRequest]
+    ) -> ModificationQuote:
+        """Prices replacing a booking's items with ``items``: the new total,
+        change fee and what would be charged or refunded. Changes nothing."""
+        return await self._native.quote_modification(booking, items)
+
+    async def modify(
+        self,
+        booking: str,
+        items: Sequence[Item | QuoteRequest],
+        *,
+        idempotency_key: str,
+        payment_method: str | None = None,
+    ) -> Booking:
+        """Replaces a booking's items in one commit, charging the difference
+        (with ``payment_method``) or refunding it. On any error nothing
+        changes."""
+        return await self._native.modify(
+            booking,
+            items,
+            idempotency_key=idempotency_key,
+            payment_method=payment_method,
+        )
+
+    # ------------------------------------------------ terms and payouts
+
+    async def set_cancellation_policy(
+        self, rate_plan: str, policy: CancellationPolicy
+    ) -> None:
+        """Sets a rate plan's cancellation policy for bookings made from now
+        on (without one, a plan is non-refundable)."""
+        await self._native.set_cancellation_policy(rate_plan, policy)
+
+    async def set_commission_plan(self, property: str, plan: CommissionPlan) -> None:
+        """Sets a property's commission plan for bookings made from now on."""
+        await self._native.set_commission_plan(property, plan)
+
+    async def owner_statement(
+        self, owner: str, *, start: date, end: date
+    ) -> OwnerStatement:
+        """``owner``'s statement for ``[start, end)`` over every booking of
+        the owner's properties: bookings on their start date, refunds on
+        theirs."""
+        return await self._native.owner_statement(owner, start=start, end=end)
+
+    # ---------------------------------------------- tickets and check-in
+
+    async def tickets(self, booking: str) -> list[IssuedTicket]:
+        """A booking's current tickets, one per guest of each item."""
+        return await self._native.tickets(booking)
+
+    async def booking_by_ticket_ref(self, ticket_ref: str) -> str:
+        """The booking a ticket reference (``claims.booking``) stands for."""
+        return await self._native.booking_by_ticket_ref(ticket_ref)
+
+    async def revoke_booking_tickets(self, booking: str) -> list[str]:
+        """Revokes a booking's current tickets; returns their token ids."""
+        return await self._native.revoke_booking_tickets(booking)
+
+    async def reissue_booking_tickets(
+        self, booking: str, *, idempotency_key: str
+    ) -> list[IssuedTicket]:
+        """Revokes a booking's tickets and issues new ones."""
+        return await self._native.reissue_booking_tickets(
+            booking, idempotency_key=idempotency_key
+        )
+
+    async def revocation_list(self) -> bytes:
+        """The signed revocation list, for ``Verifier.apply_revocations``."""
+        return await self._native.revocation_list()
+
+    async def check_in(
+        self,
+        token: str,
+        *,
+        gate: str,
+        zone: str | None = None,
+        direction: Direction = "in",
+        scan_id: str | None = None,
+    ) -> CheckInOutcome:
+        """Decides a scan of ``token`` at ``gate`` and records it; the first
+        entry checks the booking in. Refusals raise ``TokenAlreadyUsed``,
+        ``TokenWrongGate``, ``EntryRefused``, ``TokenRevoked``, ... Sending
+        the same ``scan_id`` again returns the first decision."""
+        return await self._native.check_in(
+            token, gate=gate, zone=zone, direction=direction, scan_id=scan_id
+        )
+
+    async def merge_offline_scans(self, log: ScanLog) -> ScanMergeReport:
+        """Merges the scans offline gates recorded, without double counting."""
+        return await self._native.merge_offline_scans(log)
+
+    async def set_venue_check_in(
+        self,
+        property: str,
+        *,
+        entry_hours: tuple[time, time] | None = None,
+        anti_passback: bool = False,
+        gates: Sequence[str] = (),
+        zones: Sequence[str] = (),
+        resources: Mapping[str, Scope] | None = None,
+    ) -> None:
+        """Sets a property's check-in rules: entry hours (civil time), anti-
+        passback, and where its tickets admit (``gates``/``zones``, or per
+        resource ``{"surf": {"gates": ["beach"]}}``; empty: everywhere)."""
+        await self._native.set_venue_check_in(
+            property,
+            entry_hours=entry_hours,
+            anti_passback=anti_passback,
+            gates=list(gates),
+            zones=list(zones),
+            resources=resources,
+        )
+
+    async def venue_rules(self, property: str) -> VenueRules:
+        """A property's check-in rules, for offline ``ScanLog.check_in``."""
+        return await self._native.venue_rules(property)

@@ -1,0 +1,362 @@
+//! The money side of bookings: payments, refunds, the commission ledger
+//! and booking terms as a booking carries them, payment attempts,
+//! reconciliation reports and modification quotes.
+
+use chrono::{DateTime, Utc};
+
+use reservo::engine::{
+    AttemptState, BookingMoney, BookingTerms, ModificationQuote, Payment, PaymentAttempt,
+    ReconcileReport, Refund, RefundState,
+};
+
+use super::money::{PyMoney, money_repr};
+use crate::domain::{PyCancellationPolicy, PyCommissionPlan, PySplit};
+
+value_object! {
+    /// One payment the engine took through the gateway for a booking.
+    PyPayment(Payment) as "Payment" {
+        /// The idempotency key the gateway saw for it.
+        #[getter]
+        fn key(&self) -> &str {
+            &self.inner.key
+        }
+
+        /// The gateway's id of the captured payment (what refunds name).
+        #[getter]
+        fn gateway_id(&self) -> &str {
+            &self.inner.gateway_id
+        }
+
+        /// What was captured.
+        #[getter]
+        fn amount(&self) -> PyMoney {
+            self.inner.amount.into()
+        }
+
+        /// What has been refunded from it, or is being refunded.
+        #[getter]
+        fn refunded(&self) -> PyMoney {
+            self.inner.refunded.into()
+        }
+
+        /// What can still be refunded from it.
+        #[getter]
+        fn refundable(&self) -> PyMoney {
+            self.inner.refundable().into()
+        }
+
+        /// When it was recorded.
+        #[getter]
+        fn at(&self) -> DateTime<Utc> {
+            self.inner.at
+        }
+
+        fn __repr__(&self) -> String {
+            format!("Payment(gateway_id={:?}, amount={}, refunded={})", self.inner.gateway_id, money_repr(&self.inner.amount), money_repr(&self.inner.refunded))
+        }
+    }
+}
+
+value_object! {
+    /// One refund of (part of) one payment.
+    PyRefund(Refund) as "Refund" {
+        /// The idempotency key the gateway sees (`<command key>:refund:<n>`).
+        #[getter]
+        fn key(&self) -> &str {
+            &self.inner.key
+        }
+
+        /// The gateway's id of the payment refunded.
+        #[getter]
+        fn payment(&self) -> &str {
+            &self.inner.payment
+        }
+
+        /// How much.
+        #[getter]
+        fn amount(&self) -> PyMoney {
+            self.inner.amount.into()
+        }
+
+        /// `pending` (the gateway has not confirmed it yet), `issued` or
+        /// `declined` (still owed to the guest).
+        #[getter]
+        fn state(&self) -> &'static str {
+            match self.inner.state {
+                RefundState::Pending => "pending",
+                RefundState::Issued { .. } => "issued",
+                RefundState::Declined { .. } => "declined",
+            }
+        }
+
+        /// The gateway's id of the refund, once issued.
+        #[getter]
+        fn gateway_id(&self) -> Option<&str> {
+            match &self.inner.state {
+                RefundState::Issued { gateway_id } => Some(gateway_id),
+                _ => None,
+            }
+        }
+
+        /// The gateway's reason, if it declined.
+        #[getter]
+        fn reason(&self) -> Option<&str> {
+            match &self.inner.state {
+                RefundState::Declined { reason } => Some(reason),
+                _ => None,
+            }
+        }
+
+        /// When it was decided.
+        #[getter]
+        fn at(&self) -> DateTime<Utc> {
+            self.inner.at
+        }
+
+        fn __repr__(&self) -> String {
+            format!("Refund(payment={:?}, amount={}, state={:?})", self.inner.payment, money_repr(&self.inner.amount), self.state())
+        }
+    }
+}
+
+value_object! {
+    /// A booking's money: payments taken through the engine, refunds, the
+    /// commission ledger (the split and every clawback since) and change fees.
+    PyBookingMoney(BookingMoney) as "BookingMoney" {
+        /// Payments, oldest first.
+        #[getter]
+        fn payments(&self) -> Vec<PyPayment> {
+            super::wrap_all(self.inner.payments.clone())
+        }
+
+        /// Refunds issued or pending, oldest first.
+        #[getter]
+        fn refunds(&self) -> Vec<PyRefund> {
+            super::wrap_all(self.inner.refunds.clone())
+        }
+
+        /// Change fees charged by modifications (non-refundable), if any.
+        #[getter]
+        fn change_fees(&self) -> Option<PyMoney> {
+            self.inner.change_fees.map(PyMoney::from)
+        }
+
+        /// The split between platform, channel, broker, taxes and owner
+        /// when the booking was made; `None` for a booking of zero value.
+        #[getter]
+        fn commission(&self) -> Option<PySplit> {
+            self.inner.commission.as_ref().map(|l| l.split().clone().into())
+        }
+
+        /// What remains of the split after every refund's clawback.
+        #[getter]
+        fn commission_remaining(&self) -> Option<PySplit> {
+            self.inner.commission.as_ref().map(|l| l.remaining().into())
+        }
+
+        /// Whether a refund is waiting for the gateway.
+        #[getter]
+        fn has_pending_refunds(&self) -> bool {
+            self.inner.has_pending_refunds()
+        }
+
+        fn __repr__(&self) -> String {
+            format!("BookingMoney(payments={}, refunds={})", self.inner.payments.len(), self.inner.refunds.len())
+        }
+    }
+}
+
+value_object! {
+    /// What a booking agreed to when it was made: who sold it, when it
+    /// starts, and the cancellation policy and commission plan in force then.
+    PyBookingTerms(BookingTerms) as "BookingTerms" {
+        /// The sales channel, if any.
+        #[getter]
+        fn channel(&self) -> Option<&str> {
+            self.inner.attribution.channel.as_deref()
+        }
+
+        /// The broker or agent, if any.
+        #[getter]
+        fn broker(&self) -> Option<&str> {
+            self.inner.attribution.broker.as_deref()
+        }
+
+        /// When it starts (UTC): the first check-in at the property's
+        /// check-in time, or the first session's start.
+        #[getter]
+        fn start(&self) -> DateTime<Utc> {
+            self.inner.start.instant()
+        }
+
+        /// The property's IANA time zone, in which deadlines are counted.
+        #[getter]
+        fn time_zone(&self) -> &str {
+            self.inner.start.time_zone().name()
+        }
+
+        /// The cancellation policy snapshotted at booking.
+        #[getter]
+        fn cancellation_policy(&self) -> PyCancellationPolicy {
+            self.inner.cancellation_policy.clone().into()
+        }
+
+        /// The commission plan snapshotted at booking.
+        #[getter]
+        fn commission_plan(&self) -> PyCommissionPlan {
+            self.inner.commission_plan.clone().into()
+        }
+
+        fn __repr__(&self) -> String {
+            format!("BookingTerms(channel={:?}, broker={:?}, start={})", self.channel(), self.broker(), self.start().to_rfc3339())
+        }
+    }
+}
+
+value_object! {
+    /// A charge the engine made or is making, kept under its command's
+    /// idempotency key: `pending` until the gateway's answer is known, then
+    /// `approved`, `declined` or `reversed` (approved, but the command
+    /// could no longer apply, so it was refunded in full).
+    PyPaymentAttempt(PaymentAttempt) as "PaymentAttempt" {
+        /// The command's idempotency key.
+        #[getter]
+        fn key(&self) -> &str {
+            &self.inner.key
+        }
+
+        /// `pay_and_confirm`, `pay_balance` or `modify`.
+        #[getter]
+        fn command(&self) -> &str {
+            &self.inner.command
+        }
+
+        /// The hold or booking paid for.
+        #[getter]
+        fn reference(&self) -> &str {
+            &self.inner.reference
+        }
+
+        /// The amount charged.
+        #[getter]
+        fn amount(&self) -> PyMoney {
+            self.inner.amount.into()
+        }
+
+        /// `pending`, `approved`, `declined` or `reversed`.
+        #[getter]
+        fn state(&self) -> &'static str {
+            match self.inner.state {
+                AttemptState::Pending { .. } => "pending",
+                AttemptState::Approved { .. } => "approved",
+                AttemptState::Declined { .. } => "declined",
+                AttemptState::Reversed { .. } => "reversed",
+            }
+        }
+
+        /// The gateway's id of the captured payment, once approved.
+        #[getter]
+        fn gateway_id(&self) -> Option<&str> {
+            match &self.inner.state {
+                AttemptState::Approved { gateway_id } => Some(gateway_id),
+                _ => None,
+            }
+        }
+
+        /// Why it was declined or reversed.
+        #[getter]
+        fn reason(&self) -> Option<&str> {
+            match &self.inner.state {
+                AttemptState::Declined { reason } | AttemptState::Reversed { reason } => Some(reason),
+                _ => None,
+            }
+        }
+
+        /// The last error the gateway reported while pending.
+        #[getter]
+        fn last_error(&self) -> Option<&str> {
+            match &self.inner.state {
+                AttemptState::Pending { last_error } => last_error.as_deref(),
+                _ => None,
+            }
+        }
+
+        /// When it was recorded.
+        #[getter]
+        fn created_at(&self) -> DateTime<Utc> {
+            self.inner.created_at
+        }
+
+        fn __repr__(&self) -> String {
+            format!("PaymentAttempt(key={:?}, command={:?}, amount={}, state={:?})", self.inner.key, self.inner.command, money_repr(&self.inner.amount), self.state())
+        }
+    }
+}
+
+value_object! {
+    /// What `reconcile_payments()` did, by gateway idempotency key.
+    PyReconcileReport(ReconcileReport) as "ReconcileReport" {
+        /// Calls whose outcome is now known and applied.
+        #[getter]
+        fn settled(&self) -> Vec<String> {
+            self.inner.settled.clone()
+        }
+
+        /// Calls still unknown (the gateway failed again).
+        #[getter]
+        fn still_pending(&self) -> Vec<String> {
+            self.inner.still_pending.clone()
+        }
+
+        fn __repr__(&self) -> String {
+            format!("ReconcileReport(settled={:?}, still_pending={:?})", self.inner.settled, self.inner.still_pending)
+        }
+    }
+}
+
+value_object! {
+    /// The price of a modification before it is applied:
+    /// `new_total - current_total == difference`, of which `to_charge`
+    /// goes through the gateway now and `to_refund` comes back now.
+    PyModificationQuote(ModificationQuote) as "ModificationQuote" {
+        /// The booking's total now.
+        #[getter]
+        fn current_total(&self) -> PyMoney {
+            self.inner.current_total.into()
+        }
+
+        /// Its total after the change, the change fee included.
+        #[getter]
+        fn new_total(&self) -> PyMoney {
+            self.inner.new_total.into()
+        }
+
+        /// The change fee.
+        #[getter]
+        fn change_fee(&self) -> PyMoney {
+            self.inner.change_fee.into()
+        }
+
+        /// `new_total - current_total` (negative when it shrinks).
+        #[getter]
+        fn difference(&self) -> PyMoney {
+            self.inner.difference.into()
+        }
+
+        /// What the gateway would be charged now.
+        #[getter]
+        fn to_charge(&self) -> PyMoney {
+            self.inner.to_charge.into()
+        }
+
+        /// What would be refunded now.
+        #[getter]
+        fn to_refund(&self) -> PyMoney {
+            self.inner.to_refund.into()
+        }
+
+        fn __repr__(&self) -> String {
+            format!("ModificationQuote(new_total={}, difference={}, to_charge={}, to_refund={})", money_repr(&self.inner.new_total), money_repr(&self.inner.difference), money_repr(&self.inner.to_charge), money_repr(&self.inner.to_refund))
+        }
+    }
+}
