@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from reservo import (
     AsyncEngine,
+    CommissionPlan,
     CommitBatch,
     CommitConflict,
     Customer,
@@ -23,6 +24,7 @@ from reservo import (
     ManualClock,
     Notifier,
     Party,
+    Property,
     Record,
     StoredEvent,
     conformance,
@@ -231,6 +233,54 @@ def test_sms_sender_in_python_gets_booking_messages(clock: ManualClock) -> None:
     assert report.sent == 1
     assert phone.sent[0]["to"] == "+351912345678"
     assert "Casa Azul" in phone.sent[0]["body"]
+
+
+def test_owner_and_broker_phones_get_their_alerts(clock: ManualClock) -> None:
+    store = DictStore()
+    engine = make_engine(store, clock)
+    engine.put_property(
+        Property(
+            "casa-azul",
+            "Casa Azul",
+            "owner-ana",
+            "Europe/Lisbon",
+            "EUR",
+            owner_phone="+351910000001",
+        )
+    )
+    engine.set_commission_plan(
+        "casa-azul",
+        CommissionPlan.from_dict(
+            {
+                "platform_fee": {"percent": "3"},
+                "intermediaries": [
+                    {
+                        "intermediary": {"role": "broker", "id": "agent-rui"},
+                        "rate": {"percent": "10"},
+                    }
+                ],
+                "tax_remitter": "owner",
+            }
+        ),
+    )
+    hold = engine.hold([stay()], idempotency_key="h", ttl_seconds=60)
+    engine.confirm(
+        hold.id,
+        customer=Customer("Ana", "+351912345678"),
+        idempotency_key="c",
+        broker="agent-rui",
+        broker_phone="+351930000002",
+    )
+    phone = Phone()
+    report = Notifier(store, phone, clock=clock).run_once()
+    assert report.sent == 3
+    assert sorted(m["to"] for m in phone.sent) == [
+        "+351910000001",
+        "+351912345678",
+        "+351930000002",
+    ]
+    with pytest.raises(ValueError):
+        Property("x", "X", "o", "Europe/Lisbon", "EUR", owner_phone="12345")
 
 
 def test_async_sms_sender_failures_are_retried_not_raised(clock: ManualClock) -> None:

@@ -160,10 +160,12 @@ class AsyncEngine(_EngineBase):
         items: Sequence[int] | None = None,
         channel: str | None = None,
         broker: str | None = None,
+        broker_phone: str | None = None,
     ) -> Booking:
         """Turns a hold (or the listed item indexes of it) into a booking.
         ``channel`` and ``broker`` name who sold it (their terms must be in
-        the property's commission plan); direct if absent."""
+        the property's commission plan); direct if absent. ``broker_phone``
+        (E.164) lets the broker get booking alerts by SMS."""
         return await self._native.confirm(
             hold,
             customer=customer,
@@ -171,6 +173,7 @@ class AsyncEngine(_EngineBase):
             items=None if items is None else list(items),
             channel=channel,
             broker=broker,
+            broker_phone=broker_phone,
         )
 
     async def release(self, hold: str) -> Hold:
@@ -219,11 +222,13 @@ class AsyncEngine(_EngineBase):
         deposit: Money | None = None,
         channel: str | None = None,
         broker: str | None = None,
+        broker_phone: str | None = None,
     ) -> Booking:
         """Charges the hold's total (or a ``deposit``) through the payment
         gateway and, once approved, confirms the hold as a booking carrying
         the payment: ``confirmed`` when paid in full, ``pending_payment``
-        after a deposit. ``channel`` and ``broker`` name who sold it.
+        after a deposit. ``channel`` and ``broker`` name who sold it;
+        ``broker_phone`` (E.164) gets the broker's SMS alerts.
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another
@@ -239,6 +244,7 @@ class AsyncEngine(_EngineBase):
             deposit=deposit,
             channel=channel,
             broker=broker,
+            broker_phone=broker_phone,
         )
 
     async def pay_balance(

@@ -233,10 +233,12 @@ class Engine(_EngineBase):
         items: Sequence[int] | None = None,
         channel: str | None = None,
         broker: str | None = None,
+        broker_phone: str | None = None,
     ) -> Booking:
         """Turns a hold (or the listed item indexes of it) into a booking.
         ``channel`` and ``broker`` name who sold it (their terms must be in
-        the property's commission plan); direct if absent."""
+        the property's commission plan); direct if absent. ``broker_phone``
+        (E.164) lets the broker get booking alerts by SMS."""
         return self._native.confirm(
             hold,
             customer=customer,
@@ -244,6 +246,7 @@ class Engine(_EngineBase):
             items=None if items is None else list(items),
             channel=channel,
             broker=broker,
+            broker_phone=broker_phone,
         ).wait()
 
     def release(self, hold: str) -> Hold:
@@ -292,11 +295,13 @@ class Engine(_EngineBase):
         deposit: Money | None = None,
         channel: str | None = None,
         broker: str | None = None,
+        broker_phone: str | None = None,
     ) -> Booking:
         """Charges the hold's total (or a ``deposit``) through the payment
         gateway and, once approved, confirms the hold as a booking carrying
         the payment: ``confirmed`` when paid in full, ``pending_payment``
-        after a deposit. ``channel`` and ``broker`` name who sold it.
+        after a deposit. ``channel`` and ``broker`` name who sold it;
+        ``broker_phone`` (E.164) gets the broker's SMS alerts.
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another
@@ -312,6 +317,7 @@ class Engine(_EngineBase):
             deposit=deposit,
             channel=channel,
             broker=broker,
+            broker_phone=broker_phone,
         ).wait()
 
     def pay_balance(

@@ -312,7 +312,9 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.hold(&request).await.map(PyHold::from) }))
     }
 
-    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None))]
+    // Python keyword arguments, one per optional part of the request.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None, broker_phone=None))]
     fn confirm(
         &self,
         hold: &str,
@@ -321,11 +323,16 @@ impl PyEngine {
         items: Option<Vec<usize>>,
         channel: Option<String>,
         broker: Option<String>,
+        broker_phone: Option<String>,
     ) -> PyResult<Pending> {
         let mut request =
             ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone());
         request.items = items;
-        request.attribution = Attribution { channel, broker };
+        request.attribution = Attribution {
+            channel,
+            broker,
+            broker_phone,
+        };
         Ok(self.call(|e| async move { e.confirm(&request).await.map(PyBooking::from) }))
     }
 

@@ -25,7 +25,7 @@ use crate::values::{
 
 #[pymethods]
 impl PyEngine {
-    #[pyo3(signature = (hold, *, customer, payment_method, idempotency_key, deposit=None, channel=None, broker=None))]
+    #[pyo3(signature = (hold, *, customer, payment_method, idempotency_key, deposit=None, channel=None, broker=None, broker_phone=None))]
     #[allow(clippy::too_many_arguments)]
     fn pay_and_confirm(
         &self,
@@ -36,6 +36,7 @@ impl PyEngine {
         deposit: Option<PyRef<'_, PyMoney>>,
         channel: Option<String>,
         broker: Option<String>,
+        broker_phone: Option<String>,
     ) -> PyResult<Pending> {
         let request = PayRequest {
             idempotency_key,
@@ -48,7 +49,11 @@ impl PyEngine {
                 },
                 None => PayAmount::Full,
             },
-            attribution: Attribution { channel, broker },
+            attribution: Attribution {
+                channel,
+                broker,
+                broker_phone,
+            },
         };
         Ok(self.call(|e| async move { e.pay_and_confirm(&request).await.map(PyBooking::from) }))
     }

@@ -13,10 +13,11 @@ use crate::errors::IntoPyResult;
 
 value_object! {
     /// A place that sells inventory: its owner, IANA time zone and currency.
-    /// Check-in and check-out times default to 15:00 and 11:00.
+    /// Check-in and check-out times default to 15:00 and 11:00;
+    /// ``owner_phone`` (E.164) gets the owner's booking alerts by SMS.
     PyProperty(Property) as "Property" {
         #[new]
-        #[pyo3(signature = (id, name, owner, time_zone, currency, *, check_in_time=None, check_out_time=None))]
+        #[pyo3(signature = (id, name, owner, time_zone, currency, *, check_in_time=None, check_out_time=None, owner_phone=None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -27,8 +28,12 @@ value_object! {
             currency: &str,
             check_in_time: Option<NaiveTime>,
             check_out_time: Option<NaiveTime>,
+            owner_phone: Option<&str>,
         ) -> PyResult<Self> {
             let mut property = Property::new(id, name, owner, time_zone, currency).py(py)?;
+            if let Some(phone) = owner_phone {
+                property = property.with_owner_phone(phone).py(py)?;
+            }
             if let Some(t) = check_in_time {
                 property.check_in_time = t;
             }
@@ -78,6 +83,12 @@ value_object! {
         #[getter]
         fn check_out_time(&self) -> NaiveTime {
             self.inner.check_out_time
+        }
+
+        /// The owner's mobile number for SMS alerts, if any.
+        #[getter]
+        fn owner_phone(&self) -> Option<&str> {
+            self.inner.owner_phone.as_deref()
         }
 
         fn __repr__(&self) -> String {
