@@ -51,7 +51,8 @@ pub enum Fault {
     NumbersEventsFromZero,
     /// `read_events` includes the event with `seq == after`.
     ReadEventsIncludesAfter,
-    /// Checks expectations, lets other tasks run, then applies.
+    /// Checks expectations, waits a few milliseconds (so racing commits
+    /// reliably check before any of them applies), then applies.
     NonAtomicCommit,
 }
 
@@ -229,7 +230,9 @@ impl Storage for FaultyStore {
             if let Some(key) = failed {
                 return Err(StorageError::Conflict { key });
             }
-            tokio::task::yield_now().await;
+            // A real pause, not a yield: on a loaded machine a yield may
+            // not let a racing task in, and the kit must see the race.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let mut state = self.state();
         if let Some(key) = self
