@@ -1,0 +1,78 @@
+"""The PostgreSQL store from Python, on the server the test command starts
+(``RESERVO_PG_URL``). Without a server the tests skip, except under
+``CI=true``, where a missing server is a failure."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from reservo import Customer, Engine, ManualClock, PostgresStore
+
+from .conftest import START, set_up_catalog, villa
+
+URL = os.environ.get("RESERVO_PG_URL")
+if URL is None and os.environ.get("CI") == "true":
+    raise RuntimeError("CI=true but RESERVO_PG_URL is not set: start PostgreSQL")
+pytestmark = pytest.mark.skipif(URL is None, reason="RESERVO_PG_URL is not set")
+
+
+def fresh_store() -> PostgresStore:
+    """A store in tables of its own, so runs never see each other's data."""
+    assert URL is not None
+    return PostgresStore(URL, table_prefix=f"py_{uuid.uuid4().hex[:12]}_")
+
+
+def test_bookings_on_postgres_survive_a_new_connection() -> None:
+    prefix = f"py_{uuid.uuid4().hex[:12]}_"
+    assert URL is not None
+    engine = Engine(PostgresStore(URL, table_prefix=prefix), clock=ManualClock(START))
+    set_up_catalog(engine)
+    hold = engine.hold(
+        [villa(date(2026, 7, 10), date(2026, 7, 12))],
+        idempotency_key="h1",
+        ttl_seconds=600,
+    )
+    booking = engine.confirm(
+        hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c1"
+    )
+    again = Engine(PostgresStore(URL, table_prefix=prefix), clock=ManualClock(START))
+    assert again.booking(booking.id) == booking
+    nights = again.night_availability(
+        "villa-azul", date(2026, 7, 10), date(2026, 7, 12)
+    )
+    assert [n.available for n in nights] == [0, 0]
+
+
+def test_threads_racing_on_postgres_sell_the_last_unit_once() -> None:
+    engine = Engine(fresh_store(), clock=ManualClock(START))
+    set_up_catalog(engine)
+    won: list[str] = []
+    lost: list[str] = []
+
+    def book(n: int) -> None:
+        try:
+            hold = engine.hold(
+                [villa(date(2026, 8, 1), date(2026, 8, 3))],
+                idempotency_key=f"h{n}",
+                ttl_seconds=600,
+            )
+            engine.confirm(
+                hold.id,
+                customer=Customer("Guest", "+351912345678"),
+                idempotency_key=f"c{n}",
+            )
+            won.append(hold.id)
+        except Exception as error:  # the losers' errors are counted below
+            lost.append(getattr(error, "code", repr(error)))
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+    assert lost == ["UNAVAILABLE"] * 5
