@@ -225,17 +225,8 @@ impl Engine {
             .filter_map(|i| i.request.promo_code.as_deref())
             .collect();
         for code in codes {
-            let promo = view
-                .promos
-                .values()
-                .find(|p| p.code.matches(code))
-                .ok_or_else(|| Error::PromoNotApplicable {
-                    code: code.to_owned(),
-                    reason: "no such code".into(),
-                })?;
+            let (promo, record, uses) = self.promo_uses(view, code).await?;
             let key = keys::promo_uses(promo.code.as_str());
-            let record = self.read_record(&key).await?;
-            let uses: u32 = record.as_ref().map(decode_json).transpose()?.unwrap_or(0);
             if let UsageLimit::MaxUses(max) = promo.usage_limit {
                 if uses >= max.get() {
                     return Err(Error::PromoNotApplicable {

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::RatePlanId;
-use crate::pricing::{self, PromoRedemption, Quote, SlotStart};
+use crate::ports::Record;
+use crate::pricing::{self, Promo, PromoRedemption, Quote, SlotStart};
 use crate::time::local_date;
 
 use super::Engine;
@@ -117,6 +118,21 @@ impl Engine {
         view: &CatalogView,
         code: &str,
     ) -> Result<PromoRedemption> {
+        let (promo, _, uses) = self.promo_uses(view, code).await?;
+        Ok(PromoRedemption {
+            code: code.to_owned(),
+            promo: promo.clone(),
+            uses,
+        })
+    }
+
+    /// The promo a guest's `code` names, the record counting its uses (to
+    /// pin in a commit that counts one more) and the count.
+    pub(crate) async fn promo_uses<'v>(
+        &self,
+        view: &'v CatalogView,
+        code: &str,
+    ) -> Result<(&'v Promo, Option<Record>, u32)> {
         let promo = view
             .promos
             .values()
@@ -125,16 +141,15 @@ impl Engine {
                 code: code.to_owned(),
                 reason: "no such code".into(),
             })?;
-        let key = keys::promo_uses(promo.code.as_str());
-        let uses = match self.read_record(&key).await? {
-            Some(record) => decode_json::<u32>(&record)?,
-            None => 0,
-        };
-        Ok(PromoRedemption {
-            code: code.to_owned(),
-            promo: promo.clone(),
-            uses,
-        })
+        let record = self
+            .read_record(&keys::promo_uses(promo.code.as_str()))
+            .await?;
+        let uses = record
+            .as_ref()
+            .map(decode_json::<u32>)
+            .transpose()?
+            .unwrap_or(0);
+        Ok((promo, record, uses))
     }
 }
 
