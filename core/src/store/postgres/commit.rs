@@ -11,7 +11,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use deadpool_postgres::Pool;
+use futures_util::future::{Either, join4};
 use tokio_postgres::IsolationLevel;
+use tokio_postgres::types::ToSql;
+
+/// A statement parameter.
+type Param<'a> = dyn ToSql + Sync + 'a;
 
 use super::retry::{AttemptError, retrying};
 use super::schema::Sql;
@@ -174,20 +179,43 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         .start()
         .await?;
 
-    let locks = [
-        (
-            &sql.lock_present,
-            &plan.present_keys,
-            &plan.present_versions,
+    // Phase 1, pipelined (sent together, run in this order by the server):
+    // lock the expected keys, claim the absent ones, take a version.
+    // Results are checked in the same order, so the first error is the
+    // cause and later ones ("transaction aborted") are never reported.
+    let lock_present = tx.prepare_cached(&sql.lock_present).await?;
+    let share_present = tx.prepare_cached(&sql.share_present).await?;
+    let claim_absent = tx.prepare_cached(&sql.claim_absent).await?;
+    let next_version = tx.prepare_cached(&sql.next_version).await?;
+    let (present_keys, shared_keys, absent_keys): (&[&Param<'_>], &[&Param<'_>], &[&Param<'_>]) = (
+        &[&plan.present_keys],
+        &[&plan.shared_keys],
+        &[&plan.absent_keys],
+    );
+    let none = || async { Ok::<_, tokio_postgres::Error>(Vec::new()) };
+    let (present, shared, claimed, version) = join4(
+        when(
+            !plan.present_keys.is_empty(),
+            || tx.query(&lock_present, present_keys),
+            none,
         ),
-        (&sql.share_present, &plan.shared_keys, &plan.shared_versions),
-    ];
-    for (lock, keys, versions) in locks {
-        if keys.is_empty() {
-            continue;
-        }
-        let statement = tx.prepare_cached(lock).await?;
-        let rows = tx.query(&statement, &[keys]).await?;
+        when(
+            !plan.shared_keys.is_empty(),
+            || tx.query(&share_present, shared_keys),
+            none,
+        ),
+        when(
+            !plan.absent_keys.is_empty(),
+            || tx.query(&claim_absent, absent_keys),
+            none,
+        ),
+        tx.query_one(&next_version, &[]),
+    )
+    .await;
+    for (rows, keys, versions) in [
+        (present?, &plan.present_keys, &plan.present_versions),
+        (shared?, &plan.shared_keys, &plan.shared_versions),
+    ] {
         let current: HashMap<Vec<u8>, i64> =
             rows.iter().map(|row| (row.get(0), row.get(1))).collect();
         for (key, version) in keys.iter().zip(versions) {
@@ -196,65 +224,75 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
             }
         }
     }
-
-    if !plan.absent_keys.is_empty() {
-        let statement = tx.prepare_cached(&sql.claim_absent).await?;
-        let rows = tx.query(&statement, &[&plan.absent_keys]).await?;
-        let claimed: HashSet<Vec<u8>> = rows.iter().map(|row| row.get(0)).collect();
-        if let Some(key) = first_missing(&plan.absent_keys, &claimed) {
-            return Err(conflict(key));
-        }
+    let claimed: HashSet<Vec<u8>> = claimed?.iter().map(|row| row.get(0)).collect();
+    if let Some(key) = first_missing(&plan.absent_keys, &claimed) {
+        return Err(conflict(key));
     }
+    let version: i64 = version?.get(0);
 
-    let statement = tx.prepare_cached(&sql.next_version).await?;
-    let version: i64 = tx.query_one(&statement, &[]).await?.get(0);
-
-    if !plan.checked_keys.is_empty() {
-        let statement = tx.prepare_cached(&sql.put_checked).await?;
-        let params = [
-            &plan.checked_keys as &(dyn tokio_postgres::types::ToSql + Sync),
-            &plan.checked_values,
-            &plan.checked_expected,
-            &version,
-        ];
-        let rows = tx.query(&statement, &params).await?;
-        let written: HashSet<Vec<u8>> = rows.iter().map(|row| row.get(0)).collect();
-        // Unreachable while the locks above hold; the last line of defence.
-        if let Some(key) = first_missing(&plan.checked_keys, &written) {
-            return Err(conflict(key));
-        }
+    // Phase 2, pipelined: the writes, then the events last (the counter
+    // row's lock is taken by the last statement before `COMMIT`).
+    let put_checked = tx.prepare_cached(&sql.put_checked).await?;
+    let put_blind = tx.prepare_cached(&sql.put_blind).await?;
+    let delete = tx.prepare_cached(&sql.delete).await?;
+    let append_events = tx.prepare_cached(&sql.append_events).await?;
+    let checked_params: &[&Param<'_>] = &[
+        &plan.checked_keys,
+        &plan.checked_values,
+        &plan.checked_expected,
+        &version,
+    ];
+    let blind_params: &[&Param<'_>] = &[&plan.blind_keys, &plan.blind_values, &version];
+    let deleted_keys: &[&Param<'_>] = &[&plan.deleted_keys];
+    let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads];
+    let (written, blind, deleted, appended) = join4(
+        when(
+            !plan.checked_keys.is_empty(),
+            || tx.query(&put_checked, checked_params),
+            none,
+        ),
+        when(
+            !plan.blind_keys.is_empty(),
+            || tx.query(&put_blind, blind_params),
+            none,
+        ),
+        when(
+            !plan.deleted_keys.is_empty(),
+            || tx.query(&delete, deleted_keys),
+            none,
+        ),
+        when(
+            !plan.event_kinds.is_empty(),
+            || tx.query(&append_events, event_params),
+            none,
+        ),
+    )
+    .await;
+    let written: HashSet<Vec<u8>> = written?.iter().map(|row| row.get(0)).collect();
+    // Unreachable while the locks above hold; the last line of defence.
+    if let Some(key) = first_missing(&plan.checked_keys, &written) {
+        return Err(conflict(key));
     }
-
-    if !plan.blind_keys.is_empty() {
-        let statement = tx.prepare_cached(&sql.put_blind).await?;
-        tx.execute(
-            &statement,
-            &[&plan.blind_keys, &plan.blind_values, &version],
-        )
-        .await?;
-    }
-
-    if !plan.deleted_keys.is_empty() {
-        let statement = tx.prepare_cached(&sql.delete).await?;
-        tx.execute(&statement, &[&plan.deleted_keys]).await?;
-    }
-
-    if !plan.event_kinds.is_empty() {
-        let count = i64::try_from(plan.event_kinds.len())
-            .map_err(|_| StorageError::backend("too many events in one commit"))?;
-        let statement = tx.prepare_cached(&sql.take_event_seqs).await?;
-        let last: i64 = tx.query_one(&statement, &[&count]).await?.get(0);
-        let seqs: Vec<i64> = (last - count + 1..=last).collect();
-        let statement = tx.prepare_cached(&sql.insert_events).await?;
-        tx.execute(
-            &statement,
-            &[&seqs, &plan.event_kinds, &plan.event_payloads],
-        )
-        .await?;
-    }
+    blind?;
+    deleted?;
+    appended?;
 
     tx.commit().await?;
     Ok(Committed {
         version: Version(to_u64(version, "version from the sequence")?),
     })
+}
+
+/// `run()` if `needed`, else `skip()`: one of two futures of one type, so
+/// that a statement with nothing to do is not sent.
+fn when<A, B, T>(needed: bool, run: impl FnOnce() -> A, skip: impl FnOnce() -> B) -> Either<A, B>
+where
+    A: std::future::Future<Output = T>,
+    B: std::future::Future<Output = T>,
+{
+    if needed {
+        Either::Left(run())
+    } else {
+        Either::Right(skip())
+    }
 }

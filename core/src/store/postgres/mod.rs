@@ -53,9 +53,15 @@
 //!    expected` and the affected row count must match — the version check
 //!    sits in the write statement itself, as a last guard. Other puts are
 //!    upserts; deletes are deletes.
-//! 5. Last, only if the batch has events: `UPDATE {p}counters ... RETURNING`
-//!    reserves the next sequence numbers and the events are inserted.
+//! 5. Last, only if the batch has events: one statement, `WITH taken AS
+//!    (UPDATE {p}counters ... RETURNING) INSERT INTO {p}events ...`,
+//!    reserves the next sequence numbers and inserts the events.
 //! 6. `COMMIT`.
+//!
+//! Steps 1-3 are sent together (pipelined on the connection: the server
+//! runs them in order, the store checks their results in order), and so
+//! are steps 4-5, so a commit costs four round trips (`BEGIN`, the two
+//! pipelines, `COMMIT`) however many kinds of keys it touches.
 //!
 //! Step 5 is how outbox order holds. Sequence numbers taken from a
 //! sequence could commit out of order (a transaction holding seq 7 commits
@@ -64,12 +70,12 @@
 //! transaction gets its numbers only after the previous one is visible, and
 //! a rolled-back transaction gives its numbers back (no gaps). The price:
 //! commits that carry events serialize on that row for the tail of the
-//! transaction — three round trips (the counter update, the event insert,
-//! `COMMIT`) and the commit's WAL flush, so event-carrying commits top out
-//! at roughly one per such tail. Commits without events never touch the
+//! transaction — the end of the second pipeline, one `COMMIT` round trip
+//! and the commit's WAL flush — so event-carrying commits top out at
+//! roughly one per such tail. Commits without events never touch the
 //! row, and everything before step 5 runs in parallel. The row is locked
 //! after every record lock, so it never closes a deadlock cycle.
-//!
+
 //! Each step locks its keys in key order, so two commits on the same keys
 //! queue rather than deadlock. Steps 1, 2 and 4 each have their own order,
 //! so commits that overlap in different roles (one expects a key that the
@@ -93,8 +99,12 @@
 //! * `bytea` keys rather than `text COLLATE "C"`: byte order everywhere,
 //!   and CockroachDB cannot compare a collated column with a parameter.
 //! * `SELECT ... FOR UPDATE` / `FOR SHARE`, `INSERT ... ON CONFLICT`, `UPDATE ... FROM`,
-//!   `RETURNING`, `= ANY(array)` and multi-argument `unnest(...)`: supported
-//!   by all three.
+//!   `RETURNING`, `= ANY(array)`, multi-argument `unnest(...) WITH
+//!   ORDINALITY` and a data-modifying `WITH` (an `UPDATE ... RETURNING`
+//!   feeding an `INSERT`): supported by all three.
+//! * Pipelining is the driver's (several extended-protocol queries in
+//!   flight on one connection), not a server feature: any engine that
+//!   speaks the PostgreSQL wire protocol accepts it.
 //! * `CREATE SEQUENCE` / `nextval`: supported by all three (on CockroachDB a
 //!   sequence is slower than on PostgreSQL, but correct).
 //! * The migration lock is a row lock, not `pg_advisory_xact_lock`

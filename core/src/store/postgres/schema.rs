@@ -69,8 +69,7 @@ pub(super) struct Sql {
     pub put_checked: String,
     pub put_blind: String,
     pub delete: String,
-    pub take_event_seqs: String,
-    pub insert_events: String,
+    pub append_events: String,
 }
 
 impl Sql {
@@ -105,10 +104,14 @@ impl Sql {
                  FROM unnest($1::bytea[], $2::bytea[]) AS u(key, value) ORDER BY u.key \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
             delete: t("DELETE FROM {p}records WHERE key = ANY($1::bytea[])"),
-            take_event_seqs: t("UPDATE {p}counters SET value = value + $1::int8 \
-                 WHERE name = 'event_seq' RETURNING value"),
-            insert_events: t("INSERT INTO {p}events (seq, kind, payload) \
-                 SELECT * FROM unnest($1::int8[], $2::text[], $3::bytea[])"),
+            // One statement, so the counter row is locked for this
+            // statement's tail and the `COMMIT` round trip only.
+            append_events: t("WITH taken AS (UPDATE {p}counters \
+                 SET value = value + cardinality($1::text[]) \
+                 WHERE name = 'event_seq' RETURNING value) \
+                 INSERT INTO {p}events (seq, kind, payload) \
+                 SELECT taken.value - cardinality($1::text[]) + e.n, e.kind, e.payload \
+                 FROM taken, unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(kind, payload, n)"),
         }
     }
 

@@ -14,7 +14,15 @@
 //!   file, written in the same transaction.
 //! * **One writer thread per store, a few reader threads.** Each owns a
 //!   connection. Commits run in `BEGIN IMMEDIATE` transactions, so the
-//!   write lock is taken before any expectation is read. Several stores or
+//!   write lock is taken before any expectation is read.
+//! * **Group commit.** The writer takes every commit queued when it becomes
+//!   free and applies them, in queue order, in one transaction: each is
+//!   checked against what the earlier ones left, a failed one is skipped
+//!   (answered `Conflict`) or rolled back to its savepoint, and one `COMMIT`
+//!   (one fsync under `Synchronous::Full`) makes the rest durable together.
+//!   Nobody is answered before that `COMMIT` returns, so an acknowledged
+//!   commit is a durable one, and each commit is atomic and gets its own
+//!   version exactly as if it ran alone. Several stores or
 //!   processes on one file take turns: SQLite's busy timeout waits for the
 //!   lock, and a retry loop with backoff covers the cases where SQLite
 //!   answers busy at once, until [`SqliteOptions::lock_wait`] has passed.
@@ -38,7 +46,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use self::schema::MigrationError;
-use self::workers::{ConnectionPool, backend, is_busy, retry_while_busy};
+use self::workers::{CommitWriter, ConnectionPool, backend, is_busy, retry_while_busy};
 use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
@@ -143,7 +151,7 @@ impl SqliteOptions {
 pub struct SqliteStore {
     path: PathBuf,
     lock_wait: Duration,
-    writer: ConnectionPool,
+    writer: CommitWriter,
     readers: ConnectionPool,
 }
 
@@ -216,7 +224,7 @@ impl SqliteStore {
             .collect::<Result<Vec<_>, StorageError>>()?;
         Ok(SqliteStore {
             lock_wait: options.lock_wait,
-            writer: ConnectionPool::start("writer", vec![writer])?,
+            writer: CommitWriter::start(writer, options.lock_wait)?,
             readers: ConnectionPool::start("reader", readers)?,
             path,
         })
@@ -287,13 +295,7 @@ impl Storage for SqliteStore {
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
         validate_batch(&batch)?;
-        let lock_wait = self.lock_wait;
-        self.writer
-            .run(move |conn| {
-                retry_while_busy(lock_wait, || queries::commit(conn, &batch), is_busy)
-                    .map_err(|e| backend("commit", e))?
-            })
-            .await
+        self.writer.commit(batch).await
     }
 
     async fn read_events(

@@ -3,8 +3,9 @@
 //!
 //! Owns the statements and the conversions between SQLite rows and port
 //! types. It must never wait for anything but SQLite, and never commit part
-//! of a batch: [`commit`] runs in one `BEGIN IMMEDIATE` transaction that
-//! rolls back on any early return.
+//! of a batch: [`commit_group`] runs a group of batches in one `BEGIN
+//! IMMEDIATE` transaction that rolls back on any early return, each batch
+//! under its own savepoint.
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -91,60 +92,114 @@ pub(super) fn read_events(
     .collect()
 }
 
-/// One attempt at `batch`: checks every expectation, then applies every
-/// mutation, bumps the commit counter and appends the events, all in one
-/// `BEGIN IMMEDIATE` transaction. A conflict rolls back and is returned as
-/// `Ok(Err(Conflict))`; an `Err` is SQLite's (maybe `SQLITE_BUSY`, which
-/// the caller retries) and also leaves nothing applied.
-pub(super) fn commit(
+/// The most commits the writer applies in one transaction.
+pub(super) const MAX_GROUP: usize = 256;
+
+/// One attempt at a group of batches, in one `BEGIN IMMEDIATE` transaction
+/// and one `COMMIT` (one fsync for all of them).
+///
+/// Each batch is applied in queue order as if it ran alone: its
+/// expectations are checked against the state the earlier batches of the
+/// group left, and if one fails the batch is skipped and answered
+/// `Conflict`, the others stay. Each applied batch gets its own version
+/// (the counter plus one, in order) and its events the next sequence
+/// numbers; the counter row is written once for the group. A batch whose
+/// writes fail is rolled back to its savepoint and answered with that
+/// failure. An `Err` is SQLite's for the whole group (maybe `SQLITE_BUSY`,
+/// which the caller retries) and leaves nothing applied; the caller must
+/// not answer anyone before this returns.
+pub(super) fn commit_group(
     conn: &mut Connection,
-    batch: &CommitBatch,
-) -> rusqlite::Result<CommitOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    {
-        let mut current = tx.prepare_cached("SELECT version FROM records WHERE key = ?1")?;
-        for expected in &batch.expectations {
-            let version: Option<i64> = current
-                .query_row([&expected.key], |row| row.get(0))
-                .optional()?;
-            if version.map(|v| Version(to_u64(v))) != expected.version {
-                return Ok(Err(StorageError::Conflict {
-                    key: expected.key.clone(),
+    batches: &[&CommitBatch],
+) -> rusqlite::Result<Vec<CommitOutcome>> {
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (mut version, mut last_seq): (i64, i64) = tx
+        .prepare_cached("SELECT last_version, last_event_seq FROM commit_counter WHERE id = 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let (first_version, first_seq) = (version, last_seq);
+    let mut outcomes = Vec::with_capacity(batches.len());
+    for batch in batches {
+        if let Some(key) = failed_expectation(&tx, batch)? {
+            outcomes.push(Err(StorageError::Conflict { key }));
+            continue;
+        }
+        let next = (version + 1, last_seq);
+        let applied = if batches.len() == 1 {
+            // Alone in its transaction: a failure rolls back the whole of it.
+            Ok(apply(&tx, batch, next)?)
+        } else {
+            let savepoint = tx.savepoint()?;
+            match apply(&savepoint, batch, next) {
+                Ok(seq) => {
+                    savepoint.commit()?;
+                    Ok(seq)
+                }
+                // Dropping the savepoint rolls this batch back.
+                Err(e) => Err(e),
+            }
+        };
+        match applied {
+            Ok(seq) => {
+                version += 1;
+                last_seq = seq;
+                outcomes.push(Ok(Committed {
+                    version: Version(to_u64(version)),
                 }));
             }
+            Err(e) => outcomes.push(Err(super::workers::backend("commit", e))),
         }
     }
-    let (version, last_seq): (i64, i64) = tx.query_row(
-        "UPDATE commit_counter SET last_version = last_version + 1,
-             last_event_seq = last_event_seq + ?1
-         WHERE id = 1 RETURNING last_version, last_event_seq",
-        [batch.events.len() as i64],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    {
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO records (key, value, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
-        )?;
-        let mut delete = tx.prepare_cached("DELETE FROM records WHERE key = ?1")?;
-        for mutation in &batch.mutations {
-            match mutation {
-                Mutation::Put { key, value } => upsert.execute(params![key, value, version])?,
-                Mutation::Delete { key } => delete.execute([key])?,
-            };
-        }
-        let mut append = tx.prepare_cached(
-            "INSERT INTO outbox (seq, kind, payload, version) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        let first_seq = last_seq - batch.events.len() as i64 + 1;
-        for (seq, event) in (first_seq..).zip(&batch.events) {
-            append.execute(params![seq, event.kind, event.payload, version])?;
-        }
+    if (version, last_seq) != (first_version, first_seq) {
+        tx.prepare_cached(
+            "UPDATE commit_counter SET last_version = ?1, last_event_seq = ?2 WHERE id = 1",
+        )?
+        .execute(params![version, last_seq])?;
     }
     tx.commit()?;
-    Ok(Ok(Committed {
-        version: Version(to_u64(version)),
-    }))
+    Ok(outcomes)
+}
+
+/// The first key of `batch` whose expectation does not hold, if any.
+fn failed_expectation(conn: &Connection, batch: &CommitBatch) -> rusqlite::Result<Option<Key>> {
+    let mut current = conn.prepare_cached("SELECT version FROM records WHERE key = ?1")?;
+    for expected in &batch.expectations {
+        let version: Option<i64> = current
+            .query_row([&expected.key], |row| row.get(0))
+            .optional()?;
+        if version.map(|v| Version(to_u64(v))) != expected.version {
+            return Ok(Some(expected.key.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes `batch` at `version` and appends its events after `last_seq`;
+/// returns the new last event sequence number.
+fn apply(
+    conn: &Connection,
+    batch: &CommitBatch,
+    (version, last_seq): (i64, i64),
+) -> rusqlite::Result<i64> {
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO records (key, value, version) VALUES (?1, ?2, ?3)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
+    )?;
+    let mut delete = conn.prepare_cached("DELETE FROM records WHERE key = ?1")?;
+    for mutation in &batch.mutations {
+        match mutation {
+            Mutation::Put { key, value } => upsert.execute(params![key, value, version])?,
+            Mutation::Delete { key } => delete.execute([key])?,
+        };
+    }
+    let mut append = conn.prepare_cached(
+        "INSERT INTO outbox (seq, kind, payload, version) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut seq = last_seq;
+    for event in &batch.events {
+        seq += 1;
+        append.execute(params![seq, event.kind, event.payload, version])?;
+    }
+    Ok(seq)
 }
 
 /// `PRAGMA integrity_check`: every problem SQLite finds, or none.

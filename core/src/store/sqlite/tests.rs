@@ -1,6 +1,8 @@
 //! What only a raw look at the file can show: its schema, migrations,
 //! journal mode and how values are stored.
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 
 use super::*;
@@ -171,4 +173,69 @@ async fn commit_fails_cleanly_once_the_lock_wait_limit_passes() {
     );
     assert_eq!(store.get(&["bk/1".into()]).await.unwrap(), vec![None]);
     assert!(store.commit(one_put()).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn commits_queued_together_keep_each_their_own_outcome_version_and_events() {
+    use crate::ports::{Expectation, NewEvent};
+    let (_dir, path) = temp_file();
+    let store = Arc::new(SqliteStore::open(&path).expect("open"));
+    // 64 callers at once: each claims the same key (one wins) and a key of
+    // its own (all win), so the writer sees groups mixing both outcomes.
+    let tasks: Vec<_> = (0..64)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let claim = |key: &str| Expectation {
+                    key: key.to_owned(),
+                    version: None,
+                };
+                let put = |key: &str| Mutation::Put {
+                    key: key.to_owned(),
+                    value: format!("{i}").into_bytes(),
+                };
+                let shared = store.commit(CommitBatch {
+                    expectations: vec![claim("shared")],
+                    mutations: vec![put("shared")],
+                    events: vec![NewEvent {
+                        kind: "won".into(),
+                        payload: b"{}".to_vec(),
+                    }],
+                });
+                let own_key = format!("own/{i:02}");
+                let own = store.commit(CommitBatch {
+                    expectations: vec![claim(&own_key)],
+                    mutations: vec![put(&own_key)],
+                    events: vec![NewEvent {
+                        kind: "own".into(),
+                        payload: b"{}".to_vec(),
+                    }],
+                });
+                let (shared, own) = tokio::join!(shared, own);
+                (
+                    shared.ok().map(|c| c.version),
+                    own.expect("own key").version,
+                )
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    let mut versions = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (shared, own) = task.await.expect("task");
+        winners += usize::from(shared.is_some());
+        assert!(versions.insert(own), "version {own} given twice");
+        if let Some(version) = shared {
+            assert!(versions.insert(version), "version {version} given twice");
+        }
+    }
+    assert_eq!(winners, 1, "exactly one claim of the shared key succeeds");
+    let events = store.read_events(0, 1_000).await.expect("events");
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=65).collect::<Vec<_>>(),
+        "no gaps, no rolled-back events"
+    );
+    assert_eq!(events.iter().filter(|e| e.kind == "won").count(), 1);
 }

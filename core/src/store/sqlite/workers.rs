@@ -21,7 +21,8 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_channel::oneshot;
 use rusqlite::{Connection, ErrorCode};
 
-use crate::ports::StorageError;
+use super::queries;
+use crate::ports::{CommitBatch, Committed, StorageError};
 
 /// Work for a connection's thread.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -94,6 +95,101 @@ fn serve(mut conn: Connection, jobs: &Mutex<Receiver<Job>>) {
         // A panicking job drops its answer (the caller sees an error) and
         // rolls back its transaction; the connection stays usable.
         let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+    }
+}
+
+/// A commit waiting for the writer, and where to send its outcome.
+struct CommitJob {
+    batch: CommitBatch,
+    answer: oneshot::Sender<Result<Committed, StorageError>>,
+}
+
+/// The writer thread: owns the write connection and applies queued commits
+/// in groups, one transaction and one fsync per group (group commit).
+pub(super) struct CommitWriter {
+    queue: Option<Sender<CommitJob>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl CommitWriter {
+    /// Starts the writer thread on `conn`.
+    pub(super) fn start(conn: Connection, lock_wait: Duration) -> Result<Self, StorageError> {
+        let (queue, jobs) = mpsc::channel::<CommitJob>();
+        let thread = std::thread::Builder::new()
+            .name("reservo-sqlite-writer".to_owned())
+            .spawn(move || write_groups(conn, &jobs, lock_wait))
+            .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
+        Ok(CommitWriter {
+            queue: Some(queue),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues `batch` and awaits its outcome, which comes only after the
+    /// transaction holding it has committed (or failed).
+    pub(super) async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StorageError::backend("the SQLite writer thread stopped");
+        self.queue
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(CommitJob { batch, answer })
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for CommitWriter {
+    /// Closes the queue, lets queued commits finish, and waits for the
+    /// thread, so the file is closed when the store is dropped.
+    fn drop(&mut self) {
+        self.queue = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer's loop: waits for a commit, takes every other one already
+/// queued (up to [`queries::MAX_GROUP`]), applies them as one group, and
+/// only then answers each caller.
+fn write_groups(mut conn: Connection, jobs: &Receiver<CommitJob>, lock_wait: Duration) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < queries::MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let batches: Vec<&CommitBatch> = group.iter().map(|job| &job.batch).collect();
+        // A panic rolls the transaction back; the callers' answers are
+        // dropped with the group, so they see an error.
+        let outcomes = catch_unwind(AssertUnwindSafe(|| {
+            retry_while_busy(
+                lock_wait,
+                || queries::commit_group(&mut conn, &batches),
+                is_busy,
+            )
+        }));
+        let outcomes: Vec<Option<Result<Committed, StorageError>>> = match outcomes {
+            Ok(Ok(outcomes)) => outcomes.into_iter().map(Some).collect(),
+            Ok(Err(e)) => {
+                // Nothing of the group was applied; each caller hears why.
+                let message = backend("commit", e).to_string();
+                group
+                    .iter()
+                    .map(|_| Some(Err(StorageError::backend(&message))))
+                    .collect()
+            }
+            Err(_) => group.iter().map(|_| None).collect(),
+        };
+        for (job, outcome) in group.into_iter().zip(outcomes) {
+            if let Some(outcome) = outcome {
+                // The caller may have stopped waiting; the commit stands.
+                let _ = job.answer.send(outcome);
+            }
+        }
     }
 }
 
