@@ -24,8 +24,41 @@ use crate::store::validate_batch;
 /// A value and its version, as kept in the map.
 #[derive(Debug, Clone)]
 struct Stored {
-    value: Vec<u8>,
+    value: Value,
     version: Version,
+}
+
+/// A record's bytes: short ones (ledgers, index entries) inside the map's
+/// own node, so a scan reads them without a cache miss per record; longer
+/// ones on the heap.
+#[derive(Debug, Clone)]
+enum Value {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest value kept inline; with the length and the tag a [`Value`]
+/// is as small as the `Vec` it replaces.
+const INLINE: usize = 22;
+
+impl Value {
+    fn new(value: Vec<u8>) -> Value {
+        match u8::try_from(value.len()) {
+            Ok(len) if value.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..value.len()].copy_from_slice(&value);
+                Value::Inline { len, bytes }
+            }
+            _ => Value::Heap(value.into_boxed_slice()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Value::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Value::Heap(bytes) => bytes,
+        }
+    }
 }
 
 /// Everything the store holds, behind one lock.
@@ -115,10 +148,23 @@ impl MemoryStore {
     }
 }
 
+/// The records of `range`, in key order.
+fn in_range<'s>(state: &'s State, range: &KeyRange) -> impl Iterator<Item = (&'s Key, &'s Stored)> {
+    let start = Bound::Included(range.start.as_str());
+    let end = match range.end.as_deref() {
+        // `BTreeMap::range` panics on an inverted range; it is empty.
+        Some(end) if end <= range.start.as_str() => None,
+        Some(end) => Some(Bound::Excluded(end)),
+        None => Some(Bound::Unbounded),
+    };
+    end.into_iter()
+        .flat_map(move |end| state.records.range::<str, _>((start, end)))
+}
+
 fn to_record(key: &str, stored: &Stored) -> Record {
     Record {
         key: key.to_owned(),
-        value: stored.value.clone(),
+        value: stored.value.as_bytes().to_vec(),
         version: stored.version,
     }
 }
@@ -134,20 +180,26 @@ impl Storage for MemoryStore {
     }
 
     async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        let start = Bound::Included(range.start.as_str());
-        let end = match range.end.as_deref() {
-            // `BTreeMap::range` panics on an inverted range; it is empty.
-            Some(end) if end <= range.start.as_str() => return Ok(Vec::new()),
-            Some(end) => Bound::Excluded(end),
-            None => Bound::Unbounded,
-        };
         let state = self.read();
-        Ok(state
-            .records
-            .range::<str, _>((start, end))
+        Ok(in_range(&state, range)
             .take(limit)
             .map(|(key, stored)| to_record(key, stored))
             .collect())
+    }
+
+    async fn scan_each(
+        &self,
+        range: &KeyRange,
+        limit: usize,
+        visit: &mut (dyn for<'r> FnMut(&'r str, &'r [u8]) + Send),
+    ) -> Result<usize, StorageError> {
+        let state = self.read();
+        let mut visited = 0;
+        for (key, stored) in in_range(&state, range).take(limit) {
+            visit(key, stored.value.as_bytes());
+            visited += 1;
+        }
+        Ok(visited)
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
@@ -166,7 +218,13 @@ impl Storage for MemoryStore {
         for mutation in batch.mutations {
             match mutation {
                 Mutation::Put { key, value } => {
-                    state.records.insert(key, Stored { value, version });
+                    state.records.insert(
+                        key,
+                        Stored {
+                            value: Value::new(value),
+                            version,
+                        },
+                    );
                 }
                 Mutation::Delete { key } => {
                     state.records.remove(&key);
@@ -198,5 +256,60 @@ impl Storage for MemoryStore {
         let from = usize::try_from(after)
             .map_or(state.outbox.len(), |after| after.min(state.outbox.len()));
         Ok(state.outbox[from..].iter().take(limit).cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &[u8]) -> Mutation {
+        Mutation::Put {
+            key: key.into(),
+            value: value.to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn scan_each_lends_what_scan_returns_short_and_long_values_alike() {
+        let store = MemoryStore::new();
+        let long = vec![b'x'; INLINE + 1];
+        let batch = CommitBatch {
+            expectations: vec![],
+            mutations: vec![
+                put("a/1", b""),
+                put("a/2", &[b'y'; INLINE]),
+                put("a/3", &long),
+                put("b/1", b"1;0;"),
+            ],
+            events: vec![],
+        };
+        store.commit(batch).await.unwrap();
+        for (range, limit) in [
+            (KeyRange::prefix("a/"), 10),
+            (KeyRange::prefix("a/"), 2),
+            (KeyRange::prefix(""), 10),
+            (
+                KeyRange {
+                    start: "b".into(),
+                    end: Some("a".into()),
+                },
+                10,
+            ),
+        ] {
+            let scanned = store.scan(&range, limit).await.unwrap();
+            let mut lent = Vec::new();
+            let visited = store
+                .scan_each(&range, limit, &mut |key, value| {
+                    lent.push((key.to_owned(), value.to_vec()));
+                })
+                .await
+                .unwrap();
+            assert_eq!(visited, scanned.len());
+            let scanned: Vec<_> = scanned.into_iter().map(|r| (r.key, r.value)).collect();
+            assert_eq!(lent, scanned);
+        }
+        let got = store.get(&["a/3".into()]).await.unwrap();
+        assert_eq!(got[0].as_ref().unwrap().value, long);
     }
 }
