@@ -15,7 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use reservo::engine::{Item, QuoteRequest, SearchFor, SearchRequest};
 use reservo::party::Party;
 use reservo_benches::{
-    Inventory, Stocked, confirm_request, hold_request, hotel, inventory, runtime, search_stay,
+    Inventory, Stocked, hold_and_confirm, hotel, inventory, runtime, search_stay,
 };
 
 /// Hold + confirm pairs on one fresh hotel per sample (timed: the pairs
@@ -31,16 +31,7 @@ fn hold_confirm(c: &mut Criterion) {
                 let mut spent = Duration::ZERO;
                 for i in 0..iters {
                     let started = Instant::now();
-                    let hold = w
-                        .engine
-                        .hold(&hold_request(format!("h{i}")))
-                        .await
-                        .expect("the hotel never runs out");
-                    let booking = w
-                        .engine
-                        .confirm(&confirm_request(format!("c{i}"), hold.id))
-                        .await
-                        .expect("a fresh hold confirms");
+                    let booking = hold_and_confirm(&w.engine, i).await;
                     spent += started.elapsed();
                     std::hint::black_box(booking);
                 }

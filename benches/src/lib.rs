@@ -142,6 +142,19 @@ pub fn confirm_request(idempotency_key: String, hold: reservo::ids::HoldId) -> C
     }
 }
 
+/// Pair `i` of the hold + confirm bench: holds one room ([`hold_request`],
+/// key `h<i>`) and confirms all of it ([`confirm_request`], key `c<i>`).
+pub async fn hold_and_confirm(engine: &Engine, i: u64) -> reservo::engine::Booking {
+    let hold = engine
+        .hold(&hold_request(format!("h{i}")))
+        .await
+        .expect("the hotel never runs out");
+    engine
+        .confirm(&confirm_request(format!("c{i}"), hold.id))
+        .await
+        .expect("a fresh hold confirms")
+}
+
 /// The shape of a search bench's inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inventory {

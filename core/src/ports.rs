@@ -259,6 +259,26 @@ pub trait Storage: Send + Sync {
     /// Reads up to `limit` records in `range`, in ascending key order.
     async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError>;
 
+    /// Calls `visit` with the key and value of each of up to `limit`
+    /// records in `range`, in ascending key order, as [`Storage::scan`]
+    /// would return them; returns how many it visited.
+    ///
+    /// Optional: the default calls [`Storage::scan`]. A store that keeps
+    /// records in memory can lend them instead of copying (a search reads
+    /// tens of thousands of small records); `visit` must not block.
+    async fn scan_each(
+        &self,
+        range: &KeyRange,
+        limit: usize,
+        visit: &mut (dyn for<'r> FnMut(&'r str, &'r [u8]) + Send),
+    ) -> Result<usize, StorageError> {
+        let records = self.scan(range, limit).await?;
+        for record in &records {
+            visit(&record.key, &record.value);
+        }
+        Ok(records.len())
+    }
+
     /// Applies `batch` atomically if every expectation holds; otherwise
     /// changes nothing and returns [`StorageError::Conflict`].
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError>;

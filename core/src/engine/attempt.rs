@@ -35,7 +35,7 @@ use crate::ports::{
 
 use super::Engine;
 use super::confirm::{Booking, ConfirmRequest};
-use super::idempotency::{remember, replayed};
+use super::idempotency::{Fingerprint, remember, replayed};
 use super::keys;
 use super::modify::Modification;
 use super::payment::Payment;
@@ -134,7 +134,7 @@ impl PaymentAttempt {
     pub(crate) fn new(
         key: &str,
         command: &str,
-        request: serde_json::Value,
+        request: &Fingerprint,
         purpose: Purpose,
         reference: &str,
         amount: Money,
@@ -148,7 +148,7 @@ impl PaymentAttempt {
             amount,
             state: AttemptState::Pending { last_error: None },
             created_at: now,
-            request,
+            request: request.to_value(),
             purpose,
             payment_method: payment_method.to_owned(),
         }
@@ -246,7 +246,7 @@ impl Engine {
         &self,
         key: &str,
         command: &str,
-        request: &serde_json::Value,
+        request: &Fingerprint,
     ) -> Result<Prior> {
         let keys = [keys::idempotency(key), keys::payment_attempt(key)];
         let mut got = self.storage.get(&keys).await?.into_iter();
@@ -258,7 +258,7 @@ impl Engine {
             return Ok(Prior::Fresh);
         };
         let attempt: PaymentAttempt = decode_json(&record)?;
-        if attempt.command != command || &attempt.request != request {
+        if attempt.command != command || attempt.request != request.to_value() {
             return Err(Error::IdempotencyConflict {
                 key: key.to_owned(),
             });
@@ -369,7 +369,7 @@ impl Engine {
                     &attempt.key,
                     idem[0].as_ref(),
                     &attempt.command,
-                    &attempt.request,
+                    &Fingerprint::of(&attempt.request),
                 )?
                 .ok_or_else(|| {
                     Error::not_found("booking of payment attempt", attempt.key.as_str())
@@ -407,7 +407,7 @@ impl Engine {
                 &mut txn,
                 &idem,
                 &attempt.command,
-                &attempt.request,
+                &Fingerprint::of(&attempt.request),
                 booking.id.as_str(),
             );
             txn.event(

@@ -85,7 +85,7 @@ impl Engine {
     /// refund the gateway cannot make; nothing changes),
     /// `IDEMPOTENCY_CONFLICT`.
     pub async fn cancel(&self, request: &CancelRequest) -> Result<Booking> {
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         self.end_booking(
             &request.idempotency_key,
             "cancel",
@@ -100,7 +100,7 @@ impl Engine {
     /// late penalty), otherwise like [`Engine::cancel`], with
     /// `booking.no_show`. Only a `confirmed` booking can be a no-show.
     pub async fn mark_no_show(&self, request: &NoShowRequest) -> Result<Booking> {
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         self.end_booking(
             &request.idempotency_key,
             "no_show",
@@ -115,7 +115,7 @@ impl Engine {
         &self,
         key: &str,
         command: &str,
-        fingerprint: &serde_json::Value,
+        fingerprint: &idempotency::Fingerprint,
         id: &BookingId,
         to: BookingStatus,
     ) -> Result<Booking> {
@@ -164,7 +164,8 @@ impl Engine {
             txn.put_json(&record.key, &booking);
             remember(&mut txn, &idem_key, command, fingerprint, id.as_str());
             let view = self.catalog().await?;
-            let mut payload = booking_event(&view, &booking);
+            let mut payload =
+                serde_json::to_value(booking_event(&view, &booking)).expect("events serialize");
             payload["refund"] = serde_json::json!({
                 "amount": refund.amount().to_string(),
                 "currency": currency.code(),

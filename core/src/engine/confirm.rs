@@ -11,7 +11,6 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::booking::{BookingStatus, Customer};
 use crate::error::{Error, Result};
@@ -21,6 +20,7 @@ use crate::ports::Record;
 use crate::pricing::UsageLimit;
 
 use super::Engine;
+use super::booking_record::{encode_booking, held_items_json};
 use super::catalog_cache::CatalogView;
 use super::hold::{HeldItem, Hold, HoldState, booked_units};
 use super::idempotency::{self, remember, replayed};
@@ -106,7 +106,7 @@ impl Engine {
     pub async fn confirm(&self, request: &ConfirmRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         retry_on_conflict(self.config.max_attempts, || {
             self.try_confirm(request, &fingerprint)
         })
@@ -116,7 +116,7 @@ impl Engine {
     async fn try_confirm(
         &self,
         request: &ConfirmRequest,
-        fingerprint: &serde_json::Value,
+        fingerprint: &idempotency::Fingerprint,
     ) -> Result<Booking> {
         let idem_key = keys::idempotency(&request.idempotency_key);
         let idem = self.read_record(&idem_key).await?;
@@ -157,6 +157,10 @@ impl Engine {
         let now = self.clock.now();
         hold.ensure_active(now)?;
         let chosen = chosen_items(&hold, request.items.as_deref())?;
+        // All items, in order: the booking's items are the hold's, bytes and all.
+        let items_json = (chosen.len() == hold.items.len())
+            .then(|| held_items_json(&hold, &hold_record.value))
+            .flatten();
         let items: Vec<HeldItem> = chosen.iter().map(|i| hold.items[*i].clone()).collect();
         let currency = items[0].quote.currency();
         let total = Money::sum(
@@ -199,7 +203,10 @@ impl Engine {
         };
         self.write_resolved_hold(txn, &hold, &hold_record);
         txn.expect(&keys::booking(&booking.id), None);
-        txn.put_json(&keys::booking(&booking.id), &booking);
+        txn.put_raw(
+            &keys::booking(&booking.id),
+            encode_booking(&booking, items_json),
+        );
         write_indexes(txn, &booking);
         if status == BookingStatus::Confirmed {
             self.issue_tickets(txn, &view, &booking)?;
@@ -346,7 +353,7 @@ pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
 
 /// The payload of `booking.*` events, with the fields the default SMS
 /// templates read (see [`crate::notify`]).
-pub(crate) fn booking_event(view: &CatalogView, booking: &Booking) -> serde_json::Value {
+pub(crate) fn booking_event<'a>(view: &'a CatalogView, booking: &'a Booking) -> BookingEvent<'a> {
     let first = &booking.items[0];
     let entry = view.resources.get(first.resource());
     let property = entry.and_then(|e| view.properties.get(&e.resource.property));
@@ -376,28 +383,82 @@ pub(crate) fn booking_event(view: &CatalogView, booking: &Booking) -> serde_json
         }
         (Span::Session { start }, None) => (start.to_rfc3339(), start.to_rfc3339()),
     };
-    json!({
-        "booking": {
-            "id": booking.id,
-            "status": booking.status,
-            "total": booking.total.amount().to_string(),
-            "currency": booking.total.currency().code(),
+    // Fields in alphabetical order, as `json!` wrote them before: the
+    // payload's bytes did not change when it became typed.
+    BookingEvent {
+        booking: BookingPart {
+            currency: booking.total.currency(),
+            id: &booking.id,
+            status: booking.status,
+            total: booking.total.amount().to_string(),
         },
-        "property": {
-            "id": property.map(|p| p.id.as_str()),
-            "name": property.map(|p| p.name.as_str()),
-            "owner": property.map(|p| p.owner.as_str()),
+        broker: Contact {
+            id: booking.terms.attribution.broker.as_deref(),
+            phone: booking.terms.attribution.broker_phone.as_deref(),
         },
-        "owner": {
-            "id": property.map(|p| p.owner.as_str()),
-            "phone": property.and_then(|p| p.owner_phone.as_deref()),
+        customer: Person {
+            name: &booking.customer.name,
+            phone: &booking.customer.phone,
         },
-        "broker": {
-            "id": booking.terms.attribution.broker,
-            "phone": booking.terms.attribution.broker_phone,
+        owner: Contact {
+            id: property.map(|p| p.owner.as_str()),
+            phone: property.and_then(|p| p.owner_phone.as_deref()),
         },
-        "period": {"start": start, "end": end},
-        "customer": {"name": booking.customer.name, "phone": booking.customer.phone},
-        "resources": booking.items.iter().map(|i| i.resource().as_str()).collect::<Vec<_>>(),
-    })
+        period: Period { end, start },
+        property: PropertyPart {
+            id: property.map(|p| p.id.as_str()),
+            name: property.map(|p| p.name.as_str()),
+            owner: property.map(|p| p.owner.as_str()),
+        },
+        resources: booking
+            .items
+            .iter()
+            .map(|i| i.resource().as_str())
+            .collect(),
+    }
+}
+
+/// The payload of `booking.*` events (see [`booking_event`]).
+#[derive(Serialize)]
+pub(crate) struct BookingEvent<'a> {
+    booking: BookingPart<'a>,
+    broker: Contact<'a>,
+    customer: Person<'a>,
+    owner: Contact<'a>,
+    period: Period,
+    property: PropertyPart<'a>,
+    resources: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct BookingPart<'a> {
+    currency: crate::money::Currency,
+    id: &'a BookingId,
+    status: BookingStatus,
+    total: String,
+}
+
+#[derive(Serialize)]
+struct Contact<'a> {
+    id: Option<&'a str>,
+    phone: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Person<'a> {
+    name: &'a str,
+    phone: &'a str,
+}
+
+#[derive(Serialize)]
+struct Period {
+    end: String,
+    start: String,
+}
+
+#[derive(Serialize)]
+struct PropertyPart<'a> {
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+    owner: Option<&'a str>,
 }

@@ -124,6 +124,9 @@ impl HoldState {
     }
 }
 
+/// How an active hold's record ends: its state is the last field.
+const ACTIVE_STATE_TAIL: &[u8] = br#","state":{"state":"active"}}"#;
+
 /// A hold on inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hold {
@@ -236,7 +239,7 @@ impl Engine {
                 ),
             ));
         }
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         retry_on_conflict(self.config.max_attempts, || {
             self.try_hold(request, &fingerprint)
         })
@@ -246,7 +249,7 @@ impl Engine {
     async fn try_hold(
         &self,
         request: &HoldRequest,
-        fingerprint: &serde_json::Value,
+        fingerprint: &idempotency::Fingerprint,
     ) -> Result<Hold> {
         let idem_key = keys::idempotency(&request.idempotency_key);
         let idem = self.read_record(&idem_key).await?;
@@ -305,7 +308,8 @@ impl Engine {
         txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
         remember(&mut txn, &idem_key, "hold", fingerprint, hold.id.as_str());
         txn.event("hold.created", &HoldEvent::of(&hold));
-        self.storage.commit(txn.into_batch()).await?;
+        let committed = self.storage.commit(txn.into_batch()).await?;
+        self.holds.put(&hold, committed.version);
         Ok(hold)
     }
 
@@ -354,7 +358,11 @@ impl Engine {
             .read_record(&keys::hold(id))
             .await?
             .ok_or_else(|| Error::not_found("hold", id.as_str()))?;
-        Ok((decode_json(&record)?, record))
+        let hold = match self.holds.take(id, record.version) {
+            Some(hold) => hold,
+            None => decode_json(&record)?,
+        };
+        Ok((hold, record))
     }
 
     /// Gives a hold's inventory back. Errors: `NOT_FOUND`, `HOLD_EXPIRED`,
@@ -502,9 +510,29 @@ impl Engine {
 
     /// Writes a hold that has left the active state, pinned to the version
     /// it was read at, and removes its expiry index entry.
+    ///
+    /// Only the state changes (it is the record's last field, and was
+    /// `active`), so the record read is kept up to its state and the new
+    /// state appended: the priced items are not encoded again.
     pub(crate) fn write_resolved_hold(&self, txn: &mut Txn, hold: &Hold, read: &Record) {
         txn.expect_read(&read.key, Some(read));
-        txn.put_json(&read.key, hold);
+        let value = match read.value.strip_suffix(ACTIVE_STATE_TAIL) {
+            Some(head) => {
+                let mut value = Vec::with_capacity(head.len() + 96);
+                value.extend_from_slice(head);
+                value.extend_from_slice(br#","state":"#);
+                serde_json::to_writer(&mut value, &hold.state).expect("states serialize");
+                value.push(b'}');
+                debug_assert_eq!(
+                    value,
+                    super::txn::encode_json(hold),
+                    "only the state changed"
+                );
+                value
+            }
+            None => super::txn::encode_json(hold),
+        };
+        txn.put_raw(&read.key, value);
         txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
     }
 }

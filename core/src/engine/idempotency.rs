@@ -6,23 +6,37 @@
 //! [`Error::IdempotencyConflict`]. The record is written in the same commit
 //! as the command's effects, so a command and its record land together or
 //! not at all. Must never decide anything else.
+//!
+//! The record is JSON, written as
+//! `{"v":2,"command":"<command>","result":"<id>","request":<request>}` with
+//! the request's canonical bytes (its serde JSON, fields in declaration
+//! order) last and verbatim, so a replay is recognised by comparing bytes,
+//! without building a JSON tree. Anything else under the key (a record of
+//! version 1, whose request was written with sorted keys, or another
+//! command) is compared as JSON values.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::ports::Record;
 
 use super::txn::{Txn, decode_json};
 
-/// What a key was used for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct IdempotencyRecord {
-    /// The command (`hold`, `confirm`, ...).
-    pub command: String,
-    /// The request exactly as first given.
-    pub request: serde_json::Value,
-    /// The id of what the command produced.
-    pub result: String,
+/// A request in canonical form: its JSON bytes as serde writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fingerprint(Vec<u8>);
+
+impl Fingerprint {
+    /// The canonical bytes of `request`.
+    pub fn of<T: Serialize>(request: &T) -> Fingerprint {
+        Fingerprint(serde_json::to_vec(request).expect("requests serialize"))
+    }
+
+    /// The request as a JSON value (for records that keep it as one).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_slice(&self.0).expect("a fingerprint is JSON")
+    }
 }
 
 /// Checks an idempotency key: 1-200 printable ASCII characters.
@@ -36,24 +50,62 @@ pub(crate) fn validate_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+const HEAD: &[u8] = br#"{"v":2,"command":"#;
+
+/// The record of `command` with `request` and `result`.
+fn encode(command: &str, request: &Fingerprint, result: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + command.len() + result.len() + request.0.len());
+    out.extend_from_slice(HEAD);
+    serde_json::to_writer(&mut out, command).expect("strings serialize");
+    out.extend_from_slice(br#","result":"#);
+    serde_json::to_writer(&mut out, result).expect("strings serialize");
+    out.extend_from_slice(br#","request":"#);
+    out.extend_from_slice(&request.0);
+    out.push(b'}');
+    out
+}
+
+/// The result of a version-2 record of `command` with exactly `request`,
+/// read without parsing the request; `None` if the bytes are anything else.
+fn exact_replay<'r>(bytes: &'r [u8], command: &str, request: &Fingerprint) -> Option<&'r str> {
+    let rest = bytes.strip_prefix(HEAD)?.strip_prefix(b"\"")?;
+    let rest = rest.strip_prefix(command.as_bytes())?;
+    let rest = rest.strip_prefix(br#"","result":""#)?;
+    let rest = rest.strip_suffix(b"}")?.strip_suffix(&request.0[..])?;
+    let result = rest.strip_suffix(br#"","request":"#)?;
+    // Results are ids: printable ASCII without quotes or escapes.
+    if result.iter().any(|b| *b == b'"' || *b == b'\\') {
+        return None;
+    }
+    std::str::from_utf8(result).ok()
+}
+
 /// The stored result id if `record` is a replay of `command` with
 /// `request`; a conflict if the key was used otherwise; `None` if unused.
 pub(crate) fn replayed(
     key: &str,
     record: Option<&Record>,
     command: &str,
-    request: &serde_json::Value,
+    request: &Fingerprint,
 ) -> Result<Option<String>> {
     let Some(record) = record else {
         return Ok(None);
     };
-    let stored: IdempotencyRecord = decode_json(record)?;
-    if stored.command == command && &stored.request == request {
-        Ok(Some(stored.result))
-    } else {
-        Err(Error::IdempotencyConflict {
+    if let Some(result) = exact_replay(&record.value, command, request) {
+        return Ok(Some(result.to_owned()));
+    }
+    let stored: Value = decode_json(record)?;
+    let same = stored.get("command").and_then(Value::as_str) == Some(command)
+        && stored.get("request") == Some(&request.to_value());
+    match stored.get("result").and_then(Value::as_str) {
+        Some(result) if same => Ok(Some(result.to_owned())),
+        _ if same => Err(Error::CorruptRecord {
+            key: record.key.clone(),
+            message: "idempotency record without a result".into(),
+        }),
+        _ => Err(Error::IdempotencyConflict {
             key: key.to_owned(),
-        })
+        }),
     }
 }
 
@@ -62,16 +114,50 @@ pub(crate) fn remember(
     txn: &mut Txn,
     storage_key: &str,
     command: &str,
-    request: &serde_json::Value,
+    request: &Fingerprint,
     result: &str,
 ) {
     txn.expect(storage_key, None);
-    txn.put_json(
-        storage_key,
-        &IdempotencyRecord {
-            command: command.to_owned(),
-            request: request.clone(),
-            result: result.to_owned(),
-        },
-    );
+    txn.put_raw(storage_key, encode(command, request, result));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::Version;
+    use serde_json::json;
+
+    fn record(value: Vec<u8>) -> Record {
+        Record {
+            key: "idem/k".into(),
+            value,
+            version: Version(1),
+        }
+    }
+
+    #[test]
+    fn a_replay_is_recognised_by_its_bytes_and_anything_else_conflicts() {
+        let request = Fingerprint::of(&json!({"b": 1, "a": [1, 2]}));
+        let stored = record(encode("hold", &request, "h-1"));
+        let value: Value = serde_json::from_slice(&stored.value).unwrap();
+        assert_eq!(value["request"], request.to_value());
+        assert_eq!(exact_replay(&stored.value, "hold", &request), Some("h-1"));
+        let replay = replayed("k", Some(&stored), "hold", &request).unwrap();
+        assert_eq!(replay.as_deref(), Some("h-1"));
+        let other = Fingerprint::of(&json!({"b": 2}));
+        for (command, request) in [("hold", &other), ("confirm", &request)] {
+            let err = replayed("k", Some(&stored), command, request).unwrap_err();
+            assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+        }
+        assert_eq!(replayed("k", None, "hold", &request).unwrap(), None);
+    }
+
+    #[test]
+    fn version_1_records_with_sorted_keys_still_replay() {
+        let typed = Fingerprint(br#"{"z":1,"a":"x"}"#.to_vec());
+        let v1 = json!({"command": "hold", "request": {"a": "x", "z": 1}, "result": "h-9"});
+        let stored = record(serde_json::to_vec(&v1).unwrap());
+        let replay = replayed("k", Some(&stored), "hold", &typed).unwrap();
+        assert_eq!(replay.as_deref(), Some("h-9"));
+    }
 }

@@ -19,11 +19,13 @@
 
 mod attempt;
 mod availability;
+mod booking_record;
 mod cancel;
 mod catalog_cache;
 mod checkin;
 mod confirm;
 mod hold;
+mod hold_cache;
 mod idempotency;
 mod item;
 mod keys;
@@ -148,6 +150,7 @@ impl EngineBuilder {
             gateway: self.gateway,
             change_fee: self.change_fee,
             tickets: self.tickets,
+            holds: hold_cache::HoldCache::default(),
         }
     }
 }
@@ -163,6 +166,8 @@ pub struct Engine {
     gateway: Option<Arc<dyn PaymentGateway>>,
     change_fee: FeeRate,
     tickets: Option<Arc<TicketIssuer>>,
+    /// Holds this engine wrote, to confirm without decoding them.
+    holds: hold_cache::HoldCache,
 }
 
 impl Engine {

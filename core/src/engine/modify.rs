@@ -109,7 +109,7 @@ impl Engine {
     /// are unchanged.
     pub async fn modify(&self, request: &ModifyRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
         let attempt = match self.prior_attempt(key, "modify", &fingerprint).await? {
             Prior::Done(id) => return self.booking(&id).await,
@@ -131,7 +131,7 @@ impl Engine {
                 let attempt = PaymentAttempt::new(
                     key,
                     "modify",
-                    fingerprint,
+                    &fingerprint,
                     Purpose::Modify {
                         change: Box::new(change),
                     },
@@ -149,7 +149,7 @@ impl Engine {
     async fn modify_without_charge(
         &self,
         key: &str,
-        fingerprint: &serde_json::Value,
+        fingerprint: &idempotency::Fingerprint,
         change: &Modification,
     ) -> Result<Booking> {
         retry_on_conflict(self.config.max_attempts, || async {

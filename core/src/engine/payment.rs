@@ -189,7 +189,7 @@ impl Engine {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
         check_method(&request.payment_method)?;
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
         let attempt = match self
             .prior_attempt(key, "pay_and_confirm", &fingerprint)
@@ -215,7 +215,7 @@ impl Engine {
                 let attempt = PaymentAttempt::new(
                     key,
                     "pay_and_confirm",
-                    fingerprint,
+                    &fingerprint,
                     Purpose::Confirm { request: confirm },
                     hold.id.as_str(),
                     amount,
@@ -239,7 +239,7 @@ impl Engine {
     pub async fn pay_balance(&self, request: &PayBalanceRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         check_method(&request.payment_method)?;
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
         let attempt = match self.prior_attempt(key, "pay_balance", &fingerprint).await? {
             Prior::Done(id) => return self.booking(&id).await,
@@ -251,7 +251,7 @@ impl Engine {
                 let attempt = PaymentAttempt::new(
                     key,
                     "pay_balance",
-                    fingerprint,
+                    &fingerprint,
                     Purpose::Balance {
                         booking: booking.id.clone(),
                     },

@@ -209,7 +209,7 @@ impl Engine {
     ) -> Result<Vec<IssuedTicket>> {
         idempotency::validate_key(&request.idempotency_key)?;
         self.issuer()?;
-        let fingerprint = serde_json::to_value(request).expect("requests serialize");
+        let fingerprint = idempotency::Fingerprint::of(request);
         retry_on_conflict(self.config.max_attempts, || async {
             let idem_key = keys::idempotency(&request.idempotency_key);
             let idem = self.read_record(&idem_key).await?;

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::ids::{PropertyId, RatePlanId, ResourceId};
 use crate::money::Money;
 use crate::party::Party;
-use crate::ports::{Key, KeyRange, Record};
+use crate::ports::Key;
 use crate::pricing::{self, SlotStart};
 use crate::restriction::BookedAt;
 use crate::time::{Slot, Stay, local_date};
@@ -95,22 +95,6 @@ impl Engine {
         }
     }
 
-    async fn scan_all(&self, range: KeyRange) -> Result<Vec<Record>> {
-        let mut out = Vec::new();
-        let mut range = range;
-        loop {
-            let page = self.storage.scan(&range, SCAN_PAGE).await?;
-            let full = page.len() == SCAN_PAGE;
-            if let Some(last) = page.last() {
-                range.start = format!("{}\u{21}", last.key);
-            }
-            out.extend(page);
-            if !full {
-                return Ok(out);
-            }
-        }
-    }
-
     async fn search_stays(
         &self,
         view: &CatalogView,
@@ -143,24 +127,7 @@ impl Engine {
         // Units left per candidate on the tightest night.
         let mut left: Vec<u32> = candidates.iter().map(|e| e.resource.capacity()).collect();
         for night in stay.night_dates() {
-            let ledgers = self.scan_all(keys::nights_of(night)).await?;
-            let mut ledgers = ledgers.iter().peekable();
-            for (entry, left) in candidates.iter().zip(left.iter_mut()) {
-                let id = entry.resource.id.as_str();
-                let capacity = entry.resource.capacity();
-                // Ledgers and candidates are both in resource id order.
-                while ledgers
-                    .next_if(|r| keys::resource_of_night(&r.key) < id)
-                    .is_some()
-                {}
-                let ledger = match ledgers.next_if(|r| keys::resource_of_night(&r.key) == id) {
-                    Some(record) => Ledger::decode(&record.key, &record.value)?,
-                    None => Ledger::default(),
-                };
-                let blocked = blocked_on_night(&entry.blocks, night, capacity);
-                *left =
-                    (*left).min(Counts::from_ledger(capacity, blocked, &ledger, now).available());
-            }
+            self.apply_night(&candidates, &mut left, night, now).await?;
         }
         let mut prices = PriceMemo::new(request.party.clone(), now);
         let mut hits = Vec::new();
@@ -199,6 +166,74 @@ impl Engine {
             });
         }
         Ok(hits)
+    }
+
+    /// Lowers each candidate's units left to what `night` leaves free.
+    /// Ledgers are lent by the store ([`crate::ports::Storage::scan_each`])
+    /// and merged with the candidates, both in resource id order.
+    async fn apply_night(
+        &self,
+        candidates: &[&ResourceEntry],
+        left: &mut [u32],
+        night: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let free_without_ledger = |entry: &ResourceEntry| {
+            let capacity = entry.resource.capacity();
+            let blocked = blocked_on_night(&entry.blocks, night, capacity);
+            Counts::from_ledger(capacity, blocked, &Ledger::default(), now).available()
+        };
+        for (entry, left) in candidates.iter().zip(left.iter_mut()) {
+            *left = (*left).min(free_without_ledger(entry));
+        }
+        let mut range = keys::nights_of(night);
+        let mut next = 0;
+        let mut failed = None;
+        let mut last_key = String::new();
+        loop {
+            let mut seen = 0;
+            let mut visit = |key: &str, value: &[u8]| {
+                seen += 1;
+                if seen == SCAN_PAGE {
+                    // The page is full: the next one starts after this key.
+                    key.clone_into(&mut last_key);
+                }
+                if failed.is_some() {
+                    return;
+                }
+                let id = keys::resource_of_night(key);
+                while candidates
+                    .get(next)
+                    .is_some_and(|e| e.resource.id.as_str() < id)
+                {
+                    next += 1;
+                }
+                let Some(entry) = candidates.get(next) else {
+                    return;
+                };
+                if entry.resource.id.as_str() != id {
+                    return;
+                }
+                match Ledger::decode(key, value) {
+                    Ok(ledger) => {
+                        let capacity = entry.resource.capacity();
+                        let blocked = blocked_on_night(&entry.blocks, night, capacity);
+                        let free = Counts::from_ledger(capacity, blocked, &ledger, now).available();
+                        left[next] = left[next].min(free);
+                    }
+                    Err(e) => failed = Some(e),
+                }
+            };
+            let visited = self
+                .storage
+                .scan_each(&range, SCAN_PAGE, &mut visit)
+                .await?;
+            if visited < SCAN_PAGE {
+                break;
+            }
+            range.start = format!("{last_key}\u{21}");
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     async fn search_sessions(

@@ -84,20 +84,45 @@ impl Currency {
 
     /// Looks up an ISO 4217 code, case-insensitively.
     pub fn from_code(code: &str) -> Result<Currency> {
-        let upper = code.trim().to_ascii_uppercase();
         let unknown = || Error::UnknownCurrency {
             code: code.to_owned(),
         };
-        if upper.len() != 3 || !ISO_4217.split_ascii_whitespace().any(|c| c == upper) {
+        // Records carry a currency in every amount: decoding one must not
+        // allocate nor walk the list of codes (a binary search of it).
+        let trimmed = code.trim().as_bytes();
+        let [a, b, c] = trimmed else {
+            return Err(unknown());
+        };
+        let upper = [
+            a.to_ascii_uppercase(),
+            b.to_ascii_uppercase(),
+            c.to_ascii_uppercase(),
+        ];
+        let list = ISO_4217.as_bytes();
+        let count = list.len().div_ceil(4);
+        let nth = |i: usize| &list[i * 4..i * 4 + 3];
+        let (mut low, mut high) = (0, count);
+        let mut found = false;
+        while low < high {
+            let mid = (low + high) / 2;
+            match nth(mid).cmp(&upper[..]) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => {
+                    found = true;
+                    break;
+                }
+            }
+        }
+        if !found {
             return Err(unknown());
         }
         let minor_units = MINOR_UNIT_EXCEPTIONS
             .iter()
-            .find(|(c, _)| *c == upper)
+            .find(|(c, _)| c.as_bytes() == upper)
             .map_or(2, |(_, n)| *n);
-        let bytes = upper.as_bytes();
         Ok(Currency {
-            code: [bytes[0], bytes[1], bytes[2]],
+            code: upper,
             minor_units,
         })
     }
@@ -140,8 +165,20 @@ impl Serialize for Currency {
 
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let code = String::deserialize(d)?;
-        Currency::from_code(&code).map_err(serde::de::Error::custom)
+        struct Code;
+        impl serde::de::Visitor<'_> for Code {
+            type Value = Currency;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an ISO 4217 currency code")
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                code: &str,
+            ) -> std::result::Result<Currency, E> {
+                Currency::from_code(code).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Code)
     }
 }
 
@@ -171,6 +208,28 @@ impl RoundingMode {
             RoundingMode::TowardZero => RoundingStrategy::ToZero,
             RoundingMode::Floor => RoundingStrategy::ToNegativeInfinity,
             RoundingMode::Ceiling => RoundingStrategy::ToPositiveInfinity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_code_is_found_and_others_are_not() {
+        // `from_code` binary-searches the list: it must stay sorted, with
+        // codes of three letters one space apart.
+        let codes: Vec<&str> = ISO_4217.split(' ').collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1] && w[1].len() == 3));
+        for code in &codes {
+            assert_eq!(Currency::from_code(code).unwrap().code(), *code);
+        }
+        for bad in ["", "EU", "EURO", "AAA", "ZZZ", "E R"] {
+            assert_eq!(
+                Currency::from_code(bad).unwrap_err().code(),
+                "UNKNOWN_CURRENCY"
+            );
         }
     }
 }

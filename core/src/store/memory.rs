@@ -24,14 +24,106 @@ use crate::store::validate_batch;
 /// A value and its version, as kept in the map.
 #[derive(Debug, Clone)]
 struct Stored {
-    value: Vec<u8>,
+    value: Value,
     version: Version,
+}
+
+/// A record's bytes: short ones (ledgers, index entries) inside the map's
+/// own node, so a scan reads them without a cache miss per record; longer
+/// ones on the heap.
+#[derive(Debug, Clone)]
+enum Value {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest value kept inline; with the length and the tag a [`Value`]
+/// is as small as the `Vec` it replaces.
+const INLINE: usize = 22;
+
+impl Value {
+    fn new(value: Vec<u8>) -> Value {
+        match u8::try_from(value.len()) {
+            Ok(len) if value.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes[..value.len()].copy_from_slice(&value);
+                Value::Inline { len, bytes }
+            }
+            _ => Value::Heap(value.into_boxed_slice()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Value::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Value::Heap(bytes) => bytes,
+        }
+    }
+}
+
+/// A key as kept in the map: keys of up to 46 bytes (every key the engine
+/// writes) inside the map's node, so a scan reads them without a cache
+/// miss per record; longer ones on the heap. Ordered as `str`, by bytes.
+#[derive(Debug, Clone)]
+enum StoredKey {
+    Inline { len: u8, bytes: [u8; KEY_INLINE] },
+    Heap(Box<str>),
+}
+
+/// The longest key kept inline (with the length and the tag: 48 bytes).
+const KEY_INLINE: usize = 46;
+
+impl StoredKey {
+    fn new(key: String) -> StoredKey {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= KEY_INLINE => {
+                let mut bytes = [0; KEY_INLINE];
+                bytes[..key.len()].copy_from_slice(key.as_bytes());
+                StoredKey::Inline { len, bytes }
+            }
+            _ => StoredKey::Heap(key.into_boxed_str()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            StoredKey::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)])
+                .expect("inline keys are copied from a str"),
+            StoredKey::Heap(key) => key,
+        }
+    }
+}
+
+impl std::borrow::Borrow<str> for StoredKey {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for StoredKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for StoredKey {}
+
+impl PartialOrd for StoredKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for StoredKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
 }
 
 /// Everything the store holds, behind one lock.
 #[derive(Debug, Default)]
 struct State {
-    records: BTreeMap<Key, Stored>,
+    records: BTreeMap<StoredKey, Stored>,
     /// The version given to the last successful commit; 0 before the first.
     last_version: u64,
     outbox: Vec<StoredEvent>,
@@ -96,7 +188,7 @@ impl MemoryStore {
             records: state
                 .records
                 .iter()
-                .map(|(key, stored)| to_record(key, stored))
+                .map(|(key, stored)| to_record(key.as_str(), stored))
                 .collect(),
             events: state.outbox.clone(),
             last_version: Version(state.last_version),
@@ -115,10 +207,24 @@ impl MemoryStore {
     }
 }
 
+/// The records of `range`, in key order.
+fn in_range<'s>(state: &'s State, range: &KeyRange) -> impl Iterator<Item = (&'s str, &'s Stored)> {
+    let start = Bound::Included(range.start.as_str());
+    let end = match range.end.as_deref() {
+        // `BTreeMap::range` panics on an inverted range; it is empty.
+        Some(end) if end <= range.start.as_str() => None,
+        Some(end) => Some(Bound::Excluded(end)),
+        None => Some(Bound::Unbounded),
+    };
+    end.into_iter()
+        .flat_map(move |end| state.records.range::<str, _>((start, end)))
+        .map(|(key, stored)| (key.as_str(), stored))
+}
+
 fn to_record(key: &str, stored: &Stored) -> Record {
     Record {
         key: key.to_owned(),
-        value: stored.value.clone(),
+        value: stored.value.as_bytes().to_vec(),
         version: stored.version,
     }
 }
@@ -129,32 +235,46 @@ impl Storage for MemoryStore {
         let state = self.read();
         Ok(keys
             .iter()
-            .map(|key| state.records.get(key).map(|stored| to_record(key, stored)))
+            .map(|key| {
+                state
+                    .records
+                    .get(key.as_str())
+                    .map(|stored| to_record(key, stored))
+            })
             .collect())
     }
 
     async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        let start = Bound::Included(range.start.as_str());
-        let end = match range.end.as_deref() {
-            // `BTreeMap::range` panics on an inverted range; it is empty.
-            Some(end) if end <= range.start.as_str() => return Ok(Vec::new()),
-            Some(end) => Bound::Excluded(end),
-            None => Bound::Unbounded,
-        };
         let state = self.read();
-        Ok(state
-            .records
-            .range::<str, _>((start, end))
+        Ok(in_range(&state, range)
             .take(limit)
             .map(|(key, stored)| to_record(key, stored))
             .collect())
+    }
+
+    async fn scan_each(
+        &self,
+        range: &KeyRange,
+        limit: usize,
+        visit: &mut (dyn for<'r> FnMut(&'r str, &'r [u8]) + Send),
+    ) -> Result<usize, StorageError> {
+        let state = self.read();
+        let mut visited = 0;
+        for (key, stored) in in_range(&state, range).take(limit) {
+            visit(key, stored.value.as_bytes());
+            visited += 1;
+        }
+        Ok(visited)
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
         validate_batch(&batch)?;
         let mut state = self.write();
         for expectation in &batch.expectations {
-            let current = state.records.get(&expectation.key).map(|s| s.version);
+            let current = state
+                .records
+                .get(expectation.key.as_str())
+                .map(|s| s.version);
             if current != expectation.version {
                 return Err(StorageError::Conflict {
                     key: expectation.key.clone(),
@@ -166,10 +286,16 @@ impl Storage for MemoryStore {
         for mutation in batch.mutations {
             match mutation {
                 Mutation::Put { key, value } => {
-                    state.records.insert(key, Stored { value, version });
+                    state.records.insert(
+                        StoredKey::new(key),
+                        Stored {
+                            value: Value::new(value),
+                            version,
+                        },
+                    );
                 }
                 Mutation::Delete { key } => {
-                    state.records.remove(&key);
+                    state.records.remove(key.as_str());
                 }
             }
         }
@@ -198,5 +324,60 @@ impl Storage for MemoryStore {
         let from = usize::try_from(after)
             .map_or(state.outbox.len(), |after| after.min(state.outbox.len()));
         Ok(state.outbox[from..].iter().take(limit).cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &[u8]) -> Mutation {
+        Mutation::Put {
+            key: key.into(),
+            value: value.to_vec(),
+        }
+    }
+
+    #[tokio::test]
+    async fn scan_each_lends_what_scan_returns_short_and_long_values_alike() {
+        let store = MemoryStore::new();
+        let long = vec![b'x'; INLINE + 1];
+        let batch = CommitBatch {
+            expectations: vec![],
+            mutations: vec![
+                put("a/1", b""),
+                put("a/2", &[b'y'; INLINE]),
+                put("a/3", &long),
+                put("b/1", b"1;0;"),
+            ],
+            events: vec![],
+        };
+        store.commit(batch).await.unwrap();
+        for (range, limit) in [
+            (KeyRange::prefix("a/"), 10),
+            (KeyRange::prefix("a/"), 2),
+            (KeyRange::prefix(""), 10),
+            (
+                KeyRange {
+                    start: "b".into(),
+                    end: Some("a".into()),
+                },
+                10,
+            ),
+        ] {
+            let scanned = store.scan(&range, limit).await.unwrap();
+            let mut lent = Vec::new();
+            let visited = store
+                .scan_each(&range, limit, &mut |key, value| {
+                    lent.push((key.to_owned(), value.to_vec()));
+                })
+                .await
+                .unwrap();
+            assert_eq!(visited, scanned.len());
+            let scanned: Vec<_> = scanned.into_iter().map(|r| (r.key, r.value)).collect();
+            assert_eq!(lent, scanned);
+        }
+        let got = store.get(&["a/3".into()]).await.unwrap();
+        assert_eq!(got[0].as_ref().unwrap().value, long);
     }
 }

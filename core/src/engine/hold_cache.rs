@@ -1,0 +1,78 @@
+//! Holds this engine wrote, decoded, keyed by (hold, record version).
+//!
+//! Owns sparing a confirmation the decoding of the hold it confirms: the
+//! engine that made a hold keeps it as written, and hands it out only for
+//! the exact version it was written at. The record is still read (and its
+//! version pinned in the commit) by every operation, so a hold changed by
+//! anyone else — another engine, another process — is decoded afresh.
+//! Must never serve a hold for any version but the one it was cached at.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::ids::HoldId;
+use crate::ports::Version;
+
+use super::hold::Hold;
+
+/// Holds kept at most; past that the cache starts over (holds that are
+/// never confirmed would otherwise pile up).
+const CAPACITY: usize = 4096;
+
+/// Decoded holds by id, each with the version of the record it equals.
+#[derive(Debug, Default)]
+pub(crate) struct HoldCache {
+    holds: Mutex<HashMap<HoldId, (Version, Hold)>>,
+}
+
+impl HoldCache {
+    /// Remembers `hold` as the content of its record at `version`.
+    pub fn put(&self, hold: &Hold, version: Version) {
+        let mut holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);
+        if holds.len() >= CAPACITY {
+            holds.clear();
+        }
+        holds.insert(hold.id.clone(), (version, hold.clone()));
+    }
+
+    /// Takes out the hold `id` if it was cached at exactly `version`.
+    pub fn take(&self, id: &HoldId, version: Version) -> Option<Hold> {
+        let mut holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);
+        match holds.remove(id) {
+            Some((cached, hold)) if cached == version => Some(hold),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::HoldState;
+    use crate::money::Money;
+    use chrono::{TimeZone, Utc};
+
+    fn hold(id: &str) -> Hold {
+        let at = Utc.with_ymd_and_hms(2026, 7, 1, 10, 0, 0).unwrap();
+        Hold {
+            id: HoldId::new(id).unwrap(),
+            items: Vec::new(),
+            total: Money::parse("10.00", "EUR").unwrap(),
+            created_at: at,
+            expires_at: at,
+            max_until: at,
+            state: HoldState::Active,
+        }
+    }
+
+    #[test]
+    fn a_hold_is_served_once_and_only_at_its_version() {
+        let cache = HoldCache::default();
+        let h = hold("h1");
+        cache.put(&h, Version(7));
+        assert_eq!(cache.take(&h.id, Version(8)), None);
+        cache.put(&h, Version(7));
+        assert_eq!(cache.take(&h.id, Version(7)), Some(h.clone()));
+        assert_eq!(cache.take(&h.id, Version(7)), None);
+    }
+}
