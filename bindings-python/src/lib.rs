@@ -13,6 +13,7 @@
 mod values;
 
 mod bench;
+mod checkin;
 mod conformance;
 mod convert;
 mod domain;
@@ -69,6 +70,7 @@ fn _reservo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::PyModificationQuote>()?;
     notify::register(m)?;
     tokens::register(m)?;
+    checkin::register(m)?;
     tickets::register(m)?;
     domain::register(m)?;
     conformance::register(m)?;

@@ -17,9 +17,10 @@ use reservo::engine::{CheckInOutcome, IssuedTicket, ScanMergeReport, TicketSetti
 use reservo::token::qr::TokenQr;
 use reservo::token::{Entries, EntryPolicy};
 
+use crate::checkin::passage_name;
 use crate::convert::to_plain;
 use crate::errors::IntoPyResult;
-use crate::tokens::{PyTicketClaims, entry_policy, passage_name};
+use crate::tokens::{PyTicketClaims, entry_policy};
 
 value_object! {
     /// How often a ticket admits: `entries` in all (`None`: any number),

@@ -1,9 +1,9 @@
-//! Entry tokens and check-in: keys and key sets, issuing, offline
-//! verification, revocation lists, and the check-in rules that decide a scan.
+//! Entry tokens: keys and key sets, issuing, offline verification and
+//! revocation lists (the check-in rules are in [`crate::checkin`]).
 //!
-//! Key sets, verifiers, revocation lists and scan logs change over time
-//! (rotation, new lists, new scans), so their classes hold the core value
-//! behind a lock; claims and keys are frozen values. Must never expose a
+//! Key sets, verifiers and revocation lists change over time (rotation,
+//! new lists), so their classes hold the core value behind a lock; claims
+//! and keys are frozen values. Must never expose a
 //! private key except through the explicit `to_seed()`.
 
 use std::collections::BTreeSet;
@@ -11,12 +11,11 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use reservo::checkin::{Direction, EntryHours, Passage, Scan, ScanId, ScanLog, VenueRules};
 use reservo::ids::{BookingId, ResourceId};
 use reservo::token::{
     Entries, EntryPolicy, GateId, IssuerKey, IssuerKeySet, KeyId, PublicKey, PublicKeySet,
@@ -70,30 +69,6 @@ pub(crate) fn scope(py: Python<'_>, gates: &[String], zones: &[String]) -> PyRes
             .map(|z| ZoneId::new(z.as_str()).py(py))
             .collect::<PyResult<BTreeSet<_>>>()?,
     })
-}
-
-/// A scan's direction from `"in"` or `"out"`.
-pub(crate) fn direction_of(py: Python<'_>, direction: &str) -> PyResult<Direction> {
-    match direction {
-        "in" => Ok(Direction::In),
-        "out" => Ok(Direction::Out),
-        other => Err(crate::errors::core_err(
-            py,
-            reservo::Error::invalid(
-                "direction",
-                format!("must be \"in\" or \"out\", got {other:?}"),
-            ),
-        )),
-    }
-}
-
-/// A passage's name: `"entry"`, `"re_entry"` or `"exit"`.
-pub(crate) fn passage_name(passage: Passage) -> &'static str {
-    match passage {
-        Passage::Entry => "entry",
-        Passage::ReEntry => "re_entry",
-        Passage::Exit => "exit",
-    }
 }
 
 /// A private Ed25519 signing key with its key id (`kid`).
@@ -505,115 +480,7 @@ impl PyRevocationList {
     }
 }
 
-/// A venue's own rules, the same on every gate of the venue.
-#[pyclass(frozen, module = "reservo._reservo", name = "VenueRules")]
-pub struct PyVenueRules {
-    pub(crate) rules: VenueRules,
-}
-
-#[pymethods]
-impl PyVenueRules {
-    /// `entry_hours` is `(opens, closes)` in the venue's civil time, or
-    /// `None` for any time.
-    #[new]
-    #[pyo3(signature = (*, time_zone, resources, entry_hours=None, anti_passback=false))]
-    fn new(
-        py: Python<'_>,
-        time_zone: &str,
-        resources: Vec<String>,
-        entry_hours: Option<(NaiveTime, NaiveTime)>,
-        anti_passback: bool,
-    ) -> PyResult<Self> {
-        let rules = VenueRules {
-            time_zone: reservo::time::parse_time_zone(time_zone).py(py)?,
-            resources: resources
-                .iter()
-                .map(|r| id::<ResourceId>(r))
-                .collect::<PyResult<_>>()?,
-            entry_hours: entry_hours
-                .map(|(opens, closes)| EntryHours::new(opens, closes))
-                .transpose()
-                .py(py)?,
-            anti_passback,
-        };
-        Ok(PyVenueRules { rules })
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "VenueRules(time_zone={:?}, resources={})",
-            self.rules.time_zone.name(),
-            self.rules.resources.len()
-        )
-    }
-}
-
-/// The scans a gate (or a venue) has seen; decides new scans with the
-/// check-in rules and records them. Logs from offline gates merge.
-#[pyclass(frozen, module = "reservo._reservo", name = "ScanLog")]
-pub struct PyScanLog {
-    pub(crate) log: Mutex<ScanLog>,
-}
-
-#[pymethods]
-impl PyScanLog {
-    #[new]
-    fn new() -> Self {
-        PyScanLog {
-            log: Mutex::new(ScanLog::new()),
-        }
-    }
-
-    /// Decides a scan of the token with `claims` (already verified) at
-    /// `gate` into `zone`, records it, and returns the passage: `"entry"`,
-    /// `"re_entry"` or `"exit"`. A refusal raises `TokenWrongGate`,
-    /// `TokenAlreadyUsed` or `EntryRefused` (and is recorded too).
-    #[pyo3(signature = (rules, claims, *, gate, zone, at, direction="in", scan_id=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn check_in(
-        &self,
-        py: Python<'_>,
-        rules: PyRef<'_, PyVenueRules>,
-        claims: PyRef<'_, PyTicketClaims>,
-        gate: &str,
-        zone: &str,
-        at: Instant,
-        direction: &str,
-        scan_id: Option<&str>,
-    ) -> PyResult<&'static str> {
-        let direction = direction_of(py, direction)?;
-        let scan = Scan {
-            id: match scan_id {
-                Some(s) => ScanId::new(s).py(py)?,
-                None => ScanId::generate(),
-            },
-            gate: GateId::new(gate).py(py)?,
-            zone: ZoneId::new(zone).py(py)?,
-            direction,
-            at: at.0,
-        };
-        let passage = locked(&self.log)?
-            .check_in(&rules.rules, &claims.claims, scan)
-            .py(py)?;
-        Ok(passage_name(passage))
-    }
-
-    /// Adds every scan of `other` not already here; returns how many.
-    fn merge(&self, other: PyRef<'_, PyScanLog>) -> PyResult<usize> {
-        let theirs = locked(&other.log)?.clone();
-        Ok(locked(&self.log)?.merge(&theirs).added)
-    }
-
-    fn __len__(&self) -> PyResult<usize> {
-        Ok(locked(&self.log)?.len())
-    }
-
-    fn __repr__(&self) -> PyResult<String> {
-        Ok(format!("ScanLog({} scans)", locked(&self.log)?.len()))
-    }
-}
-
-/// Registers the token and check-in classes.
+/// Registers the token classes.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyIssuerKey>()?;
     m.add_class::<PyPublicKey>()?;
@@ -622,7 +489,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTicketClaims>()?;
     m.add_class::<PyVerifier>()?;
     m.add_class::<PyRevocationList>()?;
-    m.add_class::<PyVenueRules>()?;
-    m.add_class::<PyScanLog>()?;
     Ok(())
 }

@@ -14,11 +14,12 @@ use reservo::ids::{BookingId, PropertyId, ResourceId};
 use reservo::token::{GateId, Scope, ZoneId};
 
 use super::PyEngine;
+use crate::checkin::{PyScanLog, PyVenueRules, direction_of};
 use crate::convert::{from_data, id};
 use crate::errors::IntoPyResult;
 use crate::runtime::Pending;
 use crate::tickets::{PyCheckInOutcome, PyIssuedTicket, PyScanMergeReport};
-use crate::tokens::{PyPublicKeySet, PyScanLog, PyVenueRules, direction_of, locked, scope};
+use crate::tokens::{PyPublicKeySet, locked, scope};
 use crate::values::wrap_all;
 
 #[pymethods]
