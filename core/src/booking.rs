@@ -44,13 +44,7 @@ impl Customer {
 
     /// Checks the rules a stored customer must satisfy.
     pub fn validate(&self) -> Result<()> {
-        let name_len = self.name.trim().chars().count();
-        if name_len == 0 || name_len > 200 {
-            return Err(Error::invalid(
-                "customer.name",
-                format!("{:?} must have 1-200 characters", self.name),
-            ));
-        }
+        crate::ids::validate_name("customer.name", &self.name)?;
         validate_e164(&self.phone)?;
         if let Some(email) = &self.email {
             let ok = email.len() <= 254

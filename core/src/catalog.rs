@@ -17,21 +17,10 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ids::{BlockId, OwnerId, PropertyId, RatePlanId, ResourceId};
+use crate::ids::{BlockId, OwnerId, PropertyId, RatePlanId, ResourceId, validate_name};
 use crate::money::Currency;
 use crate::schedule::Schedule;
 use crate::time::{Slot, Stay};
-
-fn validate_name(field: &str, name: &str) -> Result<()> {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        return Err(Error::invalid(
-            field,
-            format!("{name:?} must have 1-200 characters, has {len}"),
-        ));
-    }
-    Ok(())
-}
 
 /// A place that sells inventory: its owner, time zone and currency.
 ///

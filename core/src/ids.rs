@@ -25,6 +25,20 @@ pub fn validate_id(field: &str, id: &str) -> Result<()> {
     }
 }
 
+/// Checks a name for people (a property, a resource, a rate plan, a fee, a
+/// customer): 1 to 200 characters, not blank. Errors name `field` and the
+/// value.
+pub fn validate_name(field: &str, name: &str) -> Result<()> {
+    let len = name.trim().chars().count();
+    if len == 0 || len > 200 {
+        return Err(Error::invalid(
+            field,
+            format!("{name:?} must have 1-200 characters, has {len}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Declares an id newtype over a validated `String`: `new`, `generate`,
 /// `as_str`, `Display`, `Debug`, `FromStr`, `AsRef<str>` and validating serde.
 macro_rules! define_id {

@@ -20,7 +20,7 @@ use crate::ports::Record;
 use crate::pricing::Quote;
 
 use super::Engine;
-use super::availability::{Counts, ledger_of};
+use super::availability::ledger_of;
 use super::catalog_cache::CatalogView;
 use super::idempotency::{self, remember, replayed};
 use super::item::Need;
@@ -275,15 +275,7 @@ impl Engine {
         let mut txn = Txn::default();
         for ((key, (need, resource)), record) in needs.iter().zip(&records) {
             let mut ledger = ledger_of(record.as_ref(), key)?;
-            let left = Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
-            if left < need.units {
-                return Err(Error::Unavailable {
-                    resource: resource.to_string(),
-                    date: need.date,
-                    requested: need.units,
-                    available: left,
-                });
-            }
+            need.ensure_fits(resource, need.left(&ledger, now))?;
             ledger.prune(now);
             ledger.holds.push(LedgerHold {
                 hold: id.to_string(),
@@ -406,25 +398,17 @@ impl Engine {
                 });
             }
             let mut txn = Txn::default();
-            let keys: Vec<String> = hold
-                .units_by_ledger()
-                .keys()
-                .map(|k| (*k).to_owned())
-                .collect();
-            let records = self.storage.get(&keys).await?;
-            for (key, record) in keys.iter().zip(&records) {
-                let mut ledger = ledger_of(record.as_ref(), key)?;
-                ledger.prune(now);
+            let expires_ms = expires_at.timestamp_millis();
+            self.rewrite_ledgers(&mut txn, &hold, now, |_, ledger| {
                 for entry in ledger
                     .holds
                     .iter_mut()
                     .filter(|h| h.hold == hold.id.as_str())
                 {
-                    entry.expires_at_ms = expires_at.timestamp_millis();
+                    entry.expires_at_ms = expires_ms;
                 }
-                txn.expect_read(key, record.as_ref());
-                txn.put_raw(key, ledger.encode());
-            }
+            })
+            .await?;
             txn.expect_read(&record.key, Some(&record));
             txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
             hold.expires_at = expires_at;
@@ -491,6 +475,23 @@ impl Engine {
         now: DateTime<Utc>,
         booked: &BTreeMap<String, u32>,
     ) -> Result<()> {
+        self.rewrite_ledgers(txn, hold, now, |key, ledger| {
+            ledger.holds.retain(|h| h.hold != hold.id.as_str());
+            ledger.booked += booked.get(key).copied().unwrap_or(0);
+        })
+        .await
+    }
+
+    /// Reads every ledger the hold uses, drops expired holds from it,
+    /// applies `change`, and writes it back in `txn` pinned to the version
+    /// read.
+    async fn rewrite_ledgers(
+        &self,
+        txn: &mut Txn,
+        hold: &Hold,
+        now: DateTime<Utc>,
+        change: impl Fn(&str, &mut Ledger),
+    ) -> Result<()> {
         let keys: Vec<String> = hold
             .units_by_ledger()
             .keys()
@@ -498,10 +499,9 @@ impl Engine {
             .collect();
         let records = self.storage.get(&keys).await?;
         for (key, record) in keys.iter().zip(&records) {
-            let mut ledger: Ledger = ledger_of(record.as_ref(), key)?;
+            let mut ledger = ledger_of(record.as_ref(), key)?;
             ledger.prune(now);
-            ledger.holds.retain(|h| h.hold != hold.id.as_str());
-            ledger.booked += booked.get(key).copied().unwrap_or(0);
+            change(key, &mut ledger);
             txn.expect_read(key, record.as_ref());
             txn.put_raw(key, ledger.encode());
         }

@@ -16,8 +16,10 @@ use crate::restriction::BookedAt;
 use crate::schedule::Occurrence;
 use crate::time::{Stay, local_date};
 
+use super::availability::Counts;
 use super::catalog_cache::{CatalogView, ResourceEntry};
 use super::keys;
+use super::ledger::Ledger;
 
 /// When an item takes inventory: nights of a stay, or one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +96,27 @@ pub(crate) struct Need {
     pub units: u32,
     pub blocked: u32,
     pub capacity: u32,
+}
+
+impl Need {
+    /// Units left on this ledger at `now`, before this need takes any.
+    pub fn left(&self, ledger: &Ledger, now: DateTime<Utc>) -> u32 {
+        Counts::from_ledger(self.capacity, self.blocked, ledger, now).available()
+    }
+
+    /// `Ok` if `left` units cover this need, else `UNAVAILABLE` naming the
+    /// resource, the date and both counts.
+    pub fn ensure_fits(&self, resource: &ResourceId, left: u32) -> Result<()> {
+        if left < self.units {
+            return Err(Error::Unavailable {
+                resource: resource.to_string(),
+                date: self.date,
+                requested: self.units,
+                available: left,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Item {

@@ -14,7 +14,7 @@ use crate::pricing::{self, Promo, PromoRedemption, Quote, SlotStart};
 use crate::time::local_date;
 
 use super::Engine;
-use super::availability::{Counts, ledger_of};
+use super::availability::ledger_of;
 use super::catalog_cache::CatalogView;
 use super::item::{Item, Resolved, Span};
 use super::keys;
@@ -76,15 +76,8 @@ impl Engine {
         let mut available = u32::MAX;
         for (need, record) in resolved.needs.iter().zip(&records) {
             let ledger = ledger_of(record.as_ref(), &need.key)?;
-            let left = Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
-            if left < need.units {
-                return Err(Error::Unavailable {
-                    resource: request.item.resource.to_string(),
-                    date: need.date,
-                    requested: need.units,
-                    available: left,
-                });
-            }
+            let left = need.left(&ledger, now);
+            need.ensure_fits(&request.item.resource, left)?;
             available = available.min(left);
         }
         Ok(Quoted { quote, available })

@@ -12,10 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 use super::Engine;
-use super::availability::{Counts, ledger_of};
+use super::availability::ledger_of;
 use super::hold::ItemNeeds;
 use super::txn::Txn;
 
@@ -43,16 +43,7 @@ impl Engine {
             let mut ledger = ledger_of(record.as_ref(), key)?;
             let released = release.get(key).copied().unwrap_or(0).min(ledger.booked);
             if let Some((need, resource)) = take.get(key) {
-                let counts = Counts::from_ledger(need.capacity, need.blocked, &ledger, now);
-                let left = counts.available() + released;
-                if left < need.units {
-                    return Err(Error::Unavailable {
-                        resource: resource.to_string(),
-                        date: need.date,
-                        requested: need.units,
-                        available: left,
-                    });
-                }
+                need.ensure_fits(resource, need.left(&ledger, now) + released)?;
                 ledger.booked += need.units;
             }
             ledger.booked -= released;

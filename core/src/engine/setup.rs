@@ -17,7 +17,7 @@ use crate::restriction::Restrictions;
 use crate::time::local_date;
 
 use super::Engine;
-use super::availability::{Counts, blocked_in, blocked_on_night, ledger_of};
+use super::availability::{blocked_in, blocked_on_night, ledger_of};
 use super::catalog_cache::CatalogView;
 use super::checkin::VenueCheckIn;
 use super::item::Need;
@@ -193,16 +193,7 @@ impl Engine {
             let now = self.clock.now();
             for (need, record) in needs.iter().zip(&records) {
                 let ledger = ledger_of(record.as_ref(), &need.key)?;
-                let left =
-                    Counts::from_ledger(need.capacity, need.blocked, &ledger, now).available();
-                if left < need.units {
-                    return Err(Error::Unavailable {
-                        resource: block.resource.to_string(),
-                        date: need.date,
-                        requested: need.units,
-                        available: left,
-                    });
-                }
+                need.ensure_fits(&block.resource, need.left(&ledger, now))?;
                 txn.expect_read(&need.key, record.as_ref());
             }
             txn.put_json(&keys::block(&block.resource, &block.id), &block);

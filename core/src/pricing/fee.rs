@@ -6,8 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::values::{Price, RuleId, same_currency, validate_rule_name};
+use super::values::{Price, RuleId, same_currency};
 use crate::error::Result;
+use crate::ids::validate_name;
 use crate::money::Currency;
 
 /// How many times a fee is charged.
@@ -77,7 +78,7 @@ pub struct Fee {
 impl Fee {
     /// Checks the fee's name, and that its amount is in the plan's `currency`.
     pub(crate) fn validate(&self, currency: Currency) -> Result<()> {
-        validate_rule_name("fees.name", &self.name)?;
+        validate_name("fees.name", &self.name)?;
         same_currency(currency, &self.amount)
     }
 }

@@ -15,9 +15,10 @@ use super::quote::Quote;
 use super::rates::{RateTable, Season, WeekdayRate};
 use super::request::{PricedItem, QuoteRequest};
 use super::tax::{Tax, TaxRounding, TaxTable};
-use super::values::{Price, validate_rule_name};
+use super::values::Price;
 use crate::error::{Error, Result};
 use crate::ids::RatePlanId;
+use crate::ids::validate_name;
 use crate::money::{Currency, Money, RoundingMode};
 
 /// What one base price buys.
@@ -148,7 +149,7 @@ impl RatePlan {
     /// (Negative or unrounded prices and out-of-range percentages cannot be
     /// built in the first place: see [`Price`] and [`super::Percentage`].)
     pub fn new(spec: RatePlanSpec) -> Result<RatePlan> {
-        validate_rule_name("name", &spec.name)?;
+        validate_name("name", &spec.name)?;
         let currency = spec.base_price.currency();
         let rates = RateTable::new(currency, &spec.weekday_rates, &spec.seasons)?;
         if spec.unit == PriceUnit::Slot && !spec.length_of_stay.is_empty() {

@@ -22,8 +22,9 @@
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::values::{DateRange, Price, RuleId, same_currency, validate_rule_name};
+use super::values::{DateRange, Price, RuleId, same_currency};
 use crate::error::{Error, Result};
+use crate::ids::validate_name;
 use crate::money::Currency;
 use crate::time::weekday_index;
 
@@ -105,7 +106,7 @@ impl RateTable {
     ) -> Result<RateTable> {
         let mut by_weekday = [None; 7];
         for (index, rate) in weekday_rates.iter().enumerate() {
-            validate_rule_name("weekday_rates.name", &rate.name)?;
+            validate_name("weekday_rates.name", &rate.name)?;
             same_currency(currency, &rate.price)?;
             if rate.weekdays.is_empty() {
                 return Err(Error::invalid(
@@ -129,7 +130,7 @@ impl RateTable {
             }
         }
         for season in seasons {
-            validate_rule_name("seasons.name", &season.name)?;
+            validate_name("seasons.name", &season.name)?;
             same_currency(currency, &season.price)?;
         }
         for (i, a) in seasons.iter().enumerate() {

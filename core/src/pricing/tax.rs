@@ -32,8 +32,9 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::values::{RuleId, validate_rule_name};
+use super::values::RuleId;
 use crate::error::{Error, Result};
+use crate::ids::validate_name;
 use crate::money::Percentage;
 use crate::money::{Currency, Money, RoundingMode};
 
@@ -155,7 +156,7 @@ impl TaxTable {
             ));
         }
         for tax in taxes {
-            validate_rule_name("taxes.name", &tax.name)?;
+            validate_name("taxes.name", &tax.name)?;
         }
         let inclusive_sum = |charge: Charge| -> Decimal {
             taxes

@@ -229,18 +229,6 @@ impl<'de> Deserialize<'de> for DateRange {
     }
 }
 
-/// Checks a rule's name for people: 1 to 200 characters, not blank.
-pub(crate) fn validate_rule_name(field: &str, name: &str) -> Result<()> {
-    let len = name.trim().chars().count();
-    if len == 0 || len > 200 {
-        return Err(Error::invalid(
-            field,
-            format!("{name:?} must have 1-200 characters, has {len}"),
-        ));
-    }
-    Ok(())
-}
-
 /// A discount of `raw` off `base`, clamped to `0..=base` so that `base`
 /// never goes below zero.
 pub(crate) fn clamp_discount(raw: Decimal, base: Decimal) -> Decimal {
