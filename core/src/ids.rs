@@ -44,21 +44,24 @@ pub fn validate_name(field: &str, name: &str) -> Result<()> {
 macro_rules! define_id {
     ($(#[$doc:meta])* $name:ident, $field:literal) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        // Shared, immutable text: ids are cloned into every record, hit
+        // and look-up that names them, and a clone must not allocate.
+        pub struct $name(::std::sync::Arc<str>);
 
         impl $name {
             /// Validates and wraps an id.
-            pub fn new(id: impl Into<String>) -> $crate::error::Result<Self> {
-                let id = id.into();
-                $crate::ids::validate_id($field, &id)?;
-                Ok($name(id))
+            pub fn new(id: impl AsRef<str>) -> $crate::error::Result<Self> {
+                let id = id.as_ref();
+                $crate::ids::validate_id($field, id)?;
+                Ok($name(::std::sync::Arc::from(id)))
             }
 
             /// A new random id (UUID v7, time-ordered).
             pub fn generate() -> Self {
-                $name(::uuid::Uuid::now_v7().simple().to_string())
+                let mut text = [0u8; 32];
+                let text = ::uuid::Uuid::now_v7().simple().encode_lower(&mut text);
+                $name(::std::sync::Arc::from(&*text))
             }
 
             /// The id as a string.
@@ -92,10 +95,16 @@ macro_rules! define_id {
             }
         }
 
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                let raw = <String as ::serde::Deserialize>::deserialize(d)?;
-                $name::new(raw).map_err(::serde::de::Error::custom)
+                let raw = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                $name::new(&*raw).map_err(::serde::de::Error::custom)
             }
         }
     };

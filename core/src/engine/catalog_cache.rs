@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use chrono_tz::Tz;
+
 use crate::catalog::{Block, Property, Resource};
 use crate::commission::CommissionPlan;
 use crate::error::{Error, Result};
@@ -29,6 +31,9 @@ pub(crate) struct ResourceEntry {
     /// The resource's default rate plan, resolved when the view is built
     /// (a search prices thousands of resources: no look-up per resource).
     pub plan: Option<Arc<RatePlan>>,
+    /// Its property's time zone, resolved with the plan (`None` only if
+    /// the property is missing, which the search reports as not found).
+    pub zone: Option<Tz>,
     pub restrictions: Option<Restrictions>,
     pub blocks: Vec<Block>,
 }
@@ -143,6 +148,11 @@ impl CatalogParts {
         for resource in self.resources {
             let entry = ResourceEntry {
                 plan: self.view.rate_plans.get(&resource.rate_plan).cloned(),
+                zone: self
+                    .view
+                    .properties
+                    .get(&resource.property)
+                    .map(|p| p.time_zone),
                 restrictions: self.restrictions.remove(&resource.id),
                 blocks: self.blocks.remove(&resource.id).unwrap_or_default(),
                 resource,

@@ -4,8 +4,8 @@
 //! Owns the order in which rules apply and the running amounts. Lines are
 //! handed to a [`LineSink`] as closures: the quote's sink builds them, the
 //! total's sink drops them unbuilt, so both entry points run the same
-//! arithmetic and cannot disagree. Must never allocate per night: the
-//! only allocation of a total is the short list of rate groups.
+//! arithmetic and cannot disagree. Must never allocate per night: a total
+//! allocates nothing unless a stay is priced by more than six rate rules.
 
 use rust_decimal::Decimal;
 
@@ -41,9 +41,68 @@ impl LineSink for Vec<QuoteLine> {
 }
 
 /// Nights priced by one rule, in the order of the first night it prices.
+#[derive(Clone, Copy)]
 struct RateGroup {
     source: RateSource,
     nights: u32,
+}
+
+/// How many rate groups a stay keeps without allocating: a stay is priced
+/// by the base price, a weekday rate or two and a season or two.
+const INLINE_GROUPS: usize = 6;
+
+/// The rate groups of one stay: inline up to [`INLINE_GROUPS`], on the
+/// heap beyond (a search prices thousands of stays; most need no heap).
+enum RateGroups {
+    Inline([RateGroup; INLINE_GROUPS], usize),
+    Heap(Vec<RateGroup>),
+}
+
+impl Default for RateGroups {
+    fn default() -> Self {
+        let empty = RateGroup {
+            source: RateSource::Base,
+            nights: 0,
+        };
+        RateGroups::Inline([empty; INLINE_GROUPS], 0)
+    }
+}
+
+impl RateGroups {
+    /// Counts one more night priced by `source`.
+    fn add(&mut self, source: RateSource) {
+        if let Some(group) = self.as_mut_slice().iter_mut().rfind(|g| g.source == source) {
+            group.nights += 1;
+            return;
+        }
+        let group = RateGroup { source, nights: 1 };
+        match self {
+            RateGroups::Inline(groups, len) if *len < INLINE_GROUPS => {
+                groups[*len] = group;
+                *len += 1;
+            }
+            RateGroups::Inline(groups, len) => {
+                let mut heap = groups[..*len].to_vec();
+                heap.push(group);
+                *self = RateGroups::Heap(heap);
+            }
+            RateGroups::Heap(groups) => groups.push(group),
+        }
+    }
+
+    fn as_slice(&self) -> &[RateGroup] {
+        match self {
+            RateGroups::Inline(groups, len) => &groups[..*len],
+            RateGroups::Heap(groups) => groups,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [RateGroup] {
+        match self {
+            RateGroups::Inline(groups, len) => &mut groups[..*len],
+            RateGroups::Heap(groups) => groups,
+        }
+    }
 }
 
 fn line(
@@ -92,16 +151,12 @@ impl RatePlan {
             TaxLedger::new(&spec.taxes, &self.taxes, spec.tax_rounding, mode, currency);
 
         // 1. Nightly rates, grouped by the rule that prices each night.
-        let mut groups: Vec<RateGroup> = Vec::with_capacity(4);
+        let mut groups = RateGroups::default();
         for date in item.dates() {
-            let source = self.rates.source(&spec.seasons, date);
-            match groups.iter_mut().rev().find(|g| g.source == source) {
-                Some(group) => group.nights += 1,
-                None => groups.push(RateGroup { source, nights: 1 }),
-            }
+            groups.add(self.rates.source(&spec.seasons, date));
         }
         let mut accommodation = Decimal::ZERO;
-        for group in &groups {
+        for group in groups.as_slice() {
             let (kind, id, name, price) = match group.source {
                 RateSource::Base => (
                     RuleKind::Base,
@@ -307,5 +362,35 @@ impl RatePlan {
         }
 
         Ok(accommodation + fees + added_taxes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_groups_keep_first_night_order_and_counts_past_the_inline_size() {
+        let mut groups = RateGroups::default();
+        let sources: Vec<RateSource> = (0..INLINE_GROUPS + 3).map(RateSource::Season).collect();
+        for (i, source) in sources.iter().enumerate() {
+            for _ in 0..=i {
+                groups.add(*source);
+            }
+        }
+        groups.add(RateSource::Season(0));
+        assert!(matches!(groups, RateGroups::Heap(_)));
+        let got: Vec<(RateSource, u32)> = groups
+            .as_slice()
+            .iter()
+            .map(|g| (g.source, g.nights))
+            .collect();
+        let mut want: Vec<(RateSource, u32)> = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i as u32 + 1))
+            .collect();
+        want[0].1 += 1;
+        assert_eq!(got, want);
     }
 }
