@@ -229,9 +229,8 @@ pub async fn inventory(shape: Inventory) -> Stocked {
     put("cat/epoch".into(), b"1".to_vec());
     store
         .commit(CommitBatch {
-            expectations: vec![],
             mutations: puts,
-            events: vec![],
+            ..CommitBatch::default()
         })
         .await
         .expect("the catalog commits");

@@ -165,6 +165,27 @@ pub struct StoredEvent {
     pub payload: Vec<u8>,
 }
 
+/// How soon a commit must survive a power loss or an OS crash.
+///
+/// A hint that lets a store skip the disk sync of commits whose loss the
+/// engine can recover from. A store may always treat a commit as
+/// [`Durability::Durable`] (the memory store has nothing to sync; the
+/// PostgreSQL store syncs every commit); a store that honours
+/// [`Durability::Deferred`] must keep the order: a durable commit makes
+/// every commit before it durable too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// On stable storage before `commit` returns. The default.
+    #[default]
+    Durable,
+    /// May be acknowledged before it is on stable storage: a power loss or
+    /// OS crash may lose it (whole, never part of it) until the store's
+    /// next durable commit, which makes it durable too. A crash of the
+    /// process alone loses nothing. The engine asks for it only for a new
+    /// hold, whose loss looks to the guest like an early expiry (ADR 007).
+    Deferred,
+}
+
 /// One atomic change: expectations, writes and events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitBatch {
@@ -176,6 +197,8 @@ pub struct CommitBatch {
     /// Events appended to the outbox, in this order, if and only if the
     /// writes are applied.
     pub events: Vec<NewEvent>,
+    /// Whether the commit must be durable before `commit` returns.
+    pub durability: Durability,
 }
 
 /// What a successful commit reports.

@@ -30,6 +30,7 @@ fn put(key: &str) -> Mutation {
 /// Expects `key` at `version` without writing it, and writes another key.
 fn only_expecting(key: &str, version: Version, other: &str) -> CommitBatch {
     CommitBatch {
+        durability: Default::default(),
         expectations: vec![Expectation {
             key: key.into(),
             version: Some(version),

@@ -15,10 +15,10 @@ use async_trait::async_trait;
 use catalog::{d, rid, stay, world};
 use chrono::Duration;
 use holds::*;
-use reservo::engine::{Engine, HoldState, SearchFor, SearchRequest};
+use reservo::engine::{Engine, EngineConfig, HoldState, SearchFor, SearchRequest};
 use reservo::ids::HoldId;
 use reservo::ports::{
-    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
+    CommitBatch, Committed, Durability, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
 use reservo::store::MemoryStore;
 
@@ -436,4 +436,80 @@ async fn expire_due_takes_at_most_its_limit_oldest_first() {
         [ids[1].clone(), ids[2].clone()]
     );
     assert_eq!(w.engine.expire_due(2).await.unwrap(), [ids[0].clone()]);
+}
+
+/// Notes each commit's first event kind and durability.
+struct DurabilityLog {
+    inner: Arc<MemoryStore>,
+    commits: Mutex<Vec<(String, Durability)>>,
+}
+
+#[async_trait]
+impl Storage for DurabilityLog {
+    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+        self.inner.get(keys).await
+    }
+
+    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
+        self.inner.scan(range, limit).await
+    }
+
+    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        let kind = batch
+            .events
+            .first()
+            .map(|e| e.kind.clone())
+            .unwrap_or_default();
+        self.commits.lock().unwrap().push((kind, batch.durability));
+        self.inner.commit(batch).await
+    }
+
+    async fn read_events(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StorageError> {
+        self.inner.read_events(after, limit).await
+    }
+}
+
+#[tokio::test]
+async fn only_a_new_hold_may_be_acknowledged_before_it_is_durable() {
+    let w = world().await;
+    for (durable_holds, nights) in [(false, ((7, 3), (7, 5))), (true, ((7, 6), (7, 8)))] {
+        let log = Arc::new(DurabilityLog {
+            inner: w.store.clone(),
+            commits: Mutex::new(Vec::new()),
+        });
+        let engine = Engine::builder(log.clone())
+            .clock(w.clock.clone())
+            .config(EngineConfig {
+                durable_holds,
+                ..EngineConfig::default()
+            })
+            .build();
+        let key = format!("durability-{durable_holds}");
+        let hold = engine
+            .hold(&hold_request(&key, vec![villa(nights.0, nights.1)], 900))
+            .await
+            .unwrap();
+        engine
+            .confirm(&confirm_request(&format!("{key}-c"), &hold.id, ana()))
+            .await
+            .unwrap();
+        let commits = log.commits.lock().unwrap().clone();
+        let (created, others): (Vec<_>, Vec<_>) =
+            commits.iter().partition(|(kind, _)| kind == "hold.created");
+        let expected = if durable_holds {
+            Durability::Durable
+        } else {
+            Durability::Deferred
+        };
+        assert_eq!(created, [&("hold.created".to_owned(), expected)]);
+        assert!(!others.is_empty());
+        assert!(
+            others.iter().all(|(_, d)| *d == Durability::Durable),
+            "{others:?}"
+        );
+    }
 }

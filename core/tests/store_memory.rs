@@ -209,6 +209,7 @@ async fn seeded_store() -> MemoryStore {
         payload: b"{}".to_vec(),
     }];
     let batch = CommitBatch {
+        durability: Default::default(),
         expectations: vec![],
         mutations: vec![put("bk/1"), put("bk/2")],
         events,
@@ -231,6 +232,7 @@ async fn malformed_batches_are_rejected_and_change_nothing() {
             ..Default::default()
         },
         CommitBatch {
+            durability: Default::default(),
             expectations: vec![expect("bk/3"), expect("bk/3")],
             mutations: vec![put("bk/3")],
             events: vec![],
@@ -267,6 +269,7 @@ async fn conflicting_commit_leaves_the_dump_identical() {
     let store = seeded_store().await;
     let before = store.dump();
     let batch = CommitBatch {
+        durability: Default::default(),
         expectations: vec![Expectation {
             key: "bk/1".into(),
             version: None,

@@ -112,6 +112,7 @@ async fn reconnecting_sees_committed_records_versions_and_events() {
     let first = connect(&url, &prefix).await;
     let committed = first
         .commit(CommitBatch {
+            durability: Default::default(),
             expectations: vec![Expectation {
                 key: "bk/1".into(),
                 version: None,
@@ -268,6 +269,7 @@ async fn expecting_a_key_absent_without_writing_it_leaves_it_absent() {
     let store = connect(&url, &prefix).await;
     store
         .commit(CommitBatch {
+            durability: Default::default(),
             expectations: vec![Expectation {
                 key: "guard".into(),
                 version: None,
@@ -318,6 +320,7 @@ async fn increment(store: &PostgresStore, writer: &str) -> u64 {
         };
         let next = value + 1;
         let batch = CommitBatch {
+            durability: Default::default(),
             expectations: vec![Expectation {
                 key: COUNTER.into(),
                 version,

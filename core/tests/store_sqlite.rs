@@ -86,6 +86,7 @@ async fn committed_data_and_the_commit_counter_survive_reopening_the_file() {
         (&br#"{"status":"held"}"#[..], first.version)
     );
     let delete = CommitBatch {
+        durability: Default::default(),
         expectations: vec![Expectation {
             key: "bk/1".into(),
             version: Some(first.version),
@@ -236,6 +237,7 @@ fn contend(path: &Path) {
                             .map_or(0, |r| String::from_utf8_lossy(&r.value).parse().unwrap());
                         let next = (count + 1).to_string();
                         let batch = CommitBatch {
+                            durability: Default::default(),
                             expectations: vec![Expectation {
                                 key: COUNTER.into(),
                                 version: current.map(|r| r.version),

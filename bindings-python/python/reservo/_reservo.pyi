@@ -6,7 +6,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from os import PathLike
-from typing import Any, Generic, TypeVar, Union, final
+from typing import Any, Generic, Literal, TypeVar, Union, final
 
 _T = TypeVar("_T")
 _Data = Any
@@ -527,6 +527,7 @@ class NativeEngine:
         max_attempts: int | None = None,
         max_hold_ttl: timedelta | None = None,
         max_hold_lifetime: timedelta | None = None,
+        durable_holds: bool = False,
     ) -> None: ...
     def put_property(self, property: Property) -> Pending[None]: ...
     def put_rate_plan(self, plan: RatePlan) -> Pending[None]: ...
@@ -696,6 +697,8 @@ class CommitBatch:
     def mutations(self) -> list[tuple[str, bytes | None]]: ...
     @property
     def events(self) -> list[tuple[str, bytes]]: ...
+    @property
+    def durability(self) -> Literal["durable", "deferred"]: ...
 
 @final
 class GatewayPort:

@@ -82,6 +82,7 @@ class _EngineBase:
         max_attempts: int | None = None,
         max_hold_ttl: timedelta | None = None,
         max_hold_lifetime: timedelta | None = None,
+        durable_holds: bool = False,
     ) -> None:
         """``store``: a built-in store or a host :class:`reservo.Storage`.
         ``clock``: a :class:`ManualClock` for tests (default: the system
@@ -92,6 +93,11 @@ class _EngineBase:
         copy is taken: rotate by building a new engine), with
         ``ticket_settings``. ``change_fee`` (flat) and
         ``change_fee_percent`` (of the new total) price each modification.
+        ``durable_holds``: make each new hold durable before ``hold``
+        returns; by default a store may acknowledge it first (a power cut
+        can then lose the hold, like an early expiry; see ADR 007). Set it
+        when you charge the guest outside the engine between ``hold`` and
+        ``confirm``.
         """
         self._native = _reservo.NativeEngine(
             store,
@@ -104,6 +110,7 @@ class _EngineBase:
             max_attempts=max_attempts,
             max_hold_ttl=max_hold_ttl,
             max_hold_lifetime=max_hold_lifetime,
+            durable_holds=durable_holds,
         )
 
     def ticket_public_keys(self) -> PublicKeySet:

@@ -105,7 +105,7 @@ impl PyEngine {
 #[pymethods]
 impl PyEngine {
     #[new]
-    #[pyo3(signature = (store, *, clock=None, payment_gateway=None, tickets=None, ticket_settings=None, change_fee=None, change_fee_percent=None, max_attempts=None, max_hold_ttl=None, max_hold_lifetime=None))]
+    #[pyo3(signature = (store, *, clock=None, payment_gateway=None, tickets=None, ticket_settings=None, change_fee=None, change_fee_percent=None, max_attempts=None, max_hold_ttl=None, max_hold_lifetime=None, durable_holds=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -119,6 +119,7 @@ impl PyEngine {
         max_attempts: Option<u32>,
         max_hold_ttl: Option<chrono::Duration>,
         max_hold_lifetime: Option<chrono::Duration>,
+        durable_holds: bool,
     ) -> PyResult<Self> {
         let (storage, host_storage) = storage_of(store);
         let defaults = EngineConfig::default();
@@ -126,6 +127,7 @@ impl PyEngine {
             max_attempts: max_attempts.unwrap_or(defaults.max_attempts),
             max_hold_ttl: max_hold_ttl.unwrap_or(defaults.max_hold_ttl),
             max_hold_lifetime: max_hold_lifetime.unwrap_or(defaults.max_hold_lifetime),
+            durable_holds,
         };
         let mut builder = Engine::builder(storage).config(config);
         if let Some(clock) = clock {

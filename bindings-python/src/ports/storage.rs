@@ -12,8 +12,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyTuple, PyType};
 
 use reservo::ports::{
-    CommitBatch, Committed, Key, KeyRange, Mutation, Record, Storage, StorageError, StoredEvent,
-    Version,
+    CommitBatch, Committed, Durability, Key, KeyRange, Mutation, Record, Storage, StorageError,
+    StoredEvent, Version,
 };
 
 use super::call_host;
@@ -159,6 +159,18 @@ impl PyCommitBatch {
             .iter()
             .map(|e| (e.kind.clone(), PyBytes::new(py, &e.payload)))
             .collect()
+    }
+
+    /// `"durable"`: the commit must be on stable storage before `commit`
+    /// returns. `"deferred"`: it may be acknowledged first and lost to a
+    /// power cut until the store's next durable commit, which must make it
+    /// durable too (a store may treat every batch as durable).
+    #[getter]
+    fn durability(&self) -> &'static str {
+        match self.batch.durability {
+            Durability::Durable => "durable",
+            Durability::Deferred => "deferred",
+        }
     }
 
     fn __repr__(&self) -> String {

@@ -300,6 +300,12 @@ impl Engine {
         txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
         remember(&mut txn, &idem_key, "hold", fingerprint, hold.id.as_str());
         txn.event("hold.created", &HoldEvent::of(&hold));
+        // A hold lost to a power cut is a hold that expired early: the
+        // confirm fails cleanly, and a payment through the engine commits
+        // its attempt durably first, which makes this commit durable too.
+        if !self.config.durable_holds {
+            txn.defer_durability();
+        }
         let committed = self.storage.commit(txn.into_batch()).await?;
         self.holds.put(&hold, committed.version);
         Ok(hold)

@@ -79,6 +79,14 @@ pub struct EngineConfig {
     pub max_hold_ttl: chrono::Duration,
     /// How long a hold may live in all, extensions included.
     pub max_hold_lifetime: chrono::Duration,
+    /// Whether a new hold must be on stable storage before `hold` returns.
+    /// `false` (the default) lets the store acknowledge it first
+    /// ([`crate::ports::Durability::Deferred`]): a power cut may then lose
+    /// the hold (never half of it), which looks like an early expiry, and
+    /// the next durable commit (a payment attempt, a confirm) makes it
+    /// durable. Set it when the host charges the guest outside the engine
+    /// between `hold` and `confirm`. ADR 007.
+    pub durable_holds: bool,
 }
 
 impl Default for EngineConfig {
@@ -87,6 +95,7 @@ impl Default for EngineConfig {
             max_attempts: 64,
             max_hold_ttl: chrono::Duration::hours(1),
             max_hold_lifetime: chrono::Duration::hours(2),
+            durable_holds: false,
         }
     }
 }

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 use crate::ports::{
-    CommitBatch, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version,
+    CommitBatch, Durability, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version,
 };
 
 /// A change being assembled.
@@ -30,6 +30,7 @@ pub(crate) struct Txn {
     expectations: BTreeMap<Key, Option<Version>>,
     mutations: BTreeMap<Key, Mutation>,
     events: Vec<NewEvent>,
+    durability: Durability,
 }
 
 impl Txn {
@@ -74,7 +75,16 @@ impl Txn {
                 .collect(),
             mutations: self.mutations.into_values().collect(),
             events: self.events,
+            durability: self.durability,
         }
+    }
+
+    /// Lets the store acknowledge this commit before it is on stable
+    /// storage (see [`Durability::Deferred`]): for commits whose loss in a
+    /// power cut the engine and the guest recover from, never for one that
+    /// records money or a booking.
+    pub fn defer_durability(&mut self) {
+        self.durability = Durability::Deferred;
     }
 }
 

@@ -133,6 +133,7 @@ pub(super) fn ingest(cursor: Option<&Record>, after: u64, deliveries: &[Delivery
         mutations.push(put);
     }
     CommitBatch {
+        durability: Default::default(),
         expectations,
         mutations,
         events: Vec::new(),
@@ -159,6 +160,7 @@ pub(super) fn replace(old_key: &str, old_version: Version, delivery: &Delivery) 
     }
     mutations.push(put);
     CommitBatch {
+        durability: Default::default(),
         expectations,
         mutations,
         events: Vec::new(),

@@ -343,6 +343,7 @@ mod tests {
         let store = MemoryStore::new();
         let long = vec![b'x'; INLINE + 1];
         let batch = CommitBatch {
+            durability: Default::default(),
             expectations: vec![],
             mutations: vec![
                 put("a/1", b""),

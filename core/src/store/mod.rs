@@ -136,6 +136,7 @@ mod tests {
     #[test]
     fn batch_may_expect_and_write_the_same_key_once_each() {
         let batch = CommitBatch {
+            durability: Default::default(),
             expectations: vec![Expectation {
                 key: "a".into(),
                 version: None,

@@ -92,6 +92,7 @@ pub(crate) fn event(kind: &str) -> NewEvent {
 
 pub(crate) fn batch(expectations: Vec<Expectation>, mutations: Vec<Mutation>) -> CommitBatch {
     CommitBatch {
+        durability: Default::default(),
         expectations,
         mutations,
         events: Vec::new(),

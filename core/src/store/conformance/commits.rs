@@ -91,6 +91,7 @@ pub(crate) async fn stale_version_is_a_conflict_that_changes_nothing(
     let old = put_all(&store, &[("seat/1", b"free"), ("seat/2", b"free")]).await?;
     let new = put_all(&store, &[("seat/2", b"taken")]).await?;
     let stale = CommitBatch {
+        durability: Default::default(),
         expectations: vec![
             expect("seat/1", Some(old.version)),
             expect("seat/2", Some(old.version)),
@@ -112,6 +113,7 @@ pub(crate) async fn expected_absent_but_present_is_a_conflict_that_changes_nothi
 ) -> Outcome {
     put_all(&store, &[("idem/k1", b"first result")]).await?;
     let create_again = CommitBatch {
+        durability: Default::default(),
         expectations: vec![expect("idem/k1", None)],
         mutations: vec![put("idem/k1", b"second result"), put("booking/2", b"{}")],
         events: vec![event("booking.created")],
@@ -126,6 +128,7 @@ pub(crate) async fn expected_present_but_absent_is_a_conflict_that_changes_nothi
     store.commit(batch(vec![], vec![delete("hold/9")])).await?;
     for key in ["hold/9", "never-written"] {
         let confirm = CommitBatch {
+            durability: Default::default(),
             expectations: vec![expect(key, Some(gone.version))],
             mutations: vec![put(key, b"confirmed"), delete("other")],
             events: vec![event("hold.confirmed")],
@@ -220,6 +223,7 @@ pub(crate) async fn failed_batch_applies_no_write_and_appends_no_event(
             .map(|i| event(&format!("night.booked.{i}")))
             .collect();
         let all_or_nothing = CommitBatch {
+            durability: Default::default(),
             expectations,
             mutations,
             events,
@@ -238,6 +242,7 @@ pub(crate) async fn events_are_numbered_from_one_in_commit_order(
         let mutations = vec![put(&format!("e/{i}"), b"{}")];
         store
             .commit(CommitBatch {
+                durability: Default::default(),
                 expectations: vec![],
                 mutations,
                 events,
@@ -275,6 +280,7 @@ pub(crate) async fn events_are_numbered_from_one_in_commit_order(
 pub(crate) async fn events_are_appended_only_with_their_writes(store: Arc<dyn Storage>) -> Outcome {
     let booking = put_all(&store, &[("booking/1", b"held")]).await?;
     let conflicting = CommitBatch {
+        durability: Default::default(),
         expectations: vec![expect("booking/1", None)],
         mutations: vec![put("booking/1", b"confirmed")],
         events: vec![event("booking.confirmed")],
@@ -282,6 +288,7 @@ pub(crate) async fn events_are_appended_only_with_their_writes(store: Arc<dyn St
     ensure_conflict_changes_nothing(&store, conflicting, "booking/1").await?;
     // A batch of expectations and events only: applied when they hold.
     let notice = |version| CommitBatch {
+        durability: Default::default(),
         expectations: vec![expect("booking/1", version)],
         mutations: vec![],
         events: vec![event("booking.reminded")],
@@ -309,6 +316,7 @@ pub(crate) async fn read_events_pages_after_a_sequence_up_to_a_limit(
         let events = vec![event(&format!("n.{i}"))];
         store
             .commit(CommitBatch {
+                durability: Default::default(),
                 expectations: vec![],
                 mutations: vec![],
                 events,

@@ -145,6 +145,7 @@ async fn increment_repeatedly(
         // engine's work between them would.
         tokio::task::yield_now().await;
         let increment = CommitBatch {
+            durability: Default::default(),
             expectations: vec![expect(key, current.map(|r| r.version))],
             mutations: vec![put(key, (count + 1).to_string().as_bytes())],
             events: vec![event("counter.incremented")],

@@ -2,8 +2,9 @@
 //! (feature `sqlite`, SQLite bundled).
 //!
 //! It owns the file: its schema and migrations (`schema`), the SQL of
-//! each port method (`queries`), and the threads that own the connections
-//! (`workers`). It must never block the caller's async executor, never let
+//! each port method (`queries`), and the writer thread and reader pool
+//! (`workers`). It must never block the caller's executor on the disk's
+//! sync (reads of cached pages are all it runs there), never let
 //! `SQLITE_BUSY` reach a caller while the lock-wait limit has not passed,
 //! and never apply part of a batch.
 //!
@@ -12,9 +13,12 @@
 //! * **One file, WAL mode.** Readers never block the writer or each other.
 //!   Records, the commit counter and the outbox are tables of the same
 //!   file, written in the same transaction.
-//! * **One writer thread per store, a few reader threads.** Each owns a
-//!   connection. Commits run in `BEGIN IMMEDIATE` transactions, so the
-//!   write lock is taken before any expectation is read.
+//! * **One writer thread per store; reads on the caller's thread.** The
+//!   writer owns the write connection. Commits run in `BEGIN IMMEDIATE`
+//!   transactions, so the write lock is taken before any expectation is
+//!   read. Reads take an idle reader connection from a pool (or open one)
+//!   and run where they are called: a read is a few microseconds of
+//!   B-tree search, far less than a hand-off to a thread and back (ADR 007).
 //! * **Group commit.** The writer takes every commit queued when it becomes
 //!   free and applies them, in queue order, in one transaction: each is
 //!   checked against what the earlier ones left, a failed one is skipped
@@ -26,11 +30,11 @@
 //!   processes on one file take turns: SQLite's busy timeout waits for the
 //!   lock, and a retry loop with backoff covers the cases where SQLite
 //!   answers busy at once, until [`SqliteOptions::lock_wait`] has passed.
-//! * **Runtime-agnostic async.** A port call sends a job to a connection's
-//!   thread and awaits a `futures` oneshot: it works under tokio,
-//!   async-std, a binding's event loop or a plain `block_on`, and never
-//!   blocks the executor. Dropping a `commit` future does not cancel a
-//!   commit already handed to the writer.
+//! * **Runtime-agnostic async.** A commit is sent to the writer thread and
+//!   awaited on a `futures` oneshot: it works under tokio, async-std, a
+//!   binding's event loop or a plain `block_on`, and never blocks the
+//!   executor while the disk syncs. Dropping a `commit` future does not
+//!   cancel a commit already handed to the writer.
 //! * **Inspectable.** Values are BLOBs holding the engine's JSON:
 //!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
 
@@ -46,7 +50,7 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 
 use self::schema::MigrationError;
-use self::workers::{CommitWriter, ConnectionPool, backend, is_busy, retry_while_busy};
+use self::workers::{CommitWriter, Readers, backend, is_busy, retry_while_busy};
 use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
@@ -58,6 +62,12 @@ use crate::store::validate_batch;
 pub enum Synchronous {
     /// Every commit is on disk before `commit` returns (`FULL`): a commit
     /// that returned survives power loss and OS crashes. The default.
+    ///
+    /// Except the commits the engine marks
+    /// [`Durability::Deferred`](crate::ports::Durability) (a new hold):
+    /// when every commit of a group is deferred, the group is written with
+    /// `NORMAL`, and the next durable commit's sync of the log covers it
+    /// (the log is written in order). See ADR 007.
     #[default]
     Full,
     /// The write-ahead log is synced at checkpoints only (`NORMAL`): faster
@@ -68,7 +78,7 @@ pub enum Synchronous {
 }
 
 impl Synchronous {
-    fn pragma(self) -> &'static str {
+    pub(super) fn pragma(self) -> &'static str {
         match self {
             Synchronous::Full => "FULL",
             Synchronous::Normal => "NORMAL",
@@ -96,7 +106,7 @@ pub struct SqliteOptions {
 }
 
 impl Default for SqliteOptions {
-    /// `Synchronous::Full`, 30 s lock wait, 2 reader connections.
+    /// `Synchronous::Full`, 30 s lock wait, 2 idle reader connections.
     fn default() -> Self {
         SqliteOptions {
             synchronous: Synchronous::Full,
@@ -123,7 +133,9 @@ impl SqliteOptions {
         self
     }
 
-    /// How many connections serve reads (at least 1).
+    /// How many idle reader connections the store keeps (at least 1).
+    /// Reads run on the caller's thread; when more run at once than there
+    /// are idle connections, the extra ones open a connection of their own.
     pub fn readers(mut self, readers: usize) -> Self {
         self.readers = readers.max(1);
         self
@@ -152,7 +164,7 @@ pub struct SqliteStore {
     path: PathBuf,
     lock_wait: Duration,
     writer: CommitWriter,
-    readers: ConnectionPool,
+    readers: Readers,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -171,8 +183,8 @@ impl SqliteStore {
     }
 
     /// Opens (creating if needed) the store at `path`: switches the file to
-    /// WAL, applies the schema migrations it lacks, and starts the
-    /// connection threads.
+    /// WAL, applies the schema migrations it lacks, opens the reader
+    /// connections and starts the writer thread.
     ///
     /// This call blocks (file I/O, and waiting for the lock if another
     /// process is migrating): call it at start-up, or from a blocking task.
@@ -213,19 +225,23 @@ impl SqliteStore {
                 MigrationError::Sqlite(e) => backend("migrating the schema", e),
             },
         )?;
-        let readers = (0..options.readers)
-            .map(|_| {
+        let open_reader = {
+            let (path, options) = (path.clone(), options.clone());
+            move || {
                 let reader = connect(&path, &options)?;
                 reader
                     .pragma_update(None, "query_only", true)
                     .map_err(|e| backend("opening a reader", e))?;
                 Ok(reader)
-            })
+            }
+        };
+        let idle = (0..options.readers)
+            .map(|_| open_reader())
             .collect::<Result<Vec<_>, StorageError>>()?;
         Ok(SqliteStore {
             lock_wait: options.lock_wait,
-            writer: CommitWriter::start(writer, options.lock_wait)?,
-            readers: ConnectionPool::start("reader", readers)?,
+            writer: CommitWriter::start(writer, options.lock_wait, options.synchronous)?,
+            readers: Readers::new(idle, options.readers, open_reader),
             path,
         })
     }
@@ -243,13 +259,24 @@ impl SqliteStore {
     /// the check could not run.
     pub async fn integrity_check(&self) -> Result<(), StorageError> {
         let lock_wait = self.lock_wait;
-        let problems = self
-            .readers
-            .run(move |conn| {
-                retry_while_busy(lock_wait, || queries::integrity_problems(conn), is_busy)
-                    .map_err(|e| backend("integrity check", e))
+        // It reads the whole file: run it on a thread of its own rather
+        // than on the caller's executor.
+        let path = self.path.clone();
+        let (answer, answered) = futures_channel::oneshot::channel();
+        let options = SqliteOptions::default().lock_wait(lock_wait);
+        std::thread::Builder::new()
+            .name("reservo-sqlite-integrity-check".to_owned())
+            .spawn(move || {
+                let problems = connect(&path, &options).and_then(|conn| {
+                    retry_while_busy(lock_wait, || queries::integrity_problems(&conn), is_busy)
+                        .map_err(|e| backend("integrity check", e))
+                });
+                let _ = answer.send(problems);
             })
-            .await?;
+            .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
+        let problems = answered
+            .await
+            .map_err(|_| StorageError::backend("the integrity check thread stopped"))??;
         if problems.is_empty() {
             Ok(())
         } else {
@@ -274,23 +301,21 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StorageEr
 #[async_trait]
 impl Storage for SqliteStore {
     async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        let (keys, lock_wait) = (keys.to_vec(), self.lock_wait);
-        self.readers
-            .run(move |conn| {
-                retry_while_busy(lock_wait, || queries::get(conn, &keys), is_busy)
-                    .map_err(|e| backend("get", e))
-            })
-            .await
+        self.readers.run(|conn| {
+            retry_while_busy(self.lock_wait, || queries::get(conn, keys), is_busy)
+                .map_err(|e| backend("get", e))
+        })
     }
 
     async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        let (range, lock_wait) = (range.clone(), self.lock_wait);
-        self.readers
-            .run(move |conn| {
-                retry_while_busy(lock_wait, || queries::scan(conn, &range, limit), is_busy)
-                    .map_err(|e| backend("scan", e))
-            })
-            .await
+        self.readers.run(|conn| {
+            retry_while_busy(
+                self.lock_wait,
+                || queries::scan(conn, range, limit),
+                is_busy,
+            )
+            .map_err(|e| backend("scan", e))
+        })
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
@@ -303,17 +328,14 @@ impl Storage for SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        let lock_wait = self.lock_wait;
-        self.readers
-            .run(move |conn| {
-                retry_while_busy(
-                    lock_wait,
-                    || queries::read_events(conn, after, limit),
-                    is_busy,
-                )
-                .map_err(|e| backend("read_events", e))
-            })
-            .await
+        self.readers.run(|conn| {
+            retry_while_busy(
+                self.lock_wait,
+                || queries::read_events(conn, after, limit),
+                is_busy,
+            )
+            .map_err(|e| backend("read_events", e))
+        })
     }
 }
 

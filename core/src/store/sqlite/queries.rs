@@ -34,10 +34,18 @@ fn record(row: &Row<'_>) -> rusqlite::Result<Record> {
 
 /// The records at `keys`, read in one snapshot.
 pub(super) fn get(conn: &mut Connection, keys: &[Key]) -> rusqlite::Result<Vec<Option<Record>>> {
+    const SELECT: &str = "SELECT key, value, version FROM records WHERE key = ?1";
+    if let [key] = keys {
+        // One statement is its own snapshot: no transaction to open.
+        let found = conn
+            .prepare_cached(SELECT)?
+            .query_row([key], record)
+            .optional()?;
+        return Ok(vec![found]);
+    }
     let tx = conn.transaction()?;
     let found = {
-        let mut select =
-            tx.prepare_cached("SELECT key, value, version FROM records WHERE key = ?1")?;
+        let mut select = tx.prepare_cached(SELECT)?;
         keys.iter()
             .map(|key| select.query_row([key], record).optional())
             .collect::<rusqlite::Result<_>>()?

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::*;
-use crate::ports::Mutation;
 use crate::ports::Storage;
+use crate::ports::{Durability, Mutation};
 
 fn raw(path: &Path) -> Connection {
     Connection::open(path).expect("raw connection to the store's file")
@@ -195,6 +195,7 @@ async fn commits_queued_together_keep_each_their_own_outcome_version_and_events(
                     value: format!("{i}").into_bytes(),
                 };
                 let shared = store.commit(CommitBatch {
+                    durability: Default::default(),
                     expectations: vec![claim("shared")],
                     mutations: vec![put("shared")],
                     events: vec![NewEvent {
@@ -204,6 +205,7 @@ async fn commits_queued_together_keep_each_their_own_outcome_version_and_events(
                 });
                 let own_key = format!("own/{i:02}");
                 let own = store.commit(CommitBatch {
+                    durability: Default::default(),
                     expectations: vec![claim(&own_key)],
                     mutations: vec![put(&own_key)],
                     events: vec![NewEvent {
@@ -238,4 +240,65 @@ async fn commits_queued_together_keep_each_their_own_outcome_version_and_events(
         "no gaps, no rolled-back events"
     );
     assert_eq!(events.iter().filter(|e| e.kind == "won").count(), 1);
+}
+
+#[test]
+fn a_group_is_written_normal_only_when_every_commit_in_it_is_deferred() {
+    let deferred = CommitBatch {
+        durability: Durability::Deferred,
+        ..one_put()
+    };
+    let durable = one_put();
+    let full = Synchronous::Full;
+    assert_eq!(
+        workers::group_synchronous(full, &[&deferred]),
+        Synchronous::Normal
+    );
+    assert_eq!(
+        workers::group_synchronous(full, &[&deferred, &durable]),
+        Synchronous::Full
+    );
+    assert_eq!(
+        workers::group_synchronous(full, &[&durable]),
+        Synchronous::Full
+    );
+    assert_eq!(
+        workers::group_synchronous(Synchronous::Normal, &[&durable]),
+        Synchronous::Normal
+    );
+}
+
+#[tokio::test]
+async fn deferred_commits_are_applied_in_order_and_survive_reopening() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    for (i, durability) in [
+        Durability::Deferred,
+        Durability::Durable,
+        Durability::Deferred,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .commit(CommitBatch {
+                mutations: vec![Mutation::Put {
+                    key: format!("k/{i}"),
+                    value: vec![b'0' + i as u8],
+                }],
+                durability,
+                ..CommitBatch::default()
+            })
+            .await
+            .expect("commit");
+    }
+    drop(store);
+    let store = SqliteStore::open(&path).expect("reopen");
+    let keys: Vec<String> = (0..3).map(|i| format!("k/{i}")).collect();
+    let got = store.get(&keys).await.expect("get");
+    let versions: Vec<u64> = got
+        .iter()
+        .map(|r| r.as_ref().expect("kept").version.0)
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
 }

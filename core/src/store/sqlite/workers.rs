@@ -2,99 +2,80 @@
 //! them.
 //!
 //! rusqlite is blocking, and the [`Storage`](crate::ports::Storage) port is
-//! async and runtime-agnostic. So every connection lives on its own std
-//! thread: one writer (all commits, in arrival order) and a few readers
-//! (`get`, `scan`, `read_events`). A caller sends a job over a channel and
-//! awaits a `futures` oneshot for the answer, which works on any executor
-//! and never blocks one. Jobs are short; the only waiting in them is for
-//! SQLite's file lock, inside [`retry_while_busy`].
+//! async and runtime-agnostic. Commits, which wait for the disk, go to one
+//! writer thread: a caller sends its batch over a channel and awaits a
+//! `futures` oneshot for the answer, which works on any executor and never
+//! blocks one. Reads (`get`, `scan`, `read_events`) are short B-tree
+//! searches and run on the caller's thread ([`Readers`], ADR 007); the only
+//! waiting in them is for SQLite's file lock, inside [`retry_while_busy`],
+//! which WAL readers meet only during recovery.
 //!
 //! This module must never let `SQLITE_BUSY` reach a caller before the
 //! store's lock-wait limit has passed.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_channel::oneshot;
 use rusqlite::{Connection, ErrorCode};
 
+use super::Synchronous;
 use super::queries;
-use crate::ports::{CommitBatch, Committed, StorageError};
+use crate::ports::{CommitBatch, Committed, Durability, StorageError};
 
-/// Work for a connection's thread.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
-
-/// Connection threads sharing one queue: one thread for the writer, several
-/// for readers.
-pub(super) struct ConnectionPool {
-    queue: Option<Sender<Job>>,
-    threads: Vec<JoinHandle<()>>,
+/// Reader connections, used on the caller's own thread.
+///
+/// A read is a B-tree search in SQLite's page cache, a few microseconds:
+/// handing it to another thread and waking the caller again cost ~110 µs
+/// a read on a 2-core VM (ADR 007). So reads run where they are called,
+/// on an idle connection taken from this pool, or on a new one when every
+/// idle one is in use (a read never waits for another read); at most
+/// `keep` idle connections are kept.
+pub(super) struct Readers {
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+    open: Box<dyn Fn() -> Result<Connection, StorageError> + Send + Sync>,
 }
 
-impl ConnectionPool {
-    /// Starts one thread per connection; they take jobs from one queue.
-    pub(super) fn start(role: &str, connections: Vec<Connection>) -> Result<Self, StorageError> {
-        let (queue, jobs) = mpsc::channel::<Job>();
-        let jobs = Arc::new(Mutex::new(jobs));
-        let mut threads = Vec::with_capacity(connections.len());
-        for (i, conn) in connections.into_iter().enumerate() {
-            let jobs = Arc::clone(&jobs);
-            let thread = std::thread::Builder::new()
-                .name(format!("reservo-sqlite-{role}-{i}"))
-                .spawn(move || serve(conn, &jobs))
-                .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
-            threads.push(thread);
-        }
-        Ok(ConnectionPool {
-            queue: Some(queue),
-            threads,
-        })
-    }
-
-    /// Runs `work` on one of the pool's connections and awaits its result
-    /// without blocking the caller's executor.
-    pub(super) async fn run<T, F>(&self, work: F) -> Result<T, StorageError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
-    {
-        let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            // The caller may have stopped waiting; the work is done anyway.
-            let _ = answer.send(work(conn));
-        });
-        let stopped = || StorageError::backend("the SQLite connection thread stopped");
-        self.queue
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job)
-            .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
-    }
-}
-
-impl Drop for ConnectionPool {
-    /// Closes the queue, lets queued jobs finish, and waits for the threads,
-    /// so the file is closed when the store is dropped.
-    fn drop(&mut self) {
-        self.queue = None;
-        for thread in self.threads.drain(..) {
-            // A thread only ends by its queue closing; `serve` catches panics.
-            let _ = thread.join();
+impl Readers {
+    /// A pool that opens connections with `open` and keeps up to `keep`
+    /// idle ones, starting with those in `idle`.
+    pub(super) fn new(
+        idle: Vec<Connection>,
+        keep: usize,
+        open: impl Fn() -> Result<Connection, StorageError> + Send + Sync + 'static,
+    ) -> Self {
+        Readers {
+            idle: Mutex::new(idle),
+            keep,
+            open: Box::new(open),
         }
     }
-}
 
-fn serve(mut conn: Connection, jobs: &Mutex<Receiver<Job>>) {
-    loop {
-        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = next else { return };
-        // A panicking job drops its answer (the caller sees an error) and
-        // rolls back its transaction; the connection stays usable.
-        let _ = catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+    /// Runs `work` on a reader connection on this thread. A connection
+    /// whose work panicked is dropped (its transaction rolls back with it).
+    pub(super) fn run<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut conn = match idle {
+            Some(conn) => conn,
+            None => (self.open)()?,
+        };
+        let outcome = work(&mut conn);
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.keep {
+            idle.push(conn);
+        }
+        outcome
     }
 }
 
@@ -112,12 +93,17 @@ pub(super) struct CommitWriter {
 }
 
 impl CommitWriter {
-    /// Starts the writer thread on `conn`.
-    pub(super) fn start(conn: Connection, lock_wait: Duration) -> Result<Self, StorageError> {
+    /// Starts the writer thread on `conn`, whose `PRAGMA synchronous` is
+    /// `synchronous`.
+    pub(super) fn start(
+        conn: Connection,
+        lock_wait: Duration,
+        synchronous: Synchronous,
+    ) -> Result<Self, StorageError> {
         let (queue, jobs) = mpsc::channel::<CommitJob>();
         let thread = std::thread::Builder::new()
             .name("reservo-sqlite-writer".to_owned())
-            .spawn(move || write_groups(conn, &jobs, lock_wait))
+            .spawn(move || write_groups(conn, &jobs, lock_wait, synchronous))
             .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
         Ok(CommitWriter {
             queue: Some(queue),
@@ -153,7 +139,13 @@ impl Drop for CommitWriter {
 /// The writer's loop: waits for a commit, takes every other one already
 /// queued (up to [`queries::MAX_GROUP`]), applies them as one group, and
 /// only then answers each caller.
-fn write_groups(mut conn: Connection, jobs: &Receiver<CommitJob>, lock_wait: Duration) {
+fn write_groups(
+    mut conn: Connection,
+    jobs: &Receiver<CommitJob>,
+    lock_wait: Duration,
+    configured: Synchronous,
+) {
+    let mut current = configured;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < queries::MAX_GROUP {
@@ -166,6 +158,12 @@ fn write_groups(mut conn: Connection, jobs: &Receiver<CommitJob>, lock_wait: Dur
         // A panic rolls the transaction back; the callers' answers are
         // dropped with the group, so they see an error.
         let outcomes = catch_unwind(AssertUnwindSafe(|| {
+            let wanted = group_synchronous(configured, &batches);
+            if wanted != current {
+                // Outside any transaction: the pragma applies to the next.
+                conn.pragma_update(None, "synchronous", wanted.pragma())?;
+                current = wanted;
+            }
             retry_while_busy(
                 lock_wait,
                 || queries::commit_group(&mut conn, &batches),
@@ -190,6 +188,20 @@ fn write_groups(mut conn: Connection, jobs: &Receiver<CommitJob>, lock_wait: Dur
                 let _ = job.answer.send(outcome);
             }
         }
+    }
+}
+
+/// How a group must be synced: as configured, unless every batch in it is
+/// [`Durability::Deferred`], which lets a `Full` store write it `Normal`
+/// (the next `Full` commit syncs the log, and with it this group).
+pub(super) fn group_synchronous(configured: Synchronous, batches: &[&CommitBatch]) -> Synchronous {
+    if batches
+        .iter()
+        .all(|batch| batch.durability == Durability::Deferred)
+    {
+        Synchronous::Normal
+    } else {
+        configured
     }
 }
 
