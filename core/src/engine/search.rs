@@ -138,7 +138,24 @@ impl Engine {
                 }
             }
         }
-        let ids: Vec<&str> = candidates.iter().map(|e| e.resource.id.as_str()).collect();
+        // The candidates' ids copied side by side: the merge with the
+        // ledgers compares each ledger's id with them, and reading them
+        // from each id's own allocation was a cache miss per comparison.
+        let mut arena = String::with_capacity(candidates.len() * 16);
+        let mut ends = Vec::with_capacity(candidates.len());
+        for entry in &candidates {
+            arena.push_str(entry.resource.id.as_str());
+            ends.push(arena.len());
+        }
+        let mut start = 0;
+        let ids: Vec<&str> = ends
+            .iter()
+            .map(|&end| {
+                let id = &arena[start..end];
+                start = end;
+                id
+            })
+            .collect();
         for night in stay.night_dates() {
             self.apply_night(&candidates, &ids, &mut left, night, now)
                 .await?;

@@ -87,8 +87,16 @@ impl StoredKey {
 
     fn as_str(&self) -> &str {
         match self {
-            StoredKey::Inline { len, bytes } => std::str::from_utf8(&bytes[..usize::from(*len)])
-                .expect("inline keys are copied from a str"),
+            StoredKey::Inline { len, bytes } => {
+                let bytes = &bytes[..usize::from(*len)];
+                debug_assert!(std::str::from_utf8(bytes).is_ok());
+                // SAFETY: `StoredKey::new` is the only place an `Inline` key
+                // is made, and it copies `len` bytes of a `str` (whole: the
+                // copy is never cut), so these bytes are valid UTF-8.
+                // Checking again on every comparison and every scanned key
+                // cost a tenth of a 10,000-resource search.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
             StoredKey::Heap(key) => key,
         }
     }
