@@ -120,30 +120,38 @@ impl Engine {
             });
         }
         let size = request.party.size();
-        let candidates: Vec<&ResourceEntry> = view
-            .resources
-            .values()
-            .filter(|e| request.property.as_ref().is_none_or(|p| &e.resource.property == p))
-            .filter(|e| matches!(e.resource.kind, ResourceKind::Nightly { max_occupancy, .. } if max_occupancy >= size))
-            .collect();
-        // Units left per candidate on the tightest night, starting from the
-        // capacity less blocks (only the few candidates with blocks need a
-        // look per night), then lowered by each night's ledgers.
-        let mut left: Vec<u32> = candidates.iter().map(|e| e.resource.capacity()).collect();
-        for (entry, left) in candidates.iter().zip(left.iter_mut()) {
+        // One pass over the catalog (10,000 entries do not stay in cache
+        // between passes) collects each candidate, its units left on the
+        // tightest night before ledgers (capacity less blocks), and its id
+        // copied side by side with the others': the merge with the ledgers
+        // compares ids, and reading each from its own allocation was a
+        // cache miss per comparison.
+        let mut candidates: Vec<&ResourceEntry> = Vec::new();
+        let mut left: Vec<u32> = Vec::new();
+        let mut arena = String::new();
+        let mut ends: Vec<usize> = Vec::new();
+        for entry in view.resources.values() {
+            let ResourceKind::Nightly { max_occupancy, .. } = entry.resource.kind else {
+                continue;
+            };
+            if max_occupancy < size
+                || request
+                    .property
+                    .as_ref()
+                    .is_some_and(|p| &entry.resource.property != p)
+            {
+                continue;
+            }
+            let capacity = entry.resource.capacity();
+            let mut free = capacity;
             if !entry.blocks.is_empty() {
                 for night in stay.night_dates() {
-                    let blocked = blocked_on_night(&entry.blocks, night, entry.resource.capacity());
-                    *left = (*left).min(entry.resource.capacity().saturating_sub(blocked));
+                    let blocked = blocked_on_night(&entry.blocks, night, capacity);
+                    free = free.min(capacity.saturating_sub(blocked));
                 }
             }
-        }
-        // The candidates' ids copied side by side: the merge with the
-        // ledgers compares each ledger's id with them, and reading them
-        // from each id's own allocation was a cache miss per comparison.
-        let mut arena = String::with_capacity(candidates.len() * 16);
-        let mut ends = Vec::with_capacity(candidates.len());
-        for entry in &candidates {
+            candidates.push(entry);
+            left.push(free);
             arena.push_str(entry.resource.id.as_str());
             ends.push(arena.len());
         }
