@@ -154,7 +154,7 @@ struct State {
 ///     .commit(CommitBatch {
 ///         expectations: vec![Expectation { key: "bk/1".into(), version: None }],
 ///         mutations: vec![Mutation::Put { key: "bk/1".into(), value: b"{}".to_vec() }],
-///         events: vec![],
+///         ..CommitBatch::default()
 ///     })
 ///     .await
 ///     .unwrap();
