@@ -246,6 +246,18 @@ impl SqliteStore {
         })
     }
 
+    /// Runs `query` on a reader connection on this thread, retrying while
+    /// the file is busy; `what` names the call in errors.
+    fn read<T>(
+        &self,
+        what: &str,
+        mut query: impl FnMut(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StorageError> {
+        self.readers.run(|conn| {
+            retry_while_busy(self.lock_wait, || query(conn), is_busy).map_err(|e| backend(what, e))
+        })
+    }
+
     /// The file this store keeps its data in.
     pub fn path(&self) -> &Path {
         &self.path
@@ -261,16 +273,14 @@ impl SqliteStore {
         let lock_wait = self.lock_wait;
         // It reads the whole file: run it on a thread of its own rather
         // than on the caller's executor.
-        let path = self.path.clone();
+        let conn = self.readers.open()?;
         let (answer, answered) = futures_channel::oneshot::channel();
-        let options = SqliteOptions::default().lock_wait(lock_wait);
         std::thread::Builder::new()
             .name("reservo-sqlite-integrity-check".to_owned())
             .spawn(move || {
-                let problems = connect(&path, &options).and_then(|conn| {
+                let problems =
                     retry_while_busy(lock_wait, || queries::integrity_problems(&conn), is_busy)
-                        .map_err(|e| backend("integrity check", e))
-                });
+                        .map_err(|e| backend("integrity check", e));
                 let _ = answer.send(problems);
             })
             .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
@@ -301,21 +311,11 @@ fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StorageEr
 #[async_trait]
 impl Storage for SqliteStore {
     async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        self.readers.run(|conn| {
-            retry_while_busy(self.lock_wait, || queries::get(conn, keys), is_busy)
-                .map_err(|e| backend("get", e))
-        })
+        self.read("get", |conn| queries::get(conn, keys))
     }
 
     async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        self.readers.run(|conn| {
-            retry_while_busy(
-                self.lock_wait,
-                || queries::scan(conn, range, limit),
-                is_busy,
-            )
-            .map_err(|e| backend("scan", e))
-        })
+        self.read("scan", |conn| queries::scan(conn, range, limit))
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
@@ -328,13 +328,8 @@ impl Storage for SqliteStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.readers.run(|conn| {
-            retry_while_busy(
-                self.lock_wait,
-                || queries::read_events(conn, after, limit),
-                is_busy,
-            )
-            .map_err(|e| backend("read_events", e))
+        self.read("read_events", |conn| {
+            queries::read_events(conn, after, limit)
         })
     }
 }

@@ -55,6 +55,11 @@ impl Readers {
         }
     }
 
+    /// A new reader connection, outside the pool.
+    pub(super) fn open(&self) -> Result<Connection, StorageError> {
+        (self.open)()
+    }
+
     /// Runs `work` on a reader connection on this thread. A connection
     /// whose work panicked is dropped (its transaction rolls back with it).
     pub(super) fn run<T>(
@@ -68,7 +73,7 @@ impl Readers {
             .pop();
         let mut conn = match idle {
             Some(conn) => conn,
-            None => (self.open)()?,
+            None => self.open()?,
         };
         let outcome = work(&mut conn);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
