@@ -525,7 +525,7 @@ fn postgres(c: &mut Criterion) {
             .client
             .batch_execute(&format!(
                 "DROP TABLE {prefix}inventory, {prefix}bookings, {prefix}records, \
-                 {prefix}events, {prefix}counters, {prefix}migrations; \
+                 {prefix}events, {prefix}pending_events, {prefix}counters, {prefix}migrations; \
                  DROP SEQUENCE {prefix}versions;"
             ))
             .await

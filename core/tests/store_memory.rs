@@ -107,6 +107,10 @@ const FAULTS: &[(Fault, &[&str])] = &[
         &["read_events_pages_after_a_sequence_up_to_a_limit"],
     ),
     (
+        Fault::NumbersEventsBeforeCommitting,
+        &["a_reader_following_the_outbox_during_commits_misses_nothing"],
+    ),
+    (
         Fault::NonAtomicCommit,
         &[
             "racing_commits_on_one_version_have_exactly_one_winner",

@@ -63,7 +63,7 @@ async fn drop_tables(url: &str, prefixes: &[String]) {
     for p in prefixes {
         client
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {p}records, {p}events, {p}counters, {p}migrations;
+                "DROP TABLE IF EXISTS {p}records, {p}events, {p}pending_events, {p}counters, {p}migrations;
                  DROP SEQUENCE IF EXISTS {p}versions;"
             ))
             .await
@@ -163,12 +163,55 @@ async fn applied_migrations(url: &str, prefix: &str) -> Vec<i64> {
         .collect()
 }
 
+/// Events a previous release numbered at commit time keep their numbers,
+/// and new ones (numbered by readers) follow on from the counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_numbered_by_a_previous_release_keep_their_numbers() {
+    let Some(url) = pg_url() else { return };
+    let prefix = fresh_prefix();
+    let store = connect(&url, &prefix).await;
+    inspect(&url)
+        .await
+        .batch_execute(&format!(
+            "INSERT INTO {prefix}events (seq, kind, payload) \
+             VALUES (1, 'old.one', '\\x7b7d'), (2, 'old.two', '\\x7b7d'); \
+             UPDATE {prefix}counters SET value = 2 WHERE name = 'event_seq';"
+        ))
+        .await
+        .expect("events as the previous release wrote them");
+    store
+        .commit(CommitBatch {
+            durability: Default::default(),
+            expectations: vec![],
+            mutations: vec![put("k/1", b"1")],
+            events: vec![event("new.one", "{}"), event("new.two", "{}")],
+        })
+        .await
+        .expect("commit");
+    let events = store.read_events(0, 10).await.expect("read events");
+    let seen: Vec<(u64, &str)> = events.iter().map(|e| (e.seq, e.kind.as_str())).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (1, "old.one"),
+            (2, "old.two"),
+            (3, "new.one"),
+            (4, "new.two")
+        ]
+    );
+    assert!(
+        store.read_events(2, 10).await.expect("read again")[..] == events[2..],
+        "a second read numbers nothing again"
+    );
+    drop_tables(&url, &[prefix]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_again_applies_no_migration_twice() {
     let Some(url) = pg_url() else { return };
     let prefix = fresh_prefix();
     connect(&url, &prefix).await;
-    assert_eq!(applied_migrations(&url, &prefix).await, vec![1]);
+    assert_eq!(applied_migrations(&url, &prefix).await, vec![1, 2]);
     let after_first = migration_rows(&url, &prefix).await;
     connect(&url, &prefix).await;
     connect(&url, &prefix).await;

@@ -442,8 +442,8 @@ pub mod postgres {
         raw(url)
             .await
             .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {prefix}records, {prefix}events, {prefix}counters, \
-                 {prefix}migrations; DROP SEQUENCE IF EXISTS {prefix}versions;"
+                "DROP TABLE IF EXISTS {prefix}records, {prefix}events, {prefix}pending_events, \
+                 {prefix}counters, {prefix}migrations; DROP SEQUENCE IF EXISTS {prefix}versions;"
             ))
             .await
             .expect("dropping test tables");

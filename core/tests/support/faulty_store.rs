@@ -54,6 +54,11 @@ pub enum Fault {
     /// Checks expectations, waits a few milliseconds (so racing commits
     /// reliably check before any of them applies), then applies.
     NonAtomicCommit,
+    /// Gives a commit its event sequence numbers first and makes them
+    /// visible later (as numbers from a database sequence would be): a
+    /// commit with an odd first number waits a few milliseconds before it
+    /// applies, so later numbers become visible before earlier ones.
+    NumbersEventsBeforeCommitting,
 }
 
 #[derive(Default)]
@@ -61,7 +66,11 @@ struct State {
     /// In first-write order.
     records: Vec<Record>,
     last_version: u64,
+    /// In sequence order.
     events: Vec<StoredEvent>,
+    /// The last sequence number given out, for
+    /// [`Fault::NumbersEventsBeforeCommitting`].
+    last_seq: u64,
 }
 
 /// A store breaking the rule named by its [`Fault`].
@@ -162,6 +171,41 @@ impl FaultyStore {
         }
     }
 
+    /// Takes sequence numbers for the batch's events, waits if the first
+    /// one is odd, then commits with those numbers.
+    async fn commit_numbered_early(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        let first = {
+            let mut state = self.state();
+            let first = state.last_seq + 1;
+            state.last_seq += batch.events.len() as u64;
+            first
+        };
+        if first % 2 == 1 {
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+        let mut state = self.state();
+        if let Some(key) = self.failed_expectation(&state, &batch) {
+            return Err(StorageError::Conflict { key });
+        }
+        state.last_version += 1;
+        let version = Version(state.last_version);
+        for (seq, new) in (first..).zip(&batch.events) {
+            let at = state.events.partition_point(|e| e.seq < seq);
+            state.events.insert(
+                at,
+                StoredEvent {
+                    seq,
+                    kind: new.kind.clone(),
+                    payload: new.payload.clone(),
+                },
+            );
+        }
+        for mutation in batch.mutations {
+            self.apply(&mut state, mutation, version)?;
+        }
+        Ok(Committed { version })
+    }
+
     fn commit_partially(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
         let mut state = self.state();
         state.last_version += 1;
@@ -224,6 +268,9 @@ impl Storage for FaultyStore {
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
         if self.fault == Fault::AppliesPartialBatch {
             return self.commit_partially(batch);
+        }
+        if self.fault == Fault::NumbersEventsBeforeCommitting {
+            return self.commit_numbered_early(batch).await;
         }
         if self.fault == Fault::NonAtomicCommit {
             let failed = self.failed_expectation(&self.state(), &batch);

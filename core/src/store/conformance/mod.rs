@@ -83,6 +83,7 @@ const CASES: &[Case] = cases![
     commits::read_events_pages_after_a_sequence_up_to_a_limit,
     races::racing_commits_on_one_version_have_exactly_one_winner,
     races::racing_increments_with_retries_lose_no_update,
+    races::a_reader_following_the_outbox_during_commits_misses_nothing,
 ];
 
 /// The names of every case, in the order [`run`] runs them: one test per

@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::task::JoinSet;
 
@@ -21,6 +22,11 @@ const RACERS: usize = 8;
 const ROUNDS: usize = 12;
 /// Increments each racer makes in the counter case.
 const INCREMENTS_PER_RACER: usize = 25;
+/// Commits each writer makes in the outbox-following case.
+const COMMITS_PER_WRITER: usize = 15;
+/// The page size of the reader following the outbox: small, so it reads
+/// often while the writers commit.
+const FOLLOW_PAGE: usize = 7;
 
 /// Starts every racer at once and collects what each commit returned.
 async fn race(
@@ -157,4 +163,93 @@ async fn increment_repeatedly(
         }
     }
     Ok(versions)
+}
+
+/// Writers commit events while a reader follows the outbox from a cursor,
+/// as a host's consumer does. Everything the reader saw must be exactly
+/// the store's whole outbox at the end: a store that gives out sequence
+/// numbers before its commits are visible lets the reader move past a
+/// number that becomes visible later, and that event is never seen.
+pub(crate) async fn a_reader_following_the_outbox_during_commits_misses_nothing(
+    store: Arc<dyn Storage>,
+) -> Outcome {
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+        tokio::spawn(async move { follow(&store, &done).await })
+    };
+    let mut writers = JoinSet::new();
+    for writer in 0..RACERS {
+        let store = Arc::clone(&store);
+        writers.spawn(async move {
+            for i in 0..COMMITS_PER_WRITER {
+                let events = (0..=i % 2)
+                    .map(|j| event(&format!("follow.{writer}.{i}.{j}")))
+                    .collect();
+                let commit = CommitBatch {
+                    durability: Default::default(),
+                    expectations: vec![],
+                    mutations: vec![put(&format!("follow/{writer}/{i}"), b"1")],
+                    events,
+                };
+                store.commit(commit).await?;
+                tokio::task::yield_now().await;
+            }
+            Ok::<(), StorageError>(())
+        });
+    }
+    for written in writers.join_all().await {
+        written?;
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = reader
+        .await
+        .map_err(|e| Failure(format!("the reader following the outbox panicked: {e}")))??;
+    let all: Vec<(u64, String)> = store
+        .read_events(0, EVERYTHING)
+        .await?
+        .into_iter()
+        .map(|e| (e.seq, e.kind))
+        .collect();
+    let per_writer: usize = (0..COMMITS_PER_WRITER).map(|i| 1 + i % 2).sum();
+    ensure_eq!(all.len(), RACERS * per_writer, "events in the outbox");
+    ensure!(
+        seen == all,
+        "the reader following the outbox saw {} of {} events; first missed: {:?}",
+        seen.len(),
+        all.len(),
+        all.iter().find(|event| !seen.contains(event))
+    );
+    Ok(())
+}
+
+/// Reads the outbox page by page from a cursor until the writers are done
+/// and nothing is left; returns every `(seq, kind)` seen, in order.
+async fn follow(
+    store: &Arc<dyn Storage>,
+    done: &AtomicBool,
+) -> Result<Vec<(u64, String)>, Failure> {
+    let mut seen = Vec::new();
+    let mut cursor = 0;
+    loop {
+        // Read before the page, so the last (empty) page is read after
+        // every commit returned.
+        let finished = done.load(Ordering::SeqCst);
+        let page = store.read_events(cursor, FOLLOW_PAGE).await?;
+        for event in &page {
+            ensure!(
+                event.seq > cursor,
+                "read_events after {cursor} returned sequence {}",
+                event.seq
+            );
+            cursor = event.seq;
+            seen.push((event.seq, event.kind.clone()));
+        }
+        if page.is_empty() {
+            if finished {
+                return Ok(seen);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
 }

@@ -5,13 +5,12 @@
 //!
 //! This module owns the order of the statements in a commit. It must never
 //! report success before `COMMIT` returns, report a conflict after anything
-//! was committed, or touch the event counter row before the last step (that
-//! row lock is what serializes the outbox, and it must be held briefly).
+//! was committed, or number outbox events (readers do, see ADR 008).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use deadpool_postgres::Pool;
-use futures_util::future::{Either, join4};
+use futures_util::future::{Either, join, join4};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
 
@@ -21,7 +20,7 @@ type Param<'a> = dyn ToSql + Sync + 'a;
 use super::retry::{AttemptError, retrying};
 use super::schema::Sql;
 use super::to_u64;
-use crate::ports::{CommitBatch, Committed, Mutation, StorageError, Version};
+use crate::ports::{CommitBatch, Committed, Durability, Mutation, StorageError, Version};
 use crate::store::validate_batch;
 
 /// Applies `batch` atomically if every expectation holds; see
@@ -30,9 +29,10 @@ pub(super) async fn commit(
     pool: &Pool,
     sql: &Sql,
     batch: CommitBatch,
+    may_defer_flush: bool,
 ) -> Result<Committed, StorageError> {
     validate_batch(&batch)?;
-    let plan = Plan::new(&batch)?;
+    let plan = Plan::new(&batch, may_defer_flush)?;
     retrying(
         || attempt(pool, sql, &plan),
         // Contention that outlasts every retry changed nothing: to the
@@ -71,13 +71,21 @@ struct Plan<'a> {
     deleted_keys: Vec<&'a [u8]>,
     event_kinds: Vec<&'a str>,
     event_payloads: Vec<&'a [u8]>,
+    /// Whether `COMMIT` may return before the commit's WAL is flushed (a
+    /// [`Durability::Deferred`] batch on a server that has
+    /// `synchronous_commit`).
+    without_flush: bool,
 }
 
 impl<'a> Plan<'a> {
     /// Sorts a valid batch into statements' parameters. A batch that
-    /// expects a version no record can have conflicts at once.
-    fn new(batch: &'a CommitBatch) -> Result<Plan<'a>, StorageError> {
-        let mut plan = Plan::default();
+    /// expects a version no record can have conflicts at once. A deferred
+    /// batch skips the flush where the server allows (`may_defer_flush`).
+    fn new(batch: &'a CommitBatch, may_defer_flush: bool) -> Result<Plan<'a>, StorageError> {
+        let mut plan = Plan {
+            without_flush: may_defer_flush && batch.durability == Durability::Deferred,
+            ..Plan::default()
+        };
         let mut expected: BTreeMap<&str, i64> = BTreeMap::new();
         for expectation in &batch.expectations {
             let key = expectation.key.as_str();
@@ -180,36 +188,50 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         .await?;
 
     // Phase 1, pipelined (sent together, run in this order by the server):
-    // lock the expected keys, claim the absent ones, take a version.
+    // lock the expected keys, claim the absent ones, take a version, and
+    // for a deferred batch let `COMMIT` return before its WAL is flushed.
     // Results are checked in the same order, so the first error is the
     // cause and later ones ("transaction aborted") are never reported.
     let lock_present = tx.prepare_cached(&sql.lock_present).await?;
     let share_present = tx.prepare_cached(&sql.share_present).await?;
     let claim_absent = tx.prepare_cached(&sql.claim_absent).await?;
     let next_version = tx.prepare_cached(&sql.next_version).await?;
+    let no_flush = if plan.without_flush {
+        Some(tx.prepare_cached(&sql.commit_without_flush).await?)
+    } else {
+        None
+    };
     let (present_keys, shared_keys, absent_keys): (&[&Param<'_>], &[&Param<'_>], &[&Param<'_>]) = (
         &[&plan.present_keys],
         &[&plan.shared_keys],
         &[&plan.absent_keys],
     );
     let none = || async { Ok::<_, tokio_postgres::Error>(Vec::new()) };
-    let (present, shared, claimed, version) = join4(
-        when(
-            !plan.present_keys.is_empty(),
-            || tx.query(&lock_present, present_keys),
-            none,
+    let ((present, shared, claimed, version), without_flush) = join(
+        join4(
+            when(
+                !plan.present_keys.is_empty(),
+                || tx.query(&lock_present, present_keys),
+                none,
+            ),
+            when(
+                !plan.shared_keys.is_empty(),
+                || tx.query(&share_present, shared_keys),
+                none,
+            ),
+            when(
+                !plan.absent_keys.is_empty(),
+                || tx.query(&claim_absent, absent_keys),
+                none,
+            ),
+            tx.query_one(&next_version, &[]),
         ),
-        when(
-            !plan.shared_keys.is_empty(),
-            || tx.query(&share_present, shared_keys),
-            none,
-        ),
-        when(
-            !plan.absent_keys.is_empty(),
-            || tx.query(&claim_absent, absent_keys),
-            none,
-        ),
-        tx.query_one(&next_version, &[]),
+        async {
+            match &no_flush {
+                Some(statement) => tx.execute(statement, &[]).await.map(drop),
+                None => Ok(()),
+            }
+        },
     )
     .await;
     for (rows, keys, versions) in [
@@ -229,9 +251,10 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         return Err(conflict(key));
     }
     let version: i64 = version?.get(0);
+    without_flush?;
 
-    // Phase 2, pipelined: the writes, then the events last (the counter
-    // row's lock is taken by the last statement before `COMMIT`).
+    // Phase 2, pipelined: the writes and the events, which wait unnumbered
+    // under this commit's version until a reader numbers them.
     let put_checked = tx.prepare_cached(&sql.put_checked).await?;
     let put_blind = tx.prepare_cached(&sql.put_blind).await?;
     let delete = tx.prepare_cached(&sql.delete).await?;
@@ -244,7 +267,7 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     ];
     let blind_params: &[&Param<'_>] = &[&plan.blind_keys, &plan.blind_values, &version];
     let deleted_keys: &[&Param<'_>] = &[&plan.deleted_keys];
-    let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads];
+    let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads, &version];
     let (written, blind, deleted, appended) = join4(
         when(
             !plan.checked_keys.is_empty(),
@@ -294,5 +317,39 @@ where
         Either::Left(run())
     } else {
         Either::Right(skip())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(durability: Durability) -> CommitBatch {
+        CommitBatch {
+            durability,
+            mutations: vec![Mutation::Put {
+                key: "k".into(),
+                value: b"v".to_vec(),
+            }],
+            ..CommitBatch::default()
+        }
+    }
+
+    #[test]
+    fn only_a_deferred_batch_on_a_server_that_allows_it_skips_the_flush() {
+        let cases = [
+            (Durability::Deferred, true, true),
+            (Durability::Deferred, false, false),
+            (Durability::Durable, true, false),
+            (Durability::Durable, false, false),
+        ];
+        for (durability, server_allows, skips) in cases {
+            let batch = batch(durability);
+            let plan = Plan::new(&batch, server_allows).expect("a valid batch");
+            assert_eq!(
+                plan.without_flush, skips,
+                "{durability:?}, server allows: {server_allows}"
+            );
+        }
     }
 }

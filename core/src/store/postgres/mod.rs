@@ -20,7 +20,10 @@
 //!   `bytea`; the engine writes JSON into them, so
 //!   `convert_from(value, 'UTF8')::jsonb` inspects them.
 //! * `{p}events (seq INT8 PRIMARY KEY, kind TEXT, payload BYTEA)` — the
-//!   outbox.
+//!   outbox, numbered.
+//! * `{p}pending_events (version INT8, n INT8, kind TEXT, payload BYTEA)`
+//!   — events committed but not numbered yet: the commit's version and
+//!   their place in the commit.
 //! * `{p}counters (name TEXT PRIMARY KEY, value INT8)` — the row
 //!   `event_seq`, the last outbox sequence number given out.
 //! * `{p}versions` — a sequence: the store-wide counter versions come from.
@@ -53,29 +56,21 @@
 //!    expected` and the affected row count must match — the version check
 //!    sits in the write statement itself, as a last guard. Other puts are
 //!    upserts; deletes are deletes.
-//! 5. Last, only if the batch has events: one statement, `WITH taken AS
-//!    (UPDATE {p}counters ... RETURNING) INSERT INTO {p}events ...`,
-//!    reserves the next sequence numbers and inserts the events.
-//! 6. `COMMIT`.
+//! 5. Only if the batch has events: insert them into `{p}pending_events`
+//!    under the commit's version. No number is given out and no shared row
+//!    is touched.
+//! 6. `COMMIT` — for a [`Durability::Deferred`](crate::ports::Durability)
+//!    batch after `SET LOCAL synchronous_commit TO OFF` (sent with step 1),
+//!    so it returns without waiting for the WAL flush: a server crash can
+//!    lose such a commit whole, never part of it, and the next synced
+//!    commit's flush covers it. Engines without that setting (probed on
+//!    connect) sync every commit.
 //!
 //! Steps 1-3 are sent together (pipelined on the connection: the server
 //! runs them in order, the store checks their results in order), and so
 //! are steps 4-5, so a commit costs four round trips (`BEGIN`, the two
 //! pipelines, `COMMIT`) however many kinds of keys it touches.
 //!
-//! Step 5 is how outbox order holds. Sequence numbers taken from a
-//! sequence could commit out of order (a transaction holding seq 7 commits
-//! after one holding seq 8, and a reader that saw 8 later finds 7). The
-//! counter row's lock is held until commit, so the next event-writing
-//! transaction gets its numbers only after the previous one is visible, and
-//! a rolled-back transaction gives its numbers back (no gaps). The price:
-//! commits that carry events serialize on that row for the tail of the
-//! transaction — the end of the second pipeline, one `COMMIT` round trip
-//! and the commit's WAL flush — so event-carrying commits top out at
-//! roughly one per such tail. Commits without events never touch the
-//! row, and everything before step 5 runs in parallel. The row is locked
-//! after every record lock, so it never closes a deadlock cycle.
-
 //! Each step locks its keys in key order, so two commits on the same keys
 //! queue rather than deadlock. Steps 1, 2 and 4 each have their own order,
 //! so commits that overlap in different roles (one expects a key that the
@@ -87,6 +82,26 @@
 //! error. A connection lost while `COMMIT` is in flight leaves the outcome
 //! unknown (applied whole or not at all): that is reported as
 //! [`StorageError::Backend`] and not retried.
+//!
+//! # How the outbox stays in order (ADR 008)
+//!
+//! Sequence numbers given out by commits could become visible out of order
+//! (a transaction holding 7 commits after one holding 8, and a reader that
+//! saw 8 later finds 7); numbering under one row lock at commit time
+//! (ADR 002) made every event-carrying commit wait for the previous one's
+//! flush. So commits leave their events unnumbered and `read_events`
+//! numbers them: when `{p}pending_events` is not empty it locks the
+//! counter row, then, in the next statement (which under `READ COMMITTED`
+//! sees every commit finished before the lock was granted), moves up to
+//! 10,000 pending events into `{p}events` in (version, place) order with
+//! the next numbers and advances the counter, and commits. Numbers only
+//! grow, one numbering is visible before the next can start, and a
+//! commit's events become visible together, so a reader that has seen `n`
+//! never later finds an event `<= n`, and rolled-back commits leave no
+//! gaps. A commit that read another's writes started after it committed,
+//! so it has a larger version and its events come later. Readers pay for
+//! the order (a short write transaction when something is pending);
+//! commits no longer serialize on anything but the keys they touch.
 //!
 //! # Portability
 //!
@@ -100,8 +115,12 @@
 //!   and CockroachDB cannot compare a collated column with a parameter.
 //! * `SELECT ... FOR UPDATE` / `FOR SHARE`, `INSERT ... ON CONFLICT`, `UPDATE ... FROM`,
 //!   `RETURNING`, `= ANY(array)`, multi-argument `unnest(...) WITH
-//!   ORDINALITY` and a data-modifying `WITH` (an `UPDATE ... RETURNING`
-//!   feeding an `INSERT`): supported by all three.
+//!   ORDINALITY`, a data-modifying `WITH` (a `DELETE ... RETURNING`
+//!   feeding an `INSERT`) and `row_number() OVER (ORDER BY ...)`:
+//!   supported by all three.
+//! * `SET LOCAL synchronous_commit` is PostgreSQL's; the store asks the
+//!   server for it once on connect and, where it is unknown, syncs every
+//!   commit (deferring is only ever a hint).
 //! * Pipelining is the driver's (several extended-protocol queries in
 //!   flight on one connection), not a server feature: any engine that
 //!   speaks the PostgreSQL wire protocol accepts it.
@@ -113,8 +132,8 @@
 //! * `READ COMMITTED` is requested explicitly. An engine that runs it as
 //!   snapshot or serializable isolation (CockroachDB unless read committed
 //!   is enabled, YugabyteDB by default) stays correct: the locks above still
-//!   serialize conflicting commits, and concurrent updates of the counter
-//!   row surface as `40001`, which is retried.
+//!   serialize conflicting commits, and two numberings of the outbox at
+//!   once surface as `40001`, which is retried.
 //!
 //! Connections are plain TCP or Unix sockets (`NoTls`): put TLS in front of
 //! the connection (a sidecar or an SSL-terminating proxy) where needed.
@@ -128,12 +147,12 @@ use std::fmt;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use tokio_postgres::{IsolationLevel, NoTls};
 
 use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent, Version,
 };
-use retry::{backend, db_backend, retrying};
+use retry::{AttemptError, backend, db_backend, retrying};
 use schema::Sql;
 
 /// How a [`PostgresStore`] connects: pool size and table prefix.
@@ -230,6 +249,10 @@ pub struct PostgresStore {
     pool: Pool,
     sql: Sql,
     options: PostgresOptions,
+    /// Whether the server has `synchronous_commit`, so a
+    /// [`Durability::Deferred`](crate::ports::Durability::Deferred) commit
+    /// can skip waiting for its WAL flush (probed on connect).
+    may_defer_flush: bool,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -272,7 +295,13 @@ impl PostgresStore {
             .map_err(|e| backend("cannot build the connection pool", e))?;
         let sql = Sql::new(&options.table_prefix);
         schema::migrate(&pool, &sql).await?;
-        Ok(PostgresStore { pool, sql, options })
+        let may_defer_flush = has_synchronous_commit(&pool).await?;
+        Ok(PostgresStore {
+            pool,
+            sql,
+            options,
+            may_defer_flush,
+        })
     }
 
     /// The options this store was connected with.
@@ -335,7 +364,7 @@ impl Storage for PostgresStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
-        commit::commit(&self.pool, &self.sql, batch).await
+        commit::commit(&self.pool, &self.sql, batch, self.may_defer_flush).await
     }
 
     async fn read_events(
@@ -351,6 +380,11 @@ impl Storage for PostgresStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        retrying(
+            || number_pending_events(&self.pool, &self.sql),
+            |e| db_backend("numbering outbox events kept conflicting", e),
+        )
+        .await?;
         let rows = retrying(
             || async {
                 let client = self.pool.get().await?;
@@ -370,6 +404,53 @@ impl Storage for PostgresStore {
             })
             .collect()
     }
+}
+
+/// The most pending events one numbering moves: a long backlog is numbered
+/// over several reads rather than in one large transaction.
+const NUMBERING_BATCH: i64 = 10_000;
+
+/// Gives the events that commits left unnumbered their outbox sequence
+/// numbers, in commit-version order (ADR 008), if there are any.
+///
+/// The counter row is locked first, in its own statement, and the events
+/// are moved by the next one: under `READ COMMITTED` that statement sees
+/// every commit that finished before the lock was granted, including the
+/// previous numbering, so numbers only grow, and a numbering becomes
+/// visible before the next one can start. A reader that has seen `n` can
+/// therefore never later find an event `<= n`. Engines that run the
+/// transaction at a stronger isolation level abort one of two concurrent
+/// numberings (`40001`), which is retried.
+async fn number_pending_events(pool: &Pool, sql: &Sql) -> Result<(), AttemptError> {
+    let mut client = pool.get().await?;
+    let any_pending = client.prepare_cached(&sql.any_pending).await?;
+    let pending: bool = client.query_one(&any_pending, &[]).await?.get(0);
+    if !pending {
+        return Ok(());
+    }
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?;
+    let lock_counter = tx.prepare_cached(&sql.lock_counter).await?;
+    let number_pending = tx.prepare_cached(&sql.number_pending).await?;
+    let last: i64 = tx.query_one(&lock_counter, &[]).await?.get(0);
+    tx.execute(&number_pending, &[&last, &NUMBERING_BATCH])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the server knows `synchronous_commit` (PostgreSQL does; some
+/// Postgres-compatible engines do not, and then every commit waits for
+/// its flush, which is always correct).
+async fn has_synchronous_commit(pool: &Pool) -> Result<bool, StorageError> {
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| backend("cannot open a connection", e))?;
+    Ok(client.simple_query("SHOW synchronous_commit").await.is_ok())
 }
 
 /// A record from a `key, value, version` row.

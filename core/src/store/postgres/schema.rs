@@ -26,33 +26,52 @@ struct Migration {
 }
 
 /// Every migration, in order. Released entries never change.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "records, outbox events, event counter, version sequence",
-    statements: &[
-        // Keys are bytea so they order by bytes on every engine: CockroachDB
-        // cannot compare a `COLLATE "C"` column with an uncollated
-        // parameter. Version 0 marks an uncommitted absence placeholder
-        // (see the commit module); committed versions start at 1.
-        "CREATE TABLE IF NOT EXISTS {p}records (
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "records, outbox events, event counter, version sequence",
+        statements: &[
+            // Keys are bytea so they order by bytes on every engine: CockroachDB
+            // cannot compare a `COLLATE "C"` column with an uncollated
+            // parameter. Version 0 marks an uncommitted absence placeholder
+            // (see the commit module); committed versions start at 1.
+            "CREATE TABLE IF NOT EXISTS {p}records (
             key BYTEA PRIMARY KEY,
             value BYTEA NOT NULL,
             version INT8 NOT NULL CHECK (version >= 0)
         )",
-        "CREATE TABLE IF NOT EXISTS {p}events (
+            "CREATE TABLE IF NOT EXISTS {p}events (
             seq INT8 PRIMARY KEY,
             kind TEXT NOT NULL,
             payload BYTEA NOT NULL
         )",
-        "CREATE TABLE IF NOT EXISTS {p}counters (
+            "CREATE TABLE IF NOT EXISTS {p}counters (
             name TEXT PRIMARY KEY,
             value INT8 NOT NULL
         )",
-        "INSERT INTO {p}counters (name, value) VALUES ('event_seq', 0)
+            "INSERT INTO {p}counters (name, value) VALUES ('event_seq', 0)
             ON CONFLICT (name) DO NOTHING",
-        "CREATE SEQUENCE IF NOT EXISTS {p}versions",
-    ],
-}];
+            "CREATE SEQUENCE IF NOT EXISTS {p}versions",
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "outbox events wait unnumbered until a reader numbers them",
+        statements: &[
+            // A commit's events, keyed by the commit's version and their
+            // place in it, until `read_events` moves them into `{p}events`
+            // with numbers (ADR 008). Events already in `{p}events` keep
+            // theirs, and the counter goes on from the last one.
+            "CREATE TABLE IF NOT EXISTS {p}pending_events (
+            version INT8 NOT NULL,
+            n INT8 NOT NULL,
+            kind TEXT NOT NULL,
+            payload BYTEA NOT NULL,
+            PRIMARY KEY (version, n)
+        )",
+        ],
+    },
+];
 
 /// The SQL of every statement the store runs, for one table prefix.
 #[derive(Debug)]
@@ -70,6 +89,10 @@ pub(super) struct Sql {
     pub put_blind: String,
     pub delete: String,
     pub append_events: String,
+    pub any_pending: String,
+    pub lock_counter: String,
+    pub number_pending: String,
+    pub commit_without_flush: String,
 }
 
 impl Sql {
@@ -104,14 +127,26 @@ impl Sql {
                  FROM unnest($1::bytea[], $2::bytea[]) AS u(key, value) ORDER BY u.key \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
             delete: t("DELETE FROM {p}records WHERE key = ANY($1::bytea[])"),
-            // One statement, so the counter row is locked for this
-            // statement's tail and the `COMMIT` round trip only.
-            append_events: t("WITH taken AS (UPDATE {p}counters \
-                 SET value = value + cardinality($1::text[]) \
-                 WHERE name = 'event_seq' RETURNING value) \
-                 INSERT INTO {p}events (seq, kind, payload) \
-                 SELECT taken.value - cardinality($1::text[]) + e.n, e.kind, e.payload \
-                 FROM taken, unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(kind, payload, n)"),
+            // No lock: a commit's events wait, unnumbered, for a reader.
+            append_events: t("INSERT INTO {p}pending_events (version, n, kind, payload) \
+                 SELECT $3::int8, e.n, e.kind, e.payload \
+                 FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(kind, payload, n)"),
+            any_pending: t("SELECT EXISTS (SELECT 1 FROM {p}pending_events)"),
+            lock_counter: t("SELECT value FROM {p}counters WHERE name = 'event_seq' FOR UPDATE"),
+            // Run after `lock_counter` in the same transaction, with the
+            // counter's value as $1: a new statement, so (under READ
+            // COMMITTED) it sees every commit that finished before the lock
+            // was granted, including the previous numbering.
+            number_pending: t("WITH moved AS (DELETE FROM {p}pending_events \
+                 WHERE (version, n) IN (SELECT version, n FROM {p}pending_events \
+                   ORDER BY version, n LIMIT $2::int8) \
+                 RETURNING version, n, kind, payload), \
+                 numbered AS (INSERT INTO {p}events (seq, kind, payload) \
+                   SELECT $1::int8 + row_number() OVER (ORDER BY version, n), kind, payload \
+                   FROM moved RETURNING seq) \
+                 UPDATE {p}counters SET value = (SELECT max(seq) FROM numbered) \
+                 WHERE name = 'event_seq' AND EXISTS (SELECT 1 FROM numbered)"),
+            commit_without_flush: "SET LOCAL synchronous_commit TO OFF".to_owned(),
         }
     }
 
