@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::booking::{BookingStatus, Customer};
 use crate::error::{Error, Result};
-use crate::ids::{BookingId, HoldId};
+use crate::ids::{BookingId, HoldId, ResourceId};
 use crate::money::Money;
 use crate::ports::Record;
 use crate::pricing::UsageLimit;
@@ -28,7 +28,7 @@ use super::item::Span;
 use super::keys;
 use super::payment::{BookingMoney, Payment};
 use super::terms::{Attribution, BookingTerms, booking_terms, commission_ledger, taxes_of};
-use super::txn::{Txn, decode_json, retry_on_conflict};
+use super::txn::{Txn, decode_json, retry_contending};
 
 /// A request to turn a hold into a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,9 +107,13 @@ impl Engine {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
         let fingerprint = idempotency::Fingerprint::of(request);
-        retry_on_conflict(self.config.max_attempts, || {
-            self.try_confirm(request, &fingerprint)
-        })
+        // Known when this engine made the hold; otherwise no queueing.
+        let contended = self.holds.resource_of(&request.hold);
+        retry_contending(
+            self.config.max_attempts,
+            contended.as_ref().map(ResourceId::as_str),
+            || self.try_confirm(request, &fingerprint),
+        )
         .await
     }
 

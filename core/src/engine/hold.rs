@@ -27,7 +27,7 @@ use super::item::Need;
 use super::keys;
 use super::ledger::{Ledger, LedgerHold};
 use super::quote::QuoteRequest;
-use super::txn::{Txn, decode_json, retry_on_conflict};
+use super::txn::{Txn, decode_json, retry_contending, retry_on_conflict};
 
 /// Units needed per ledger key, with the resource that needs them.
 pub(crate) type ItemNeeds<'r> = BTreeMap<String, (Need, &'r ResourceId)>;
@@ -240,7 +240,8 @@ impl Engine {
             ));
         }
         let fingerprint = idempotency::Fingerprint::of(request);
-        retry_on_conflict(self.config.max_attempts, || {
+        let contended = request.items[0].item.resource.as_str();
+        retry_contending(self.config.max_attempts, Some(contended), || {
             self.try_hold(request, &fingerprint)
         })
         .await

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use crate::ids::HoldId;
+use crate::ids::{HoldId, ResourceId};
 use crate::ports::Version;
 
 use super::hold::Hold;
@@ -33,6 +33,14 @@ impl HoldCache {
             holds.clear();
         }
         holds.insert(hold.id.clone(), (version, hold.clone()));
+    }
+
+    /// The resource of the first item of the cached hold `id`, if any:
+    /// what confirming it will contend on.
+    pub fn resource_of(&self, id: &HoldId) -> Option<ResourceId> {
+        let holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, hold) = holds.get(id)?;
+        hold.items.first().map(|item| item.resource().clone())
     }
 
     /// Takes out the hold `id` if it was cached at exactly `version`.
