@@ -169,19 +169,20 @@ pub struct StoredEvent {
 ///
 /// A hint that lets a store skip the disk sync of commits whose loss the
 /// engine can recover from. A store may always treat a commit as
-/// [`Durability::Durable`] (the memory store has nothing to sync; the
-/// PostgreSQL store syncs every commit); a store that honours
-/// [`Durability::Deferred`] must keep the order: a durable commit makes
-/// every commit before it durable too.
+/// [`Durability::Durable`] (the memory store has nothing to sync); a store
+/// that honours [`Durability::Deferred`] must keep the order: a durable
+/// commit makes every commit before it durable too. SQLite writes deferred
+/// commits with `synchronous=NORMAL`, PostgreSQL with `synchronous_commit`
+/// off.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Durability {
     /// On stable storage before `commit` returns. The default.
     #[default]
     Durable,
-    /// May be acknowledged before it is on stable storage: a power loss or
-    /// OS crash may lose it (whole, never part of it) until the store's
-    /// next durable commit, which makes it durable too. A crash of the
-    /// process alone loses nothing. The engine asks for it only for a new
+    /// May be acknowledged before it is on stable storage: a power loss, an
+    /// OS crash or a crash of a database server may lose it (whole, never
+    /// part of it) until the store's next durable commit, which makes it
+    /// durable too. A crash of the app's process alone loses nothing. The engine asks for it only for a new
     /// hold, whose loss looks to the guest like an early expiry (ADR 007).
     Deferred,
 }
