@@ -39,7 +39,7 @@ use super::idempotency::{Fingerprint, remember, replayed};
 use super::keys;
 use super::modify::Modification;
 use super::payment::Payment;
-use super::txn::{Txn, decode_json, retry_on_conflict};
+use super::txn::{ReadAhead, Txn, decode_json, retry_on_conflict};
 
 /// Where a payment attempt is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,7 +386,8 @@ impl Engine {
             let mut txn = Txn::default();
             let booking = match &attempt.purpose {
                 Purpose::Confirm { request } => {
-                    self.confirm_into(&mut txn, request, Some(payment)).await?
+                    self.confirm_into(&mut txn, request, Some(payment), None, ReadAhead::default())
+                        .await?
                 }
                 Purpose::Balance { booking } => {
                     self.balance_into(&mut txn, booking, payment).await?

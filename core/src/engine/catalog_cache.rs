@@ -170,6 +170,28 @@ impl Engine {
     /// otherwise a fresh load.
     pub(crate) async fn catalog(&self) -> Result<Arc<CatalogView>> {
         let epoch = self.read_epoch().await?;
+        self.catalog_at(epoch).await
+    }
+
+    /// The current catalog and the records at `keys`, read by one `get`
+    /// (one snapshot, and one round trip on a networked store): for a
+    /// command that needs both before it can decide anything.
+    pub(crate) async fn catalog_and(
+        &self,
+        keys: &[String],
+    ) -> Result<(Arc<CatalogView>, Vec<Option<Record>>)> {
+        let mut wanted = Vec::with_capacity(keys.len() + 1);
+        wanted.push(keys::CATALOG_EPOCH.to_owned());
+        wanted.extend_from_slice(keys);
+        let mut got = self.storage.get(&wanted).await?.into_iter();
+        let epoch = got.next().flatten().map(|r| r.version);
+        let view = self.catalog_at(epoch).await?;
+        Ok((view, got.collect()))
+    }
+
+    /// The catalog at `epoch`: the cached copy if it is that one,
+    /// otherwise a fresh load.
+    async fn catalog_at(&self, epoch: Option<Version>) -> Result<Arc<CatalogView>> {
         if let Some(view) = self
             .catalog
             .read()

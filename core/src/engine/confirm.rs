@@ -8,6 +8,7 @@
 //! inventory in the same commit.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ use super::item::Span;
 use super::keys;
 use super::payment::{BookingMoney, Payment};
 use super::terms::{Attribution, BookingTerms, booking_terms, commission_ledger, taxes_of};
-use super::txn::{Txn, decode_json, retry_contending};
+use super::txn::{ReadAhead, Txn, decode_json, retry_contending};
 
 /// A request to turn a hold into a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +124,14 @@ impl Engine {
         fingerprint: &idempotency::Fingerprint,
     ) -> Result<Booking> {
         let idem_key = keys::idempotency(&request.idempotency_key);
-        let idem = self.read_record(&idem_key).await?;
+        // One read for everything a confirmation decides on: the catalog's
+        // epoch, the command's idempotency record, the hold, and the
+        // hold's ledgers when this engine made the hold (it knows them).
+        let mut wanted = vec![idem_key.clone(), keys::hold(&request.hold)];
+        wanted.extend(self.holds.ledger_keys_of(&request.hold));
+        let (view, records) = self.catalog_and(&wanted).await?;
+        let mut ahead = ReadAhead::of(wanted, records);
+        let idem = ahead.take(&idem_key).flatten();
         if let Some(id) = replayed(
             &request.idempotency_key,
             idem.as_ref(),
@@ -133,7 +141,9 @@ impl Engine {
             return self.booking(&BookingId::new(id)?).await;
         }
         let mut txn = Txn::default();
-        let booking = self.confirm_into(&mut txn, request, None).await?;
+        let booking = self
+            .confirm_into(&mut txn, request, None, Some(view), ahead)
+            .await?;
         remember(
             &mut txn,
             &idem_key,
@@ -150,14 +160,20 @@ impl Engine {
     /// took one) recorded. Without a payment, or with one covering the
     /// total, the booking is `confirmed` (event `booking.confirmed`);
     /// with a deposit it is `pending_payment` (event
-    /// `booking.pending_payment`) until the balance is paid.
+    /// `booking.pending_payment`) until the balance is paid. The catalog
+    /// `view` and the records `ahead` are used where given, read otherwise.
     pub(crate) async fn confirm_into(
         &self,
         txn: &mut Txn,
         request: &ConfirmRequest,
         payment: Option<Payment>,
+        view: Option<Arc<CatalogView>>,
+        mut ahead: ReadAhead,
     ) -> Result<Booking> {
-        let (mut hold, hold_record) = self.read_hold(&request.hold).await?;
+        let (mut hold, hold_record) = match ahead.take(&keys::hold(&request.hold)) {
+            Some(record) => self.hold_of(&request.hold, record)?,
+            None => self.read_hold(&request.hold).await?,
+        };
         let now = self.clock.now();
         hold.ensure_active(now)?;
         let chosen = chosen_items(&hold, request.items.as_deref())?;
@@ -176,10 +192,14 @@ impl Engine {
                 .iter(),
         )?;
         let booked = booked_units(&items);
-        let view = self.catalog().await?;
+        let view = match view {
+            Some(view) => view,
+            None => self.catalog().await?,
+        };
         let terms = booking_terms(&view, &items, &request.attribution)?;
         self.count_promo_uses(txn, &view, &items).await?;
-        self.drop_from_ledgers(txn, &hold, now, &booked).await?;
+        self.drop_from_ledgers(txn, &hold, now, &booked, &ahead)
+            .await?;
         let id = BookingId::generate();
         let owner = &view
             .property(&view.resource(items[0].resource())?.resource.property)?

@@ -27,7 +27,7 @@ use super::item::Need;
 use super::keys;
 use super::ledger::{Ledger, LedgerHold};
 use super::quote::QuoteRequest;
-use super::txn::{Txn, decode_json, retry_contending, retry_on_conflict};
+use super::txn::{ReadAhead, Txn, decode_json, retry_contending, retry_on_conflict};
 
 /// Units needed per ledger key, with the resource that needs them.
 pub(crate) type ItemNeeds<'r> = BTreeMap<String, (Need, &'r ResourceId)>;
@@ -174,6 +174,14 @@ impl Hold {
         }
     }
 
+    /// The keys of the ledgers its items use, in key order.
+    pub(crate) fn ledger_keys(&self) -> Vec<String> {
+        self.units_by_ledger()
+            .into_keys()
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Units per ledger key over all items.
     pub(crate) fn units_by_ledger(&self) -> BTreeMap<&str, u32> {
         let mut out = BTreeMap::new();
@@ -253,11 +261,11 @@ impl Engine {
         fingerprint: &idempotency::Fingerprint,
     ) -> Result<Hold> {
         let idem_key = keys::idempotency(&request.idempotency_key);
-        let idem = self.read_record(&idem_key).await?;
+        let (view, idem) = self.catalog_and(std::slice::from_ref(&idem_key)).await?;
+        let idem = idem.into_iter().next().flatten();
         if let Some(id) = replayed(&request.idempotency_key, idem.as_ref(), "hold", fingerprint)? {
             return self.hold_by_id(&HoldId::new(id)?).await;
         }
-        let view = self.catalog().await?;
         let now = self.clock.now();
         let id = HoldId::generate();
         let expires_at = now + Duration::seconds(i64::from(request.ttl_seconds));
@@ -353,10 +361,13 @@ impl Engine {
     }
 
     pub(crate) async fn read_hold(&self, id: &HoldId) -> Result<(Hold, Record)> {
-        let record = self
-            .read_record(&keys::hold(id))
-            .await?
-            .ok_or_else(|| Error::not_found("hold", id.as_str()))?;
+        let record = self.read_record(&keys::hold(id)).await?;
+        self.hold_of(id, record)
+    }
+
+    /// The hold `id` from its record as read (`NOT_FOUND` if absent).
+    pub(crate) fn hold_of(&self, id: &HoldId, record: Option<Record>) -> Result<(Hold, Record)> {
+        let record = record.ok_or_else(|| Error::not_found("hold", id.as_str()))?;
         let hold = match self.holds.take(id, record.version) {
             Some(hold) => hold,
             None => decode_json(&record)?,
@@ -372,8 +383,7 @@ impl Engine {
             let now = self.clock.now();
             hold.ensure_active(now)?;
             let mut txn = Txn::default();
-            self.drop_from_ledgers(&mut txn, &hold, now, &BTreeMap::new())
-                .await?;
+            self.give_back(&mut txn, &hold, now).await?;
             hold.state = HoldState::Released { at: now };
             self.write_resolved_hold(&mut txn, &hold, &record);
             txn.event("hold.released", &HoldEvent::of(&hold));
@@ -406,7 +416,7 @@ impl Engine {
             }
             let mut txn = Txn::default();
             let expires_ms = expires_at.timestamp_millis();
-            self.rewrite_ledgers(&mut txn, &hold, now, |_, ledger| {
+            self.rewrite_ledgers(&mut txn, &hold, now, &ReadAhead::default(), |_, ledger| {
                 for entry in ledger
                     .holds
                     .iter_mut()
@@ -455,8 +465,7 @@ impl Engine {
                     // Due within the millisecond the key rounds down to.
                     return Ok(false);
                 }
-                self.drop_from_ledgers(&mut txn, &hold, now, &BTreeMap::new())
-                    .await?;
+                self.give_back(&mut txn, &hold, now).await?;
                 hold.state = HoldState::Expired {
                     at: hold.expires_at,
                 };
@@ -481,30 +490,38 @@ impl Engine {
         hold: &Hold,
         now: DateTime<Utc>,
         booked: &BTreeMap<String, u32>,
+        ahead: &ReadAhead,
     ) -> Result<()> {
-        self.rewrite_ledgers(txn, hold, now, |key, ledger| {
+        self.rewrite_ledgers(txn, hold, now, ahead, |key, ledger| {
             ledger.holds.retain(|h| h.hold != hold.id.as_str());
             ledger.booked += booked.get(key).copied().unwrap_or(0);
         })
         .await
     }
 
-    /// Reads every ledger the hold uses, drops expired holds from it,
-    /// applies `change`, and writes it back in `txn` pinned to the version
-    /// read.
+    /// Gives all of the hold's units back to its ledgers (released or
+    /// expired: nothing booked).
+    async fn give_back(&self, txn: &mut Txn, hold: &Hold, now: DateTime<Utc>) -> Result<()> {
+        self.drop_from_ledgers(txn, hold, now, &BTreeMap::new(), &ReadAhead::default())
+            .await
+    }
+
+    /// Reads every ledger the hold uses (unless all were read `ahead`),
+    /// drops expired holds from it, applies `change`, and writes it back in
+    /// `txn` pinned to the version read.
     async fn rewrite_ledgers(
         &self,
         txn: &mut Txn,
         hold: &Hold,
         now: DateTime<Utc>,
+        ahead: &ReadAhead,
         change: impl Fn(&str, &mut Ledger),
     ) -> Result<()> {
-        let keys: Vec<String> = hold
-            .units_by_ledger()
-            .keys()
-            .map(|k| (*k).to_owned())
-            .collect();
-        let records = self.storage.get(&keys).await?;
+        let keys = hold.ledger_keys();
+        let records = match ahead.all(&keys) {
+            Some(records) => records,
+            None => self.storage.get(&keys).await?,
+        };
         for (key, record) in keys.iter().zip(&records) {
             let mut ledger = ledger_of(record.as_ref(), key)?;
             ledger.prune(now);

@@ -43,6 +43,16 @@ impl HoldCache {
         hold.items.first().map(|item| item.resource().clone())
     }
 
+    /// The keys of the ledgers the cached hold `id` uses (none if it is
+    /// not cached): what confirming it will read with the hold.
+    pub fn ledger_keys_of(&self, id: &HoldId) -> Vec<String> {
+        let holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);
+        holds
+            .get(id)
+            .map(|(_, hold)| hold.ledger_keys())
+            .unwrap_or_default()
+    }
+
     /// Takes out the hold `id` if it was cached at exactly `version`.
     pub fn take(&self, id: &HoldId, version: Version) -> Option<Hold> {
         let mut holds = self.holds.lock().unwrap_or_else(PoisonError::into_inner);

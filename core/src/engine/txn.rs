@@ -6,8 +6,8 @@
 //! Must never commit a write without expecting the version it was read at.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::hash::{BuildHasher, BuildHasherDefault};
 use std::pin::Pin;
@@ -87,6 +87,37 @@ impl Txn {
     /// records money or a booking.
     pub fn defer_durability(&mut self) {
         self.durability = Durability::Deferred;
+    }
+}
+
+/// Records a command read ahead, in the `get` that opened it, so that its
+/// later steps need not read them again (one round trip instead of several
+/// on a networked store). Each was read in that one snapshot and is pinned
+/// in the commit like any other read, so a stale one is a conflict.
+#[derive(Debug, Default)]
+pub(crate) struct ReadAhead {
+    records: HashMap<Key, Option<Record>>,
+}
+
+impl ReadAhead {
+    /// Keeps `records`, read at `keys`.
+    pub fn of(keys: impl IntoIterator<Item = Key>, records: Vec<Option<Record>>) -> Self {
+        ReadAhead {
+            records: keys.into_iter().zip(records).collect(),
+        }
+    }
+
+    /// The record read ahead at `key` (`Some(None)`: read, and absent), or
+    /// `None` if it was not read ahead.
+    pub fn take(&mut self, key: &str) -> Option<Option<Record>> {
+        self.records.remove(key)
+    }
+
+    /// The records at every one of `keys`, if all were read ahead.
+    pub fn all(&self, keys: &[Key]) -> Option<Vec<Option<Record>>> {
+        keys.iter()
+            .map(|key| self.records.get(key).cloned())
+            .collect()
     }
 }
 
