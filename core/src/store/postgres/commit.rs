@@ -10,8 +10,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use deadpool_postgres::Pool;
-use futures_util::future::{Either, join, join4};
-use tokio_postgres::IsolationLevel;
+use futures_util::future::{Either, join3, join4};
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 /// A statement parameter.
@@ -59,6 +60,10 @@ struct Plan<'a> {
     shared_versions: Vec<i64>,
     /// Keys expected absent: claimed with a placeholder row.
     absent_keys: Vec<&'a [u8]>,
+    /// Every expected key, in key order, with the version it must have
+    /// once locked or claimed (0: this commit's placeholder).
+    expected_keys: Vec<&'a [u8]>,
+    expected_versions: Vec<i64>,
     /// Puts on expected keys, with the version the row must still have (0
     /// for this commit's own placeholder).
     checked_keys: Vec<&'a [u8]>,
@@ -109,6 +114,8 @@ impl<'a> Plan<'a> {
         }
         let written: HashSet<&str> = batch.mutations.iter().map(Mutation::key).collect();
         for (&key, &version) in &expected {
+            plan.expected_keys.push(key.as_bytes());
+            plan.expected_versions.push(version);
             if version == 0 {
                 plan.absent_keys.push(key.as_bytes());
             } else if written.contains(key) {
@@ -153,6 +160,30 @@ impl<'a> Plan<'a> {
     }
 }
 
+impl Plan<'_> {
+    /// The first expected key whose row, as locked (`present`, `shared`)
+    /// or claimed (`claimed`), is not as the batch expects: what a failed
+    /// version check reports. Empty if none differs (the check failed on
+    /// a row the locks did not return).
+    fn first_stale(&self, present: &[Row], shared: &[Row], claimed: &[Row]) -> &[u8] {
+        let locked: HashMap<Vec<u8>, i64> = present
+            .iter()
+            .chain(shared)
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        let claimed: HashSet<Vec<u8>> = claimed.iter().map(|row| row.get(0)).collect();
+        let stale = |(key, version): &(&&[u8], &i64)| match **version {
+            0 => !claimed.contains(**key),
+            version => locked.get(**key) != Some(&version),
+        };
+        self.expected_keys
+            .iter()
+            .zip(&self.expected_versions)
+            .find(stale)
+            .map_or(&[][..], |(key, _)| key)
+    }
+}
+
 /// A key to name when contention outlasts every retry: the first one the
 /// batch expects or writes (empty for a batch of events only).
 fn contended_key(batch: &CommitBatch) -> String {
@@ -172,138 +203,148 @@ fn conflict(key: &[u8]) -> AttemptError {
     })
 }
 
-/// The first of `wanted` that is not in `got`.
-fn first_missing<'k>(wanted: &[&'k [u8]], got: &HashSet<Vec<u8>>) -> Option<&'k [u8]> {
-    wanted.iter().copied().find(|key| !got.contains(*key))
-}
-
-/// One try at running the plan as a transaction. Returning early drops the
-/// transaction, which rolls it back.
+/// One try at running the plan as a transaction, in one round trip: every
+/// statement from `BEGIN` to `COMMIT` is sent at once (pipelined on the
+/// connection), and the server runs them in order. A failed check fails
+/// its statement, which aborts the transaction, so every later statement
+/// fails and `COMMIT` rolls back: nothing is applied unless every
+/// statement succeeded. Results are read in the same order, so the first
+/// error is the cause and later ones ("transaction aborted") are never
+/// reported.
 async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, AttemptError> {
-    let mut client = pool.get().await?;
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::ReadCommitted)
-        .start()
-        .await?;
-
-    // Phase 1, pipelined (sent together, run in this order by the server):
-    // lock the expected keys, claim the absent ones, take a version, and
-    // for a deferred batch let `COMMIT` return before its WAL is flushed.
-    // Results are checked in the same order, so the first error is the
-    // cause and later ones ("transaction aborted") are never reported.
-    let lock_present = tx.prepare_cached(&sql.lock_present).await?;
-    let share_present = tx.prepare_cached(&sql.share_present).await?;
-    let claim_absent = tx.prepare_cached(&sql.claim_absent).await?;
-    let next_version = tx.prepare_cached(&sql.next_version).await?;
+    let client = pool.get().await?;
+    // Prepared before anything is sent (a round trip each, the first time
+    // on a connection only), so the pipeline goes out whole.
+    let begin = client.prepare_cached(&sql.begin).await?;
     let no_flush = if plan.without_flush {
-        Some(tx.prepare_cached(&sql.commit_without_flush).await?)
+        Some(client.prepare_cached(&sql.commit_without_flush).await?)
     } else {
         None
     };
-    let (present_keys, shared_keys, absent_keys): (&[&Param<'_>], &[&Param<'_>], &[&Param<'_>]) = (
-        &[&plan.present_keys],
-        &[&plan.shared_keys],
-        &[&plan.absent_keys],
-    );
-    let none = || async { Ok::<_, tokio_postgres::Error>(Vec::new()) };
-    let ((present, shared, claimed, version), without_flush) = join(
-        join4(
-            when(
-                !plan.present_keys.is_empty(),
-                || tx.query(&lock_present, present_keys),
-                none,
-            ),
-            when(
-                !plan.shared_keys.is_empty(),
-                || tx.query(&share_present, shared_keys),
-                none,
-            ),
-            when(
-                !plan.absent_keys.is_empty(),
-                || tx.query(&claim_absent, absent_keys),
-                none,
-            ),
-            tx.query_one(&next_version, &[]),
-        ),
-        async {
-            match &no_flush {
-                Some(statement) => tx.execute(statement, &[]).await.map(drop),
-                None => Ok(()),
-            }
-        },
-    )
-    .await;
-    for (rows, keys, versions) in [
-        (present?, &plan.present_keys, &plan.present_versions),
-        (shared?, &plan.shared_keys, &plan.shared_versions),
-    ] {
-        let current: HashMap<Vec<u8>, i64> =
-            rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-        for (key, version) in keys.iter().zip(versions) {
-            if current.get(*key) != Some(version) {
-                return Err(conflict(key));
-            }
-        }
-    }
-    let claimed: HashSet<Vec<u8>> = claimed?.iter().map(|row| row.get(0)).collect();
-    if let Some(key) = first_missing(&plan.absent_keys, &claimed) {
-        return Err(conflict(key));
-    }
-    let version: i64 = version?.get(0);
-    without_flush?;
+    let lock_present = client.prepare_cached(&sql.lock_present).await?;
+    let share_present = client.prepare_cached(&sql.share_present).await?;
+    let claim_absent = client.prepare_cached(&sql.claim_absent).await?;
+    let check_versions = client.prepare_cached(&sql.check_versions).await?;
+    let next_version = client.prepare_cached(&sql.next_version).await?;
+    let put_checked = client.prepare_cached(&sql.put_checked).await?;
+    let put_blind = client.prepare_cached(&sql.put_blind).await?;
+    let delete = client.prepare_cached(&sql.delete).await?;
+    let append_events = client.prepare_cached(&sql.append_events).await?;
+    let end = client.prepare_cached(&sql.end).await?;
 
-    // Phase 2, pipelined: the writes and the events, which wait unnumbered
-    // under this commit's version until a reader numbers them.
-    let put_checked = tx.prepare_cached(&sql.put_checked).await?;
-    let put_blind = tx.prepare_cached(&sql.put_blind).await?;
-    let delete = tx.prepare_cached(&sql.delete).await?;
-    let append_events = tx.prepare_cached(&sql.append_events).await?;
+    let present_keys: &[&Param<'_>] = &[&plan.present_keys];
+    let shared_keys: &[&Param<'_>] = &[&plan.shared_keys];
+    let absent_keys: &[&Param<'_>] = &[&plan.absent_keys];
+    let check_params: &[&Param<'_>] = &[&plan.expected_keys, &plan.expected_versions];
     let checked_params: &[&Param<'_>] = &[
         &plan.checked_keys,
         &plan.checked_values,
         &plan.checked_expected,
-        &version,
     ];
-    let blind_params: &[&Param<'_>] = &[&plan.blind_keys, &plan.blind_values, &version];
+    let blind_params: &[&Param<'_>] = &[&plan.blind_keys, &plan.blind_values];
     let deleted_keys: &[&Param<'_>] = &[&plan.deleted_keys];
-    let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads, &version];
-    let (written, blind, deleted, appended) = join4(
-        when(
-            !plan.checked_keys.is_empty(),
-            || tx.query(&put_checked, checked_params),
-            none,
+    let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads];
+    let none = || async { Ok::<Vec<Row>, tokio_postgres::Error>(Vec::new()) };
+    let no_flush = match &no_flush {
+        Some(statement) => Either::Left(client.query(statement, &[])),
+        None => Either::Right(none()),
+    };
+    let (
+        (began, without_flush, present, shared),
+        (claimed, checked, version, written),
+        (blind, deleted, appended, ended),
+    ) = join3(
+        join4(
+            client.query(&begin, &[]),
+            no_flush,
+            // Lock the expected keys, claim the absent ones, and check
+            // every version under those locks (steps 1-2).
+            when(
+                !plan.present_keys.is_empty(),
+                || client.query(&lock_present, present_keys),
+                none,
+            ),
+            when(
+                !plan.shared_keys.is_empty(),
+                || client.query(&share_present, shared_keys),
+                none,
+            ),
         ),
-        when(
-            !plan.blind_keys.is_empty(),
-            || tx.query(&put_blind, blind_params),
-            none,
+        join4(
+            when(
+                !plan.absent_keys.is_empty(),
+                || client.query(&claim_absent, absent_keys),
+                none,
+            ),
+            when(
+                !plan.expected_keys.is_empty(),
+                || client.query(&check_versions, check_params),
+                none,
+            ),
+            // Take a version (step 3); the writes use it through `currval`.
+            client.query(&next_version, &[]),
+            // Write (step 4), append the events unnumbered (step 5).
+            when(
+                !plan.checked_keys.is_empty(),
+                || client.query(&put_checked, checked_params),
+                none,
+            ),
         ),
-        when(
-            !plan.deleted_keys.is_empty(),
-            || tx.query(&delete, deleted_keys),
-            none,
-        ),
-        when(
-            !plan.event_kinds.is_empty(),
-            || tx.query(&append_events, event_params),
-            none,
+        join4(
+            when(
+                !plan.blind_keys.is_empty(),
+                || client.query(&put_blind, blind_params),
+                none,
+            ),
+            when(
+                !plan.deleted_keys.is_empty(),
+                || client.query(&delete, deleted_keys),
+                none,
+            ),
+            when(
+                !plan.event_kinds.is_empty(),
+                || client.query(&append_events, event_params),
+                none,
+            ),
+            client.query(&end, &[]),
         ),
     )
     .await;
-    let written: HashSet<Vec<u8>> = written?.iter().map(|row| row.get(0)).collect();
-    // Unreachable while the locks above hold; the last line of defence.
-    if let Some(key) = first_missing(&plan.checked_keys, &written) {
-        return Err(conflict(key));
+    began?;
+    without_flush?;
+    let (present, shared, claimed) = (present?, shared?, claimed?);
+    if let Err(e) = checked {
+        return Err(if failed_check(&e) {
+            conflict(plan.first_stale(&present, &shared, &claimed))
+        } else {
+            e.into()
+        });
+    }
+    let version: i64 = match version?.first() {
+        Some(row) => row.get(0),
+        None => return Err(StorageError::backend("nextval returned no row").into()),
+    };
+    if let Err(e) = written {
+        // Unreachable while the locks above hold.
+        return Err(if failed_check(&e) {
+            conflict(plan.checked_keys.first().copied().unwrap_or_default())
+        } else {
+            e.into()
+        });
     }
     blind?;
     deleted?;
     appended?;
-
-    tx.commit().await?;
+    ended?;
     Ok(Committed {
         version: Version(to_u64(version, "version from the sequence")?),
     })
+}
+
+/// Whether `e` is one of the store's own checks failing its statement (a
+/// division by zero by design: portable, and no other statement divides).
+fn failed_check(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::DIVISION_BY_ZERO)
 }
 
 /// `run()` if `needed`, else `skip()`: one of two futures of one type, so

@@ -41,38 +41,53 @@
 //!
 //! 1. `SELECT ... FOR UPDATE` the keys expected present that the batch
 //!    writes or deletes, then `SELECT ... FOR SHARE` those it only expects,
-//!    each in key order, and compare their versions. Either row lock keeps
-//!    a row unchanged until the transaction ends, so the check cannot go
-//!    stale; share locks do not block each other, so commits that only
-//!    expect the same key (the engine's catalog epoch, expected by every
-//!    hold) run side by side instead of queueing on that row.
+//!    each in key order. Either row lock keeps a row unchanged until the
+//!    transaction ends, so a check made under it cannot go stale; share
+//!    locks do not block each other, so commits that only expect the same
+//!    key (the engine's catalog epoch, expected by every hold) run side by
+//!    side instead of queueing on that row.
 //! 2. Claim the keys expected absent with `INSERT ... ON CONFLICT DO
 //!    NOTHING` of a placeholder row (version 0). A key that exists, or that
-//!    a concurrent transaction is creating, is not claimed: conflict. The
-//!    primary key makes two claims of one key impossible. Placeholders are
-//!    overwritten or deleted before commit and are never visible to others.
-//! 3. Take a version from `{p}versions`.
-//! 4. Write: puts on expected keys are `UPDATE ... WHERE version =
-//!    expected` and the affected row count must match — the version check
-//!    sits in the write statement itself, as a last guard. Other puts are
-//!    upserts; deletes are deletes.
-//! 5. Only if the batch has events: insert them into `{p}pending_events`
+//!    a concurrent transaction is creating, is not claimed. The primary key
+//!    makes two claims of one key impossible. Placeholders are overwritten
+//!    or deleted before commit and are never visible to others.
+//! 3. Check, in one statement, that every expected key now has the
+//!    version expected (0 for a claimed key: this commit's placeholder).
+//!    If not, the statement fails (a division by zero), which aborts the
+//!    transaction: the store reports a conflict on the first key whose
+//!    locked or claimed row differs.
+//! 4. Take a version from `{p}versions`.
+//! 5. Write, with that version (`currval`): puts on expected keys are
+//!    `UPDATE ... WHERE version = expected`, and the statement fails unless
+//!    it updated every row — the version check sits in the write statement
+//!    itself, as a last guard. Other puts are upserts; deletes are deletes.
+//! 6. Only if the batch has events: insert them into `{p}pending_events`
 //!    under the commit's version. No number is given out and no shared row
 //!    is touched.
-//! 6. `COMMIT` — for a [`Durability::Deferred`](crate::ports::Durability)
-//!    batch after `SET LOCAL synchronous_commit TO OFF` (sent with step 1),
-//!    so it returns without waiting for the WAL flush: a server crash can
-//!    lose such a commit whole, never part of it, and the next synced
-//!    commit's flush covers it. Engines without that setting (probed on
-//!    connect) sync every commit.
+//! 7. `COMMIT` — for a [`Durability::Deferred`](crate::ports::Durability)
+//!    batch after `SET LOCAL synchronous_commit TO OFF` (sent right after
+//!    `BEGIN`), so it returns without waiting for the WAL flush: a server
+//!    crash can lose such a commit whole, never part of it, and the next
+//!    synced commit's flush covers it. Engines without that setting
+//!    (probed on connect) sync every commit.
 //!
-//! Steps 1-3 are sent together (pipelined on the connection: the server
-//! runs them in order, the store checks their results in order), and so
-//! are steps 4-5, so a commit costs four round trips (`BEGIN`, the two
-//! pipelines, `COMMIT`) however many kinds of keys it touches.
+//! Everything from `BEGIN` to `COMMIT` is sent at once (pipelined on the
+//! connection; the server runs the statements in order), so a commit costs
+//! one round trip however many kinds of keys it touches. That is safe
+//! because no decision is left to the client between statements: every
+//! check fails its own statement, a failed statement aborts the
+//! transaction, each later statement then fails, and `COMMIT` rolls back.
+//! The store reads the results in order and reports the first failure, and
+//! success only when every statement, `COMMIT` included, succeeded. A
+//! pooled connection is never inside a transaction when it is handed out
+//! (every transaction the store opens has its `COMMIT` sent with it, or is
+//! rolled back when dropped), so `BEGIN` always opens this commit's own;
+//! a caller that stops waiting after the pipeline went out leaves the
+//! server to finish it, `COMMIT` or rollback, before the connection's next
+//! statement.
 //!
 //! Each step locks its keys in key order, so two commits on the same keys
-//! queue rather than deadlock. Steps 1, 2 and 4 each have their own order,
+//! queue rather than deadlock. Steps 1, 2 and 5 each have their own order,
 //! so commits that overlap in different roles (one expects a key that the
 //! other only writes) can still deadlock; PostgreSQL detects that after
 //! `deadlock_timeout` and aborts one of them. Deadlocks (`40P01`) and
@@ -118,6 +133,10 @@
 //!   ORDINALITY`, a data-modifying `WITH` (a `DELETE ... RETURNING`
 //!   feeding an `INSERT`) and `row_number() OVER (ORDER BY ...)`:
 //!   supported by all three.
+//! * The checks fail their statement with `1 / 0` (SQLSTATE `22012`),
+//!   plain SQL every engine evaluates, rather than a `DO` block or a
+//!   function (PL/pgSQL is PostgreSQL's); writes take the commit's version
+//!   with `currval`, which all three support.
 //! * `SET LOCAL synchronous_commit` is PostgreSQL's; the store asks the
 //!   server for it once on connect and, where it is unknown, syncs every
 //!   commit (deferring is only ever a hint).
@@ -282,6 +301,7 @@ impl PostgresStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| backend("invalid PostgreSQL connection string", e))?;
+        let config = with_generic_plans(config).await?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -442,6 +462,43 @@ async fn number_pending_events(pool: &Pool, sql: &Sql) -> Result<(), AttemptErro
     Ok(())
 }
 
+/// `config`, asking the server to plan each prepared statement once per
+/// connection where it knows `plan_cache_mode` (PostgreSQL 12 and later).
+///
+/// Left to itself, PostgreSQL plans every execution of a statement that
+/// takes an array afresh: a plan made for the array at hand looks cheaper
+/// than a generic one. The store's statements take arrays of keys and
+/// their best plan never depends on them (primary-key look-ups), and
+/// planning them was a fifth of the server's CPU with 16 callers (ADR 009).
+/// Engines without the setting keep their own plan caching.
+async fn with_generic_plans(
+    mut config: tokio_postgres::Config,
+) -> Result<tokio_postgres::Config, StorageError> {
+    let (client, connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
+    let connection = tokio::spawn(connection);
+    let known = client.simple_query("SHOW plan_cache_mode").await.is_ok();
+    drop(client);
+    let _ = connection.await;
+    if known {
+        let options = generic_plan_options(config.get_options());
+        config.options(&options);
+    }
+    Ok(config)
+}
+
+/// The connection's startup `options`: those `given` in the URL, then the
+/// store's request for generic plans (the last `-c` for a setting wins).
+fn generic_plan_options(given: Option<&str>) -> String {
+    const GENERIC: &str = "-c plan_cache_mode=force_generic_plan";
+    match given {
+        Some(given) if !given.trim().is_empty() => format!("{given} {GENERIC}"),
+        _ => GENERIC.to_owned(),
+    }
+}
+
 /// Whether the server knows `synchronous_commit` (PostgreSQL does; some
 /// Postgres-compatible engines do not, and then every commit waits for
 /// its flush, which is always correct).
@@ -491,6 +548,17 @@ mod tests {
         ] {
             assert!(validate_prefix(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn generic_plans_are_asked_for_after_the_urls_own_options() {
+        let generic = "-c plan_cache_mode=force_generic_plan";
+        assert_eq!(generic_plan_options(None), generic);
+        assert_eq!(generic_plan_options(Some("  ")), generic);
+        assert_eq!(
+            generic_plan_options(Some("-c search_path=app")),
+            format!("-c search_path=app {generic}")
+        );
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub(super) struct Sql {
     pub scan_bounded: String,
     pub scan_unbounded: String,
     pub read_events: String,
+    pub begin: String,
+    pub check_versions: String,
+    pub end: String,
     pub lock_present: String,
     pub share_present: String,
     pub claim_absent: String,
@@ -109,6 +112,17 @@ impl Sql {
                  WHERE key >= $1::bytea ORDER BY key LIMIT $2::int8"),
             read_events: t("SELECT seq, kind, payload FROM {p}events \
                  WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8"),
+            begin: "BEGIN ISOLATION LEVEL READ COMMITTED".to_owned(),
+            // Fails the transaction (division by zero) unless every key
+            // $1 has the version $2 (0: this commit's placeholder): sent
+            // after the locks and claims, before any write.
+            check_versions: t(
+                "SELECT 1 / (CASE WHEN (SELECT count(*) FROM {p}records AS r \
+                 JOIN unnest($1::bytea[], $2::int8[]) AS e(key, version) \
+                 ON r.key = e.key AND r.version = e.version) = array_length($1::bytea[], 1) \
+                 THEN 1 ELSE 0 END)",
+            ),
+            end: "COMMIT".to_owned(),
             lock_present: t("SELECT key, version FROM {p}records \
                  WHERE key = ANY($1::bytea[]) ORDER BY key FOR UPDATE"),
             share_present: t("SELECT key, version FROM {p}records \
@@ -117,19 +131,24 @@ impl Sql {
                  SELECT k, ''::bytea, 0 FROM unnest($1::bytea[]) AS t(k) ORDER BY k \
                  ON CONFLICT (key) DO NOTHING RETURNING key"),
             next_version: t("SELECT nextval('{p}versions')"),
-            put_checked: t(
-                "UPDATE {p}records AS r SET value = u.value, version = $4::int8 \
+            // The writes take the version `next_version` just took
+            // (`currval`), so they can be sent in the same pipeline. A put
+            // on an expected key fails the transaction unless every row
+            // still had the version expected: the last line of defence.
+            put_checked: t("WITH written AS (UPDATE {p}records AS r \
+                 SET value = u.value, version = currval('{p}versions') \
                  FROM unnest($1::bytea[], $2::bytea[], $3::int8[]) AS u(key, value, expected) \
-                 WHERE r.key = u.key AND r.version = u.expected RETURNING r.key",
-            ),
+                 WHERE r.key = u.key AND r.version = u.expected RETURNING r.key) \
+                 SELECT 1 / (CASE WHEN count(*) = array_length($1::bytea[], 1) \
+                 THEN 1 ELSE 0 END) FROM written"),
             put_blind: t("INSERT INTO {p}records (key, value, version) \
-                 SELECT u.key, u.value, $3::int8 \
+                 SELECT u.key, u.value, currval('{p}versions') \
                  FROM unnest($1::bytea[], $2::bytea[]) AS u(key, value) ORDER BY u.key \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version"),
             delete: t("DELETE FROM {p}records WHERE key = ANY($1::bytea[])"),
             // No lock: a commit's events wait, unnumbered, for a reader.
             append_events: t("INSERT INTO {p}pending_events (version, n, kind, payload) \
-                 SELECT $3::int8, e.n, e.kind, e.payload \
+                 SELECT currval('{p}versions'), e.n, e.kind, e.payload \
                  FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(kind, payload, n)"),
             any_pending: t("SELECT EXISTS (SELECT 1 FROM {p}pending_events)"),
             lock_counter: t("SELECT value FROM {p}counters WHERE name = 'event_seq' FOR UPDATE"),
