@@ -440,17 +440,18 @@ async fn expire_due_takes_at_most_its_limit_oldest_first() {
     assert_eq!(w.engine.expire_due(2).await.unwrap(), [ids[0].clone()]);
 }
 
-/// Notes each commit's first event kind and durability.
-struct DurabilityLog {
+/// A store that notes each commit's first event kind and durability, and
+/// counts `get` calls.
+struct StoreLog {
     inner: Arc<MemoryStore>,
     commits: Mutex<Vec<(String, Durability)>>,
     /// `get` calls so far.
     gets: AtomicUsize,
 }
 
-impl DurabilityLog {
+impl StoreLog {
     fn on(inner: Arc<MemoryStore>) -> Arc<Self> {
-        Arc::new(DurabilityLog {
+        Arc::new(StoreLog {
             inner,
             commits: Mutex::new(Vec::new()),
             gets: AtomicUsize::new(0),
@@ -459,7 +460,7 @@ impl DurabilityLog {
 }
 
 #[async_trait]
-impl Storage for DurabilityLog {
+impl Storage for StoreLog {
     async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
         self.gets.fetch_add(1, Ordering::Relaxed);
         self.inner.get(keys).await
@@ -492,7 +493,7 @@ impl Storage for DurabilityLog {
 async fn only_a_new_hold_may_be_acknowledged_before_it_is_durable() {
     let w = world().await;
     for (durable_holds, nights) in [(false, ((7, 3), (7, 5))), (true, ((7, 6), (7, 8)))] {
-        let log = DurabilityLog::on(w.store.clone());
+        let log = StoreLog::on(w.store.clone());
         let engine = Engine::builder(log.clone())
             .clock(w.clock.clone())
             .config(EngineConfig {
@@ -533,7 +534,7 @@ async fn only_a_new_hold_may_be_acknowledged_before_it_is_durable() {
 #[tokio::test]
 async fn a_hold_reads_the_store_twice_and_its_confirmation_once() {
     let w = world().await;
-    let log = DurabilityLog::on(w.store.clone());
+    let log = StoreLog::on(w.store.clone());
     let engine = Engine::builder(log.clone()).clock(w.clock.clone()).build();
     for (n, nights) in [((7, 3), (7, 5)), ((7, 6), (7, 8))].into_iter().enumerate() {
         // The first pair also loads the catalog; the second is measured.
