@@ -48,6 +48,13 @@ def test_quote_prices_each_night_with_its_rule_in_decimal(engine: Engine) -> Non
     assert sum((line.amount.amount for line in quote.lines), Decimal(0)) == Decimal(
         "380.00"
     )
+    # Each night's own price; the cleaning fee is no night's.
+    assert quote.nights == [
+        Money(Decimal("100.00"), "EUR"),
+        Money(Decimal("100.00"), "EUR"),
+        Money(Decimal("120.00"), "EUR"),
+    ]
+    assert quote.accommodation == Money(Decimal("320.00"), "EUR")
 
 
 def test_search_finds_stays_and_sessions_with_prices(engine: Engine) -> None:

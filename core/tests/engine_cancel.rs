@@ -14,9 +14,12 @@ use money::{
     villa_free, villa_paid_in_full,
 };
 use reservo::booking::BookingStatus;
-use reservo::engine::{Booking, CancelRequest, NoShowRequest, PayBalanceRequest, RefundState};
+use reservo::engine::{
+    Booking, CancelRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
+};
 use reservo::ids::BookingId;
-use reservo::ports::Clock;
+use reservo::policy::RefundQuote;
+use reservo::ports::{Clock, CommitBatch, Mutation, Storage};
 use rust_decimal_macros::dec;
 
 /// 2026-07-03 10:00 UTC: 10 days before the 13 July check-in (25% kept).
@@ -139,6 +142,67 @@ async fn refund_quote_answers_without_changing_anything() {
             .unwrap();
     assert_eq!(late.refund(), eur("260.00")); // the first night (100.00) kept
     assert_eq!(s.w.store.dump(), before);
+}
+
+/// A "first night" penalty keeps what the first night itself costs:
+/// Thursday at the base price, not a third of a stay whose weekend nights
+/// cost more.
+#[tokio::test]
+async fn a_first_night_penalty_keeps_the_price_of_that_night() {
+    let s = shop().await;
+    let booking = thursday_to_sunday(&s).await;
+    assert_eq!(booking.total, eur("400.00"));
+    let nights = booking.items[0].quote.nights();
+    assert_eq!(nights, [eur("100.00"), eur("120.00"), eur("120.00")]);
+    let late = the_day_before(&s, &booking).await;
+    assert_eq!(
+        (late.refund(), late.penalty()),
+        (eur("300.00"), eur("100.00"))
+    );
+}
+
+/// The villa from Thursday 16 to Sunday 19 July (100.00 + 2 x 120.00 +
+/// 60.00 cleaning), paid in full, under the tiered policy.
+async fn thursday_to_sunday(s: &money::Shop) -> Booking {
+    use_tiered_policy(&s.w).await;
+    let hold = hold_villa(&s.w, "h1", (7, 16), (7, 19)).await;
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+        .await
+        .unwrap()
+}
+
+/// What cancelling `booking` on 15 July (the first night kept) returns.
+async fn the_day_before(s: &money::Shop, booking: &Booking) -> RefundQuote {
+    let at = Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0).unwrap();
+    s.w.engine.refund_quote(&booking.id, at).await.unwrap()
+}
+
+/// A booking stored before quotes said what each night costs has its
+/// accommodation spread evenly over its nights, as it was then.
+#[tokio::test]
+async fn a_booking_stored_without_night_prices_spreads_its_accommodation_evenly() {
+    let s = shop().await;
+    let booking = thursday_to_sunday(&s).await;
+    let key = format!("bk/{}", booking.id);
+    let stored = s.w.store.get(std::slice::from_ref(&key)).await.unwrap();
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&stored[0].as_ref().unwrap().value).unwrap();
+    let quote = &mut record["items"][0]["quote"];
+    assert!(quote.as_object_mut().unwrap().remove("nights").is_some());
+    s.w.store
+        .commit(CommitBatch {
+            mutations: vec![Mutation::Put {
+                key,
+                value: serde_json::to_vec(&record).unwrap(),
+            }],
+            ..CommitBatch::default()
+        })
+        .await
+        .unwrap();
+    let late = the_day_before(&s, &booking).await;
+    // A third of 340.00, rounded up to the first of the three nights.
+    assert_eq!(late.penalty(), eur("113.34"));
 }
 
 #[tokio::test]

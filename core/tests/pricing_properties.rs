@@ -274,6 +274,13 @@ proptest! {
         prop_assert_eq!(quote.taxes().amount(), sum(&quote, |l| is_tax(l) && !l.included));
         prop_assert_eq!(quote.included_taxes().amount(), sum(&quote, |l| l.included));
         prop_assert_eq!(quote.total().amount(), sum(&quote, |l| !l.included));
+        // Each night's share: one per night, none negative, summing to the
+        // accommodation exactly.
+        let accommodation = sum(&quote, |l| !matches!(l.rule.kind, RuleKind::Fee | RuleKind::Tax));
+        prop_assert_eq!(quote.nights().len(), request.item.nights() as usize);
+        prop_assert!(quote.nights().iter().all(|n| n.is_rounded() && !n.is_negative()));
+        let nights: Decimal = quote.nights().iter().map(|n| n.amount()).sum();
+        prop_assert_eq!(nights, accommodation);
     }
 
     #[test]

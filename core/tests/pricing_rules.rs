@@ -37,6 +37,36 @@ fn weekday_rate_prices_nights_starting_on_its_weekdays() {
         ]
     );
     assert_eq!(quote.total().amount().to_string(), "440.00");
+    assert_eq!(
+        amounts(quote.nights()),
+        ["100.00", "120.00", "120.00", "100.00"]
+    );
+}
+
+#[test]
+fn each_night_bears_its_rate_its_occupancy_and_its_share_of_discounts() {
+    let mut spec = nightly("100.00");
+    spec.weekday_rates.push(weekend("200.00"));
+    spec.occupancy = Some(occupancy(2, "20.00", vec![]));
+    spec.length_of_stay = vec![los("long", 3, percent_off("10"))];
+    spec.fees = vec![fee("cleaning", "50.00", FeeBasis::PerBooking, false)];
+    // Thursday to Sunday, three adults: nights of 120, 220 and 220 before
+    // 10% off the 560 of accommodation; the fee is no night's.
+    let quote = plan(spec)
+        .quote(&stay(d(6, 25), d(6, 28), adults(3)))
+        .unwrap();
+    assert_eq!(quote.accommodation().amount().to_string(), "504.00");
+    assert_eq!(amounts(quote.nights()), ["108.00", "198.00", "198.00"]);
+
+    // Shares that do not divide evenly still add up to the cent.
+    let mut spec = nightly("33.33");
+    spec.length_of_stay = vec![los("long", 2, percent_off("7"))];
+    let quote = plan(spec)
+        .quote(&stay(d(6, 1), d(6, 4), adults(1)))
+        .unwrap();
+    let sum: rust_decimal::Decimal = quote.nights().iter().map(|n| n.amount()).sum();
+    assert_eq!(sum, quote.accommodation().amount());
+    assert_eq!(amounts(quote.nights()), ["31.00", "31.00", "30.99"]);
 }
 
 #[test]
@@ -242,6 +272,7 @@ fn free_nights_are_shown_and_zero_fees_are_left_out() {
         .quote(&stay(d(6, 1), d(6, 3), adults(2)))
         .unwrap();
     assert_eq!(lines(&quote), ["base flex 2 x 0.00 = 0.00"]);
+    assert_eq!(amounts(quote.nights()), ["0.00", "0.00"]);
     assert!(quote.total().is_zero());
 }
 
@@ -280,6 +311,7 @@ fn slot_is_priced_by_its_local_date_and_weekday() {
             "occupancy kid 1 x 10.00 = 10.00"
         ]
     );
+    assert!(quote.nights().is_empty(), "a session has no nights");
 }
 
 #[test]

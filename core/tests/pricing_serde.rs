@@ -135,6 +135,33 @@ fn stored_quote_whose_totals_do_not_match_its_lines_is_refused() {
 }
 
 #[test]
+fn stored_quote_keeps_its_nights_as_amounts_and_reads_older_quotes_without_them() {
+    let request = stay(d(6, 25), d(6, 28), adults(2));
+    let quote = full_plan().quote(&request).unwrap();
+    let mut value = serde_json::to_value(&quote).unwrap();
+    // Thursday at the base price, Friday and Saturday at the weekend rate.
+    assert_eq!(
+        value["nights"],
+        serde_json::json!(["100.00", "120.00", "120.00"])
+    );
+    assert_eq!(
+        serde_json::from_value::<Quote>(value.clone()).unwrap(),
+        quote
+    );
+
+    // Nights that do not add up to the accommodation are refused.
+    value["nights"][0] = "90.00".into();
+    let err = serde_json::from_value::<Quote>(value.clone()).unwrap_err();
+    assert!(err.to_string().contains("accommodation"), "{err}");
+
+    // A quote stored before quotes carried nights still reads, without them.
+    value.as_object_mut().unwrap().remove("nights");
+    let older = serde_json::from_value::<Quote>(value).unwrap();
+    assert!(older.nights().is_empty());
+    assert_eq!(older.total(), quote.total());
+}
+
+#[test]
 fn quote_request_round_trips_and_validates_its_parts() {
     let request = stay(d(6, 1), d(6, 3), Party::new(2, vec![4]).unwrap()).with_promo(redeem(
         promo("SPRING", reservo::pricing::PromoDiscount::Percent(pct("5"))),

@@ -55,6 +55,21 @@ value_object! {
             self.inner.total().into()
         }
 
+        /// Every line that is neither a fee nor a tax: rates, occupancy
+        /// and discounts.
+        #[getter]
+        fn accommodation(&self) -> PyMoney {
+            self.inner.accommodation().into()
+        }
+
+        /// What each night of a stay costs, in night order: its rate and
+        /// occupancy less its share of discounts; sums to `accommodation`.
+        /// Empty for a session.
+        #[getter]
+        fn nights(&self) -> Vec<PyMoney> {
+            self.inner.nights().iter().copied().map(PyMoney::from).collect()
+        }
+
         fn __repr__(&self) -> String {
             format!("Quote(rate_plan={:?}, total={}, lines={})", self.rate_plan(), money_repr(&self.inner.total()), self.inner.lines().len())
         }

@@ -30,7 +30,6 @@ use crate::error::{Error, Result};
 use crate::ids::{BookingId, PropertyId, RatePlanId, validate_id};
 use crate::money::Money;
 use crate::policy::{BookingFacts, BookingStart, CancellationPolicy};
-use crate::pricing::RuleKind;
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
@@ -263,9 +262,11 @@ pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> 
 
 /// What a cancellation policy reads of a booking. `paid` is what the
 /// guest paid through the engine, net of refunds; `non_refundable` is the
-/// change fees. Night amounts: each stay item's accommodation (its lines
-/// other than fees and taxes) spread evenly over its nights, summed per
-/// date across items, in date order.
+/// change fees. Night amounts: what each stay item's quote says each of
+/// its nights costs ([`crate::pricing::Quote::nights`]), summed per date
+/// across items, in date order. A quote stored before quotes carried
+/// nights has its accommodation (its lines other than fees and taxes)
+/// spread evenly over its nights instead.
 pub(crate) fn booking_facts(
     terms: &BookingTerms,
     booked_at: chrono::DateTime<chrono::Utc>,
@@ -280,17 +281,17 @@ pub(crate) fn booking_facts(
         let Span::Stay(stay) = &item.request.item.span else {
             continue;
         };
-        let accommodation = item
-            .quote
-            .lines()
-            .iter()
-            .filter(|l| !matches!(l.rule.kind, RuleKind::Fee | RuleKind::Tax))
-            .try_fold(Money::zero(currency), |acc, l| acc.checked_add(&l.amount))?;
+        let accommodation = item.quote.accommodation();
         if accommodation.is_negative() || accommodation.is_zero() {
             continue;
         }
-        let weights = vec![Decimal::ONE; stay.night_dates().count()];
-        for (night, amount) in stay.night_dates().zip(accommodation.allocate(&weights)?) {
+        let night_count = stay.night_dates().count();
+        let amounts = if item.quote.nights().len() == night_count {
+            item.quote.nights().to_vec()
+        } else {
+            accommodation.allocate(&vec![Decimal::ONE; night_count])?
+        };
+        for (night, amount) in stay.night_dates().zip(amounts) {
             let sum = nights.entry(night).or_insert(Money::zero(currency));
             *sum = sum.checked_add(&amount)?;
         }

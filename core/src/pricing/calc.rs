@@ -15,15 +15,25 @@ use super::promo::PromoDiscount;
 use super::quote::{QuoteLine, RuleKind, RuleRef, at_minor_scale};
 use super::rate_plan::RatePlan;
 use super::rates::RateSource;
-use super::request::QuoteRequest;
+use super::request::{PricedItem, QuoteRequest};
 use super::tax::{Charge, TaxInclusion, TaxLedger};
+use super::values::Price;
 use crate::error::Result;
-use crate::money::Currency;
+use crate::money::{Currency, Money};
 
-/// Where the computation hands its lines.
+/// Where the computation hands its lines, and what each night costs.
 pub(crate) trait LineSink {
     /// Takes one line, built only if the sink keeps lines.
     fn push(&mut self, line: impl FnOnce() -> QuoteLine);
+
+    /// Takes the rate of the next night (nights come in order), worked
+    /// out only if the sink keeps nights.
+    #[inline]
+    fn night(&mut self, _rate: impl FnOnce() -> Decimal) {}
+
+    /// Takes a charge that every night bears alike (occupancy).
+    #[inline]
+    fn every_night(&mut self, _amount: Decimal) {}
 }
 
 /// A sink that keeps no lines: for [`RatePlan::total`].
@@ -34,9 +44,50 @@ impl LineSink for NoLines {
     fn push(&mut self, _line: impl FnOnce() -> QuoteLine) {}
 }
 
-impl LineSink for Vec<QuoteLine> {
+/// The sink of [`RatePlan::quote`]: the lines, and each night's price
+/// before discounts, by which the accommodation is split into nights.
+#[derive(Default)]
+pub(crate) struct QuoteParts {
+    pub lines: Vec<QuoteLine>,
+    night_rates: Vec<Decimal>,
+    every_night: Decimal,
+}
+
+impl LineSink for QuoteParts {
     fn push(&mut self, line: impl FnOnce() -> QuoteLine) {
-        Vec::push(self, line());
+        self.lines.push(line());
+    }
+
+    fn night(&mut self, rate: impl FnOnce() -> Decimal) {
+        self.night_rates.push(rate());
+    }
+
+    fn every_night(&mut self, amount: Decimal) {
+        self.every_night += amount;
+    }
+}
+
+impl QuoteParts {
+    /// `accommodation` (rates and occupancy less discounts, in whole minor
+    /// units) split over the nights in proportion to each night's price
+    /// before discounts, exactly (largest remainder). Nights priced at
+    /// nothing (or, defensively, below it) share alike. `None` if there
+    /// are no nights or the accommodation is negative.
+    pub fn nights(&self, accommodation: Money) -> Option<Vec<Money>> {
+        if self.night_rates.is_empty() || accommodation.is_negative() {
+            return None;
+        }
+        let weights: Vec<Decimal> = self
+            .night_rates
+            .iter()
+            .map(|rate| rate + self.every_night)
+            .collect();
+        let priced = weights.iter().all(|w| !w.is_sign_negative() || w.is_zero())
+            && weights.iter().any(|w| !w.is_zero());
+        let alike = vec![Decimal::ONE; weights.len()];
+        accommodation
+            .allocate(if priced { &weights } else { &alike })
+            .ok()
     }
 }
 
@@ -153,36 +204,15 @@ impl RatePlan {
         // 1. Nightly rates, grouped by the rule that prices each night.
         let mut groups = RateGroups::default();
         for date in item.dates() {
-            groups.add(self.rates.source(&spec.seasons, date));
+            let source = self.rates.source(&spec.seasons, date);
+            groups.add(source);
+            if matches!(item, PricedItem::Stay(_)) {
+                sink.night(|| self.rate_rule(source).3.amount());
+            }
         }
         let mut accommodation = Decimal::ZERO;
         for group in groups.as_slice() {
-            let (kind, id, name, price) = match group.source {
-                RateSource::Base => (
-                    RuleKind::Base,
-                    spec.id.as_str(),
-                    "Base rate",
-                    &spec.base_price,
-                ),
-                RateSource::Weekday(i) => {
-                    let rate = &spec.weekday_rates[i];
-                    (
-                        RuleKind::Weekday,
-                        rate.id.as_str(),
-                        rate.name.as_str(),
-                        &rate.price,
-                    )
-                }
-                RateSource::Season(i) => {
-                    let season = &spec.seasons[i];
-                    (
-                        RuleKind::Season,
-                        season.id.as_str(),
-                        season.name.as_str(),
-                        &season.price,
-                    )
-                }
-            };
+            let (kind, id, name, price) = self.rate_rule(group.source);
             let amount = price.amount() * Decimal::from(group.nights);
             sink.push(|| {
                 line(
@@ -203,6 +233,7 @@ impl RatePlan {
             for extra in table.extra_guests(occupancy, &request.party) {
                 let quantity = extra.guests * nights;
                 let amount = extra.price * Decimal::from(quantity);
+                sink.every_night(extra.price * Decimal::from(extra.guests));
                 sink.push(|| match extra.group {
                     GuestGroup::Adults => line(
                         RuleKind::Occupancy,
@@ -362,6 +393,38 @@ impl RatePlan {
         }
 
         Ok(accommodation + fees + added_taxes)
+    }
+
+    /// The rule that prices nights from `source`: its kind, id, name and
+    /// price per night.
+    fn rate_rule(&self, source: RateSource) -> (RuleKind, &str, &str, &Price) {
+        let spec = &self.spec;
+        match source {
+            RateSource::Base => (
+                RuleKind::Base,
+                spec.id.as_str(),
+                "Base rate",
+                &spec.base_price,
+            ),
+            RateSource::Weekday(i) => {
+                let rate = &spec.weekday_rates[i];
+                (
+                    RuleKind::Weekday,
+                    rate.id.as_str(),
+                    rate.name.as_str(),
+                    &rate.price,
+                )
+            }
+            RateSource::Season(i) => {
+                let season = &spec.seasons[i];
+                (
+                    RuleKind::Season,
+                    season.id.as_str(),
+                    season.name.as_str(),
+                    &season.price,
+                )
+            }
+        }
     }
 }
 

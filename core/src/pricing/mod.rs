@@ -48,6 +48,14 @@
 //! zero amount are left out, except rate lines, which account for every
 //! night.
 //!
+//! A stay's quote also splits the accommodation (steps 1-4) by night
+//! ([`Quote::nights`]): each night weighs its rate plus its occupancy
+//! charges, and the discounted accommodation is shared in those
+//! proportions by the largest-remainder method, so the nights sum to it
+//! exactly. A "first night" cancellation penalty keeps the first night's
+//! own share: on the plan below, a Thursday at 100.00 before a weekend at
+//! 120.00 keeps 100.00, not a third of the stay.
+//!
 //! # Worked example
 //!
 //! Seven nights from Friday 26 June 2026 for three adults, a baby of 1 and

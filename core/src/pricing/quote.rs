@@ -78,6 +78,10 @@ pub struct QuoteLine {
 /// Line order: rate lines by the first night they price, then occupancy
 /// (extra adults, then child bands youngest first), the length-of-stay
 /// discount, the promo discount, fees and taxes in the plan's order.
+///
+/// A stay's quote also says what each night costs ([`Quote::nights`]):
+/// what a "first night" cancellation penalty keeps, and what a guest is
+/// shown night by night.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quote {
     rate_plan: RatePlanId,
@@ -87,6 +91,18 @@ pub struct Quote {
     taxes: Money,
     included_taxes: Money,
     total: Money,
+    /// Written as decimal strings in the quote's currency, and left out
+    /// when empty (slots, and quotes built from lines alone).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "amounts_only")]
+    nights: Vec<Money>,
+}
+
+/// Serializes amounts without their currency (the quote's own).
+fn amounts_only<S: serde::Serializer>(
+    nights: &[Money],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(nights.iter().map(Money::amount))
 }
 
 impl Quote {
@@ -135,7 +151,70 @@ impl Quote {
             taxes: money(taxes),
             included_taxes: money(included_taxes),
             total: money(total),
+            nights: Vec::new(),
         })
+    }
+
+    /// This quote saying what each night of its stay costs, in night
+    /// order: the accommodation (every line that is not a fee or a tax)
+    /// split by night. Fails with `INVALID_INPUT` or `CURRENCY_MISMATCH`
+    /// unless the amounts are in whole minor units of the quote's
+    /// currency, none is negative, and they sum to the accommodation.
+    ///
+    /// ```
+    /// use reservo::ids::RatePlanId;
+    /// use reservo::money::{Currency, Money};
+    /// use reservo::pricing::{Quote, QuoteLine, RuleKind, RuleRef};
+    /// let eur = |a: &str| Money::parse(a, "EUR").unwrap();
+    /// let line = |kind, id: &str, n: u32, unit: &str, amount: &str| QuoteLine {
+    ///     rule: RuleRef { kind, id: id.into() },
+    ///     description: id.into(),
+    ///     quantity: n,
+    ///     unit_amount: eur(unit),
+    ///     amount: eur(amount),
+    ///     included: false,
+    /// };
+    /// let lines = vec![
+    ///     line(RuleKind::Base, "flex", 1, "100.00", "100.00"),
+    ///     line(RuleKind::Weekday, "weekend", 2, "120.00", "240.00"),
+    ///     line(RuleKind::Fee, "cleaning", 1, "60.00", "60.00"),
+    /// ];
+    /// let plan = RatePlanId::new("flex").unwrap();
+    /// let quote = Quote::from_lines(plan, Currency::from_code("EUR").unwrap(), lines).unwrap();
+    /// let quote = quote.with_nights(vec![eur("100.00"), eur("120.00"), eur("120.00")]).unwrap();
+    /// assert_eq!(quote.nights()[0], eur("100.00"));
+    /// // The nights must add up to the accommodation (340.00 here).
+    /// assert!(quote.with_nights(vec![eur("100.00")]).is_err());
+    /// ```
+    pub fn with_nights(mut self, nights: Vec<Money>) -> Result<Quote> {
+        let mut sum = Decimal::ZERO;
+        for (index, night) in nights.iter().enumerate() {
+            if night.currency() != self.currency {
+                return Err(Error::CurrencyMismatch {
+                    left: self.currency.code().to_owned(),
+                    right: night.currency().code().to_owned(),
+                });
+            }
+            if !night.is_rounded() || night.is_negative() {
+                return Err(Error::invalid(
+                    "nights",
+                    format!("night {index} costs {night}: not a whole, non-negative amount"),
+                ));
+            }
+            sum += night.amount();
+        }
+        let accommodation = self.accommodation();
+        if !nights.is_empty() && sum != accommodation.amount() {
+            return Err(Error::invalid(
+                "nights",
+                format!("the nights add up to {sum}, the accommodation is {accommodation}"),
+            ));
+        }
+        self.nights = nights
+            .into_iter()
+            .map(|n| at_minor_scale(n.amount(), self.currency))
+            .collect();
+        Ok(self)
     }
 
     /// The rate plan that priced it.
@@ -171,6 +250,27 @@ impl Quote {
     /// What the guest pays: subtotal plus exclusive taxes.
     pub fn total(&self) -> Money {
         self.total
+    }
+
+    /// What each night of the stay costs, in night order: the rate of
+    /// that night plus its share of occupancy charges, less its share of
+    /// the length-of-stay and promo discounts (shared in proportion to
+    /// the nights' prices). Sums exactly to the accommodation; fees and
+    /// taxes are not in it. Empty for a slot, and for a quote built by
+    /// [`Quote::from_lines`] or stored before quotes carried nights.
+    pub fn nights(&self) -> &[Money] {
+        &self.nights
+    }
+
+    /// The sum of the lines that are neither fees nor taxes.
+    pub fn accommodation(&self) -> Money {
+        let sum = self
+            .lines
+            .iter()
+            .filter(|l| !matches!(l.rule.kind, RuleKind::Fee | RuleKind::Tax))
+            .map(|l| l.amount.amount())
+            .sum();
+        at_minor_scale(sum, self.currency)
     }
 }
 
@@ -223,9 +323,17 @@ impl<'de> Deserialize<'de> for Quote {
             taxes: Money,
             included_taxes: Money,
             total: Money,
+            #[serde(default)]
+            nights: Vec<Decimal>,
         }
         let raw = Raw::deserialize(d)?;
+        let nights = raw
+            .nights
+            .into_iter()
+            .map(|n| Money::new(n, raw.currency))
+            .collect();
         let quote = Quote::from_lines(raw.rate_plan, raw.currency, raw.lines)
+            .and_then(|quote| quote.with_nights(nights))
             .map_err(serde::de::Error::custom)?;
         let stored = [raw.subtotal, raw.taxes, raw.included_taxes, raw.total];
         let summed = [

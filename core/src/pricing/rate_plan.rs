@@ -214,9 +214,14 @@ impl RatePlan {
     /// per-slot plan or a slot with a nightly plan, and with the errors of
     /// [`super::PromoRedemption::check`] if its promo code does not apply.
     pub fn quote(&self, request: &QuoteRequest) -> Result<Quote> {
-        let mut lines = Vec::with_capacity(8);
-        self.price(request, &mut lines)?;
-        Quote::from_lines(self.spec.id.clone(), self.currency(), lines)
+        let mut parts = super::calc::QuoteParts::default();
+        self.price(request, &mut parts)?;
+        let lines = std::mem::take(&mut parts.lines);
+        let quote = Quote::from_lines(self.spec.id.clone(), self.currency(), lines)?;
+        match parts.nights(quote.accommodation()) {
+            Some(nights) => quote.with_nights(nights),
+            None => Ok(quote),
+        }
     }
 
     /// The total of `request`: always equal to `quote(request)?.total()`,

@@ -5,6 +5,7 @@
 
 use chrono::{NaiveDate, Weekday};
 use reservo::ids::RatePlanId;
+use reservo::money::Money;
 use reservo::party::Party;
 use reservo::pricing::{
     ChildBand, DateRange, Fee, FeeBasis, LengthOfStayDiscount, Occupancy, Percentage, Price,
@@ -134,6 +135,11 @@ pub fn stay(check_in: NaiveDate, check_out: NaiveDate, party: Party) -> QuoteReq
 
 pub fn adults(n: u32) -> Party {
     Party::adults(n).unwrap()
+}
+
+/// Amounts without their currency, for readable assertions.
+pub fn amounts(money: &[Money]) -> Vec<String> {
+    money.iter().map(|m| m.amount().to_string()).collect()
 }
 
 /// Each line as `kind id quantity x unit = amount`, for readable assertions.
