@@ -23,7 +23,11 @@ fn main() {
         }
         for event in &after.events[before.events.len()..] {
             let text = String::from_utf8_lossy(&event.payload);
-            println!("event {} ({} bytes) {text}", event.kind, event.payload.len());
+            println!(
+                "event {} ({} bytes) {text}",
+                event.kind,
+                event.payload.len()
+            );
         }
     });
 }
