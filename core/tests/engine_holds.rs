@@ -7,6 +7,8 @@
 mod catalog;
 #[path = "support/holds.rs"]
 mod holds;
+#[path = "support/spy_store.rs"]
+mod spy_store;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,10 +21,9 @@ use holds::*;
 use reservo::booking::BookingStatus;
 use reservo::engine::{Engine, EngineConfig, HoldState, SearchFor, SearchRequest};
 use reservo::ids::HoldId;
-use reservo::ports::{
-    CommitBatch, Committed, Durability, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
-};
+use reservo::ports::{CommitBatch, Durability, Key, KeyRange, Record, Storage};
 use reservo::store::MemoryStore;
+use spy_store::{Hooks, Spy};
 
 #[tokio::test]
 async fn a_hold_takes_every_item_or_none() {
@@ -343,39 +344,20 @@ async fn expire_due_marks_each_hold_once_with_an_event_and_frees_its_ledgers() {
     );
 }
 
-/// A store whose first scan of the hold expiry index returns a snapshot
+/// Hooks whose first scan of the hold expiry index returns a snapshot
 /// taken earlier: a sweep that scanned, then lost the race to a confirm or
 /// an extension.
 struct StaleExpiryScan {
-    inner: Arc<MemoryStore>,
     snapshot: Mutex<Option<Vec<Record>>>,
 }
 
-#[async_trait]
-impl Storage for StaleExpiryScan {
-    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        self.inner.get(keys).await
-    }
-
-    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
+impl Hooks for StaleExpiryScan {
+    fn scan_instead(&self, range: &KeyRange) -> Option<Vec<Record>> {
         if range.start.starts_with("hx/") {
-            if let Some(snapshot) = self.snapshot.lock().unwrap().take() {
-                return Ok(snapshot);
-            }
+            self.snapshot.lock().unwrap().take()
+        } else {
+            None
         }
-        self.inner.scan(range, limit).await
-    }
-
-    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
-        self.inner.commit(batch).await
-    }
-
-    async fn read_events(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.inner.read_events(after, limit).await
     }
 }
 
@@ -402,10 +384,9 @@ async fn the_sweep_skips_holds_resolved_or_extended_after_it_scanned() {
     w.engine.extend(&extended.id, 600).await.unwrap();
     w.clock.advance(Duration::seconds(60));
     let stale = StaleExpiryScan {
-        inner: w.store.clone(),
         snapshot: Mutex::new(Some(snapshot)),
     };
-    let sweeper = Engine::builder(Arc::new(stale))
+    let sweeper = Engine::builder(Spy::over(w.store.clone(), stale))
         .clock(w.clock.clone())
         .build();
     assert_eq!(sweeper.expire_due(100).await.unwrap(), Vec::<HoldId>::new());
@@ -440,52 +421,34 @@ async fn expire_due_takes_at_most_its_limit_oldest_first() {
     assert_eq!(w.engine.expire_due(2).await.unwrap(), [ids[0].clone()]);
 }
 
-/// A store that notes each commit's first event kind and durability, and
-/// counts `get` calls.
+/// Hooks that note each commit's first event kind and durability, and
+/// count `get` calls.
+#[derive(Default)]
 struct StoreLog {
-    inner: Arc<MemoryStore>,
     commits: Mutex<Vec<(String, Durability)>>,
     /// `get` calls so far.
     gets: AtomicUsize,
 }
 
 impl StoreLog {
-    fn on(inner: Arc<MemoryStore>) -> Arc<Self> {
-        Arc::new(StoreLog {
-            inner,
-            commits: Mutex::new(Vec::new()),
-            gets: AtomicUsize::new(0),
-        })
+    fn on(inner: Arc<MemoryStore>) -> Arc<Spy<StoreLog>> {
+        Spy::over(inner, StoreLog::default())
     }
 }
 
 #[async_trait]
-impl Storage for StoreLog {
-    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
+impl Hooks for StoreLog {
+    fn on_get(&self, _keys: &[Key]) {
         self.gets.fetch_add(1, Ordering::Relaxed);
-        self.inner.get(keys).await
     }
 
-    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        self.inner.scan(range, limit).await
-    }
-
-    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+    async fn on_commit(&self, batch: &CommitBatch) {
         let kind = batch
             .events
             .first()
             .map(|e| e.kind.clone())
             .unwrap_or_default();
         self.commits.lock().unwrap().push((kind, batch.durability));
-        self.inner.commit(batch).await
-    }
-
-    async fn read_events(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.inner.read_events(after, limit).await
     }
 }
 
@@ -510,7 +473,7 @@ async fn only_a_new_hold_may_be_acknowledged_before_it_is_durable() {
             .confirm(&confirm_request(&format!("{key}-c"), &hold.id, ana()))
             .await
             .unwrap();
-        let commits = log.commits.lock().unwrap().clone();
+        let commits = log.hooks.commits.lock().unwrap().clone();
         let (created, others): (Vec<_>, Vec<_>) =
             commits.iter().partition(|(kind, _)| kind == "hold.created");
         let expected = if durable_holds {
@@ -538,7 +501,7 @@ async fn a_hold_reads_the_store_twice_and_its_confirmation_once() {
     let engine = Engine::builder(log.clone()).clock(w.clock.clone()).build();
     for (n, nights) in [((7, 3), (7, 5)), ((7, 6), (7, 8))].into_iter().enumerate() {
         // The first pair also loads the catalog; the second is measured.
-        let before = log.gets.load(Ordering::Relaxed);
+        let before = log.hooks.gets.load(Ordering::Relaxed);
         let hold = engine
             .hold(&hold_request(
                 &format!("reads-{n}"),
@@ -547,12 +510,12 @@ async fn a_hold_reads_the_store_twice_and_its_confirmation_once() {
             ))
             .await
             .unwrap();
-        let held = log.gets.load(Ordering::Relaxed);
+        let held = log.hooks.gets.load(Ordering::Relaxed);
         let booking = engine
             .confirm(&confirm_request(&format!("reads-{n}-c"), &hold.id, ana()))
             .await
             .unwrap();
-        let confirmed = log.gets.load(Ordering::Relaxed);
+        let confirmed = log.hooks.gets.load(Ordering::Relaxed);
         assert_eq!(booking.status, BookingStatus::Confirmed);
         if n == 1 {
             assert_eq!((held - before, confirmed - held), (2, 1));
@@ -571,10 +534,10 @@ async fn a_hold_reads_the_store_twice_and_its_confirmation_once() {
         ))
         .await
         .unwrap();
-    let before = log.gets.load(Ordering::Relaxed);
+    let before = log.hooks.gets.load(Ordering::Relaxed);
     engine
         .confirm(&confirm_request("reads-other-c", &hold.id, ana()))
         .await
         .unwrap();
-    assert_eq!(log.gets.load(Ordering::Relaxed) - before, 2);
+    assert_eq!(log.hooks.gets.load(Ordering::Relaxed) - before, 2);
 }

@@ -6,12 +6,14 @@
 mod catalog;
 #[path = "support/racing_store.rs"]
 mod racing_store;
+#[path = "support/spy_store.rs"]
+mod spy_store;
 
 use std::sync::Arc;
 
 use catalog::{World, pid, rid, stay, world};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use racing_store::RacingStore;
+use racing_store::{Racing, RacingStore};
 use reservo::booking::{BookingStatus, Customer};
 use reservo::checkin::{Direction, Passage, Refusal, Scan, ScanId, ScanLog};
 use reservo::engine::{
@@ -24,6 +26,7 @@ use reservo::token::{
     GateId, IssuerKey, IssuerKeySet, KeyId, PublicKeySet, RevocationList, TOKEN_PREFIX, Verifier,
     ZoneId,
 };
+use spy_store::Spy;
 
 fn kid(id: &str) -> KeyId {
     id.parse().unwrap()
@@ -378,7 +381,7 @@ async fn the_first_entry_moves_the_booking_to_checked_in_exactly_once() {
 #[tokio::test]
 async fn two_gates_scanning_a_single_entry_ticket_at_once_admit_it_once() {
     let w = world().await;
-    let racing = RacingStore::over(w.store.clone(), "tt/");
+    let racing: Arc<RacingStore> = Spy::over(w.store.clone(), Racing::on("tt/"));
     let engine = ticketing(&w, racing.clone(), issuer_keys());
     let (_, tickets) = book_tickets(&engine, villa_stay(2), "t1").await;
     w.clock.set(at(10, 14)).unwrap();
@@ -386,12 +389,12 @@ async fn two_gates_scanning_a_single_entry_ticket_at_once_admit_it_once() {
     // stands between the two gates.
     engine.check_in(&entry(&tickets[1], "desk")).await.unwrap();
     let ticket = &tickets[0];
-    racing.arm();
+    racing.hooks.arm();
 
     let (at_north, at_south) = (entry(ticket, "north"), entry(ticket, "south"));
     let (north, south) = tokio::join!(engine.check_in(&at_north), engine.check_in(&at_south));
     assert_eq!(
-        racing.raced_commits(),
+        racing.hooks.raced_commits(),
         3,
         "two racing commits and one retry"
     );

@@ -2,34 +2,34 @@
 //! commits that write a key with a given prefix wait for each other, so both
 //! were decided on the same reads and one of them must conflict.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use reservo::ports::{
-    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
-};
-use reservo::store::MemoryStore;
+use reservo::ports::CommitBatch;
 
-/// A [`MemoryStore`] whose commits touching `prefix` race once armed.
-pub struct RacingStore {
-    inner: Arc<MemoryStore>,
+use crate::spy_store::{Hooks, Spy};
+
+/// Hooks making the commits touching `prefix` race once armed.
+pub struct Racing {
     prefix: &'static str,
     armed: AtomicBool,
     commits: AtomicUsize,
     barrier: tokio::sync::Barrier,
 }
 
-impl RacingStore {
-    /// A racing store over `inner`, not armed yet.
-    pub fn over(inner: Arc<MemoryStore>, prefix: &'static str) -> Arc<RacingStore> {
-        Arc::new(RacingStore {
-            inner,
+/// A [`reservo::store::MemoryStore`] whose commits touching a prefix race
+/// once armed.
+pub type RacingStore = Spy<Racing>;
+
+impl Racing {
+    /// Racing hooks for commits writing under `prefix`, not armed yet.
+    pub fn on(prefix: &'static str) -> Racing {
+        Racing {
             prefix,
             armed: AtomicBool::new(false),
             commits: AtomicUsize::new(0),
             barrier: tokio::sync::Barrier::new(2),
-        })
+        }
     }
 
     /// From now on, the next two commits writing under the prefix wait for
@@ -45,16 +45,8 @@ impl RacingStore {
 }
 
 #[async_trait]
-impl Storage for RacingStore {
-    async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
-        self.inner.get(keys).await
-    }
-
-    async fn scan(&self, range: &KeyRange, limit: usize) -> Result<Vec<Record>, StorageError> {
-        self.inner.scan(range, limit).await
-    }
-
-    async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+impl Hooks for Racing {
+    async fn on_commit(&self, batch: &CommitBatch) {
         let touches = batch
             .mutations
             .iter()
@@ -65,14 +57,5 @@ impl Storage for RacingStore {
         {
             self.barrier.wait().await;
         }
-        self.inner.commit(batch).await
-    }
-
-    async fn read_events(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.inner.read_events(after, limit).await
     }
 }
