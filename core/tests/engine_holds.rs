@@ -30,14 +30,14 @@ async fn a_hold_takes_every_item_or_none() {
     let w = world().await;
     hold(&w, "first", vec![villa((7, 3), (7, 5))]).await;
     let before = w.store.dump();
-    // The lesson and the double are free; the villa's 4 July is not.
+    // The doubles are free; the villa's 4 July is not.
     let err = w
         .engine
         .hold(&hold_request(
             "second",
             vec![
-                lesson(7, 2, 3),
                 double((7, 1), (7, 6)),
+                double((7, 2), (7, 3)),
                 villa((7, 4), (7, 6)),
             ],
             900,
@@ -47,12 +47,38 @@ async fn a_hold_takes_every_item_or_none() {
     assert_eq!(err.code(), "UNAVAILABLE");
     assert!(err.to_string().contains("2026-07-04"), "{err}");
     assert_eq!(w.store.dump(), before);
-    let seats = w
+    let doubles = w
         .engine
-        .session_availability(&rid("surf-lesson"), d(7, 2), d(7, 3))
+        .night_availability(&rid("double"), d(7, 1), d(7, 6))
         .await
         .unwrap();
-    assert_eq!(seats[0].available, 8);
+    assert!(doubles.iter().all(|n| n.available == 5), "{doubles:?}");
+}
+
+#[tokio::test]
+async fn items_at_two_properties_are_refused_and_change_nothing() {
+    let w = world().await;
+    let before = w.store.dump();
+    // The villa is Ana's, the lesson Rui's: one booking pays one owner.
+    let err = w
+        .engine
+        .hold(&hold_request(
+            "cart",
+            vec![villa((7, 3), (7, 5)), lesson(7, 4, 2)],
+            900,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let message = err.to_string();
+    assert!(
+        message.contains("surf-school") && message.contains("casa-azul"),
+        "{message}"
+    );
+    assert_eq!(w.store.dump(), before);
+    // Each on its own is fine.
+    hold(&w, "villa", vec![villa((7, 3), (7, 5))]).await;
+    hold(&w, "lesson", vec![lesson(7, 4, 2)]).await;
 }
 
 #[tokio::test]
@@ -189,7 +215,7 @@ async fn confirming_a_subset_books_it_and_releases_the_rest() {
         vec![
             villa((7, 3), (7, 5)),
             double((7, 3), (7, 5)),
-            lesson(7, 4, 2),
+            double((7, 4), (7, 6)),
         ],
     )
     .await;
@@ -207,7 +233,7 @@ async fn confirming_a_subset_books_it_and_releases_the_rest() {
         .iter()
         .map(|i| i.resource().as_str())
         .collect();
-    assert_eq!(booked, ["double", "surf-lesson"]);
+    assert_eq!(booked, ["double", "double"]);
     assert_eq!(
         booking.total,
         booking.items[0]
@@ -219,16 +245,11 @@ async fn confirming_a_subset_books_it_and_releases_the_rest() {
     assert_eq!(villa_left(&w.engine, (7, 3), (7, 5)).await, [1, 1]);
     let doubles = w
         .engine
-        .night_availability(&rid("double"), d(7, 3), d(7, 5))
+        .night_availability(&rid("double"), d(7, 3), d(7, 6))
         .await
         .unwrap();
-    assert!(doubles.iter().all(|n| (n.booked, n.held) == (1, 0)));
-    let seats = w
-        .engine
-        .session_availability(&rid("surf-lesson"), d(7, 4), d(7, 5))
-        .await
-        .unwrap();
-    assert_eq!((seats[0].booked, seats[0].held), (2, 0));
+    let booked: Vec<(u32, u32)> = doubles.iter().map(|n| (n.booked, n.held)).collect();
+    assert_eq!(booked, [(1, 0), (2, 0), (1, 0)]);
     let stored = w.engine.hold_by_id(&id).await.unwrap();
     assert_eq!(
         stored.state,

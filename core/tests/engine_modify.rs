@@ -9,13 +9,15 @@ mod gateway;
 mod money;
 
 use catalog::{d, rid};
+use chrono::{TimeZone, Utc};
 use gateway::TestGateway;
 use money::{
     cancel, eur, events, hold_villa, pay, shop, shop_with, villa, villa_free, villa_paid_in_full,
 };
 use reservo::booking::BookingStatus;
 use reservo::commission::FeeRate;
-use reservo::engine::{Booking, ModifyRequest, PayAmount};
+use reservo::engine::{Booking, Item, ModifyRequest, PayAmount, QuoteRequest};
+use reservo::party::Party;
 use reservo::policy::Percentage;
 use rust_decimal_macros::dec;
 
@@ -111,6 +113,31 @@ async fn modification_to_unavailable_dates_changes_nothing() {
     assert_eq!(err.code(), "UNAVAILABLE");
     assert_eq!(s.w.store.dump(), before);
     assert_eq!(s.gateway.calls().len(), calls);
+}
+
+#[tokio::test]
+async fn a_modification_to_another_property_is_refused_and_changes_nothing() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let before = s.w.store.dump();
+    // The surf school is Rui's; the booking pays Ana.
+    let lesson = QuoteRequest::new(Item::session(
+        rid("surf-lesson"),
+        Utc.with_ymd_and_hms(2026, 7, 14, 8, 0, 0).unwrap(),
+        Party::adults(2).unwrap(),
+    ));
+    let err =
+        s.w.engine
+            .quote_modification(&booking.id, std::slice::from_ref(&lesson))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("surf-school"), "{err}");
+    let mut request = modify("m1", &booking, (7, 13), (7, 16));
+    request.items = vec![lesson];
+    let err = s.w.engine.modify(&request).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert_eq!(s.w.store.dump(), before);
 }
 
 #[tokio::test]

@@ -87,23 +87,34 @@ enum Command {
     },
 }
 
-fn want() -> impl Strategy<Value = Want> {
+fn stay() -> impl Strategy<Value = Want> {
+    (
+        prop::sample::select(vec!["villa", "double"]),
+        0..NIGHTS,
+        1..=3u32,
+    )
+        .prop_map(|(resource, first, nights)| Want::Stay {
+            resource,
+            first,
+            nights: nights.min(NIGHTS - first),
+        })
+}
+
+fn lesson() -> impl Strategy<Value = Want> {
+    (0..LESSON_DAYS, 0..2usize, 1..=4u32).prop_map(|(day, slot, seats)| Want::Lesson {
+        day,
+        slot,
+        seats,
+    })
+}
+
+/// A hold's items: mostly at one property (the rentals' or the surf
+/// school's); sometimes at both, which the engine refuses.
+fn hold_items() -> impl Strategy<Value = Vec<Want>> {
     prop_oneof![
-        (
-            prop::sample::select(vec!["villa", "double"]),
-            0..NIGHTS,
-            1..=3u32
-        )
-            .prop_map(|(resource, first, nights)| Want::Stay {
-                resource,
-                first,
-                nights: nights.min(NIGHTS - first),
-            }),
-        (0..LESSON_DAYS, 0..2usize, 1..=4u32).prop_map(|(day, slot, seats)| Want::Lesson {
-            day,
-            slot,
-            seats
-        }),
+        3 => prop::collection::vec(stay(), 1..=3),
+        2 => prop::collection::vec(lesson(), 1..=3),
+        1 => prop::collection::vec(prop_oneof![stay(), lesson()], 2..=3),
     ]
 }
 
@@ -114,7 +125,7 @@ fn command() -> impl Strategy<Value = Command> {
         1 => Just(3601u32),
     ];
     prop_oneof![
-        6 => (prop::collection::vec(want(), 1..=3), ttl.clone())
+        6 => (hold_items(), ttl.clone())
             .prop_map(|(items, ttl)| Command::Hold { items, ttl }),
         4 => (any::<usize>(), any::<u8>()).prop_map(|(hold, mask)| Command::Confirm { hold, mask }),
         2 => any::<usize>().prop_map(|hold| Command::Release { hold }),
@@ -317,7 +328,10 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
             for (ledger, units) in items.iter().flat_map(Want::uses) {
                 *need.entry(ledger).or_default() += units;
             }
-            let verdict = if *ttl == 0 || *ttl > 3600 {
+            // A booking is at one property: the rentals' or the surf school's.
+            let lessons = items.iter().filter(|i| matches!(i, Want::Lesson { .. }));
+            let mixed = lessons.count() % items.len() != 0;
+            let verdict = if *ttl == 0 || *ttl > 3600 || mixed {
                 Err("INVALID_INPUT")
             } else if need.iter().any(|(l, n)| model.available(*l, now) < *n) {
                 Err("UNAVAILABLE")

@@ -32,6 +32,33 @@ use super::txn::{ReadAhead, Txn, decode_json, retry_contending, retry_on_conflic
 /// Units needed per ledger key, with the resource that needs them.
 pub(crate) type ItemNeeds<'r> = BTreeMap<String, (Need, &'r ResourceId)>;
 
+/// Checks that every request is for a resource of one property: a
+/// booking has one owner, one commission plan and one time zone, so items
+/// of different properties are held (and booked) separately.
+///
+/// Errors: `NOT_FOUND` for an unknown resource, `INVALID_INPUT` for items
+/// at different properties.
+pub(crate) fn one_property(view: &CatalogView, requests: &[QuoteRequest]) -> Result<()> {
+    let Some((first, rest)) = requests.split_first() else {
+        return Ok(());
+    };
+    let property = &view.resource(&first.item.resource)?.resource.property;
+    for request in rest {
+        let other = &view.resource(&request.item.resource)?.resource.property;
+        if other != property {
+            return Err(Error::invalid(
+                "items",
+                format!(
+                    "{} is at property {other} and {} at {property}: the items of one \
+                     booking are at one property, so hold them separately",
+                    request.item.resource, first.item.resource
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The most items one hold may take.
 pub const MAX_HOLD_ITEMS: usize = 50;
 
@@ -221,8 +248,8 @@ impl Engine {
     /// inventory of all items is taken in one commit. Replaying the same
     /// request with the same idempotency key returns the same hold.
     ///
-    /// Errors: `INVALID_INPUT` (no items, too many, a TTL of zero or above
-    /// the maximum, a bad key), everything [`Engine::quote`] returns,
+    /// Errors: `INVALID_INPUT` (no items, too many, items at different
+    /// properties, a TTL of zero or above the maximum, a bad key), everything [`Engine::quote`] returns,
     /// `UNAVAILABLE`, `CURRENCY_MISMATCH` for items in different
     /// currencies, `IDEMPOTENCY_CONFLICT`.
     pub async fn hold(&self, request: &HoldRequest) -> Result<Hold> {
@@ -328,6 +355,7 @@ impl Engine {
         now: DateTime<Utc>,
         requests: &'r [QuoteRequest],
     ) -> Result<(Vec<HeldItem>, ItemNeeds<'r>)> {
+        one_property(view, requests)?;
         let mut items = Vec::with_capacity(requests.len());
         // Units per ledger over all items (two rooms of one type on one night).
         let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();

@@ -87,7 +87,7 @@ impl Engine {
     /// hold would (the booking's own units count as free) and reports the
     /// new total, change fee and money movement. Changes nothing.
     ///
-    /// Errors: `NOT_FOUND`, `INVALID_INPUT`, `ILLEGAL_TRANSITION` (only
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (also for items at another property than the booking's), `ILLEGAL_TRANSITION` (only
     /// `pending_payment` and `confirmed` bookings change), everything
     /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH`.
     pub async fn quote_modification(
@@ -201,6 +201,21 @@ impl Engine {
         let view = self.catalog().await?;
         let now = self.clock.now();
         let (items, needs) = self.price_items(&view, now, requests).await?;
+        let from = &view
+            .resource(booking.items[0].resource())?
+            .resource
+            .property;
+        let to = &view.resource(items[0].resource())?.resource.property;
+        if from != to {
+            return Err(Error::invalid(
+                "items",
+                format!(
+                    "{} is at property {from}; a modification stays at that property \
+                     (its owner and terms), got items at {to}",
+                    booking.id
+                ),
+            ));
+        }
         let currency = booking.total.currency();
         let mut items_total = Money::zero(currency);
         for item in &items {
