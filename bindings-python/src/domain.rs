@@ -160,6 +160,19 @@ value_object! {
             self.inner.reason()
         }
 
+        /// For a booking whose items have different cancellation policies:
+        /// each group of items (their 0-based positions in the booking)
+        /// with its own quote, whose amounts this one sums. Empty when one
+        /// policy judged the whole booking.
+        #[getter]
+        fn parts(&self) -> Vec<(Vec<usize>, PyRefundQuote)> {
+            self.inner
+                .parts()
+                .iter()
+                .map(|p| (p.items().to_vec(), p.quote().clone().into()))
+                .collect()
+        }
+
         fn __repr__(&self) -> String {
             format!("RefundQuote(refund={}, penalty={}, reason={:?})", self.inner.refund(), self.inner.penalty(), self.inner.reason())
         }

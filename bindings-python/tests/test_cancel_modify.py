@@ -14,9 +14,12 @@ from reservo import (
     Booking,
     CancellationPolicy,
     CommissionPlan,
+    Engine,
     Item,
     ManualClock,
     Party,
+    Property,
+    Resource,
     errors,
 )
 
@@ -358,3 +361,64 @@ def test_async_engine_cancels_and_quotes_modifications(clock: ManualClock) -> No
     cancelled = asyncio.run(main())
     assert cancelled.status == "cancelled"
     assert gateway.refunded == Decimal("360.00")
+
+
+def test_each_item_is_judged_by_the_policy_of_its_own_rate_plan(
+    shop: Shop,
+) -> None:
+    # The villa's plan has the tiered policy; the lesson's has none, so it
+    # is non-refundable.
+    shop.engine.set_cancellation_policy("villa-flex", TIERED_POLICY)
+    lesson = Item.session(
+        "surf-lesson",
+        start=datetime(2026, 7, 13, 8, tzinfo=timezone.utc),
+        party=Party(2),
+    )
+    hold = shop.engine.hold(
+        [villa_july(), lesson], idempotency_key="h1", ttl_seconds=900
+    )
+    booking = shop.engine.pay_and_confirm(
+        hold.id, customer=ANA, payment_method="tok_visa", idempotency_key="p1"
+    )
+    policies = booking.terms.rate_plan_policies
+    assert list(policies) == ["lesson"]
+    assert policies["lesson"] == CancellationPolicy.preset("airbnb.non_refundable")
+    lesson_price = booking.items[1].quote.total
+    assert booking.total.amount == Decimal("360.00") + lesson_price.amount
+
+    quote = shop.engine.refund_quote(booking.id, TEN_DAYS_BEFORE)
+    assert quote.refund == eur("270.00")
+    assert quote.penalty.amount == Decimal("90.00") + lesson_price.amount
+    (villa_items, villa_part), (lesson_items, lesson_part) = quote.parts
+    assert (villa_items, lesson_items) == ([0], [1])
+    assert (villa_part.refund, lesson_part.refund) == (eur("270.00"), eur("0.00"))
+    assert quote.reason.startswith("item 0: ")
+
+
+def test_items_at_two_properties_are_refused(engine: Engine) -> None:
+    engine.put_property(
+        Property("surf-co", "Surf Co", "owner-rui", "Europe/Lisbon", "EUR")
+    )
+    engine.put_resource(
+        Resource.nightly(
+            "bunk",
+            property="surf-co",
+            name="Bunk",
+            rate_plan="villa-flex",
+            max_occupancy=2,
+        )
+    )
+    bunk = Item.stay(
+        "bunk",
+        check_in=date(2026, 7, 13),
+        check_out=date(2026, 7, 16),
+        party=Party(2),
+    )
+    with pytest.raises(errors.InvalidInput, match="surf-co"):
+        engine.hold([villa_july(), bunk], idempotency_key="h1", ttl_seconds=900)
+    assert (
+        engine.night_availability("bunk", date(2026, 7, 13), date(2026, 7, 16))[
+            0
+        ].available
+        == 1
+    )

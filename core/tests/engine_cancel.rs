@@ -8,16 +8,20 @@ mod gateway;
 #[path = "support/money.rs"]
 mod money;
 
+use catalog::{nightly, nightly_plan, rid, stay};
 use chrono::{Duration, TimeZone, Utc};
 use money::{
     deposit, eur, events, hold_villa, no_partial_refunds, pay, shop, shop_with, use_tiered_policy,
-    villa_free, villa_paid_in_full,
+    villa, villa_free, villa_paid_in_full,
 };
 use reservo::booking::BookingStatus;
 use reservo::engine::{
     Booking, CancelRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
 };
-use reservo::ids::BookingId;
+use reservo::engine::{HoldRequest, Item, QuoteRequest};
+use reservo::ids::{BookingId, RatePlanId};
+use reservo::money::Money;
+use reservo::party::Party;
 use reservo::policy::RefundQuote;
 use reservo::ports::{Clock, CommitBatch, Mutation, Storage};
 use rust_decimal_macros::dec;
@@ -176,6 +180,80 @@ async fn thursday_to_sunday(s: &money::Shop) -> Booking {
 async fn the_day_before(s: &money::Shop, booking: &Booking) -> RefundQuote {
     let at = Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0).unwrap();
     s.w.engine.refund_quote(&booking.id, at).await.unwrap()
+}
+
+/// One booking of two rooms on two rate plans: the villa on `flex`
+/// (the tiered policy), a double on `saver`, which has no policy and so is
+/// non-refundable. Each room is judged by its own plan's policy, on its
+/// share of what was paid.
+#[tokio::test]
+async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    s.w.engine
+        .put_rate_plan(nightly_plan("saver", "80.00"))
+        .await
+        .unwrap();
+    s.w.engine
+        .put_resource(nightly("saver-double", "casa-azul", 2, 2, "saver"))
+        .await
+        .unwrap();
+    let saver_double = QuoteRequest::new(Item::stay(
+        rid("saver-double"),
+        stay((7, 13), (7, 16)),
+        Party::adults(2).unwrap(),
+    ));
+    let hold =
+        s.w.engine
+            .hold(&HoldRequest {
+                idempotency_key: "h1".into(),
+                items: vec![villa((7, 13), (7, 16)), saver_double],
+                ttl_seconds: 900,
+            })
+            .await
+            .unwrap();
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+            .await
+            .unwrap();
+    // 360.00 for the villa, 3 x 80.00 + 60.00 cleaning for the saver double.
+    assert_eq!(booking.total, eur("660.00"));
+    let saver = RatePlanId::new("saver").unwrap();
+    assert_eq!(
+        booking.terms.rate_plan_policies.keys().collect::<Vec<_>>(),
+        [&saver]
+    );
+    assert_eq!(booking.terms.cancellation_policy, money::tiered_policy());
+    // A later change of the saver plan's policy does not reach the booking.
+    s.w.engine
+        .set_cancellation_policy(&saver, money::tiered_policy())
+        .await
+        .unwrap();
+    let quote =
+        s.w.engine
+            .refund_quote(&booking.id, ten_days_before())
+            .await
+            .unwrap();
+    // The villa: 25% of 360.00 kept; the saver double: all 300.00 kept.
+    assert_eq!(
+        (quote.refund(), quote.penalty()),
+        (eur("270.00"), eur("390.00"))
+    );
+    let parts: Vec<(&[usize], Money)> = quote
+        .parts()
+        .iter()
+        .map(|p| (p.items(), p.quote().refund()))
+        .collect();
+    assert_eq!(parts, [(&[0][..], eur("270.00")), (&[1][..], eur("0.00"))]);
+    assert!(quote.reason().starts_with("item 0: "), "{}", quote.reason());
+    assert!(quote.reason().contains("; item 1: "), "{}", quote.reason());
+    s.w.clock.set(ten_days_before()).unwrap();
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(cancelled.status, BookingStatus::Cancelled);
+    assert_eq!(s.gateway.refunded(), dec!(270.00));
+    let ledger = cancelled.money.commission.unwrap();
+    assert_eq!(ledger.remaining().gross(), eur("390.00"));
 }
 
 /// A booking stored before quotes said what each night costs has its

@@ -195,10 +195,24 @@ value_object! {
             self.inner.start.time_zone().name()
         }
 
-        /// The cancellation policy snapshotted at booking.
+        /// The cancellation policy snapshotted at booking, of the first
+        /// item's rate plan: it judges every item whose rate plan is not in
+        /// `rate_plan_policies`.
         #[getter]
         fn cancellation_policy(&self) -> PyCancellationPolicy {
             self.inner.cancellation_policy.clone().into()
+        }
+
+        /// The policies snapshotted at booking of the items' other rate
+        /// plans, by rate plan id, where they differ from
+        /// `cancellation_policy`: each item is judged by its own plan's.
+        #[getter]
+        fn rate_plan_policies(&self) -> std::collections::BTreeMap<String, PyCancellationPolicy> {
+            self.inner
+                .rate_plan_policies
+                .iter()
+                .map(|(plan, policy)| (plan.to_string(), policy.clone().into()))
+                .collect()
         }
 
         /// The commission plan snapshotted at booking.

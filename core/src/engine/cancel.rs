@@ -16,12 +16,13 @@
 //! snapshotted on the booking.
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
-use crate::policy::{CancellationEvent, RefundQuote};
+use crate::policy::{CancellationEvent, CancellationPolicy, RefundPart, RefundQuote};
 use crate::time::local_date;
 
 use super::Engine;
@@ -189,16 +190,69 @@ impl Engine {
     }
 }
 
-/// The policy's quote for `event` on `booking`.
+/// The quote for `event` on `booking`: by its snapshotted policy, or,
+/// when its items have different policies, each group of items by its own
+/// on its share of the price, payments and change fees (shares in
+/// proportion to the items' totals), combined.
 fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote> {
     let currency = booking.total.currency();
-    let facts = booking_facts(
-        &booking.terms,
-        booking.created_at,
-        &booking.items,
-        booking.total,
-        booking.money.paid(currency),
-        booking.money.change_fees(currency),
-    )?;
-    booking.terms.cancellation_policy.quote(&facts, event)
+    let paid = booking.money.paid(currency);
+    let change_fees = booking.money.change_fees(currency);
+    let groups = policy_groups(booking);
+    if let [(policy, _)] = groups.as_slice() {
+        let facts = booking_facts(
+            &booking.terms,
+            booking.created_at,
+            &booking.items,
+            booking.total,
+            paid,
+            change_fees,
+        )?;
+        return policy.quote(&facts, event);
+    }
+    let mut weights: Vec<Decimal> = groups
+        .iter()
+        .map(|(_, items)| {
+            items
+                .iter()
+                .map(|i| booking.items[*i].quote.total().amount())
+                .sum()
+        })
+        .collect();
+    if weights.iter().all(Decimal::is_zero) {
+        weights.fill(Decimal::ONE);
+    }
+    let prices = booking.total.allocate(&weights)?;
+    let payments = paid.allocate(&weights)?;
+    let fees = change_fees.allocate(&weights)?;
+    let mut parts = Vec::with_capacity(groups.len());
+    for (index, (policy, items)) in groups.into_iter().enumerate() {
+        let facts = booking_facts(
+            &booking.terms,
+            booking.created_at,
+            items.iter().map(|i| &booking.items[*i]),
+            prices[index],
+            payments[index],
+            fees[index],
+        )?;
+        parts.push(RefundPart::new(items, policy.quote(&facts, event)?));
+    }
+    RefundQuote::combine(parts)
+}
+
+/// The booking's items grouped by the policy that judges them: the
+/// booking's own first, then the others in the order their first item
+/// appears.
+fn policy_groups(booking: &Booking) -> Vec<(&CancellationPolicy, Vec<usize>)> {
+    let mut groups: Vec<(&CancellationPolicy, Vec<usize>)> =
+        vec![(&booking.terms.cancellation_policy, Vec::new())];
+    for (index, item) in booking.items.iter().enumerate() {
+        let policy = booking.terms.policy_for(item.quote.rate_plan());
+        match groups.iter_mut().find(|(p, _)| *p == policy) {
+            Some((_, items)) => items.push(index),
+            None => groups.push((policy, vec![index])),
+        }
+    }
+    groups.retain(|(_, items)| !items.is_empty());
+    groups
 }

@@ -17,9 +17,18 @@
 //! * a property without a commission plan pays everything to its owner,
 //!   who also remits the taxes (no platform fee, no commissions).
 //!
-//! Which terms apply to a booking of several items: the cancellation
-//! policy of the first item's rate plan and the commission plan of the
-//! first item's property (whose owner is paid).
+//! Which terms apply to a booking of several items (all at one property,
+//! see [`super::hold`]): the property's commission plan, and for each item
+//! the cancellation policy of its own rate plan. The booking's
+//! [`BookingTerms::cancellation_policy`] is the first item's; the others
+//! that differ from it are kept by rate plan in
+//! [`BookingTerms::rate_plan_policies`], and a cancellation quotes each
+//! group of items by its policy on its share of the price and payments
+//! ([`crate::policy::RefundQuote::combine`]). An item a modification moves
+//! to a rate plan the booking did not have is judged by the booking's
+//! policy: modifications keep the terms agreed at booking.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -81,11 +90,28 @@ pub struct BookingTerms {
     /// When it starts: the first item's check-in (at the property's
     /// check-in time) or session start, in the property's time zone.
     pub start: BookingStart,
-    /// The cancellation policy in force when it was booked.
+    /// The cancellation policy in force when it was booked, of its first
+    /// item's rate plan: the policy of every item whose rate plan is not
+    /// in `rate_plan_policies`.
     pub cancellation_policy: CancellationPolicy,
     /// The commission terms that apply to it: the platform fee and the
     /// terms of its own channel and broker only.
     pub commission_plan: CommissionPlan,
+    /// The policies in force when it was booked of its items' other rate
+    /// plans, where they differ from `cancellation_policy`; empty when
+    /// every item has that policy (always, for bookings stored before
+    /// items were judged by their own policy).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_plan_policies: BTreeMap<RatePlanId, CancellationPolicy>,
+}
+
+impl BookingTerms {
+    /// The cancellation policy that judges items of `rate_plan`.
+    pub fn policy_for(&self, rate_plan: &RatePlanId) -> &CancellationPolicy {
+        self.rate_plan_policies
+            .get(rate_plan)
+            .unwrap_or(&self.cancellation_policy)
+    }
 }
 
 impl Engine {
@@ -153,11 +179,23 @@ pub(crate) fn booking_terms(
     let first = &items[0];
     let start = booking_start(view, first)?;
     let property = view.property(&view.resource(first.resource())?.resource.property)?;
-    let cancellation_policy = view
-        .cancellation_policies
-        .get(first.quote.rate_plan())
-        .cloned()
-        .unwrap_or_else(CancellationPolicy::non_refundable);
+    let policy_of = |plan: &RatePlanId| {
+        view.cancellation_policies
+            .get(plan)
+            .cloned()
+            .unwrap_or_else(CancellationPolicy::non_refundable)
+    };
+    let cancellation_policy = policy_of(first.quote.rate_plan());
+    let mut rate_plan_policies = BTreeMap::new();
+    for item in &items[1..] {
+        let plan = item.quote.rate_plan();
+        if plan != first.quote.rate_plan() && !rate_plan_policies.contains_key(plan) {
+            let policy = policy_of(plan);
+            if policy != cancellation_policy {
+                rate_plan_policies.insert(plan.clone(), policy);
+            }
+        }
+    }
     let property_plan = view.commission_plans.get(&property.id);
     let commission_plan = attributed_plan(property_plan, attribution, &property.id)?;
     Ok(BookingTerms {
@@ -165,6 +203,7 @@ pub(crate) fn booking_terms(
         start,
         cancellation_policy,
         commission_plan,
+        rate_plan_policies,
     })
 }
 
@@ -267,10 +306,10 @@ pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> 
 /// across items, in date order. A quote stored before quotes carried
 /// nights has its accommodation (its lines other than fees and taxes)
 /// spread evenly over its nights instead.
-pub(crate) fn booking_facts(
+pub(crate) fn booking_facts<'i>(
     terms: &BookingTerms,
     booked_at: chrono::DateTime<chrono::Utc>,
-    items: &[HeldItem],
+    items: impl IntoIterator<Item = &'i HeldItem>,
     price: Money,
     paid: Money,
     non_refundable: Money,

@@ -46,5 +46,5 @@ pub use crate::money::Percentage;
 pub use model::{
     CancellationPolicy, FreeCancellationWindow, LeadCondition, LeadMeasuredAt, Penalty, Tier,
 };
-pub use quote::{AppliedRule, BookingFacts, CancellationEvent, RefundQuote};
+pub use quote::{AppliedRule, BookingFacts, CancellationEvent, RefundPart, RefundQuote};
 pub use threshold::{BookingStart, DeadlineTime, Threshold};

@@ -279,6 +279,34 @@ pub struct RefundQuote {
     non_refundable_kept: Money,
     rule: AppliedRule,
     reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    parts: Vec<RefundPart>,
+}
+
+/// The quote of some items of a booking, judged by their own policy: see
+/// [`RefundQuote::combine`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefundPart {
+    items: Vec<usize>,
+    quote: RefundQuote,
+}
+
+impl RefundPart {
+    /// The part of a booking made of its items at `items` (0-based
+    /// positions in the booking), quoted `quote` by their policy.
+    pub fn new(items: Vec<usize>, quote: RefundQuote) -> RefundPart {
+        RefundPart { items, quote }
+    }
+
+    /// The positions, in the booking, of the items this part covers.
+    pub fn items(&self) -> &[usize] {
+        &self.items
+    }
+
+    /// Their quote.
+    pub fn quote(&self) -> &RefundQuote {
+        &self.quote
+    }
 }
 
 impl RefundQuote {
@@ -313,6 +341,86 @@ impl RefundQuote {
     /// Why, for a person: the rule, its deadline and its penalty.
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    /// The parts of a quote made by [`RefundQuote::combine`]; empty for a
+    /// quote of one policy.
+    pub fn parts(&self) -> &[RefundPart] {
+        &self.parts
+    }
+
+    /// One quote for a booking whose items are judged by different
+    /// policies, from each group's own quote (its facts being its share of
+    /// the booking's price and payments). Its amounts are the parts' sums,
+    /// so `refund + penalty + non_refundable_kept == paid` still holds
+    /// exactly; its [`RefundQuote::rule`] is the first part's, its
+    /// [`RefundQuote::reason`] names every part's items and reason, and
+    /// [`RefundQuote::parts`] keeps the parts. One part is returned as is.
+    ///
+    /// Fails with [`Error::InvalidInput`] for no parts and with
+    /// [`Error::CurrencyMismatch`] for parts in different currencies.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use reservo::money::Money;
+    /// use reservo::policy::{
+    ///     presets, BookingFacts, BookingStart, CancellationEvent, RefundPart, RefundQuote,
+    /// };
+    /// let eur = |s| Money::parse(s, "EUR").unwrap();
+    /// let start = BookingStart::at_instant(
+    ///     Utc.with_ymd_and_hms(2026, 8, 1, 13, 0, 0).unwrap(), "Europe/Paris".parse().unwrap());
+    /// let room = |price| BookingFacts::new(
+    ///     Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).unwrap(), start,
+    ///     eur(price), eur(price), eur("0"), vec![eur(price)],
+    /// ).unwrap();
+    /// let at = CancellationEvent::Cancelled { at: start.instant() - Duration::days(10) };
+    /// let flexible = presets::airbnb::flexible().quote(&room("100.00"), at).unwrap();
+    /// let strict = presets::airbnb::non_refundable().quote(&room("80.00"), at).unwrap();
+    /// let both = RefundQuote::combine(vec![
+    ///     RefundPart::new(vec![0], flexible),
+    ///     RefundPart::new(vec![1], strict),
+    /// ]).unwrap();
+    /// assert_eq!(both.refund(), eur("100.00"));
+    /// assert_eq!(both.penalty(), eur("80.00"));
+    /// assert_eq!(both.parts().len(), 2);
+    /// ```
+    pub fn combine(mut parts: Vec<RefundPart>) -> Result<RefundQuote> {
+        if parts.len() <= 1 {
+            return parts
+                .pop()
+                .map(|part| part.quote)
+                .ok_or_else(|| Error::invalid("parts", "a refund quote needs a part"));
+        }
+        let first = &parts[0].quote;
+        let mut refund = Money::zero(first.refund.currency());
+        let mut penalty = refund;
+        let mut non_refundable_kept = refund;
+        let mut reasons = Vec::with_capacity(parts.len());
+        for part in &parts {
+            refund = refund.checked_add(&part.quote.refund)?;
+            penalty = penalty.checked_add(&part.quote.penalty)?;
+            non_refundable_kept =
+                non_refundable_kept.checked_add(&part.quote.non_refundable_kept)?;
+            let items: Vec<String> = part.items.iter().map(usize::to_string).collect();
+            let noun = if part.items.len() == 1 {
+                "item"
+            } else {
+                "items"
+            };
+            reasons.push(format!(
+                "{noun} {}: {}",
+                items.join(", "),
+                part.quote.reason
+            ));
+        }
+        Ok(RefundQuote {
+            refund,
+            penalty,
+            non_refundable_kept,
+            rule: first.rule,
+            reason: reasons.join("; "),
+            parts,
+        })
     }
 }
 
@@ -366,6 +474,7 @@ impl CancellationPolicy {
             non_refundable_kept,
             reason: rule.to_string(),
             rule,
+            parts: Vec::new(),
         })
     }
 
