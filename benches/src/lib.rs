@@ -7,10 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use reservo::booking::Customer;
 use reservo::catalog::{Property, Resource, ResourceKind};
-use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
+use reservo::engine::{CatalogImport, ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
 use reservo::ids::{PropertyId, RatePlanId, ResourceId};
 use reservo::party::Party;
-use reservo::ports::{CommitBatch, Mutation, Storage};
 use reservo::pricing::RatePlan;
 use reservo::store::MemoryStore;
 use reservo::time::{ManualClock, Stay};
@@ -189,25 +188,18 @@ pub struct Stocked {
     pub booked_share_of_stay: f64,
 }
 
-/// Builds `shape`: the catalog, then bookings through the engine.
-///
-/// The catalog is written in one commit, in the engine's key layout
-/// (`docs/adr/001`, `core/src/engine/keys.rs`), as a bulk import would:
-/// `Engine::put_resource` reloads the whole catalog on every call, so
-/// putting 10,000 resources one by one takes O(n²) (see the README).
+/// Builds `shape`: the catalog in one [`Engine::import_catalog`], then
+/// bookings through the engine.
 pub async fn inventory(shape: Inventory) -> Stocked {
     let store = Arc::new(MemoryStore::new());
-    let mut puts = Vec::new();
-    let mut put = |key: String, value: Vec<u8>| puts.push(Mutation::Put { key, value });
-    for p in 0..shape.properties {
-        let id = format!("prop-{p:05}");
-        put(format!("cat/p/{id}"), json(&property(&id)));
-    }
+    let mut import = CatalogImport {
+        properties: (0..shape.properties)
+            .map(|p| property(&format!("prop-{p:05}")))
+            .collect(),
+        ..CatalogImport::default()
+    };
     if !shape.own_plans {
-        put(
-            "cat/rp/shared".into(),
-            json(&nightly_plan("shared", "100.00")),
-        );
+        import.rate_plans.push(nightly_plan("shared", "100.00"));
     }
     for r in 0..shape.resources {
         let id = format!("unit-{r:05}");
@@ -216,25 +208,21 @@ pub async fn inventory(shape: Inventory) -> Stocked {
             let plan = format!("plan-{r:05}");
             // Base prices from 80.00 to 179.00, so no two neighbours agree.
             let base = format!("{}.00", 80 + (r * 37) % 100);
-            put(format!("cat/rp/{plan}"), json(&nightly_plan(&plan, &base)));
+            import.rate_plans.push(nightly_plan(&plan, &base));
             plan
         } else {
             "shared".to_owned()
         };
-        put(
-            format!("cat/r/{id}"),
-            json(&nightly(&id, &prop, shape.units_each, &plan)),
-        );
+        import
+            .resources
+            .push(nightly(&id, &prop, shape.units_each, &plan));
     }
-    put("cat/epoch".into(), b"1".to_vec());
-    store
-        .commit(CommitBatch {
-            mutations: puts,
-            ..CommitBatch::default()
-        })
-        .await
-        .expect("the catalog commits");
     let world = world_on(store);
+    world
+        .engine
+        .import_catalog(&import)
+        .await
+        .expect("the catalog imports");
     let (bookings, booked_in_stay) = book_around_search_stay(&world.engine, shape).await;
     let unit_nights = shape.resources as f64 * f64::from(shape.units_each) * 7.0;
     Stocked {
@@ -295,10 +283,6 @@ async fn book_around_search_stay(engine: &Engine, shape: Inventory) -> (usize, u
         }
     }
     (made, in_stay)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("catalog records serialize")
 }
 
 /// A small deterministic generator (xorshift64), so every run books the

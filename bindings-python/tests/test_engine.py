@@ -3,22 +3,30 @@ events, and the value objects it returns."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from reservo import (
+    AsyncEngine,
     Block,
     Customer,
     Engine,
     Item,
     ManualClock,
+    MemoryStore,
     Money,
     Party,
+    Property,
     QuoteRequest,
+    RatePlan,
+    Resource,
     errors,
 )
+
+from .conftest import VILLA_PLAN
 
 ANA = Customer("Ana Lima", "+351912345678", "ana@example.com")
 
@@ -221,6 +229,65 @@ def test_catalog_look_ups(engine: Engine) -> None:
     assert lesson.schedule is not None
     with pytest.raises(errors.NotFound):
         engine.resource("nope")
+
+
+def cabins(n: int, plan: str) -> list[Resource]:
+    return [
+        Resource.nightly(
+            f"cabin-{i:03}",
+            property="pines",
+            name=f"Cabin {i}",
+            rate_plan=plan,
+            max_occupancy=4,
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def test_import_catalog_puts_everything_in_one_commit_or_nothing(
+    engine: Engine, clock: ManualClock
+) -> None:
+    pines = Property("pines", "The Pines", "owner-eva", "Europe/Lisbon", "EUR")
+    plan = RatePlan.from_dict({**VILLA_PLAN, "id": "pines-std"})
+    events = len(engine.events(limit=10_000))
+    with pytest.raises(errors.NotFound, match="nope"):
+        engine.import_catalog(
+            properties=[pines], rate_plans=[plan], resources=cabins(3, "nope")
+        )
+    assert len(engine.events(limit=10_000)) == events
+    with pytest.raises(errors.NotFound):
+        engine.property("pines")
+
+    engine.import_catalog(
+        properties=[pines], rate_plans=[plan], resources=cabins(200, "pines-std")
+    )
+    assert len(engine.resources("pines")) == 200
+    assert len(engine.events(limit=10_000)) == events + 202
+    hold = engine.hold(
+        [
+            Item.stay(
+                "cabin-150",
+                check_in=date(2026, 7, 1),
+                check_out=date(2026, 7, 3),
+                party=Party(2),
+            )
+        ],
+        idempotency_key="h1",
+        ttl_seconds=60,
+    )
+    assert hold.total == Money(Decimal("260.00"), "EUR")
+
+    async def from_the_loop() -> None:
+        native = AsyncEngine(MemoryStore(), clock=clock)
+        await native.import_catalog(
+            properties=[pines], rate_plans=[plan], resources=cabins(2, "pines-std")
+        )
+        assert [r.id for r in await native.resources("pines")] == [
+            "cabin-001",
+            "cabin-002",
+        ]
+
+    asyncio.run(from_the_loop())
 
 
 def test_value_objects_are_frozen_comparable_and_hashable() -> None:

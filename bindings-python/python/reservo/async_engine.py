@@ -60,6 +60,19 @@ class AsyncEngine(_EngineBase):
         """Creates or replaces a resource; its property and plan must exist."""
         await self._native.put_resource(resource)
 
+    async def import_catalog(
+        self,
+        *,
+        properties: Sequence[Property] = (),
+        rate_plans: Sequence[RatePlan] = (),
+        resources: Sequence[Resource] = (),
+    ) -> None:
+        """Creates or replaces all of them in one commit: see
+        ``Engine.import_catalog``."""
+        await self._native.import_catalog(
+            list(properties), list(rate_plans), list(resources)
+        )
+
     async def set_restrictions(
         self, resource: str, restrictions: Sequence[Data]
     ) -> None:

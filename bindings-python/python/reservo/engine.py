@@ -142,6 +142,22 @@ class Engine(_EngineBase):
         """Creates or replaces a resource; its property and plan must exist."""
         self._native.put_resource(resource).wait()
 
+    def import_catalog(
+        self,
+        *,
+        properties: Sequence[Property] = (),
+        rate_plans: Sequence[RatePlan] = (),
+        resources: Sequence[Resource] = (),
+    ) -> None:
+        """Creates or replaces all of them in one commit, checked as the
+        ``put_*`` calls check them: all or nothing. Use it to load a large
+        catalog (it reads the catalog once; a ``put_*`` per record reads it
+        once per record). Resources may name properties and plans of the
+        import or of the catalog."""
+        self._native.import_catalog(
+            list(properties), list(rate_plans), list(resources)
+        ).wait()
+
     def set_restrictions(self, resource: str, restrictions: Sequence[Data]) -> None:
         """Replaces a resource's restrictions (the core's dated entries)."""
         self._native.set_restrictions(resource, restrictions).wait()

@@ -180,6 +180,20 @@ impl PyEngine {
         self.call(|e| async move { e.put_resource(resource).await })
     }
 
+    fn import_catalog(
+        &self,
+        properties: Vec<PyRef<'_, PyProperty>>,
+        rate_plans: Vec<PyRef<'_, PyRatePlan>>,
+        resources: Vec<PyRef<'_, PyResource>>,
+    ) -> Pending {
+        let import = reservo::engine::CatalogImport {
+            properties: properties.iter().map(|p| p.inner.clone()).collect(),
+            rate_plans: rate_plans.iter().map(|p| p.inner.clone()).collect(),
+            resources: resources.iter().map(|r| r.inner.clone()).collect(),
+        };
+        self.call(|e| async move { e.import_catalog(&import).await })
+    }
+
     fn set_restrictions(
         &self,
         resource: &str,

@@ -26,10 +26,10 @@ use super::txn::{Txn, retry_on_conflict};
 
 /// The body of a `catalog.changed` event.
 #[derive(Serialize)]
-struct CatalogChanged<'a> {
-    record: &'a str,
-    id: &'a str,
-    change: &'a str,
+pub(super) struct CatalogChanged<'a> {
+    pub record: &'a str,
+    pub id: &'a str,
+    pub change: &'a str,
 }
 
 impl Engine {
@@ -93,6 +93,8 @@ impl Engine {
 
     /// Creates or replaces a resource. Its property and default rate plan
     /// must exist, and the plan must price in the property's currency.
+    /// Each call reloads the catalog; to load many resources, use
+    /// [`Engine::import_catalog`].
     pub async fn put_resource(&self, resource: Resource) -> Result<()> {
         resource.validate()?;
         retry_on_conflict(self.config.max_attempts, || async {
@@ -293,7 +295,7 @@ impl Engine {
     }
 }
 
-fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
+pub(super) fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
     if property.currency != plan.currency() {
         return Err(Error::CurrencyMismatch {
             left: property.currency.code().to_owned(),
