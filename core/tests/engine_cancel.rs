@@ -22,7 +22,7 @@ use reservo::engine::{HoldRequest, Item, QuoteRequest};
 use reservo::ids::{BookingId, RatePlanId};
 use reservo::money::Money;
 use reservo::party::Party;
-use reservo::policy::RefundQuote;
+use reservo::policy::{CancellationPolicy, RefundQuote};
 use reservo::ports::{Clock, CommitBatch, Mutation, Storage};
 use rust_decimal_macros::dec;
 
@@ -254,6 +254,39 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
     assert_eq!(s.gateway.refunded(), dec!(270.00));
     let ledger = cancelled.money.commission.unwrap();
     assert_eq!(ledger.remaining().gross(), eur("390.00"));
+
+    // Paid by a deposit, the payment is shared by the rooms' prices:
+    // 100.00 x 360/660 = 54.55 (the larger remainder) and 45.45. More than
+    // 30 days out the villa's share comes back; the saver's never does.
+    s.w.engine
+        .set_cancellation_policy(&saver, CancellationPolicy::non_refundable())
+        .await
+        .unwrap();
+    let hold =
+        s.w.engine
+            .hold(&HoldRequest {
+                idempotency_key: "h2".into(),
+                items: vec![
+                    villa((8, 10), (8, 13)),
+                    QuoteRequest::new(Item::stay(
+                        rid("saver-double"),
+                        stay((8, 10), (8, 13)),
+                        Party::adults(2).unwrap(),
+                    )),
+                ],
+                ttl_seconds: 900,
+            })
+            .await
+            .unwrap();
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &hold, deposit("100.00")))
+            .await
+            .unwrap();
+    assert_eq!(booking.total, eur("660.00"));
+    let at = Utc.with_ymd_and_hms(2026, 7, 4, 10, 0, 0).unwrap();
+    let quote = s.w.engine.refund_quote(&booking.id, at).await.unwrap();
+    assert_eq!((quote.refund(), quote.kept()), (eur("54.55"), eur("45.45")));
 }
 
 /// A booking stored before quotes said what each night costs has its

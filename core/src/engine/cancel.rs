@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
+use crate::money::Money;
 use crate::policy::{CancellationEvent, CancellationPolicy, RefundPart, RefundQuote};
 use crate::time::local_date;
 
@@ -192,8 +193,9 @@ impl Engine {
 
 /// The quote for `event` on `booking`: by its snapshotted policy, or,
 /// when its items have different policies, each group of items by its own
-/// on its share of the price, payments and change fees (shares in
-/// proportion to the items' totals), combined.
+/// on its share of the price (in proportion to the items' totals) and of
+/// the payments and change fees (in proportion to those price shares),
+/// combined.
 fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote> {
     let currency = booking.total.currency();
     let paid = booking.money.paid(currency);
@@ -210,7 +212,7 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
         )?;
         return policy.quote(&facts, event);
     }
-    let mut weights: Vec<Decimal> = groups
+    let weights: Vec<Decimal> = groups
         .iter()
         .map(|(_, items)| {
             items
@@ -219,25 +221,52 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
                 .sum()
         })
         .collect();
-    if weights.iter().all(Decimal::is_zero) {
-        weights.fill(Decimal::ONE);
-    }
-    let prices = booking.total.allocate(&weights)?;
-    let payments = paid.allocate(&weights)?;
-    let fees = change_fees.allocate(&weights)?;
+    let shares = Shares::of(booking.total, paid, change_fees, weights)?;
     let mut parts = Vec::with_capacity(groups.len());
     for (index, (policy, items)) in groups.into_iter().enumerate() {
         let facts = booking_facts(
             &booking.terms,
             booking.created_at,
             items.iter().map(|i| &booking.items[*i]),
-            prices[index],
-            payments[index],
-            fees[index],
+            shares.prices[index],
+            shares.paid[index],
+            shares.fees[index],
         )?;
         parts.push(RefundPart::new(items, policy.quote(&facts, event)?));
     }
     RefundQuote::combine(parts)
+}
+
+/// A booking's price, payments and change fees shared among groups of its
+/// items, each list summing exactly to its amount.
+#[derive(Debug)]
+struct Shares {
+    prices: Vec<Money>,
+    paid: Vec<Money>,
+    fees: Vec<Money>,
+}
+
+impl Shares {
+    /// The price shared in proportion to `weights` (the groups' totals;
+    /// equally if they are all zero), then what was paid and the change
+    /// fees in proportion to those price shares, so no group is given
+    /// more paid or non-refundable than its price: each share is at most
+    /// its exact value rounded up, which is at most the price share.
+    fn of(price: Money, paid: Money, fees: Money, mut weights: Vec<Decimal>) -> Result<Shares> {
+        if weights.iter().all(Decimal::is_zero) {
+            weights.fill(Decimal::ONE);
+        }
+        let prices = price.allocate(&weights)?;
+        let by_price: Vec<Decimal> = prices.iter().map(Money::amount).collect();
+        if by_price.iter().any(|p| !p.is_zero()) {
+            weights = by_price;
+        }
+        Ok(Shares {
+            paid: paid.allocate(&weights)?,
+            fees: fees.allocate(&weights)?,
+            prices,
+        })
+    }
 }
 
 /// The booking's items grouped by the policy that judges them: the
@@ -255,4 +284,56 @@ fn policy_groups(booking: &Booking) -> Vec<(&CancellationPolicy, Vec<usize>)> {
     }
     groups.retain(|(_, items)| !items.is_empty());
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    use super::Shares;
+    use crate::money::Money;
+
+    fn eur(minor: i64) -> Money {
+        Money::new(
+            Decimal::new(minor, 2),
+            crate::money::Currency::from_code("EUR").unwrap(),
+        )
+    }
+
+    /// Shared by the groups' totals, 0.88 paid of 0.89 would give the
+    /// first group 0.08 paid of a 0.07 price.
+    #[test]
+    fn a_share_of_what_was_paid_never_exceeds_the_price_share() {
+        let weights = [6, 42, 24].map(|t| Decimal::new(t, 2)).to_vec();
+        let shares = Shares::of(eur(89), eur(88), eur(17), weights).unwrap();
+        assert_eq!(shares.prices, [eur(7), eur(52), eur(30)]);
+        assert_eq!(shares.paid, [eur(7), eur(51), eur(30)]);
+    }
+
+    proptest! {
+        /// Every share list sums to its amount, and no group is given more
+        /// paid or non-refundable than its price share.
+        #[test]
+        fn shares_sum_exactly_and_never_exceed_the_price(
+            totals in prop_oneof![
+                prop::collection::vec(0i64..60, 2..5),
+                prop::collection::vec(0i64..100_000, 2..5),
+            ],
+            fees in prop_oneof![0i64..30, 0i64..10_000],
+            unpaid in prop_oneof![0i64..50, 0i64..1_000_000],
+        ) {
+            let price = totals.iter().sum::<i64>() + fees;
+            let paid = (price - unpaid).max(0);
+            let weights = totals.iter().map(|t| Decimal::new(*t, 2)).collect();
+            let shares = Shares::of(eur(price), eur(paid), eur(fees), weights).unwrap();
+            let sum = |list: &[Money]| list.iter().map(Money::amount).sum::<Decimal>();
+            prop_assert_eq!(sum(&shares.prices), eur(price).amount());
+            prop_assert_eq!(sum(&shares.paid), eur(paid).amount());
+            prop_assert_eq!(sum(&shares.fees), eur(fees).amount());
+            for ((p, paid), fee) in shares.prices.iter().zip(&shares.paid).zip(&shares.fees) {
+                prop_assert!(paid <= p && fee <= p, "{:?}", shares);
+            }
+        }
+    }
 }
