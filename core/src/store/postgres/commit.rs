@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use deadpool_postgres::Pool;
-use futures_util::future::{Either, join3, join4};
+use futures_util::future::{join3, join4};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -244,11 +244,6 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     let blind_params: &[&Param<'_>] = &[&plan.blind_keys, &plan.blind_values];
     let deleted_keys: &[&Param<'_>] = &[&plan.deleted_keys];
     let event_params: &[&Param<'_>] = &[&plan.event_kinds, &plan.event_payloads];
-    let none = || async { Ok::<Vec<Row>, tokio_postgres::Error>(Vec::new()) };
-    let no_flush = match &no_flush {
-        Some(statement) => Either::Left(client.query(statement, &[])),
-        None => Either::Right(none()),
-    };
     let (
         (began, without_flush, present, shared),
         (claimed, checked, version, written),
@@ -256,55 +251,68 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     ) = join3(
         join4(
             client.query(&begin, &[]),
-            no_flush,
+            async {
+                match &no_flush {
+                    Some(statement) => client.query(statement, &[]).await,
+                    None => Ok(Vec::new()),
+                }
+            },
             // Lock the expected keys, claim the absent ones, and check
             // every version under those locks (steps 1-2).
-            when(
+            query_if(
+                &client,
                 !plan.present_keys.is_empty(),
-                || client.query(&lock_present, present_keys),
-                none,
+                &lock_present,
+                present_keys,
             ),
-            when(
+            query_if(
+                &client,
                 !plan.shared_keys.is_empty(),
-                || client.query(&share_present, shared_keys),
-                none,
+                &share_present,
+                shared_keys,
             ),
         ),
         join4(
-            when(
+            query_if(
+                &client,
                 !plan.absent_keys.is_empty(),
-                || client.query(&claim_absent, absent_keys),
-                none,
+                &claim_absent,
+                absent_keys,
             ),
-            when(
+            query_if(
+                &client,
                 !plan.expected_keys.is_empty(),
-                || client.query(&check_versions, check_params),
-                none,
+                &check_versions,
+                check_params,
             ),
             // Take a version (step 3); the writes use it through `currval`.
             client.query(&next_version, &[]),
             // Write (step 4), append the events unnumbered (step 5).
-            when(
+            query_if(
+                &client,
                 !plan.checked_keys.is_empty(),
-                || client.query(&put_checked, checked_params),
-                none,
+                &put_checked,
+                checked_params,
             ),
         ),
         join4(
-            when(
+            query_if(
+                &client,
                 !plan.blind_keys.is_empty(),
-                || client.query(&put_blind, blind_params),
-                none,
+                &put_blind,
+                blind_params,
             ),
-            when(
+            query_if(
+                &client,
                 !plan.deleted_keys.is_empty(),
-                || client.query(&delete, deleted_keys),
-                none,
+                &delete,
+                deleted_keys,
             ),
-            when(
+            query_if(
+                &client,
                 !plan.event_kinds.is_empty(),
-                || client.query(&append_events, event_params),
-                none,
+                &append_events,
+                event_params,
             ),
             client.query(&end, &[]),
         ),
@@ -347,17 +355,19 @@ fn failed_check(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::DIVISION_BY_ZERO)
 }
 
-/// `run()` if `needed`, else `skip()`: one of two futures of one type, so
-/// that a statement with nothing to do is not sent.
-fn when<A, B, T>(needed: bool, run: impl FnOnce() -> A, skip: impl FnOnce() -> B) -> Either<A, B>
-where
-    A: std::future::Future<Output = T>,
-    B: std::future::Future<Output = T>,
-{
+/// `statement` with `params` if `needed`; otherwise no rows, and nothing
+/// is sent. A statement is sent when its future is first polled, so the
+/// order the pipeline polls them in is the order the server runs them.
+async fn query_if(
+    client: &tokio_postgres::Client,
+    needed: bool,
+    statement: &tokio_postgres::Statement,
+    params: &[&Param<'_>],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
     if needed {
-        Either::Left(run())
+        client.query(statement, params).await
     } else {
-        Either::Right(skip())
+        Ok(Vec::new())
     }
 }
 
