@@ -102,11 +102,7 @@ async fn partial_refund_takes_the_balance_first_and_sums_exactly() {
     use_tiered_policy(&s.w).await;
     let booking = paid_in_two(&s).await;
     s.w.clock.set(ten_days_before()).unwrap();
-    let quote =
-        s.w.engine
-            .refund_quote(&booking.id, ten_days_before())
-            .await
-            .unwrap();
+    let quote = quote_at(&s, &booking, ten_days_before()).await;
     assert_eq!(quote.refund(), eur("270.00"));
     let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
     assert_eq!(refunded(&cancelled), [dec!(260.00), dec!(10.00)]);
@@ -127,11 +123,7 @@ async fn refund_quote_answers_without_changing_anything() {
             .await;
     // Before the booking was made is refused; 10 days out keeps 25%.
     assert_eq!(early.unwrap_err().code(), "INVALID_INPUT");
-    let quote =
-        s.w.engine
-            .refund_quote(&booking.id, ten_days_before())
-            .await
-            .unwrap();
+    let quote = quote_at(&s, &booking, ten_days_before()).await;
     assert_eq!(
         (quote.refund(), quote.penalty()),
         (eur("270.00"), eur("90.00"))
@@ -178,7 +170,16 @@ async fn thursday_to_sunday(s: &money::Shop) -> Booking {
 
 /// What cancelling `booking` on 15 July (the first night kept) returns.
 async fn the_day_before(s: &money::Shop, booking: &Booking) -> RefundQuote {
-    let at = Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0).unwrap();
+    quote_at(
+        s,
+        booking,
+        Utc.with_ymd_and_hms(2026, 7, 15, 10, 0, 0).unwrap(),
+    )
+    .await
+}
+
+/// What cancelling `booking` at `at` would return.
+async fn quote_at(s: &money::Shop, booking: &Booking, at: chrono::DateTime<Utc>) -> RefundQuote {
     s.w.engine.refund_quote(&booking.id, at).await.unwrap()
 }
 
@@ -230,11 +231,7 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
         .set_cancellation_policy(&saver, money::tiered_policy())
         .await
         .unwrap();
-    let quote =
-        s.w.engine
-            .refund_quote(&booking.id, ten_days_before())
-            .await
-            .unwrap();
+    let quote = quote_at(&s, &booking, ten_days_before()).await;
     // The villa: 25% of 360.00 kept; the saver double: all 300.00 kept.
     assert_eq!(
         (quote.refund(), quote.penalty()),
@@ -285,7 +282,7 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
             .unwrap();
     assert_eq!(booking.total, eur("660.00"));
     let at = Utc.with_ymd_and_hms(2026, 7, 4, 10, 0, 0).unwrap();
-    let quote = s.w.engine.refund_quote(&booking.id, at).await.unwrap();
+    let quote = quote_at(&s, &booking, at).await;
     assert_eq!((quote.refund(), quote.kept()), (eur("54.55"), eur("45.45")));
 }
 

@@ -8,7 +8,10 @@
 //! bump and a `catalog.changed` event per record. Putting records one at a
 //! time reloads the catalog after each (every catalog commit bumps the
 //! epoch), so importing n resources that way reads O(n²) records; an
-//! import reads the catalog once. Must never commit part of an import.
+//! import reads the catalog once. [`Engine::put_property`],
+//! [`Engine::put_rate_plan`] and [`Engine::put_resource`] are imports of
+//! one record, so a record is checked the same way whichever path it
+//! takes. Must never commit part of an import.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,7 +23,7 @@ use crate::pricing::RatePlan;
 use super::Engine;
 use super::catalog_cache::CatalogView;
 use super::keys;
-use super::setup::{CatalogChanged, check_currency};
+use super::setup::CatalogChanged;
 use super::txn::{Txn, retry_on_conflict};
 
 /// Catalog records to create or replace together (see
@@ -51,9 +54,9 @@ impl CatalogImport {
 
 impl Engine {
     /// Creates or replaces every property, rate plan and resource of
-    /// `import` in one commit, checked as [`Engine::put_property`],
-    /// [`Engine::put_rate_plan`] and [`Engine::put_resource`] check them,
-    /// against the catalog as it will be after the import. Use it to load
+    /// `import` in one commit, each checked against the catalog as it
+    /// will be after the import (the `put_*` calls are imports of one
+    /// record). Use it to load
     /// a large catalog: it reads the catalog once, where one `put_*` call
     /// per record reads it once per record. An empty import changes
     /// nothing.
@@ -189,6 +192,18 @@ fn check_against(view: &CatalogView, import: &CatalogImport) -> Result<()> {
         if touched && !imported.contains(resource.id.as_str()) {
             check_currency(property(&resource.property)?, plan(&resource.rate_plan)?)?;
         }
+    }
+    Ok(())
+}
+
+/// Errors: `CURRENCY_MISMATCH` if `plan` prices in another currency than
+/// `property`.
+fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
+    if property.currency != plan.currency() {
+        return Err(Error::CurrencyMismatch {
+            left: property.currency.code().to_owned(),
+            right: plan.currency().code().to_owned(),
+        });
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use super::Engine;
 use super::availability::{blocked_in, blocked_on_night, ledger_of};
 use super::catalog_cache::CatalogView;
 use super::checkin::VenueCheckIn;
+use super::import::CatalogImport;
 use super::item::Need;
 use super::keys;
 use super::txn::{Txn, retry_on_conflict};
@@ -49,44 +50,25 @@ impl Engine {
 
     /// Creates or replaces a property.
     ///
-    /// Errors: `INVALID_INPUT` for a bad name; `INVALID_INPUT` when
+    /// Errors: `INVALID_INPUT` for a bad name; `CURRENCY_MISMATCH` when
     /// replacing a property would change the currency of resources whose
     /// rate plans are in the old one.
     pub async fn put_property(&self, property: Property) -> Result<()> {
-        property.validate()?;
-        retry_on_conflict(self.config.max_attempts, || async {
-            let view = self.catalog().await?;
-            for entry in view
-                .resources
-                .values()
-                .filter(|e| e.resource.property == property.id)
-            {
-                let plan = view.rate_plan(&entry.resource.rate_plan)?;
-                check_currency(&property, plan)?;
-            }
-            let mut txn = Txn::default();
-            txn.put_json(&keys::property(&property.id), &property);
-            self.commit_catalog_change(&view, txn, "property", property.id.as_str(), "put")
-                .await
+        self.import_catalog(&CatalogImport {
+            properties: vec![property],
+            ..CatalogImport::default()
         })
         .await
     }
 
     /// Creates or replaces a rate plan.
+    ///
+    /// Errors: `CURRENCY_MISMATCH` when resources on the plan belong to a
+    /// property in another currency.
     pub async fn put_rate_plan(&self, plan: RatePlan) -> Result<()> {
-        retry_on_conflict(self.config.max_attempts, || async {
-            let view = self.catalog().await?;
-            for entry in view
-                .resources
-                .values()
-                .filter(|e| &e.resource.rate_plan == plan.id())
-            {
-                check_currency(view.property(&entry.resource.property)?, &plan)?;
-            }
-            let mut txn = Txn::default();
-            txn.put_json(&keys::rate_plan(plan.id()), &plan);
-            self.commit_catalog_change(&view, txn, "rate_plan", plan.id().as_str(), "put")
-                .await
+        self.import_catalog(&CatalogImport {
+            rate_plans: vec![plan],
+            ..CatalogImport::default()
         })
         .await
     }
@@ -95,24 +77,13 @@ impl Engine {
     /// must exist, and the plan must price in the property's currency.
     /// Each call reloads the catalog; to load many resources, use
     /// [`Engine::import_catalog`].
+    ///
+    /// Errors: `INVALID_INPUT` (a bad resource, or one changing between
+    /// nightly and timed), `NOT_FOUND`, `CURRENCY_MISMATCH`.
     pub async fn put_resource(&self, resource: Resource) -> Result<()> {
-        resource.validate()?;
-        retry_on_conflict(self.config.max_attempts, || async {
-            let view = self.catalog().await?;
-            let property = view.property(&resource.property)?;
-            check_currency(property, view.rate_plan(&resource.rate_plan)?)?;
-            if let Some(existing) = view.resources.get(&resource.id) {
-                if existing.resource.is_nightly() != resource.is_nightly() {
-                    return Err(Error::invalid(
-                        "kind",
-                        format!("{} cannot change between nightly and timed", resource.id),
-                    ));
-                }
-            }
-            let mut txn = Txn::default();
-            txn.put_json(&keys::resource(&resource.id), &resource);
-            self.commit_catalog_change(&view, txn, "resource", resource.id.as_str(), "put")
-                .await
+        self.import_catalog(&CatalogImport {
+            resources: vec![resource],
+            ..CatalogImport::default()
         })
         .await
     }
@@ -293,14 +264,4 @@ impl Engine {
             .map(|e| e.resource.clone())
             .collect())
     }
-}
-
-pub(super) fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
-    if property.currency != plan.currency() {
-        return Err(Error::CurrencyMismatch {
-            left: property.currency.code().to_owned(),
-            right: plan.currency().code().to_owned(),
-        });
-    }
-    Ok(())
 }
