@@ -82,6 +82,7 @@ pub mod pricing;
 pub mod restriction;
 pub mod schedule;
 pub mod store;
+pub(crate) mod text;
 pub mod time;
 pub mod token;
 

@@ -173,7 +173,9 @@ pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Stay {
+    #[serde(serialize_with = "crate::text::serialize_date")]
     check_in: NaiveDate,
+    #[serde(serialize_with = "crate::text::serialize_date")]
     check_out: NaiveDate,
 }
 

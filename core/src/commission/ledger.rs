@@ -57,6 +57,7 @@ pub struct RefundEntry {
 pub struct BookingLedger {
     booking: BookingId,
     owner: OwnerId,
+    #[serde(serialize_with = "crate::text::serialize_date")]
     recognized_on: NaiveDate,
     split: Split,
     refunds: Vec<RefundEntry>,

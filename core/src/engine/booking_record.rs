@@ -25,8 +25,11 @@ use super::txn::encode_json;
 #[derive(Serialize)]
 struct HoldTail<'a> {
     total: &'a Money,
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     created_at: &'a DateTime<Utc>,
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     expires_at: &'a DateTime<Utc>,
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     max_until: &'a DateTime<Utc>,
     state: &'a HoldState,
 }
@@ -44,6 +47,7 @@ struct BookingHead<'a> {
 #[derive(Serialize)]
 struct BookingTail<'a> {
     total: &'a Money,
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     created_at: &'a DateTime<Utc>,
     history: &'a [StatusChange],
     terms: &'a BookingTerms,

@@ -68,6 +68,7 @@ pub struct StatusChange {
     /// The new status.
     pub status: BookingStatus,
     /// When.
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     pub at: DateTime<Utc>,
 }
 
@@ -87,6 +88,7 @@ pub struct Booking {
     /// The sum of the items' totals.
     pub total: Money,
     /// When it was confirmed.
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     pub created_at: DateTime<Utc>,
     /// Every status it has had, oldest first.
     pub history: Vec<StatusChange>,

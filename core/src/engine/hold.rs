@@ -80,6 +80,7 @@ pub struct LedgerUse {
     /// The ledger's storage key.
     pub key: String,
     /// The night, or the session's civil date.
+    #[serde(serialize_with = "crate::text::serialize_date")]
     pub date: NaiveDate,
     /// Units or seats taken.
     pub units: u32,
@@ -126,16 +127,19 @@ pub enum HoldState {
         /// The booking.
         booking: BookingId,
         /// When.
+        #[serde(serialize_with = "crate::text::serialize_instant")]
         at: DateTime<Utc>,
     },
     /// Given back by the host.
     Released {
         /// When.
+        #[serde(serialize_with = "crate::text::serialize_instant")]
         at: DateTime<Utc>,
     },
     /// Its time ran out.
     Expired {
         /// When it expired.
+        #[serde(serialize_with = "crate::text::serialize_instant")]
         at: DateTime<Utc>,
     },
 }
@@ -164,10 +168,13 @@ pub struct Hold {
     /// The sum of the items' totals.
     pub total: Money,
     /// When it was made.
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     pub created_at: DateTime<Utc>,
     /// When it stops taking inventory, unless resolved first.
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     pub expires_at: DateTime<Utc>,
     /// The latest `expires_at` an extension may reach.
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     pub max_until: DateTime<Utc>,
     /// Its state as last written. Use [`Hold::state_at`] for the truth at
     /// an instant: an active hold past its expiry is expired even before
@@ -226,6 +233,7 @@ impl Hold {
 struct HoldEvent<'a> {
     hold: &'a HoldId,
     total: &'a Money,
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     expires_at: DateTime<Utc>,
     resources: Vec<&'a ResourceId>,
 }

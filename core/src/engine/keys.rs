@@ -43,6 +43,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::ids::{BlockId, BookingId, HoldId, OwnerId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
+use crate::text;
 use crate::token::TokenId;
 
 /// The catalog epoch record.
@@ -83,7 +84,7 @@ pub(crate) fn commission_plan(id: &PropertyId) -> String {
 }
 
 pub(crate) fn booking_by_owner(owner: &OwnerId, id: &BookingId) -> String {
-    format!("ob/{owner}/{id}")
+    join(&["ob/", owner.as_str(), "/", id.as_str()])
 }
 
 pub(crate) fn bookings_of_owner(owner: &OwnerId) -> KeyRange {
@@ -107,16 +108,17 @@ pub(crate) fn venue(id: &PropertyId) -> String {
 }
 
 pub(crate) fn idempotency(key: &str) -> String {
-    format!("idem/{key}")
+    join(&["idem/", key])
 }
 
 pub(crate) fn hold(id: &HoldId) -> String {
-    format!("hold/{id}")
+    join(&["hold/", id.as_str()])
 }
 
 /// Holds by expiry: zero-padded milliseconds sort in time.
 pub(crate) fn hold_expiry(expires_at: DateTime<Utc>, id: &HoldId) -> String {
-    format!("hx/{:015}/{id}", expires_at.timestamp_millis().max(0))
+    let millis = expires_at.timestamp_millis().max(0).unsigned_abs();
+    join(&["hx/", &zero_padded(millis, 15), "/", id.as_str()])
 }
 
 /// Every hold expiry entry due at `now` (expiry at or before it).
@@ -128,11 +130,11 @@ pub(crate) fn holds_due(now: DateTime<Utc>) -> KeyRange {
 }
 
 pub(crate) fn booking(id: &BookingId) -> String {
-    format!("bk/{id}")
+    join(&["bk/", id.as_str()])
 }
 
 pub(crate) fn booking_by_customer(phone: &str, id: &BookingId) -> String {
-    format!("bc/{phone}/{id}")
+    join(&["bc/", phone, "/", id.as_str()])
 }
 
 pub(crate) fn bookings_of_customer(phone: &str) -> KeyRange {
@@ -144,7 +146,14 @@ pub(crate) fn booking_by_resource(
     date: NaiveDate,
     id: &BookingId,
 ) -> String {
-    format!("br/{resource}/{}/{id}", date.format("%Y-%m-%d"))
+    join(&[
+        "br/",
+        resource.as_str(),
+        "/",
+        &text::date(date),
+        "/",
+        id.as_str(),
+    ])
 }
 
 /// Booking index entries of `resource` on dates `[from, to)`.
@@ -154,8 +163,8 @@ pub(crate) fn bookings_of_resource(
     to: NaiveDate,
 ) -> KeyRange {
     KeyRange {
-        start: format!("br/{resource}/{}/", from.format("%Y-%m-%d")),
-        end: Some(format!("br/{resource}/{}/", to.format("%Y-%m-%d"))),
+        start: join(&["br/", resource.as_str(), "/", &text::date(from), "/"]),
+        end: Some(join(&["br/", resource.as_str(), "/", &text::date(to), "/"])),
     }
 }
 
@@ -184,12 +193,12 @@ pub(crate) fn promo_uses(code: &str) -> String {
 
 /// The ledger of one night of one nightly resource.
 pub(crate) fn night(date: NaiveDate, resource: &ResourceId) -> String {
-    format!("nt/{}/{resource}", date.format("%Y-%m-%d"))
+    join(&["nt/", &text::date(date), "/", resource.as_str()])
 }
 
 /// Every night ledger of `date`, across resources.
 pub(crate) fn nights_of(date: NaiveDate) -> KeyRange {
-    KeyRange::prefix(&format!("nt/{}/", date.format("%Y-%m-%d")))
+    KeyRange::prefix(&join(&["nt/", &text::date(date), "/"]))
 }
 
 /// The resource id at the end of a night ledger key.
@@ -202,10 +211,39 @@ pub(crate) fn resource_of_night(key: &str) -> &str {
 pub(crate) fn session(resource: &ResourceId, start: DateTime<Utc>) -> String {
     // Offset so that pre-1970 instants still sort correctly as text.
     let secs = start.timestamp() + OFFSET_SECS;
-    format!("st/{resource}/{secs:012}")
+    match u64::try_from(secs) {
+        Ok(secs) => join(&["st/", resource.as_str(), "/", &zero_padded(secs, 12)]),
+        // Before the year -1200: as the format always wrote it.
+        Err(_) => format!("st/{resource}/{secs:012}"),
+    }
 }
 
 const OFFSET_SECS: i64 = 100_000_000_000;
+
+/// `parts` end to end, in a string allocated once at its final size.
+/// Keys written on every booking are built this way instead of with
+/// `format!`, which grows its string piece by piece and goes through
+/// `Display` for each one (a tenth of a hold + confirm, measured).
+fn join(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        key.push_str(part);
+    }
+    key
+}
+
+/// `value` in decimal, zero-padded to at least `width` digits, as
+/// `format!("{value:0width$}")` writes it.
+fn zero_padded(value: u64, width: usize) -> String {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value);
+    let mut out = String::with_capacity(width.max(digits.len()));
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
+    out
+}
 
 #[cfg(test)]
 mod tests {
@@ -221,6 +259,35 @@ mod tests {
         assert_eq!(resource_of_night(&key), "villa-1");
         assert!(nights_of(d).contains(&key));
         assert!(!nights_of(d.succ_opt().unwrap()).contains(&key));
+    }
+
+    #[test]
+    fn booking_path_keys_keep_the_bytes_format_wrote() {
+        let r = ResourceId::new("double").unwrap();
+        let b = BookingId::new("b1").unwrap();
+        let h = HoldId::new("h1").unwrap();
+        let d = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
+        let t = Utc.with_ymd_and_hms(2026, 6, 1, 10, 15, 0).unwrap();
+        assert_eq!(idempotency("c0"), "idem/c0");
+        assert_eq!(hold(&h), "hold/h1");
+        assert_eq!(hold_expiry(t, &h), "hx/001780308900000/h1");
+        assert_eq!(
+            hold_expiry(DateTime::UNIX_EPOCH, &h),
+            "hx/000000000000000/h1"
+        );
+        assert_eq!(booking(&b), "bk/b1");
+        assert_eq!(booking_by_customer("+351", &b), "bc/+351/b1");
+        let owner = OwnerId::new("ana").unwrap();
+        assert_eq!(booking_by_owner(&owner, &b), "ob/ana/b1");
+        assert_eq!(booking_by_resource(&r, d, &b), "br/double/2026-07-02/b1");
+        let range = bookings_of_resource(&r, d, d.succ_opt().unwrap());
+        assert_eq!(range.start, "br/double/2026-07-02/");
+        assert_eq!(range.end.as_deref(), Some("br/double/2026-07-03/"));
+        assert_eq!(nights_of(d).start, "nt/2026-07-02/");
+        assert_eq!(session(&r, t), "st/double/101780308900");
+        let ancient = Utc.with_ymd_and_hms(-5000, 1, 1, 0, 0, 0).unwrap();
+        let secs = ancient.timestamp() + OFFSET_SECS;
+        assert_eq!(session(&r, ancient), format!("st/double/{secs:012}"));
     }
 
     #[test]

@@ -48,14 +48,25 @@ impl Ledger {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = format!("1;{};", self.booked);
+        // Written on every hold and confirmation: numbers through `itoa`
+        // into one buffer sized up front, not `format!` per hold.
+        let mut number = itoa::Buffer::new();
+        let holds: usize = self.holds.iter().map(|h| h.hold.len() + 24).sum();
+        let mut out = Vec::with_capacity(14 + holds);
+        out.extend_from_slice(b"1;");
+        out.extend_from_slice(number.format(self.booked).as_bytes());
+        out.push(b';');
         for (i, h) in self.holds.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
-            out.push_str(&format!("{}:{}:{}", h.hold, h.units, h.expires_at_ms));
+            out.extend_from_slice(h.hold.as_bytes());
+            out.push(b':');
+            out.extend_from_slice(number.format(h.units).as_bytes());
+            out.push(b':');
+            out.extend_from_slice(number.format(h.expires_at_ms).as_bytes());
         }
-        out.into_bytes()
+        out
     }
 
     pub fn decode(key: &str, bytes: &[u8]) -> Result<Ledger> {

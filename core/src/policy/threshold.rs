@@ -36,6 +36,7 @@ use crate::time::{Disambiguation, Stay, add_days, local_date, to_instant};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct BookingStart {
+    #[serde(serialize_with = "crate::text::serialize_instant")]
     instant: DateTime<Utc>,
     time_zone: Tz,
 }
