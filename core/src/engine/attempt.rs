@@ -279,7 +279,7 @@ impl Engine {
         txn.expect(&key, None);
         txn.put_json(&key, &attempt);
         txn.put_json(
-            &keys::pending_gateway_call(&attempt.charge_key()),
+            keys::pending_gateway_call(&attempt.charge_key()),
             &PendingCall::Charge {
                 attempt: attempt.key.clone(),
             },
@@ -402,7 +402,7 @@ impl Engine {
             };
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &current);
-            txn.delete(&keys::pending_gateway_call(&attempt.charge_key()));
+            txn.delete(keys::pending_gateway_call(&attempt.charge_key()));
             let idem = keys::idempotency(&attempt.key);
             remember(
                 &mut txn,
@@ -494,7 +494,7 @@ impl Engine {
             let mut txn = Txn::default();
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &current);
-            txn.delete(&keys::pending_gateway_call(&attempt.charge_key()));
+            txn.delete(keys::pending_gateway_call(&attempt.charge_key()));
             txn.event(kind, payload);
             self.storage.commit(txn.into_batch()).await?;
             Ok(())

@@ -228,9 +228,9 @@ impl Engine {
             at: now,
         };
         self.write_resolved_hold(txn, &hold, &hold_record);
-        txn.expect(&keys::booking(&booking.id), None);
+        txn.expect(keys::booking(&booking.id), None);
         txn.put_raw(
-            &keys::booking(&booking.id),
+            keys::booking(&booking.id),
             encode_booking(&booking, items_json),
         );
         write_indexes(txn, &booking);
@@ -358,19 +358,19 @@ fn chosen_items(hold: &Hold, items: Option<&[usize]>) -> Result<Vec<usize>> {
 
 pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
     txn.put_raw(
-        &keys::booking_by_customer(&booking.customer.phone, &booking.id),
+        keys::booking_by_customer(&booking.customer.phone, &booking.id),
         Vec::new(),
     );
     if let Some(ledger) = &booking.money.commission {
         txn.put_raw(
-            &keys::booking_by_owner(ledger.owner(), &booking.id),
+            keys::booking_by_owner(ledger.owner(), &booking.id),
             Vec::new(),
         );
     }
     for item in &booking.items {
         for u in &item.uses {
             txn.put_raw(
-                &keys::booking_by_resource(item.resource(), u.date, &booking.id),
+                keys::booking_by_resource(item.resource(), u.date, &booking.id),
                 Vec::new(),
             );
         }

@@ -339,9 +339,9 @@ impl Engine {
             state: HoldState::Active,
         };
         txn.expect(keys::CATALOG_EPOCH, view.epoch);
-        txn.expect(&keys::hold(&hold.id), None);
-        txn.put_json(&keys::hold(&hold.id), &hold);
-        txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
+        txn.expect(keys::hold(&hold.id), None);
+        txn.put_json(keys::hold(&hold.id), &hold);
+        txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
         remember(&mut txn, &idem_key, "hold", fingerprint, hold.id.as_str());
         txn.event("hold.created", &HoldEvent::of(&hold));
         // A hold lost to a power cut is a hold that expired early: the
@@ -463,10 +463,10 @@ impl Engine {
             })
             .await?;
             txn.expect_read(&record.key, Some(&record));
-            txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
+            txn.delete(keys::hold_expiry(hold.expires_at, &hold.id));
             hold.expires_at = expires_at;
-            txn.put_json(&keys::hold(&hold.id), &hold);
-            txn.put_json(&keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
+            txn.put_json(keys::hold(&hold.id), &hold);
+            txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
             txn.event("hold.extended", &HoldEvent::of(&hold));
             self.storage.commit(txn.into_batch()).await?;
             Ok(hold)
@@ -593,6 +593,6 @@ impl Engine {
             None => super::txn::encode_json(hold),
         };
         txn.put_raw(&read.key, value);
-        txn.delete(&keys::hold_expiry(hold.expires_at, &hold.id));
+        txn.delete(keys::hold_expiry(hold.expires_at, &hold.id));
     }
 }

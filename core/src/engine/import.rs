@@ -112,15 +112,15 @@ impl Engine {
                 txn.event("catalog.changed", &CatalogChanged { record, id, change });
             };
             for property in &import.properties {
-                txn.put_json(&keys::property(&property.id), property);
+                txn.put_json(keys::property(&property.id), property);
                 change(&mut txn, "property", property.id.as_str());
             }
             for plan in &import.rate_plans {
-                txn.put_json(&keys::rate_plan(plan.id()), plan);
+                txn.put_json(keys::rate_plan(plan.id()), plan);
                 change(&mut txn, "rate_plan", plan.id().as_str());
             }
             for resource in &import.resources {
-                txn.put_json(&keys::resource(&resource.id), resource);
+                txn.put_json(keys::resource(&resource.id), resource);
                 change(&mut txn, "resource", resource.id.as_str());
             }
             self.storage.commit(txn.into_batch()).await?;

@@ -278,7 +278,7 @@ impl Engine {
             .await?;
         for item in &booking.items {
             for u in &item.uses {
-                txn.delete(&keys::booking_by_resource(
+                txn.delete(keys::booking_by_resource(
                     item.resource(),
                     u.date,
                     &booking.id,

@@ -103,7 +103,7 @@ pub(crate) fn plan_refunds(
         payment.refunded = payment.refunded.checked_add(&part)?;
         let key = format!("{command_key}:refund:{index}");
         txn.put_json(
-            &keys::pending_gateway_call(&key),
+            keys::pending_gateway_call(&key),
             &PendingCall::Refund {
                 booking: booking.id.clone(),
             },
@@ -189,7 +189,7 @@ impl Engine {
             let mut txn = Txn::default();
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &booking);
-            txn.delete(&keys::pending_gateway_call(key));
+            txn.delete(keys::pending_gateway_call(key));
             txn.event(kind, &payload);
             self.storage.commit(txn.into_batch()).await?;
             Ok(())

@@ -98,7 +98,7 @@ impl Engine {
             let view = self.catalog().await?;
             view.resource(resource)?;
             let mut txn = Txn::default();
-            txn.put_json(&keys::restrictions(resource), &(resource, &restrictions));
+            txn.put_json(keys::restrictions(resource), &(resource, &restrictions));
             self.commit_catalog_change(&view, txn, "restrictions", resource.as_str(), "put")
                 .await
         })
@@ -126,7 +126,7 @@ impl Engine {
                 }
             }
             let mut txn = Txn::default();
-            txn.put_json(&keys::venue(property), &(property, &venue));
+            txn.put_json(keys::venue(property), &(property, &venue));
             self.commit_catalog_change(&view, txn, "venue_check_in", property.as_str(), "put")
                 .await
         })
@@ -138,7 +138,7 @@ impl Engine {
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
             let mut txn = Txn::default();
-            txn.put_json(&keys::promo(promo.code.as_str()), &promo);
+            txn.put_json(keys::promo(promo.code.as_str()), &promo);
             self.commit_catalog_change(&view, txn, "promo", promo.code.as_str(), "put")
                 .await
         })
@@ -169,7 +169,7 @@ impl Engine {
                 need.ensure_fits(&block.resource, need.left(&ledger, now))?;
                 txn.expect_read(&need.key, record.as_ref());
             }
-            txn.put_json(&keys::block(&block.resource, &block.id), &block);
+            txn.put_json(keys::block(&block.resource, &block.id), &block);
             self.commit_catalog_change(&view, txn, "block", block.id.as_str(), "put")
                 .await
         })
@@ -234,7 +234,7 @@ impl Engine {
                 return Err(Error::not_found("block", block.as_str()));
             }
             let mut txn = Txn::default();
-            txn.delete(&keys::block(resource, block));
+            txn.delete(keys::block(resource, block));
             self.commit_catalog_change(&view, txn, "block", block.as_str(), "delete")
                 .await
         })

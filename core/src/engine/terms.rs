@@ -136,7 +136,7 @@ impl Engine {
                 });
             }
             let mut txn = Txn::default();
-            txn.put_json(&keys::cancellation_policy(rate_plan), &(rate_plan, &policy));
+            txn.put_json(keys::cancellation_policy(rate_plan), &(rate_plan, &policy));
             self.commit_catalog_change(&view, txn, "cancellation_policy", rate_plan.as_str(), "put")
                 .await
         })
@@ -158,7 +158,7 @@ impl Engine {
             let view = self.catalog().await?;
             view.property(property)?;
             let mut txn = Txn::default();
-            txn.put_json(&keys::commission_plan(property), &(property, &plan));
+            txn.put_json(keys::commission_plan(property), &(property, &plan));
             self.commit_catalog_change(&view, txn, "commission_plan", property.as_str(), "put")
                 .await
         })

@@ -326,15 +326,15 @@ impl Engine {
             return Ok(Vec::new());
         };
         let ticket_ref = new_ticket_ref();
-        txn.expect(&keys::ticket_ref(&ticket_ref), None);
-        txn.put_json(&keys::ticket_ref(&ticket_ref), &booking.id);
+        txn.expect(keys::ticket_ref(&ticket_ref), None);
+        txn.put_json(keys::ticket_ref(&ticket_ref), &booking.id);
         let issued = self.write_new_tickets(txn, issuer, view, booking, &ticket_ref)?;
         let set = TicketSet {
             ticket_ref,
             tokens: issued.iter().map(|t| t.token_id.clone()).collect(),
         };
-        txn.expect(&keys::tickets(&booking.id), None);
-        txn.put_json(&keys::tickets(&booking.id), &set);
+        txn.expect(keys::tickets(&booking.id), None);
+        txn.put_json(keys::tickets(&booking.id), &set);
         Ok(issued)
     }
 

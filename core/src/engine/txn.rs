@@ -6,8 +6,8 @@
 //! Must never commit a write without expecting the version it was read at.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::hash::{BuildHasher, BuildHasherDefault};
 use std::pin::Pin;
@@ -27,38 +27,47 @@ use crate::ports::{
 };
 
 /// A change being assembled.
+///
+/// Expectations and writes are kept in the order they are made and put in
+/// key order, each key once (its last expectation, its last write), by
+/// [`Txn::into_batch`]: a booking's commit has ten or so keys, for which
+/// sorting two short vectors once costs less than keeping two ordered maps
+/// of owned keys as the commit is built.
 #[derive(Debug, Default)]
 pub(crate) struct Txn {
-    expectations: BTreeMap<Key, Option<Version>>,
-    mutations: BTreeMap<Key, Mutation>,
+    expectations: Vec<Expectation>,
+    mutations: Vec<Mutation>,
     events: Vec<NewEvent>,
     durability: Durability,
 }
 
 impl Txn {
     /// Pins `key` at `version` (`None`: absent) for the commit.
-    pub fn expect(&mut self, key: &str, version: Option<Version>) {
-        self.expectations.insert(key.to_owned(), version);
+    pub fn expect(&mut self, key: impl Into<Key>, version: Option<Version>) {
+        self.expectations.push(Expectation {
+            key: key.into(),
+            version,
+        });
     }
 
     /// Pins a record as read (or its absence).
-    pub fn expect_read(&mut self, key: &str, record: Option<&Record>) {
+    pub fn expect_read(&mut self, key: impl Into<Key>, record: Option<&Record>) {
         self.expect(key, record.map(|r| r.version));
     }
 
-    pub fn put_raw(&mut self, key: &str, value: Vec<u8>) {
-        let key = key.to_owned();
-        self.mutations
-            .insert(key.clone(), Mutation::Put { key, value });
+    pub fn put_raw(&mut self, key: impl Into<Key>, value: Vec<u8>) {
+        self.mutations.push(Mutation::Put {
+            key: key.into(),
+            value,
+        });
     }
 
-    pub fn put_json<T: Serialize>(&mut self, key: &str, value: &T) {
+    pub fn put_json<T: Serialize>(&mut self, key: impl Into<Key>, value: &T) {
         self.put_raw(key, encode_json(value));
     }
 
-    pub fn delete(&mut self, key: &str) {
-        let key = key.to_owned();
-        self.mutations.insert(key.clone(), Mutation::Delete { key });
+    pub fn delete(&mut self, key: impl Into<Key>) {
+        self.mutations.push(Mutation::Delete { key: key.into() });
     }
 
     pub fn event<T: Serialize>(&mut self, kind: &str, payload: &T) {
@@ -68,14 +77,12 @@ impl Txn {
         });
     }
 
+    /// The batch: expectations and writes in key order, each key once —
+    /// the last expectation or write made for it wins.
     pub fn into_batch(self) -> CommitBatch {
         CommitBatch {
-            expectations: self
-                .expectations
-                .into_iter()
-                .map(|(key, version)| Expectation { key, version })
-                .collect(),
-            mutations: self.mutations.into_values().collect(),
+            expectations: last_of_each_key(self.expectations, |e| &e.key),
+            mutations: last_of_each_key(self.mutations, Mutation::key),
             events: self.events,
             durability: self.durability,
         }
@@ -119,6 +126,21 @@ impl ReadAhead {
             .map(|key| self.records.get(key).cloned())
             .collect()
     }
+}
+
+/// `items` in the order of `key_of`, keeping only the last item (in the
+/// original order) of each key.
+fn last_of_each_key<T>(mut items: Vec<T>, key_of: impl Fn(&T) -> &str) -> Vec<T> {
+    // A stable sort keeps each key's items in the order they were made.
+    items.sort_by(|a, b| key_of(a).cmp(key_of(b)));
+    let mut kept: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        match kept.last_mut() {
+            Some(last) if key_of(last) == key_of(&item) => *last = item,
+            _ => kept.push(item),
+        }
+    }
+    kept
 }
 
 pub(crate) fn encode_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -271,6 +293,48 @@ mod tests {
         Error::Storage(StorageError::Conflict {
             key: "nt/2026-07-01/hot".into(),
         })
+    }
+
+    #[test]
+    fn a_batch_has_each_key_once_in_key_order_and_the_last_word_wins() {
+        let mut txn = Txn::default();
+        txn.expect("b", Some(Version(1)));
+        txn.expect("a", None);
+        txn.expect("b", Some(Version(2)));
+        txn.put_raw("z", b"1".to_vec());
+        txn.delete("m");
+        txn.put_raw("a", b"1".to_vec());
+        txn.put_raw("m", b"2".to_vec());
+        txn.put_raw("z", b"2".to_vec());
+        txn.delete("z");
+        let batch = txn.into_batch();
+        assert_eq!(
+            batch.expectations,
+            [
+                Expectation {
+                    key: "a".into(),
+                    version: None
+                },
+                Expectation {
+                    key: "b".into(),
+                    version: Some(Version(2))
+                },
+            ]
+        );
+        assert_eq!(
+            batch.mutations,
+            [
+                Mutation::Put {
+                    key: "a".into(),
+                    value: b"1".to_vec()
+                },
+                Mutation::Put {
+                    key: "m".into(),
+                    value: b"2".to_vec()
+                },
+                Mutation::Delete { key: "z".into() },
+            ]
+        );
     }
 
     /// Runs one command on `contended` whose first attempt conflicts if
