@@ -79,15 +79,12 @@ pub(crate) fn encode_booking(booking: &Booking, items_json: Option<&[u8]>) -> Ve
     let Some(items_json) = items_json else {
         return encode_json(booking);
     };
-    let mut out = encode_json(&BookingHead {
+    let head = encode_json(&BookingHead {
         id: &booking.id,
         hold: &booking.hold,
         status: &booking.status,
         customer: &booking.customer,
     });
-    out.pop();
-    out.extend_from_slice(br#","items":"#);
-    out.extend_from_slice(items_json);
     let tail = encode_json(&BookingTail {
         total: &booking.total,
         created_at: &booking.created_at,
@@ -95,6 +92,11 @@ pub(crate) fn encode_booking(booking: &Booking, items_json: Option<&[u8]>) -> Ve
         terms: &booking.terms,
         money: &booking.money,
     });
+    const ITEMS: &[u8] = br#","items":"#;
+    let mut out = Vec::with_capacity(head.len() + ITEMS.len() + items_json.len() + tail.len());
+    out.extend_from_slice(&head[..head.len() - 1]);
+    out.extend_from_slice(ITEMS);
+    out.extend_from_slice(items_json);
     out.push(b',');
     out.extend_from_slice(&tail[1..]);
     debug_assert_eq!(
