@@ -395,6 +395,26 @@ def test_each_item_is_judged_by_the_policy_of_its_own_rate_plan(
     assert quote.reason.startswith("item 0: ")
 
 
+def test_each_item_is_judged_from_its_own_start(shop: Shop) -> None:
+    shop.engine.set_cancellation_policy("villa-flex", TIERED_POLICY)
+    august = villa(date(2026, 8, 5), date(2026, 8, 8))
+    hold = shop.engine.hold(
+        [villa_july(), august], idempotency_key="h1", ttl_seconds=900
+    )
+    booking = shop.engine.pay_and_confirm(
+        hold.id, customer=ANA, payment_method="tok_visa", idempotency_key="p1"
+    )
+    july_start, august_start = booking.terms.item_starts
+    assert july_start == booking.terms.start
+    assert august_start.date() == date(2026, 8, 5)
+    # On 3 July the July stay is 10 days out (25% of 360.00 kept), the
+    # August stay 33 days out (free).
+    august_price = booking.items[1].quote.total
+    quote = shop.engine.refund_quote(booking.id, TEN_DAYS_BEFORE)
+    assert quote.refund.amount == Decimal("270.00") + august_price.amount
+    assert [items for items, _ in quote.parts] == [[0], [1]]
+
+
 def test_items_at_two_properties_are_refused(engine: Engine) -> None:
     engine.put_property(
         Property("surf-co", "Surf Co", "owner-rui", "Europe/Lisbon", "EUR")

@@ -16,7 +16,7 @@ use money::{
 };
 use reservo::booking::BookingStatus;
 use reservo::engine::{
-    Booking, CancelRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
+    Booking, CancelRequest, ModifyRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
 };
 use reservo::engine::{HoldRequest, Item, QuoteRequest};
 use reservo::ids::{BookingId, RatePlanId};
@@ -183,6 +183,23 @@ async fn quote_at(s: &money::Shop, booking: &Booking, at: chrono::DateTime<Utc>)
     s.w.engine.refund_quote(&booking.id, at).await.unwrap()
 }
 
+/// One booking of `items`, held (key `h1`) and paid in full (key `p1`).
+async fn paid_in_full(s: &money::Shop, items: Vec<QuoteRequest>) -> Booking {
+    let hold =
+        s.w.engine
+            .hold(&HoldRequest {
+                idempotency_key: "h1".into(),
+                items,
+                ttl_seconds: 900,
+            })
+            .await
+            .unwrap();
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+        .await
+        .unwrap()
+}
+
 /// One booking of two rooms on two rate plans: the villa on `flex`
 /// (the tiered policy), a double on `saver`, which has no policy and so is
 /// non-refundable. Each room is judged by its own plan's policy, on its
@@ -204,20 +221,7 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
         stay((7, 13), (7, 16)),
         Party::adults(2).unwrap(),
     ));
-    let hold =
-        s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "h1".into(),
-                items: vec![villa((7, 13), (7, 16)), saver_double],
-                ttl_seconds: 900,
-            })
-            .await
-            .unwrap();
-    let booking =
-        s.w.engine
-            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
-            .await
-            .unwrap();
+    let booking = paid_in_full(&s, vec![villa((7, 13), (7, 16)), saver_double]).await;
     // 360.00 for the villa, 3 x 80.00 + 60.00 cleaning for the saver double.
     assert_eq!(booking.total, eur("660.00"));
     let saver = RatePlanId::new("saver").unwrap();
@@ -284,6 +288,67 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
     let at = Utc.with_ymd_and_hms(2026, 7, 4, 10, 0, 0).unwrap();
     let quote = quote_at(&s, &booking, at).await;
     assert_eq!((quote.refund(), quote.kept()), (eur("54.55"), eur("45.45")));
+}
+
+/// One booking of the villa twice, in July and in August, under the tiered
+/// policy: each stay is judged from its own check-in, not the booking's.
+#[tokio::test]
+async fn each_item_is_judged_from_its_own_start() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    let booking = paid_in_full(&s, vec![villa((7, 13), (7, 16)), villa((8, 5), (8, 8))]).await;
+    let date = |m, d| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+    assert_eq!(booking.terms.start.local_date(), date(7, 13));
+    assert_eq!(booking.terms.start_of(0), booking.terms.start);
+    assert_eq!(booking.terms.start_of(1).local_date(), date(8, 5));
+    let july = booking.items[0].quote.total();
+    let august = booking.items[1].quote.total();
+    assert_eq!(july, eur("360.00"));
+    // On 3 July the July stay is 10 days out (25% kept) and the August
+    // stay 33 (free): judged from the booking's start, August would have
+    // kept 25% too.
+    let quote = quote_at(&s, &booking, ten_days_before()).await;
+    assert_eq!(quote.refund(), eur("270.00").checked_add(&august).unwrap());
+    let parts: Vec<(&[usize], Money)> = quote
+        .parts()
+        .iter()
+        .map(|p| (p.items(), p.quote().refund()))
+        .collect();
+    assert_eq!(parts, [(&[0][..], eur("270.00")), (&[1][..], august)]);
+
+    // A modification moves the second stay to 20 July: its start follows.
+    let modified =
+        s.w.engine
+            .modify(&ModifyRequest {
+                idempotency_key: "m1".into(),
+                booking: booking.id.clone(),
+                items: vec![villa((7, 13), (7, 16)), villa((7, 20), (7, 23))],
+                payment_method: Some("tok_visa".into()),
+            })
+            .await
+            .unwrap();
+    assert_eq!(modified.terms.start_of(1).local_date(), date(7, 20));
+    let quote = quote_at(&s, &modified, ten_days_before()).await;
+    let second = modified.items[1].quote.total();
+    // 17 days out: 25% of the second stay is kept as well.
+    let kept = Money::new(
+        (july.amount() + second.amount()) * rust_decimal::Decimal::new(25, 2),
+        july.currency(),
+    );
+    assert_eq!(quote.kept(), kept);
+
+    // A booking whose items start together stores no per-item starts, so
+    // its record is what it was before items had starts of their own.
+    let hold = hold_villa(&s.w, "h2", (9, 1), (9, 4)).await;
+    let single =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &hold, PayAmount::Full))
+            .await
+            .unwrap();
+    assert!(single.terms.item_starts.is_empty());
+    let stored = s.w.store.get(&[format!("bk/{}", single.id)]).await.unwrap();
+    let record = &stored[0].as_ref().unwrap().value;
+    assert!(!String::from_utf8_lossy(record).contains("item_starts"));
 }
 
 /// A booking stored before quotes said what each night costs has its

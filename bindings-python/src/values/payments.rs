@@ -215,6 +215,15 @@ value_object! {
                 .collect()
         }
 
+        /// When each item starts (UTC), in item order, if some item
+        /// starts at another instant than `start`; empty when every item
+        /// starts at `start`. A cancellation judges each item from its own
+        /// start.
+        #[getter]
+        fn item_starts(&self) -> Vec<DateTime<Utc>> {
+            self.inner.item_starts.iter().map(|s| s.instant()).collect()
+        }
+
         /// The commission plan snapshotted at booking.
         #[getter]
         fn commission_plan(&self) -> PyCommissionPlan {

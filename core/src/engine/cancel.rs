@@ -23,7 +23,7 @@ use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::money::Money;
-use crate::policy::{CancellationEvent, CancellationPolicy, RefundPart, RefundQuote};
+use crate::policy::{BookingStart, CancellationEvent, CancellationPolicy, RefundPart, RefundQuote};
 use crate::time::local_date;
 
 use super::Engine;
@@ -201,9 +201,9 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
     let paid = booking.money.paid(currency);
     let change_fees = booking.money.change_fees(currency);
     let groups = policy_groups(booking);
-    if let [(policy, _)] = groups.as_slice() {
+    if let [(policy, start, _)] = groups.as_slice() {
         let facts = booking_facts(
-            &booking.terms,
+            *start,
             booking.created_at,
             &booking.items,
             booking.total,
@@ -214,7 +214,7 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
     }
     let weights: Vec<Decimal> = groups
         .iter()
-        .map(|(_, items)| {
+        .map(|(_, _, items)| {
             items
                 .iter()
                 .map(|i| booking.items[*i].quote.total().amount())
@@ -223,9 +223,9 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
         .collect();
     let shares = Shares::of(booking.total, paid, change_fees, weights)?;
     let mut parts = Vec::with_capacity(groups.len());
-    for (index, (policy, items)) in groups.into_iter().enumerate() {
+    for (index, (policy, start, items)) in groups.into_iter().enumerate() {
         let facts = booking_facts(
-            &booking.terms,
+            start,
             booking.created_at,
             items.iter().map(|i| &booking.items[*i]),
             shares.prices[index],
@@ -269,20 +269,25 @@ impl Shares {
     }
 }
 
-/// The booking's items grouped by the policy that judges them: the
-/// booking's own first, then the others in the order their first item
-/// appears.
-fn policy_groups(booking: &Booking) -> Vec<(&CancellationPolicy, Vec<usize>)> {
-    let mut groups: Vec<(&CancellationPolicy, Vec<usize>)> =
-        vec![(&booking.terms.cancellation_policy, Vec::new())];
+/// The booking's items grouped by the policy that judges them and the
+/// instant they start (each group is judged from its own start): the
+/// booking's own policy and start first, then the others in the order
+/// their first item appears.
+fn policy_groups(booking: &Booking) -> Vec<(&CancellationPolicy, BookingStart, Vec<usize>)> {
+    let terms = &booking.terms;
+    let mut groups = vec![(&terms.cancellation_policy, terms.start, Vec::new())];
     for (index, item) in booking.items.iter().enumerate() {
-        let policy = booking.terms.policy_for(item.quote.rate_plan());
-        match groups.iter_mut().find(|(p, _)| *p == policy) {
-            Some((_, items)) => items.push(index),
-            None => groups.push((policy, vec![index])),
+        let policy = terms.policy_for(item.quote.rate_plan());
+        let start = terms.start_of(index);
+        match groups
+            .iter_mut()
+            .find(|(p, s, _)| *p == policy && *s == start)
+        {
+            Some((_, _, items)) => items.push(index),
+            None => groups.push((policy, start, vec![index])),
         }
     }
-    groups.retain(|(_, items)| !items.is_empty());
+    groups.retain(|(_, _, items)| !items.is_empty());
     groups
 }
 

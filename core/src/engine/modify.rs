@@ -37,7 +37,7 @@ use super::keys;
 use super::payment::Payment;
 use super::quote::QuoteRequest;
 use super::refund::plan_refunds;
-use super::terms::{booking_start, commission_ledger, taxes_of};
+use super::terms::{commission_ledger, starts, taxes_of};
 use super::txn::{Txn, retry_on_conflict};
 
 /// A request to replace a booking's items.
@@ -296,7 +296,7 @@ impl Engine {
             booking.money.change_fees = Some(fees);
         }
         booking.money.payments.extend(payment);
-        booking.terms.start = booking_start(&view, &booking.items[0])?;
+        (booking.terms.start, booking.terms.item_starts) = starts(&view, &booking.items)?;
         let owner = match &booking.money.commission {
             Some(ledger) => ledger.owner().clone(),
             None => {

@@ -22,8 +22,11 @@
 //! the cancellation policy of its own rate plan. The booking's
 //! [`BookingTerms::cancellation_policy`] is the first item's; the others
 //! that differ from it are kept by rate plan in
-//! [`BookingTerms::rate_plan_policies`], and a cancellation quotes each
-//! group of items by its policy on its share of the price and payments
+//! [`BookingTerms::rate_plan_policies`]. Each item is judged from its own
+//! start ([`BookingTerms::item_starts`], kept when the items do not all
+//! start together; a modification recomputes them), and a cancellation
+//! quotes each group of items of one policy and one start by that policy
+//! on its share of the price and payments
 //! ([`crate::policy::RefundQuote::combine`]). An item a modification moves
 //! to a rate plan the booking did not have is judged by the booking's
 //! policy: modifications keep the terms agreed at booking.
@@ -103,6 +106,14 @@ pub struct BookingTerms {
     /// items were judged by their own policy).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rate_plan_policies: BTreeMap<RatePlanId, CancellationPolicy>,
+    /// When each item starts, in item order, if some item starts at
+    /// another instant than `start` (a second room checking in days later,
+    /// a class series' later sessions); empty when every item starts at
+    /// `start` (always, for bookings stored before items were judged from
+    /// their own start). A cancellation judges each item from its own
+    /// start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_starts: Vec<BookingStart>,
 }
 
 impl BookingTerms {
@@ -111,6 +122,11 @@ impl BookingTerms {
         self.rate_plan_policies
             .get(rate_plan)
             .unwrap_or(&self.cancellation_policy)
+    }
+
+    /// When the item at `index` (in the booking's item order) starts.
+    pub fn start_of(&self, index: usize) -> BookingStart {
+        self.item_starts.get(index).copied().unwrap_or(self.start)
     }
 }
 
@@ -177,7 +193,7 @@ pub(crate) fn booking_terms(
 ) -> Result<BookingTerms> {
     attribution.validate()?;
     let first = &items[0];
-    let start = booking_start(view, first)?;
+    let (start, item_starts) = starts(view, items)?;
     let property = view.property(&view.resource(first.resource())?.resource.property)?;
     let policy_of = |plan: &RatePlanId| {
         view.cancellation_policies
@@ -204,14 +220,34 @@ pub(crate) fn booking_terms(
         cancellation_policy,
         commission_plan,
         rate_plan_policies,
+        item_starts,
     })
 }
 
-/// When a booking whose first item is `first` starts.
-pub(crate) fn booking_start(view: &CatalogView, first: &HeldItem) -> Result<BookingStart> {
-    let entry = view.resource(first.resource())?;
+/// When a booking of `items` starts (its first item's start), and when
+/// each item starts as [`BookingTerms::item_starts`] keeps it: empty if
+/// they all start then.
+pub(crate) fn starts(
+    view: &CatalogView,
+    items: &[HeldItem],
+) -> Result<(BookingStart, Vec<BookingStart>)> {
+    let each = items
+        .iter()
+        .map(|item| item_start(view, item))
+        .collect::<Result<Vec<_>>>()?;
+    let start = each[0];
+    if each.iter().all(|s| *s == start) {
+        return Ok((start, Vec::new()));
+    }
+    Ok((start, each))
+}
+
+/// When `item` starts: its check-in at the property's check-in time, or
+/// its session's start, in the property's time zone.
+fn item_start(view: &CatalogView, item: &HeldItem) -> Result<BookingStart> {
+    let entry = view.resource(item.resource())?;
     let property = view.property(&entry.resource.property)?;
-    Ok(match &first.request.item.span {
+    Ok(match &item.request.item.span {
         Span::Stay(stay) => {
             BookingStart::for_stay(stay, property.time_zone, property.check_in_time)?
         }
@@ -307,7 +343,7 @@ pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> 
 /// nights has its accommodation (its lines other than fees and taxes)
 /// spread evenly over its nights instead.
 pub(crate) fn booking_facts<'i>(
-    terms: &BookingTerms,
+    start: BookingStart,
     booked_at: chrono::DateTime<chrono::Utc>,
     items: impl IntoIterator<Item = &'i HeldItem>,
     price: Money,
@@ -337,7 +373,7 @@ pub(crate) fn booking_facts<'i>(
     }
     BookingFacts::new(
         booked_at,
-        terms.start,
+        start,
         price,
         paid,
         non_refundable.checked_min(&price)?,
