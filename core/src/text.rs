@@ -43,11 +43,16 @@ impl Short {
         self.len += 1;
     }
 
-    /// `value` (below 10^`digits`) as `digits` zero-padded digits.
-    fn push_digits(&mut self, value: u32, digits: u32) {
-        for place in (0..digits).rev() {
-            let digit = value / 10u32.pow(place) % 10;
-            self.push(b'0' + u8::try_from(digit).expect("a digit"));
+    /// `value` in decimal, zero-padded to at least `width` digits (at most
+    /// 20), as `format!("{value:0width$}")` writes it.
+    fn push_digits(&mut self, value: impl Into<u64>, width: usize) {
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(value.into());
+        for _ in digits.len()..width {
+            self.push(b'0');
+        }
+        for byte in digits.bytes() {
+            self.push(byte);
         }
     }
 
@@ -129,6 +134,16 @@ pub(crate) fn instant(instant: DateTime<Utc>) -> Short {
     }
 }
 
+/// `value` in decimal, zero-padded to at least `width` digits (at most
+/// 20), as `format!("{value:0width$}")` writes it: for keys that sort
+/// numbers as text.
+pub(crate) fn zero_padded(value: u64, width: usize) -> Short {
+    assert!(width <= 20, "a u64 has at most 20 digits");
+    let mut out = Short::new();
+    out.push_digits(value, width);
+    out
+}
+
 /// Serializes a date as [`date`] writes it (for `serialize_with`).
 pub(crate) fn serialize_date<S: Serializer>(value: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&date(*value))
@@ -206,6 +221,13 @@ mod tests {
                 serde_json::to_string(&Ours(d)).unwrap(),
                 serde_json::to_string(&d).unwrap()
             );
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn zero_padded_numbers_are_what_format_writes(value in any::<u64>(), width in 0..=20usize) {
+            prop_assert_eq!(&*zero_padded(value, width), format!("{value:0width$}"));
         }
     }
 

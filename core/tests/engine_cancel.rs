@@ -11,14 +11,14 @@ mod money;
 use catalog::{nightly, nightly_plan, rid, stay};
 use chrono::{Duration, TimeZone, Utc};
 use money::{
-    deposit, eur, events, hold_villa, no_partial_refunds, pay, shop, shop_with, use_tiered_policy,
-    villa, villa_free, villa_paid_in_full,
+    deposit, eur, events, hold_items, hold_villa, no_partial_refunds, pay, shop, shop_with,
+    use_tiered_policy, villa, villa_free, villa_paid_in_full,
 };
 use reservo::booking::BookingStatus;
 use reservo::engine::{
     Booking, CancelRequest, ModifyRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
 };
-use reservo::engine::{HoldRequest, Item, QuoteRequest};
+use reservo::engine::{Item, QuoteRequest};
 use reservo::ids::{BookingId, RatePlanId};
 use reservo::money::Money;
 use reservo::party::Party;
@@ -185,15 +185,7 @@ async fn quote_at(s: &money::Shop, booking: &Booking, at: chrono::DateTime<Utc>)
 
 /// One booking of `items`, held (key `h1`) and paid in full (key `p1`).
 async fn paid_in_full(s: &money::Shop, items: Vec<QuoteRequest>) -> Booking {
-    let hold =
-        s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "h1".into(),
-                items,
-                ttl_seconds: 900,
-            })
-            .await
-            .unwrap();
+    let hold = hold_items(&s.w, "h1", items).await;
     s.w.engine
         .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
         .await
@@ -263,22 +255,12 @@ async fn each_item_is_judged_by_the_policy_of_its_own_rate_plan() {
         .set_cancellation_policy(&saver, CancellationPolicy::non_refundable())
         .await
         .unwrap();
-    let hold =
-        s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "h2".into(),
-                items: vec![
-                    villa((8, 10), (8, 13)),
-                    QuoteRequest::new(Item::stay(
-                        rid("saver-double"),
-                        stay((8, 10), (8, 13)),
-                        Party::adults(2).unwrap(),
-                    )),
-                ],
-                ttl_seconds: 900,
-            })
-            .await
-            .unwrap();
+    let saver_double = QuoteRequest::new(Item::stay(
+        rid("saver-double"),
+        stay((8, 10), (8, 13)),
+        Party::adults(2).unwrap(),
+    ));
+    let hold = hold_items(&s.w, "h2", vec![villa((8, 10), (8, 13)), saver_double]).await;
     let booking =
         s.w.engine
             .pay_and_confirm(&pay("p2", &hold, deposit("100.00")))

@@ -118,7 +118,7 @@ pub(crate) fn hold(id: &HoldId) -> String {
 /// Holds by expiry: zero-padded milliseconds sort in time.
 pub(crate) fn hold_expiry(expires_at: DateTime<Utc>, id: &HoldId) -> String {
     let millis = expires_at.timestamp_millis().max(0).unsigned_abs();
-    join(&["hx/", &zero_padded(millis, 15), "/", id.as_str()])
+    join(&["hx/", &text::zero_padded(millis, 15), "/", id.as_str()])
 }
 
 /// Every hold expiry entry due at `now` (expiry at or before it).
@@ -212,7 +212,7 @@ pub(crate) fn session(resource: &ResourceId, start: DateTime<Utc>) -> String {
     // Offset so that pre-1970 instants still sort correctly as text.
     let secs = start.timestamp() + OFFSET_SECS;
     match u64::try_from(secs) {
-        Ok(secs) => join(&["st/", resource.as_str(), "/", &zero_padded(secs, 12)]),
+        Ok(secs) => join(&["st/", resource.as_str(), "/", &text::zero_padded(secs, 12)]),
         // Before the year -1200: as the format always wrote it.
         Err(_) => format!("st/{resource}/{secs:012}"),
     }
@@ -230,19 +230,6 @@ fn join(parts: &[&str]) -> String {
         key.push_str(part);
     }
     key
-}
-
-/// `value` in decimal, zero-padded to at least `width` digits, as
-/// `format!("{value:0width$}")` writes it.
-fn zero_padded(value: u64, width: usize) -> String {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(value);
-    let mut out = String::with_capacity(width.max(digits.len()));
-    for _ in digits.len()..width {
-        out.push('0');
-    }
-    out.push_str(digits);
-    out
 }
 
 #[cfg(test)]

@@ -70,10 +70,15 @@ pub fn villa(from: (u32, u32), to: (u32, u32)) -> QuoteRequest {
 
 /// Holds the villa for `[from, to)` for 15 minutes.
 pub async fn hold_villa(w: &World, key: &str, from: (u32, u32), to: (u32, u32)) -> Hold {
+    hold_items(w, key, vec![villa(from, to)]).await
+}
+
+/// A hold of `items` for 15 minutes under `key`.
+pub async fn hold_items(w: &World, key: &str, items: Vec<QuoteRequest>) -> Hold {
     w.engine
         .hold(&HoldRequest {
             idempotency_key: key.into(),
-            items: vec![villa(from, to)],
+            items,
             ttl_seconds: 900,
         })
         .await
