@@ -6,10 +6,15 @@
 #       stops the server and deletes the cluster, exiting with the command's
 #       exit code.
 #   eval "$(scripts/postgres.sh start)"
-#       Starts a fresh cluster and prints `export RESERVO_PG_URL=...` and
-#       `export RESERVO_PG_DIR=...` lines to evaluate.
+#       Starts a fresh cluster and prints `export RESERVO_PG_URL=...`,
+#       `export RESERVO_PG_TLS=...` and `export RESERVO_PG_DIR=...` lines to
+#       evaluate.
 #   scripts/postgres.sh stop [DIR]
 #       Stops the cluster in DIR (default: $RESERVO_PG_DIR) and deletes it.
+#
+# The server offers TLS with a certificate for `localhost` (not for
+# 127.0.0.1) signed by a throwaway CA: RESERVO_PG_TLS names the directory
+# holding that CA's `ca.crt`, and `other-ca.crt`, a CA that signed nothing.
 #
 # Installs Debian's `postgresql` package first if initdb/pg_ctl are missing.
 # PostgreSQL refuses to run as root, so as root the server runs as the
@@ -61,6 +66,26 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Writes a throwaway CA and a server certificate for `localhost` signed by
+# it into DIR, and a second CA that signed nothing.
+make_certificates() {
+    local dir=$1 name
+    mkdir -p "$dir"
+    for name in ca other-ca; do
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$dir/$name.key" -out "$dir/$name.crt" -days 7 -subj "/CN=reservo test $name" \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+            2>/dev/null
+    done
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$dir/server.key" -out "$dir/server.csr" -subj /CN=localhost 2>/dev/null
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+        -CAcreateserial -out "$dir/server.crt" -days 7 -extfile <(printf '%s\n' \
+            'subjectAltName=DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
+            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth') 2>/dev/null
+    chmod 600 "$dir"/*.key
+}
+
 start() {
     local bindir dir port user
     bindir=$(ensure_installed)
@@ -73,6 +98,11 @@ start() {
     fi
     # Whatever fails from here on must not leave a server or files behind.
     trap 'stop "$dir" 2>/dev/null' ERR
+    command -v openssl >/dev/null || die "openssl is missing (Debian's postgresql package pulls it in)"
+    make_certificates "$dir/tls"
+    if [[ $(id -u) -eq 0 ]]; then
+        chown -R postgres: "$dir/tls"
+    fi
     as_server_user "$bindir/initdb" -D "$dir/data" -U "$user" -A trust -E UTF8 \
         --no-locale --no-sync >/dev/null
     # A free port can be taken between asking and binding: try a few.
@@ -80,7 +110,8 @@ start() {
     for attempt in 1 2 3; do
         port=$(free_port)
         if as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200 \
+                -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" \
             start >/dev/null; then
             break
         fi
@@ -90,6 +121,7 @@ start() {
         -c "CREATE DATABASE reservo_test" >/dev/null
     trap - ERR
     printf 'export RESERVO_PG_URL=%q\n' "postgres://$user@127.0.0.1:$port/reservo_test"
+    printf 'export RESERVO_PG_TLS=%q\n' "$dir/tls"
     printf 'export RESERVO_PG_DIR=%q\n' "$dir"
 }
 

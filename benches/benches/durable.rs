@@ -14,7 +14,9 @@
 //!   16 concurrent callers, all on one resource and the same nights.
 //! * `postgres/*`: 16 concurrent callers on one database, on one hot
 //!   resource, and spread over 1,000 resources. Skipped with a notice when
-//!   `RESERVO_PG_URL` is unset.
+//!   `RESERVO_PG_URL` is unset. Both sides connect over plain TCP
+//!   (`sslmode=disable`, whatever the URL says): the baseline's driver has
+//!   no TLS, and the ratio is about the work, not the encryption.
 //!
 //! Targets: Reservo at least 0.5x the baseline on each database, and at
 //! least 1,000 durable confirms/s from one caller on SQLite FULL.
@@ -477,6 +479,7 @@ fn postgres(c: &mut Criterion) {
         );
         return;
     };
+    let url = plain_tcp(&url);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let prefix = format!("bench_{}_", std::process::id());
     let options = PostgresOptions::default()
@@ -531,6 +534,12 @@ fn postgres(c: &mut Criterion) {
             .await
             .unwrap();
     });
+}
+
+/// `url` (a `postgres://` URL) asking for a connection without TLS.
+fn plain_tcp(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 criterion_group!(benches, sqlite, postgres);

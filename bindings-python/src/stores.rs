@@ -64,7 +64,9 @@ impl PySqliteStore {
 }
 
 /// PostgreSQL (or a compatible database), for many app instances sharing
-/// one database. Applies its migrations on connect.
+/// one database. Applies its migrations on connect. TLS follows the URL's
+/// `sslmode` and `sslrootcert` as in libpq (`psql`): across a network, use
+/// `sslmode=verify-full&sslrootcert=<CA file or system>`.
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     store: Arc<PostgresStore>,

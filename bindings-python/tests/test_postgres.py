@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 from reservo import Customer, Engine, ManualClock, PostgresStore
+from reservo.errors import StorageError
 
 from .conftest import START, set_up_catalog, villa
 
@@ -76,3 +77,36 @@ def test_threads_racing_on_postgres_sell_the_last_unit_once() -> None:
         t.join()
     assert len(won) == 1
     assert lost == ["UNAVAILABLE"] * 5
+
+
+def tls_url(host: str, ssl: str) -> str:
+    """The test server reached as ``host`` (always at 127.0.0.1) over TLS."""
+    assert URL is not None
+    user_host_port, _, database = URL.removeprefix("postgres://").partition("/")
+    user, _, host_port = user_host_port.partition("@")
+    port = host_port.rpartition(":")[2]
+    return f"postgres://{user}@{host}:{port}/{database}?hostaddr=127.0.0.1&{ssl}"
+
+
+def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
+    tls = os.environ.get("RESERVO_PG_TLS")
+    assert tls is not None, "scripts/postgres.sh sets it beside RESERVO_PG_URL"
+    prefix = f"py_{uuid.uuid4().hex[:12]}_"
+    url = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/ca.crt")
+    engine = Engine(PostgresStore(url, table_prefix=prefix), clock=ManualClock(START))
+    set_up_catalog(engine)
+    hold = engine.hold(
+        [villa(date(2026, 9, 1), date(2026, 9, 3))],
+        idempotency_key="h1",
+        ttl_seconds=600,
+    )
+    booking = engine.confirm(
+        hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c1"
+    )
+    assert engine.booking(booking.id) == booking
+
+    other = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/other-ca.crt")
+    with pytest.raises(StorageError, match="UnknownIssuer"):
+        PostgresStore(other, table_prefix=prefix)
+    with pytest.raises(StorageError, match="sslrootcert"):
+        PostgresStore(tls_url("localhost", "sslmode=verify-full"), table_prefix=prefix)

@@ -21,9 +21,26 @@ pub(super) fn backend(
     source: impl std::error::Error + Send + Sync + 'static,
 ) -> StorageError {
     StorageError::Backend {
-        message: format!("{message}: {source}"),
+        message: with_causes(format!("{message}: {source}"), &source),
         source: Some(Box::new(source)),
     }
+}
+
+/// `text` followed by what caused `error`, each cause once: the driver's
+/// own message for a failed TLS handshake is only "error performing TLS
+/// handshake", and the certificate problem is in its sources. Hosts see the
+/// message, not always the chain (a binding's exception carries the message).
+fn with_causes(mut text: String, error: &dyn std::error::Error) -> String {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Why one attempt at a database operation failed.
@@ -76,7 +93,7 @@ fn describe(context: &str, e: &tokio_postgres::Error) -> String {
             db.message(),
             db.code().code()
         ),
-        None => format!("{context}: {e}"),
+        None => with_causes(format!("{context}: {e}"), e),
     }
 }
 
