@@ -8,8 +8,11 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use reservo::ports::Storage;
-use reservo::store::{MemoryStore, PostgresOptions, PostgresStore, SqliteStore};
+use reservo::store::{
+    MemoryStore, PostgresOptions, PostgresStore, SqliteOptions, SqliteStore, Synchronous,
+};
 
+use crate::errors::core_err;
 use crate::ports::PyStorage;
 use crate::runtime::block_on;
 
@@ -34,6 +37,12 @@ impl PyMemoryStore {
 }
 
 /// The embedded, durable store: one SQLite file (created if missing).
+///
+/// `synchronous="normal"` trades durability for speed: the last commits
+/// before a power loss or OS crash may be lost (never corrupting the
+/// file; a crash of the process alone loses nothing). `lock_wait` is how
+/// long a call waits for another process holding the file's lock before it
+/// fails; `readers` how many idle reader connections are kept.
 #[pyclass(frozen, module = "reservo._reservo", name = "SqliteStore")]
 pub struct PySqliteStore {
     store: Arc<SqliteStore>,
@@ -43,9 +52,18 @@ pub struct PySqliteStore {
 #[pymethods]
 impl PySqliteStore {
     #[new]
-    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let opened = py.detach(|| SqliteStore::open(&path));
-        let store = opened.map_err(|e| crate::errors::core_err(py, e.into()))?;
+    #[pyo3(signature = (path, *, synchronous="full", lock_wait=None, readers=2))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        synchronous: &str,
+        lock_wait: Option<chrono::Duration>,
+        readers: usize,
+    ) -> PyResult<Self> {
+        let options =
+            sqlite_options(synchronous, lock_wait, readers).map_err(|e| core_err(py, e))?;
+        let opened = py.detach(|| SqliteStore::open_with(&path, options));
+        let store = opened.map_err(|e| core_err(py, e.into()))?;
         Ok(PySqliteStore {
             store: Arc::new(store),
             path,
@@ -63,10 +81,45 @@ impl PySqliteStore {
     }
 }
 
+/// Checked [`SqliteOptions`] from the constructor's keywords.
+fn sqlite_options(
+    synchronous: &str,
+    lock_wait: Option<chrono::Duration>,
+    readers: usize,
+) -> Result<SqliteOptions, reservo::Error> {
+    let synchronous = match synchronous {
+        "full" => Synchronous::Full,
+        "normal" => Synchronous::Normal,
+        other => {
+            return Err(reservo::Error::invalid(
+                "synchronous",
+                format!("must be \"full\" or \"normal\", got {other:?}"),
+            ));
+        }
+    };
+    if readers == 0 {
+        return Err(reservo::Error::invalid(
+            "readers",
+            "must be at least 1, got 0",
+        ));
+    }
+    let mut options = SqliteOptions::default()
+        .synchronous(synchronous)
+        .readers(readers);
+    if let Some(wait) = lock_wait {
+        let wait = wait
+            .to_std()
+            .map_err(|_| reservo::Error::invalid("lock_wait", "must not be negative"))?;
+        options = options.lock_wait(wait);
+    }
+    Ok(options)
+}
+
 /// PostgreSQL (or a compatible database), for many app instances sharing
 /// one database. Applies its migrations on connect. TLS follows the URL's
 /// `sslmode` and `sslrootcert` as in libpq (`psql`): across a network, use
-/// `sslmode=verify-full&sslrootcert=<CA file or system>`.
+/// `sslmode=verify-full&sslrootcert=<CA file or system>`. `pool_size` is
+/// the most connections it opens at once.
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     store: Arc<PostgresStore>,
@@ -75,11 +128,21 @@ pub struct PyPostgresStore {
 #[pymethods]
 impl PyPostgresStore {
     #[new]
-    #[pyo3(signature = (url, *, table_prefix=None))]
-    fn new(py: Python<'_>, url: String, table_prefix: Option<String>) -> PyResult<Self> {
+    #[pyo3(signature = (url, *, table_prefix=None, pool_size=8))]
+    fn new(
+        py: Python<'_>,
+        url: String,
+        table_prefix: Option<String>,
+        pool_size: usize,
+    ) -> PyResult<Self> {
+        if pool_size == 0 {
+            let error = reservo::Error::invalid("pool_size", "must be at least 1, got 0");
+            return Err(core_err(py, error));
+        }
+        let options = PostgresOptions::default().with_pool_size(pool_size);
         let options = match table_prefix {
-            Some(prefix) => PostgresOptions::default().with_table_prefix(prefix),
-            None => PostgresOptions::default(),
+            Some(prefix) => options.with_table_prefix(prefix),
+            None => options,
         };
         let store = block_on(py, false, async move {
             Ok(PostgresStore::connect_with(&url, options).await?)

@@ -160,6 +160,17 @@ def villa(check_in: date, check_out: date, adults: int = 2) -> Item:
     )
 
 
+def book_villa(engine: Engine, check_in: date, check_out: date) -> Booking:
+    """Holds the villa for ``[check_in, check_out)`` and confirms it for Ana
+    (idempotency keys ``h1`` and ``c1``)."""
+    hold = engine.hold(
+        [villa(check_in, check_out)], idempotency_key="h1", ttl_seconds=600
+    )
+    return engine.confirm(
+        hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c1"
+    )
+
+
 def villa_july() -> Item:
     """Mon 13 to Thu 16 July: 3 x 100.00 + 60.00 cleaning = 360.00."""
     return villa(date(2026, 7, 13), date(2026, 7, 16))

@@ -13,7 +13,7 @@ import pytest
 from reservo import Customer, Engine, ManualClock, PostgresStore
 from reservo.errors import StorageError
 
-from .conftest import START, set_up_catalog, villa
+from .conftest import START, book_villa, set_up_catalog, villa
 
 URL = os.environ.get("RESERVO_PG_URL")
 if URL is None and os.environ.get("CI") == "true":
@@ -32,14 +32,7 @@ def test_bookings_on_postgres_survive_a_new_connection() -> None:
     assert URL is not None
     engine = Engine(PostgresStore(URL, table_prefix=prefix), clock=ManualClock(START))
     set_up_catalog(engine)
-    hold = engine.hold(
-        [villa(date(2026, 7, 10), date(2026, 7, 12))],
-        idempotency_key="h1",
-        ttl_seconds=600,
-    )
-    booking = engine.confirm(
-        hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c1"
-    )
+    booking = book_villa(engine, date(2026, 7, 10), date(2026, 7, 12))
     again = Engine(PostgresStore(URL, table_prefix=prefix), clock=ManualClock(START))
     assert again.booking(booking.id) == booking
     nights = again.night_availability(
@@ -95,14 +88,7 @@ def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
     url = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/ca.crt")
     engine = Engine(PostgresStore(url, table_prefix=prefix), clock=ManualClock(START))
     set_up_catalog(engine)
-    hold = engine.hold(
-        [villa(date(2026, 9, 1), date(2026, 9, 3))],
-        idempotency_key="h1",
-        ttl_seconds=600,
-    )
-    booking = engine.confirm(
-        hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c1"
-    )
+    booking = book_villa(engine, date(2026, 9, 1), date(2026, 9, 3))
     assert engine.booking(booking.id) == booking
 
     other = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/other-ca.crt")

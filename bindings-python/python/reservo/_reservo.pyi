@@ -512,13 +512,22 @@ class MemoryStore:
 
 @final
 class SqliteStore:
-    def __init__(self, path: Union[str, PathLike[str]]) -> None: ...
+    def __init__(
+        self,
+        path: Union[str, PathLike[str]],
+        *,
+        synchronous: Literal["full", "normal"] = "full",
+        lock_wait: timedelta | None = None,
+        readers: int = 2,
+    ) -> None: ...
     @property
     def path(self) -> str: ...
 
 @final
 class PostgresStore:
-    def __init__(self, url: str, *, table_prefix: str | None = None) -> None: ...
+    def __init__(
+        self, url: str, *, table_prefix: str | None = None, pool_size: int = 8
+    ) -> None: ...
 
 @final
 class NativeEngine:
