@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "rustfmt and clippy"
+step "rustfmt, clippy and rustdoc"
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps -p reservo --all-features
 
 step "a throwaway PostgreSQL server on loopback (installed from apt if missing)"
 eval "$(scripts/postgres.sh start)"

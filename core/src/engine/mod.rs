@@ -5,8 +5,8 @@
 //! [`crate::ports::CommitBatch`] pinned to what was read, retry on conflict.
 //! Must never hold business rules of its own (they live in the domain
 //! modules) and never write to storage except through one commit per
-//! operation. The key layout is in [`keys`] and the reasoning behind it in
-//! `docs/adr/001-ledger-records-and-catalog-cache.md`.
+//! operation. The key layout is in the private module `keys` and the
+//! reasoning behind it in `docs/adr/001-ledger-records-and-catalog-cache.md`.
 //!
 //! ```
 //! use std::sync::Arc;

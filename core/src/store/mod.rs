@@ -9,7 +9,7 @@
 //!   host's (feature `conformance`).
 //!
 //! This module owns what every store shares: the rules a
-//! [`CommitBatch`](crate::ports::CommitBatch) must follow before any store
+//! [`CommitBatch`] must follow before any store
 //! looks at its data ([`validate_batch`]). It must never hold domain logic:
 //! stores keep bytes in key order and know nothing of bookings.
 

@@ -1,5 +1,5 @@
 //! The storage conformance kit: the contract of
-//! [`Storage`](crate::ports::Storage), as tests that run against any
+//! [`Storage`], as tests that run against any
 //! implementation — Reservo's own stores and a host's (a Python, Node or
 //! Kotlin object behind a binding).
 //!
