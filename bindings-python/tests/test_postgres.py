@@ -83,7 +83,10 @@ def tls_url(host: str, ssl: str) -> str:
 
 def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
     tls = os.environ.get("RESERVO_PG_TLS")
-    assert tls is not None, "scripts/postgres.sh sets it beside RESERVO_PG_URL"
+    if tls is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and RESERVO_PG_TLS unset: start scripts/postgres.sh")
+        pytest.skip("RESERVO_PG_TLS is not set (scripts/postgres.sh sets it)")
     prefix = f"py_{uuid.uuid4().hex[:12]}_"
     url = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/ca.crt")
     engine = Engine(PostgresStore(url, table_prefix=prefix), clock=ManualClock(START))
