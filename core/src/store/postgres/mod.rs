@@ -164,6 +164,7 @@
 //! `sslkey`) are not supported.
 
 mod commit;
+mod options;
 mod retry;
 mod schema;
 mod tls;
@@ -179,80 +180,10 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent, Version,
 };
+pub use options::PostgresOptions;
+use options::validate_prefix;
 use retry::{AttemptError, backend, db_backend, retrying};
 use schema::Sql;
-
-/// How a [`PostgresStore`] connects: pool size and table prefix.
-///
-/// ```
-/// use reservo::store::PostgresOptions;
-/// let options = PostgresOptions::default()
-///     .with_pool_size(4)
-///     .with_table_prefix("tenant_a_");
-/// assert_eq!(options.table_prefix(), "tenant_a_");
-/// assert_eq!(options.pool_size(), 4);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostgresOptions {
-    pool_size: usize,
-    table_prefix: String,
-}
-
-impl Default for PostgresOptions {
-    /// A pool of 8 connections and the table prefix `reservo_`.
-    fn default() -> Self {
-        PostgresOptions {
-            pool_size: 8,
-            table_prefix: "reservo_".to_owned(),
-        }
-    }
-}
-
-impl PostgresOptions {
-    /// The most connections the store opens at once (at least 1). Each
-    /// operation in flight holds one for its duration.
-    pub fn with_pool_size(mut self, size: usize) -> Self {
-        self.pool_size = size.max(1);
-        self
-    }
-
-    /// The prefix of every table the store uses: 1 to 40 characters of
-    /// lowercase ASCII letters, digits and `_`, starting with a letter or
-    /// `_`. Stores with different prefixes share a database without seeing
-    /// each other's data.
-    pub fn with_table_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.table_prefix = prefix.into();
-        self
-    }
-
-    /// The most connections the store opens at once.
-    pub fn pool_size(&self) -> usize {
-        self.pool_size
-    }
-
-    /// The prefix of every table the store uses.
-    pub fn table_prefix(&self) -> &str {
-        &self.table_prefix
-    }
-}
-
-/// Checks that `prefix` is safe to paste into SQL as part of an identifier.
-fn validate_prefix(prefix: &str) -> Result<(), StorageError> {
-    let starts_well = prefix
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
-    let rest_ok = prefix
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if starts_well && rest_ok && prefix.len() <= 40 {
-        Ok(())
-    } else {
-        Err(StorageError::backend(format!(
-            "invalid table prefix {prefix:?}: use 1 to 40 of [a-z0-9_], not starting with a digit"
-        )))
-    }
-}
 
 /// A [`Storage`] on PostgreSQL or a Postgres-compatible engine, safe to
 /// share between tasks (`Arc<PostgresStore>`) and between processes (each
@@ -336,7 +267,7 @@ impl PostgresStore {
         url: &str,
         options: PostgresOptions,
     ) -> Result<PostgresStore, StorageError> {
-        validate_prefix(&options.table_prefix)?;
+        validate_prefix(options.table_prefix())?;
         let (url, tls) = tls::split(url)?;
         let tls = tls::connector(&tls)?;
         let config: tokio_postgres::Config = url
@@ -351,10 +282,10 @@ impl PostgresStore {
             },
         );
         let pool = Pool::builder(manager)
-            .max_size(options.pool_size)
+            .max_size(options.pool_size())
             .build()
             .map_err(|e| backend("cannot build the connection pool", e))?;
-        let sql = Sql::new(&options.table_prefix);
+        let sql = Sql::new(options.table_prefix());
         schema::migrate(&pool, &sql).await?;
         let may_defer_flush = has_synchronous_commit(&pool).await?;
         Ok(PostgresStore {
@@ -574,25 +505,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_prefix_must_be_a_plain_lowercase_identifier() {
-        for good in ["reservo_", "_", "t1_", "a", &"x".repeat(40)] {
-            assert!(validate_prefix(good).is_ok(), "{good:?} should be accepted");
-        }
-        for bad in [
-            "",
-            "1abc",
-            "Tenant",
-            "a-b",
-            "a;drop",
-            "a b",
-            "\"q\"",
-            &"x".repeat(41),
-        ] {
-            assert!(validate_prefix(bad).is_err(), "{bad:?} should be rejected");
-        }
-    }
-
-    #[test]
     fn generic_plans_are_asked_for_after_the_urls_own_options() {
         let generic = "-c plan_cache_mode=force_generic_plan";
         assert_eq!(generic_plan_options(None), generic);
@@ -601,10 +513,5 @@ mod tests {
             generic_plan_options(Some("-c search_path=app")),
             format!("-c search_path=app {generic}")
         );
-    }
-
-    #[test]
-    fn pool_size_is_at_least_one() {
-        assert_eq!(PostgresOptions::default().with_pool_size(0).pool_size(), 1);
     }
 }

@@ -1,0 +1,107 @@
+//! [`PostgresOptions`]: how a [`PostgresStore`](super::PostgresStore)
+//! connects, and the check that keeps its table prefix safe to paste into
+//! SQL.
+
+use crate::ports::StorageError;
+
+/// How a [`PostgresStore`](super::PostgresStore) connects: pool size and
+/// table prefix.
+///
+/// ```
+/// use reservo::store::PostgresOptions;
+/// let options = PostgresOptions::default()
+///     .with_pool_size(4)
+///     .with_table_prefix("tenant_a_");
+/// assert_eq!(options.table_prefix(), "tenant_a_");
+/// assert_eq!(options.pool_size(), 4);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOptions {
+    pool_size: usize,
+    table_prefix: String,
+}
+
+impl Default for PostgresOptions {
+    /// A pool of 8 connections and the table prefix `reservo_`.
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 8,
+            table_prefix: "reservo_".to_owned(),
+        }
+    }
+}
+
+impl PostgresOptions {
+    /// The most connections the store opens at once (at least 1). Each
+    /// operation in flight holds one for its duration.
+    pub fn with_pool_size(mut self, size: usize) -> Self {
+        self.pool_size = size.max(1);
+        self
+    }
+
+    /// The prefix of every table the store uses: 1 to 40 characters of
+    /// lowercase ASCII letters, digits and `_`, starting with a letter or
+    /// `_`. Stores with different prefixes share a database without seeing
+    /// each other's data.
+    pub fn with_table_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.table_prefix = prefix.into();
+        self
+    }
+
+    /// The most connections the store opens at once.
+    pub fn pool_size(&self) -> usize {
+        self.pool_size
+    }
+
+    /// The prefix of every table the store uses.
+    pub fn table_prefix(&self) -> &str {
+        &self.table_prefix
+    }
+}
+
+/// Checks that `prefix` is safe to paste into SQL as part of an identifier.
+pub(super) fn validate_prefix(prefix: &str) -> Result<(), StorageError> {
+    let starts_well = prefix
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+    let rest_ok = prefix
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if starts_well && rest_ok && prefix.len() <= 40 {
+        Ok(())
+    } else {
+        Err(StorageError::backend(format!(
+            "invalid table prefix {prefix:?}: use 1 to 40 of [a-z0-9_], not starting with a digit"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_prefix_must_be_a_plain_lowercase_identifier() {
+        for good in ["reservo_", "_", "t1_", "a", &"x".repeat(40)] {
+            assert!(validate_prefix(good).is_ok(), "{good:?} should be accepted");
+        }
+        for bad in [
+            "",
+            "1abc",
+            "Tenant",
+            "a-b",
+            "a;drop",
+            "a b",
+            "\"q\"",
+            &"x".repeat(41),
+        ] {
+            assert!(validate_prefix(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn pool_size_is_at_least_one() {
+        assert_eq!(PostgresOptions::default().with_pool_size(0).pool_size(), 1);
+    }
+}
