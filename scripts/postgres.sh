@@ -16,6 +16,10 @@
 # 127.0.0.1) signed by a throwaway CA: RESERVO_PG_TLS names the directory
 # holding that CA's `ca.crt`, and `other-ca.crt`, a CA that signed nothing.
 #
+# The server runs with `fsync=off` (tests do not need to survive a power
+# cut, and flushing would slow them down); RESERVO_PG_FSYNC=on starts it
+# flushing like a production server instead (for the durable benches).
+#
 # Installs Debian's `postgresql` package first if initdb/pg_ctl are missing.
 # PostgreSQL refuses to run as root, so as root the server runs as the
 # `postgres` user (created by the package); otherwise as the caller.
@@ -87,7 +91,8 @@ make_certificates() {
 }
 
 start() {
-    local bindir dir port user
+    local bindir dir port user fsync=${RESERVO_PG_FSYNC:-off}
+    [[ $fsync == on || $fsync == off ]] || die "RESERVO_PG_FSYNC must be on or off, not '$fsync'"
     bindir=$(ensure_installed)
     # Under /tmp, not $TMPDIR: as root the server's user must reach it.
     dir=$(mktemp -d /tmp/reservo-pg.XXXXXX)
@@ -110,7 +115,7 @@ start() {
     for attempt in 1 2 3; do
         port=$(free_port)
         if as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200 \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=200 \
                 -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" \
             start >/dev/null; then
             break
