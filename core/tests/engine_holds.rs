@@ -18,7 +18,6 @@ use async_trait::async_trait;
 use catalog::{d, rid, stay, world};
 use chrono::Duration;
 use holds::*;
-use reservo::booking::BookingStatus;
 use reservo::engine::{Engine, EngineConfig, HoldState, SearchFor, SearchRequest};
 use reservo::ids::HoldId;
 use reservo::ports::{CommitBatch, Durability, Key, KeyRange, Record, Storage};
@@ -509,56 +508,4 @@ async fn only_a_new_hold_may_be_acknowledged_before_it_is_durable() {
             "{others:?}"
         );
     }
-}
-
-/// Each round trip to a networked store is a large share of a booking's
-/// time, so the engine reads what a command decides on together: a hold
-/// reads its idempotency record with the catalog's epoch, then its ledgers;
-/// a confirmation of a hold this engine made reads everything at once.
-#[tokio::test]
-async fn a_hold_reads_the_store_twice_and_its_confirmation_once() {
-    let w = world().await;
-    let log = StoreLog::on(w.store.clone());
-    let engine = Engine::builder(log.clone()).clock(w.clock.clone()).build();
-    for (n, nights) in [((7, 3), (7, 5)), ((7, 6), (7, 8))].into_iter().enumerate() {
-        // The first pair also loads the catalog; the second is measured.
-        let before = log.hooks.gets.load(Ordering::Relaxed);
-        let hold = engine
-            .hold(&hold_request(
-                &format!("reads-{n}"),
-                vec![villa(nights.0, nights.1)],
-                900,
-            ))
-            .await
-            .unwrap();
-        let held = log.hooks.gets.load(Ordering::Relaxed);
-        let booking = engine
-            .confirm(&confirm_request(&format!("reads-{n}-c"), &hold.id, ana()))
-            .await
-            .unwrap();
-        let confirmed = log.hooks.gets.load(Ordering::Relaxed);
-        assert_eq!(booking.status, BookingStatus::Confirmed);
-        if n == 1 {
-            assert_eq!((held - before, confirmed - held), (2, 1));
-        }
-    }
-    // A hold made by another engine (not in this one's cache) still
-    // confirms, reading its ledgers once it knows them.
-    let other = Engine::builder(w.store.clone())
-        .clock(w.clock.clone())
-        .build();
-    let hold = other
-        .hold(&hold_request(
-            "reads-other",
-            vec![villa((7, 9), (7, 11))],
-            900,
-        ))
-        .await
-        .unwrap();
-    let before = log.hooks.gets.load(Ordering::Relaxed);
-    engine
-        .confirm(&confirm_request("reads-other-c", &hold.id, ana()))
-        .await
-        .unwrap();
-    assert_eq!(log.hooks.gets.load(Ordering::Relaxed) - before, 2);
 }

@@ -284,7 +284,7 @@ impl Engine {
                 attempt: attempt.key.clone(),
             },
         );
-        self.storage.commit(txn.into_batch()).await?;
+        self.commit(txn).await?;
         Ok(attempt)
     }
 
@@ -344,7 +344,7 @@ impl Engine {
             let mut txn = Txn::default();
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &current);
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await;
@@ -421,7 +421,7 @@ impl Engine {
                     "customer": {"name": booking.customer.name, "phone": booking.customer.phone},
                 }),
             );
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(booking)
         })
         .await;
@@ -496,7 +496,7 @@ impl Engine {
             txn.put_json(&record.key, &current);
             txn.delete(keys::pending_gateway_call(&attempt.charge_key()));
             txn.event(kind, payload);
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await

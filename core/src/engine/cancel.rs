@@ -175,7 +175,7 @@ impl Engine {
             });
             txn.event(&format!("booking.{}", status.as_str()), &payload);
             self.revoke_tickets(&mut txn, &booking, now).await?;
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await?;

@@ -189,6 +189,16 @@ impl Engine {
         Ok((view, got.collect()))
     }
 
+    /// The catalog as last loaded, without reading its epoch: for a command
+    /// that pins [`keys::CATALOG_EPOCH`] at the view's epoch in its commit.
+    pub(crate) fn last_catalog(&self) -> Option<Arc<CatalogView>> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(Arc::clone)
+    }
+
     /// The catalog at `epoch`: the cached copy if it is that one,
     /// otherwise a fresh load.
     async fn catalog_at(&self, epoch: Option<Version>) -> Result<Arc<CatalogView>> {

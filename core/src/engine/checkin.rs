@@ -306,7 +306,7 @@ impl Engine {
         txn.put_json(&ticket_key, &ticket);
         txn.expect_read(keys::REVOCATIONS, revocations.as_ref());
         txn.expect_read(&booking_record.key, Some(&booking_record));
-        self.storage.commit(txn.into_batch()).await?;
+        self.commit(txn).await?;
         Ok(outcome(decided?, &booking, scan))
     }
 
@@ -394,7 +394,7 @@ impl Engine {
         ticket.scans = merged;
         txn.expect_read(&key, Some(&record));
         txn.put_json(&key, &ticket);
-        self.storage.commit(txn.into_batch()).await?;
+        self.commit(txn).await?;
         Ok(Some((merge, doubles, checked_in)))
     }
 }

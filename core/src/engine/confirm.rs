@@ -112,18 +112,22 @@ impl Engine {
         let fingerprint = idempotency::Fingerprint::of(request);
         // Known when this engine made the hold; otherwise no queueing.
         let contended = self.holds.resource_of(&request.hold);
-        retry_contending(
-            self.config.max_attempts,
-            contended.as_ref().map(ResourceId::as_str),
-            || self.try_confirm(request, &fingerprint),
-        )
+        let contended = contended.as_ref().map(ResourceId::as_str);
+        retry_contending(self.config.max_attempts, contended, || {
+            self.known_first(contended, |known| {
+                self.try_confirm(request, &fingerprint, known)
+            })
+        })
         .await
     }
 
+    /// One try; with `known` (see [`Engine::known_first`]), on that view
+    /// and the known hold and ledgers, if all are known, without reading.
     async fn try_confirm(
         &self,
         request: &ConfirmRequest,
         fingerprint: &idempotency::Fingerprint,
+        known: Option<Arc<CatalogView>>,
     ) -> Result<Booking> {
         let idem_key = keys::idempotency(&request.idempotency_key);
         // One read for everything a confirmation decides on: the catalog's
@@ -131,7 +135,20 @@ impl Engine {
         // hold's ledgers when this engine made the hold (it knows them).
         let mut wanted = vec![idem_key.clone(), keys::hold(&request.hold)];
         wanted.extend(self.holds.ledger_keys_of(&request.hold));
-        let (view, records) = self.catalog_and(&wanted).await?;
+        let known = known.and_then(|view| Some((view, self.known.all(&wanted[1..])?)));
+        let mut txn = Txn::default();
+        let (view, records) = match known {
+            Some((view, known)) => {
+                // Not read: pinned instead (the idempotency record absent).
+                txn.expect(keys::CATALOG_EPOCH, view.epoch);
+                (view, std::iter::once(None).chain(known).collect())
+            }
+            None => {
+                let (view, records) = self.catalog_and(&wanted).await?;
+                self.known.learn_read(&wanted, &records);
+                (view, records)
+            }
+        };
         let mut ahead = ReadAhead::of(wanted, records);
         let idem = ahead.take(&idem_key).flatten();
         if let Some(id) = replayed(
@@ -142,7 +159,6 @@ impl Engine {
         )? {
             return self.booking(&BookingId::new(id)?).await;
         }
-        let mut txn = Txn::default();
         let booking = self
             .confirm_into(&mut txn, request, None, Some(view), ahead)
             .await?;
@@ -153,7 +169,7 @@ impl Engine {
             fingerprint,
             booking.id.as_str(),
         );
-        self.storage.commit(txn.into_batch()).await?;
+        self.commit(txn).await?;
         Ok(booking)
     }
 

@@ -9,6 +9,7 @@
 //! compare each hold's expiry with the clock (see [`super::ledger`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -285,19 +286,30 @@ impl Engine {
         let fingerprint = idempotency::Fingerprint::of(request);
         let contended = request.items[0].item.resource.as_str();
         retry_contending(self.config.max_attempts, Some(contended), || {
-            self.try_hold(request, &fingerprint)
+            self.known_first(Some(contended), |known| {
+                self.try_hold(request, &fingerprint, known)
+            })
         })
         .await
     }
 
+    /// One try; with `known` (see [`Engine::known_first`]), on that view
+    /// and the known ledgers, without reading the idempotency record.
     async fn try_hold(
         &self,
         request: &HoldRequest,
         fingerprint: &idempotency::Fingerprint,
+        known: Option<Arc<CatalogView>>,
     ) -> Result<Hold> {
         let idem_key = keys::idempotency(&request.idempotency_key);
-        let (view, idem) = self.catalog_and(std::slice::from_ref(&idem_key)).await?;
-        let idem = idem.into_iter().next().flatten();
+        let skips_reads = known.is_some();
+        let (view, idem) = match known {
+            Some(view) => (view, None),
+            None => {
+                let (view, idem) = self.catalog_and(std::slice::from_ref(&idem_key)).await?;
+                (view, idem.into_iter().next().flatten())
+            }
+        };
         if let Some(id) = replayed(&request.idempotency_key, idem.as_ref(), "hold", fingerprint)? {
             return self.hold_by_id(&HoldId::new(id)?).await;
         }
@@ -315,7 +327,7 @@ impl Engine {
                 .iter(),
         )?;
         let keys: Vec<String> = needs.keys().cloned().collect();
-        let records = self.storage.get(&keys).await?;
+        let records = self.known_or_read(&keys, skips_reads).await?;
         let mut txn = Txn::default();
         for ((key, (need, resource)), record) in needs.iter().zip(&records) {
             let mut ledger = ledger_of(record.as_ref(), key)?;
@@ -350,44 +362,9 @@ impl Engine {
         if !self.config.durable_holds {
             txn.defer_durability();
         }
-        let committed = self.storage.commit(txn.into_batch()).await?;
+        let committed = self.commit(txn).await?;
         self.holds.put(&hold, committed.version);
         Ok(hold)
-    }
-
-    /// Checks and prices each request as [`Engine::quote`] would, and sums
-    /// the units they need per ledger key. Reads no inventory.
-    pub(crate) async fn price_items<'r>(
-        &self,
-        view: &CatalogView,
-        now: DateTime<Utc>,
-        requests: &'r [QuoteRequest],
-    ) -> Result<(Vec<HeldItem>, ItemNeeds<'r>)> {
-        one_property(view, requests)?;
-        let mut items = Vec::with_capacity(requests.len());
-        // Units per ledger over all items (two rooms of one type on one night).
-        let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
-        for item_request in requests {
-            let (resolved, quote) = self.price(view, now, item_request).await?;
-            let mut uses = Vec::with_capacity(resolved.needs.len());
-            for need in resolved.needs {
-                uses.push(LedgerUse {
-                    key: need.key.clone(),
-                    date: need.date,
-                    units: need.units,
-                });
-                needs
-                    .entry(need.key.clone())
-                    .and_modify(|(total, _)| total.units += need.units)
-                    .or_insert((need, &item_request.item.resource));
-            }
-            items.push(HeldItem {
-                request: item_request.clone(),
-                quote,
-                uses,
-            });
-        }
-        Ok((items, needs))
     }
 
     /// A hold by id, with its state as stored (see [`Hold::state_at`]).
@@ -423,7 +400,7 @@ impl Engine {
             hold.state = HoldState::Released { at: now };
             self.write_resolved_hold(&mut txn, &hold, &record);
             txn.event("hold.released", &HoldEvent::of(&hold));
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(hold)
         })
         .await
@@ -468,7 +445,7 @@ impl Engine {
             txn.put_json(keys::hold(&hold.id), &hold);
             txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
             txn.event("hold.extended", &HoldEvent::of(&hold));
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(hold)
         })
         .await
@@ -494,7 +471,7 @@ impl Engine {
                     // Pinning the hold keeps it stale until the commit.
                     txn.expect_read(&record.key, Some(&record));
                     txn.delete(&entry.key);
-                    self.storage.commit(txn.into_batch()).await?;
+                    self.commit(txn).await?;
                     return Ok(false);
                 }
                 if now < hold.expires_at {
@@ -507,7 +484,7 @@ impl Engine {
                 };
                 self.write_resolved_hold(&mut txn, &hold, &record);
                 txn.event("hold.expired", &HoldEvent::of(&hold));
-                self.storage.commit(txn.into_batch()).await?;
+                self.commit(txn).await?;
                 Ok(true)
             })
             .await?;

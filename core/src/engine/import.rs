@@ -123,7 +123,7 @@ impl Engine {
                 txn.put_json(keys::resource(&resource.id), resource);
                 change(&mut txn, "resource", resource.id.as_str());
             }
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await

@@ -115,6 +115,12 @@ pub(crate) fn hold(id: &HoldId) -> String {
     join(&["hold/", id.as_str()])
 }
 
+/// Whether `key` is a hold's record or an inventory ledger (night or
+/// session): what a hold or a confirmation reads besides the catalog.
+pub(crate) fn is_ledger_or_hold(key: &str) -> bool {
+    ["hold/", "nt/", "st/"].iter().any(|p| key.starts_with(p))
+}
+
 /// Holds by expiry: zero-padded milliseconds sort in time.
 pub(crate) fn hold_expiry(expires_at: DateTime<Utc>, id: &HoldId) -> String {
     let millis = expires_at.timestamp_millis().max(0).unsigned_abs();

@@ -30,6 +30,7 @@ mod idempotency;
 mod import;
 mod item;
 mod keys;
+mod known;
 mod ledger;
 mod modify;
 mod payment;
@@ -162,6 +163,7 @@ impl EngineBuilder {
             change_fee: self.change_fee,
             tickets: self.tickets,
             holds: hold_cache::HoldCache::default(),
+            known: known::KnownRecords::default(),
         }
     }
 }
@@ -179,6 +181,8 @@ pub struct Engine {
     tickets: Option<Arc<TicketIssuer>>,
     /// Holds this engine wrote, to confirm without decoding them.
     holds: hold_cache::HoldCache,
+    /// Ledgers and holds as last written or read, to skip reads (ADR 012).
+    known: known::KnownRecords,
 }
 
 impl Engine {

@@ -167,7 +167,7 @@ impl Engine {
                 fingerprint,
                 change.booking.as_str(),
             );
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await?;

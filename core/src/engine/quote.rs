@@ -5,10 +5,13 @@
 //! and refusing what cannot be booked (restrictions, capacity). Must never
 //! write: a quote reserves nothing.
 
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ids::RatePlanId;
+use crate::ids::{RatePlanId, ResourceId};
 use crate::ports::Record;
 use crate::pricing::{self, Promo, PromoRedemption, Quote, SlotStart};
 use crate::time::local_date;
@@ -16,7 +19,8 @@ use crate::time::local_date;
 use super::Engine;
 use super::availability::ledger_of;
 use super::catalog_cache::CatalogView;
-use super::item::{Item, Resolved, Span};
+use super::hold::{HeldItem, ItemNeeds, LedgerUse, one_property};
+use super::item::{Item, Need, Resolved, Span};
 use super::keys;
 use super::txn::decode_json;
 
@@ -88,7 +92,7 @@ impl Engine {
     pub(crate) async fn price<'v>(
         &self,
         view: &'v CatalogView,
-        now: chrono::DateTime<chrono::Utc>,
+        now: DateTime<Utc>,
         request: &QuoteRequest,
     ) -> Result<(Resolved<'v>, Quote)> {
         let resolved = request.item.resolve(view, now)?;
@@ -144,13 +148,48 @@ impl Engine {
             .unwrap_or(0);
         Ok((promo, record, uses))
     }
+
+    /// Checks and prices each request as [`Engine::quote`] would, and sums
+    /// the units they need per ledger key. Reads no inventory.
+    pub(crate) async fn price_items<'r>(
+        &self,
+        view: &CatalogView,
+        now: DateTime<Utc>,
+        requests: &'r [QuoteRequest],
+    ) -> Result<(Vec<HeldItem>, ItemNeeds<'r>)> {
+        one_property(view, requests)?;
+        let mut items = Vec::with_capacity(requests.len());
+        // Units per ledger over all items (two rooms of one type on one night).
+        let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
+        for item_request in requests {
+            let (resolved, quote) = self.price(view, now, item_request).await?;
+            let mut uses = Vec::with_capacity(resolved.needs.len());
+            for need in resolved.needs {
+                uses.push(LedgerUse {
+                    key: need.key.clone(),
+                    date: need.date,
+                    units: need.units,
+                });
+                needs
+                    .entry(need.key.clone())
+                    .and_modify(|(total, _)| total.units += need.units)
+                    .or_insert((need, &item_request.item.resource));
+            }
+            items.push(HeldItem {
+                request: item_request.clone(),
+                quote,
+                uses,
+            });
+        }
+        Ok((items, needs))
+    }
 }
 
 /// The pricing request for a resolved item, dated in the property's zone.
 pub(crate) fn price_request(
     item: &Item,
     resolved: &Resolved<'_>,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<pricing::QuoteRequest> {
     let booking_date = local_date(now, resolved.property.time_zone);
     Ok(match (&item.span, &resolved.occurrence) {

@@ -191,7 +191,7 @@ impl Engine {
             txn.put_json(&record.key, &booking);
             txn.delete(keys::pending_gateway_call(key));
             txn.event(kind, &payload);
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(())
         })
         .await

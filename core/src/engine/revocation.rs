@@ -189,7 +189,7 @@ impl Engine {
                 .await?;
             if !revoked.is_empty() {
                 txn.expect_read(&record.key, Some(&record));
-                self.storage.commit(txn.into_batch()).await?;
+                self.commit(txn).await?;
             }
             Ok(revoked)
         })
@@ -250,7 +250,7 @@ impl Engine {
                 &fingerprint,
                 booking.id.as_str(),
             );
-            self.storage.commit(txn.into_batch()).await?;
+            self.commit(txn).await?;
             Ok(issued)
         })
         .await

@@ -44,7 +44,7 @@ impl Engine {
     ) -> Result<()> {
         Engine::bump_epoch(&mut txn, view);
         txn.event("catalog.changed", &CatalogChanged { record, id, change });
-        self.storage.commit(txn.into_batch()).await?;
+        self.commit(txn).await?;
         Ok(())
     }
 

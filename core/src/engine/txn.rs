@@ -21,6 +21,7 @@ use futures_util::lock::Mutex as AsyncMutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::keys;
 use crate::error::{Error, Result};
 use crate::ports::{
     CommitBatch, Durability, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version,
@@ -94,6 +95,19 @@ impl Txn {
     /// records money or a booking.
     pub fn defer_durability(&mut self) {
         self.durability = Durability::Deferred;
+    }
+
+    /// What the commit will write to ledgers and holds, in order: each
+    /// key with its value (`None`: deleted). For [`super::known`].
+    pub fn ledger_and_hold_writes(&self) -> Vec<(Key, Option<Vec<u8>>)> {
+        self.mutations
+            .iter()
+            .filter(|m| keys::is_ledger_or_hold(m.key()))
+            .map(|m| match m {
+                Mutation::Put { key, value } => (key.clone(), Some(value.clone())),
+                Mutation::Delete { key } => (key.clone(), None),
+            })
+            .collect()
     }
 }
 
