@@ -25,8 +25,10 @@ use super::catalog_cache::CatalogView;
 use super::keys;
 use super::txn::Txn;
 
-/// Records kept at most; past that the cache starts over.
-const CAPACITY: usize = 16_384;
+/// Records kept at most; past that the cache starts over. Ledgers are a
+/// few bytes and holds 1–2 KB, so this is ~16 MB at the very worst (every
+/// record a hold) and well under 1 MB for ledgers.
+const CAPACITY: usize = 8_192;
 
 /// Stripes of the per-resource "do not skip reads" counters.
 const STRIPES: usize = 64;
