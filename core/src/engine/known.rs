@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -23,15 +22,12 @@ use crate::ports::{Committed, Key, Record, StorageError, Version};
 use super::Engine;
 use super::catalog_cache::CatalogView;
 use super::keys;
-use super::txn::Txn;
+use super::txn::{HOT_KEY_STRIPES, Txn, stripe_of};
 
 /// Records kept at most; past that the cache starts over. Ledgers are a
 /// few bytes and holds 1–2 KB, so this is ~16 MB at the very worst (every
 /// record a hold) and well under 1 MB for ledgers.
 const CAPACITY: usize = 8_192;
-
-/// Stripes of the per-resource "do not skip reads" counters.
-const STRIPES: usize = 64;
 
 /// After a command that skipped its reads met a conflict on a resource,
 /// how many later commands on it read first. Another engine is writing
@@ -44,14 +40,16 @@ const READ_FIRST_FOR: u32 = 64;
 pub(crate) struct KnownRecords {
     /// `None`: known to be absent (as read, or deleted by this engine).
     records: Mutex<HashMap<Key, Option<Record>>>,
-    read_first: [AtomicU32; STRIPES],
+    /// Per stripe of resources (the hot-key queue's stripes): how many
+    /// more commands read first.
+    read_first: [AtomicU32; HOT_KEY_STRIPES],
 }
 
 impl Default for KnownRecords {
     fn default() -> Self {
         KnownRecords {
             records: Mutex::default(),
-            read_first: [const { AtomicU32::new(0) }; STRIPES],
+            read_first: [const { AtomicU32::new(0) }; HOT_KEY_STRIPES],
         }
     }
 }
@@ -94,13 +92,10 @@ impl KnownRecords {
     /// Whether a command on `resource` may try with what is known instead
     /// of reading first.
     pub fn may_skip_reads(&self, resource: &str) -> bool {
-        let read_first = &self.read_first[stripe_of(resource)];
-        let left = read_first.load(Relaxed);
-        if left == 0 {
-            return true;
-        }
-        read_first.store(left - 1, Relaxed);
-        false
+        // Counts down one command at a time; at zero, skipping is allowed.
+        self.read_first[stripe_of(resource)]
+            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1))
+            .is_err()
     }
 
     /// A command on `resource` that skipped its reads met a conflict: the
@@ -180,11 +175,6 @@ fn insert(records: &mut HashMap<Key, Option<Record>>, key: Key, record: Option<R
         records.clear();
     }
     records.insert(key, record);
-}
-
-fn stripe_of(resource: &str) -> usize {
-    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(resource);
-    (hash % STRIPES as u64) as usize
 }
 
 #[cfg(test)]

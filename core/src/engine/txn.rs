@@ -303,7 +303,7 @@ fn cool(heat: &AtomicU32) {
 }
 
 /// How many queues the keys of this process share.
-const HOT_KEY_STRIPES: usize = 64;
+pub(crate) const HOT_KEY_STRIPES: usize = 64;
 
 /// The queue of retries for `key`: one async mutex among
 /// [`HOT_KEY_STRIPES`], shared by every engine in the process (two keys on
@@ -337,7 +337,7 @@ impl Drop for InLine {
 }
 
 /// The stripe of `key` among [`HOT_KEY_STRIPES`].
-fn stripe_of(key: &str) -> usize {
+pub(crate) fn stripe_of(key: &str) -> usize {
     let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
     (hash % HOT_KEY_STRIPES as u64) as usize
 }
