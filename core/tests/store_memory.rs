@@ -92,7 +92,14 @@ const FAULTS: &[(Fault, &[&str])] = &[
     ),
     (
         Fault::ChecksOnlyWrittenKeys,
-        &["events_are_appended_only_with_their_writes"],
+        &[
+            "events_are_appended_only_with_their_writes",
+            "stale_version_of_a_key_only_read_or_deleted_is_a_conflict_that_changes_nothing",
+        ],
+    ),
+    (
+        Fault::ChecksOnlyPutKeys,
+        &["stale_version_of_a_key_only_read_or_deleted_is_a_conflict_that_changes_nothing"],
     ),
     (
         Fault::AppendsEventsOnConflict,

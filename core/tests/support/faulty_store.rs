@@ -45,6 +45,9 @@ pub enum Fault {
     AppliesPartialBatch,
     /// Checks only the expectations of keys the batch writes.
     ChecksOnlyWrittenKeys,
+    /// Checks only the expectations of keys the batch puts: a delete
+    /// guarded by a version always applies.
+    ChecksOnlyPutKeys,
     /// Appends the batch's events even when it conflicts.
     AppendsEventsOnConflict,
     /// Numbers events from 0.
@@ -101,8 +104,13 @@ impl FaultyStore {
         }
         let failed = batch.expectations.iter().find(|expected| {
             let written = batch.mutations.iter().any(|m| m.key() == expected.key);
+            let deleted = batch
+                .mutations
+                .iter()
+                .any(|m| matches!(m, Mutation::Delete { key } if *key == expected.key));
             let current = state.records.iter().find(|r| r.key == expected.key);
             (written || self.fault != Fault::ChecksOnlyWrittenKeys)
+                && !(deleted && self.fault == Fault::ChecksOnlyPutKeys)
                 && current.map(|r| r.version) != expected.version
         })?;
         Some(match self.fault {

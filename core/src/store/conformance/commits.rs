@@ -108,6 +108,29 @@ pub(crate) async fn stale_version_is_a_conflict_that_changes_nothing(
     Ok(())
 }
 
+pub(crate) async fn stale_version_of_a_key_only_read_or_deleted_is_a_conflict_that_changes_nothing(
+    store: Arc<dyn Storage>,
+) -> Outcome {
+    let old = put_all(&store, &[("cat/epoch", b"1"), ("hold/3", b"held")]).await?;
+    put_all(&store, &[("cat/epoch", b"2"), ("hold/3", b"extended")]).await?;
+    // The batch writes neither key: it only relies on the epoch, and it
+    // deletes the hold as it was when read.
+    let only_read = CommitBatch {
+        durability: Default::default(),
+        expectations: vec![expect("cat/epoch", Some(old.version))],
+        mutations: vec![put("booking/3", b"{}")],
+        events: vec![event("booking.created")],
+    };
+    ensure_conflict_changes_nothing(&store, only_read, "cat/epoch").await?;
+    let deleted = CommitBatch {
+        durability: Default::default(),
+        expectations: vec![expect("hold/3", Some(old.version))],
+        mutations: vec![delete("hold/3"), put("booking/3", b"{}")],
+        events: vec![event("hold.released")],
+    };
+    ensure_conflict_changes_nothing(&store, deleted, "hold/3").await
+}
+
 pub(crate) async fn expected_absent_but_present_is_a_conflict_that_changes_nothing(
     store: Arc<dyn Storage>,
 ) -> Outcome {

@@ -73,6 +73,7 @@ const CASES: &[Case] = cases![
     commits::every_write_gives_put_keys_the_commit_version,
     commits::conditional_commit_applies_when_every_expectation_holds,
     commits::stale_version_is_a_conflict_that_changes_nothing,
+    commits::stale_version_of_a_key_only_read_or_deleted_is_a_conflict_that_changes_nothing,
     commits::expected_absent_but_present_is_a_conflict_that_changes_nothing,
     commits::expected_present_but_absent_is_a_conflict_that_changes_nothing,
     commits::deleted_then_recreated_key_never_reuses_a_version,

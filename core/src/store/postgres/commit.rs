@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use deadpool_postgres::Pool;
 use futures_util::future::{join3, join4};
-use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{Row, Statement};
 
 /// A statement parameter.
 type Param<'a> = dyn ToSql + Sync + 'a;
@@ -35,7 +35,12 @@ pub(super) async fn commit(
     validate_batch(&batch)?;
     let plan = Plan::new(&batch, may_defer_flush)?;
     retrying(
-        || attempt(pool, sql, &plan),
+        || async {
+            match &plan.in_one {
+                Some(in_one) => attempt_in_one(pool, sql, &plan, in_one).await,
+                None => attempt(pool, sql, &plan).await,
+            }
+        },
         // Contention that outlasts every retry changed nothing: to the
         // engine that is a conflict, and it re-reads and retries.
         |_| StorageError::Conflict {
@@ -76,10 +81,32 @@ struct Plan<'a> {
     deleted_keys: Vec<&'a [u8]>,
     event_kinds: Vec<&'a str>,
     event_payloads: Vec<&'a [u8]>,
+    /// The same batch as the lists of [`Sql::commit_in_one`], if it can run
+    /// as one statement: `None` when it expects a key absent without
+    /// writing it, which only a claimed placeholder can keep absent.
+    in_one: Option<InOne<'a>>,
     /// Whether `COMMIT` may return before the commit's WAL is flushed (a
     /// [`Durability::Deferred`] batch on a server that has
     /// `synchronous_commit`).
     without_flush: bool,
+}
+
+/// The parameters of [`Sql::commit_in_one`], each list in key order.
+#[derive(Debug, Default)]
+struct InOne<'a> {
+    /// Keys expected present that are puts, with their new value and the
+    /// version they must still have.
+    updated_keys: Vec<&'a [u8]>,
+    updated_values: Vec<&'a [u8]>,
+    updated_expected: Vec<i64>,
+    /// Keys expected present that are deleted, and their version.
+    removed_keys: Vec<&'a [u8]>,
+    removed_expected: Vec<i64>,
+    /// Keys expected absent that are puts.
+    created_keys: Vec<&'a [u8]>,
+    created_values: Vec<&'a [u8]>,
+    /// Deletes of keys the batch has no expectation about.
+    blind_deleted: Vec<&'a [u8]>,
 }
 
 impl<'a> Plan<'a> {
@@ -129,6 +156,7 @@ impl<'a> Plan<'a> {
         let mut mutations: Vec<&Mutation> = batch.mutations.iter().collect();
         mutations.sort_by_key(|m| m.key());
         let mut put: HashSet<&str> = HashSet::new();
+        let mut in_one = InOne::default();
         for mutation in mutations {
             match mutation {
                 Mutation::Put { key, value } => {
@@ -137,13 +165,38 @@ impl<'a> Plan<'a> {
                         plan.checked_keys.push(key.as_bytes());
                         plan.checked_values.push(value);
                         plan.checked_expected.push(version);
+                        if version == 0 {
+                            in_one.created_keys.push(key.as_bytes());
+                            in_one.created_values.push(value);
+                        } else {
+                            in_one.updated_keys.push(key.as_bytes());
+                            in_one.updated_values.push(value);
+                            in_one.updated_expected.push(version);
+                        }
                     } else {
                         plan.blind_keys.push(key.as_bytes());
                         plan.blind_values.push(value);
                     }
                 }
-                Mutation::Delete { key } => plan.deleted_keys.push(key.as_bytes()),
+                Mutation::Delete { key } => {
+                    plan.deleted_keys.push(key.as_bytes());
+                    match expected.get(key.as_str()) {
+                        Some(&version) => {
+                            in_one.removed_keys.push(key.as_bytes());
+                            in_one.removed_expected.push(version);
+                        }
+                        None => in_one.blind_deleted.push(key.as_bytes()),
+                    }
+                }
             }
+        }
+        // A key expected absent and not put (a guard, or deleted) must be
+        // claimed to stay absent until the commit ends.
+        let claims_only = expected
+            .iter()
+            .any(|(key, &version)| version == 0 && !put.contains(key));
+        if !claims_only {
+            plan.in_one = Some(in_one);
         }
         let unclaimed = expected
             .iter()
@@ -184,6 +237,28 @@ impl Plan<'_> {
     }
 }
 
+impl Plan<'_> {
+    /// The first expected key whose current row (`rows`: key, value,
+    /// version, read after a failed check) is not as the batch expects;
+    /// the first expected key if every one now is (the row changed back,
+    /// which only a delete and a re-create between the check and the read
+    /// can do).
+    fn first_differing(&self, rows: &[Row]) -> &[u8] {
+        let current: HashMap<Vec<u8>, i64> =
+            rows.iter().map(|row| (row.get(0), row.get(2))).collect();
+        let differs = |(key, version): &(&&[u8], &i64)| match **version {
+            0 => current.contains_key(**key),
+            version => current.get(**key) != Some(&version),
+        };
+        let mut expected = self.expected_keys.iter().zip(&self.expected_versions);
+        expected
+            .clone()
+            .find(differs)
+            .or_else(|| expected.next())
+            .map_or(&[][..], |(key, _)| key)
+    }
+}
+
 /// A key to name when contention outlasts every retry: the first one the
 /// batch expects or writes (empty for a batch of events only).
 fn contended_key(batch: &CommitBatch) -> String {
@@ -215,12 +290,7 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     let client = pool.get().await?;
     // Prepared before anything is sent (a round trip each, the first time
     // on a connection only), so the pipeline goes out whole.
-    let begin = client.prepare_cached(&sql.begin).await?;
-    let no_flush = if plan.without_flush {
-        Some(client.prepare_cached(&sql.commit_without_flush).await?)
-    } else {
-        None
-    };
+    let (begin, no_flush) = opening(&client, sql, plan).await?;
     let lock_present = client.prepare_cached(&sql.lock_present).await?;
     let share_present = client.prepare_cached(&sql.share_present).await?;
     let claim_absent = client.prepare_cached(&sql.claim_absent).await?;
@@ -251,12 +321,7 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     ) = join3(
         join4(
             client.query(&begin, &[]),
-            async {
-                match &no_flush {
-                    Some(statement) => client.query(statement, &[]).await,
-                    None => Ok(Vec::new()),
-                }
-            },
+            query_opt(&client, no_flush.as_ref(), &[]),
             // Lock the expected keys, claim the absent ones, and check
             // every version under those locks (steps 1-2).
             query_if(
@@ -349,6 +414,82 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     })
 }
 
+/// One try at a batch that runs as one statement ([`Sql::commit_in_one`]):
+/// `BEGIN`, the statement and `COMMIT` in one round trip, with `SET LOCAL
+/// synchronous_commit` when the batch may skip the flush. When a check
+/// fails, the rows of the expected keys are read afterwards to name one
+/// that differs (versions only grow, so a stale one stays stale).
+async fn attempt_in_one(
+    pool: &Pool,
+    sql: &Sql,
+    plan: &Plan<'_>,
+    in_one: &InOne<'_>,
+) -> Result<Committed, AttemptError> {
+    let client = pool.get().await?;
+    let (begin, no_flush) = opening(&client, sql, plan).await?;
+    let statement = client.prepare_cached(&sql.commit_in_one).await?;
+    let end = client.prepare_cached(&sql.end).await?;
+    let params: &[&Param<'_>] = &[
+        &plan.shared_keys,
+        &plan.shared_versions,
+        &in_one.updated_keys,
+        &in_one.updated_values,
+        &in_one.updated_expected,
+        &in_one.removed_keys,
+        &in_one.removed_expected,
+        &in_one.created_keys,
+        &in_one.created_values,
+        &plan.blind_keys,
+        &plan.blind_values,
+        &in_one.blind_deleted,
+        &plan.event_kinds,
+        &plan.event_payloads,
+    ];
+    let (began, without_flush, committed, ended) = join4(
+        client.query(&begin, &[]),
+        query_opt(&client, no_flush.as_ref(), &[]),
+        client.query(&statement, params),
+        client.query(&end, &[]),
+    )
+    .await;
+    began?;
+    without_flush?;
+    let rows = match committed {
+        Ok(rows) => rows,
+        Err(e) if failed_check(&e) => {
+            ended?;
+            let get = client.prepare_cached(&sql.get).await?;
+            let rows = client.query(&get, &[&plan.expected_keys]).await?;
+            return Err(conflict(plan.first_differing(&rows)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ended?;
+    let version: i64 = match rows.first() {
+        Some(row) => row.get(0),
+        None => return Err(StorageError::backend("the commit returned no version").into()),
+    };
+    Ok(Committed {
+        version: Version(to_u64(version, "version from the sequence")?),
+    })
+}
+
+/// The prepared `BEGIN`, and `SET LOCAL synchronous_commit` if the plan
+/// may skip the flush.
+async fn opening(
+    client: &deadpool_postgres::Client,
+    sql: &Sql,
+    plan: &Plan<'_>,
+) -> Result<(Statement, Option<Statement>), AttemptError> {
+    let begin = client.prepare_cached(&sql.begin).await?;
+    let no_flush = if plan.without_flush {
+        Some(client.prepare_cached(&sql.commit_without_flush).await?)
+    } else {
+        None
+    };
+    Ok((begin, no_flush))
+}
+
 /// Whether `e` is one of the store's own checks failing its statement (a
 /// division by zero by design: portable, and no other statement divides).
 fn failed_check(e: &tokio_postgres::Error) -> bool {
@@ -361,13 +502,21 @@ fn failed_check(e: &tokio_postgres::Error) -> bool {
 async fn query_if(
     client: &tokio_postgres::Client,
     needed: bool,
-    statement: &tokio_postgres::Statement,
+    statement: &Statement,
     params: &[&Param<'_>],
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
-    if needed {
-        client.query(statement, params).await
-    } else {
-        Ok(Vec::new())
+    query_opt(client, needed.then_some(statement), params).await
+}
+
+/// `statement` with `params` if there is one; otherwise no rows.
+async fn query_opt(
+    client: &tokio_postgres::Client,
+    statement: Option<&Statement>,
+    params: &[&Param<'_>],
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    match statement {
+        Some(statement) => client.query(statement, params).await,
+        None => Ok(Vec::new()),
     }
 }
 

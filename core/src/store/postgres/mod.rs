@@ -71,6 +71,24 @@
 //!    synced commit's flush covers it. Engines without that setting
 //!    (probed on connect) sync every commit.
 //!
+//! **Most commits run as one statement** (ADR 013): a batch that expects no
+//! key absent without also putting it — every hold and confirmation — is
+//! sent as `BEGIN`, one statement of data-modifying `WITH` queries, and
+//! `COMMIT`, instead of the ten statements above. Its steps keep the same
+//! guarantees in another form: keys only expected are locked `FOR SHARE`
+//! and their versions compared; puts and deletes on expected keys are
+//! `UPDATE`/`DELETE ... WHERE version = expected`, which lock the row and,
+//! under `READ COMMITTED`, re-read a row a concurrent commit changed, so a
+//! stale version never matches; puts on keys expected absent are `INSERT
+//! ... ON CONFLICT DO NOTHING`, which waits for a concurrent creator and
+//! inserts nothing if the key exists; the statement counts what each step
+//! locked or wrote and fails (the same division by zero) unless every
+//! count is complete, so nothing is applied. The conflict's key is then
+//! found by reading the expected keys once more (versions only grow, so a
+//! stale key stays stale). A key expected absent but not written can only
+//! be kept absent by a claimed placeholder, so such batches take the
+//! statements above.
+//!
 //! Everything from `BEGIN` to `COMMIT` is sent at once (pipelined on the
 //! connection; the server runs the statements in order), so a commit costs
 //! one round trip however many kinds of keys it touches. That is safe
