@@ -42,7 +42,9 @@ impl PyMemoryStore {
 /// before a power loss or OS crash may be lost (never corrupting the
 /// file; a crash of the process alone loses nothing). `lock_wait` is how
 /// long a call waits for another process holding the file's lock before it
-/// fails; `readers` how many idle reader connections are kept.
+/// fails; `readers` how many idle reader connections are kept;
+/// `commit_on_caller=False` hands every commit to the store's writer thread
+/// instead of committing on the calling thread when nothing else writes.
 #[pyclass(frozen, module = "reservo._reservo", name = "SqliteStore")]
 pub struct PySqliteStore {
     store: Arc<SqliteStore>,
@@ -52,16 +54,20 @@ pub struct PySqliteStore {
 #[pymethods]
 impl PySqliteStore {
     #[new]
-    #[pyo3(signature = (path, *, synchronous="full", lock_wait=None, readers=2))]
+    #[pyo3(signature = (
+        path, *, synchronous="full", lock_wait=None, readers=2, commit_on_caller=true
+    ))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         synchronous: &str,
         lock_wait: Option<chrono::Duration>,
         readers: usize,
+        commit_on_caller: bool,
     ) -> PyResult<Self> {
-        let options =
-            sqlite_options(synchronous, lock_wait, readers).map_err(|e| core_err(py, e))?;
+        let options = sqlite_options(synchronous, lock_wait, readers)
+            .map_err(|e| core_err(py, e))?
+            .commit_on_caller(commit_on_caller);
         let opened = py.detach(|| SqliteStore::open_with(&path, options));
         let store = opened.map_err(|e| core_err(py, e.into()))?;
         Ok(PySqliteStore {

@@ -47,7 +47,11 @@ def test_bad_sqlite_options_are_refused_before_the_file_is_created(
 def test_a_store_synced_at_checkpoints_keeps_its_bookings(tmp_path: Path) -> None:
     path = tmp_path / "normal.sqlite"
     store = SqliteStore(
-        path, synchronous="normal", lock_wait=timedelta(seconds=5), readers=1
+        path,
+        synchronous="normal",
+        lock_wait=timedelta(seconds=5),
+        readers=1,
+        commit_on_caller=False,
     )
     engine = make_engine(store, ManualClock(START))
     booking = book_villa(engine, date(2026, 7, 1), date(2026, 7, 3))

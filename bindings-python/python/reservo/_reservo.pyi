@@ -519,6 +519,7 @@ class SqliteStore:
         synchronous: Literal["full", "normal"] = "full",
         lock_wait: timedelta | None = None,
         readers: int = 2,
+        commit_on_caller: bool = True,
     ) -> None: ...
     @property
     def path(self) -> str: ...

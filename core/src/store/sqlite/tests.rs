@@ -177,9 +177,18 @@ async fn commit_fails_cleanly_once_the_lock_wait_limit_passes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn commits_queued_together_keep_each_their_own_outcome_version_and_events() {
+    // Handed to the writer thread always, and mixed with commits on the
+    // callers' threads (the default).
+    for commit_on_caller in [false, true] {
+        concurrent_commits_keep_their_outcomes(commit_on_caller).await;
+    }
+}
+
+async fn concurrent_commits_keep_their_outcomes(commit_on_caller: bool) {
     use crate::ports::{Expectation, NewEvent};
     let (_dir, path) = temp_file();
-    let store = Arc::new(SqliteStore::open(&path).expect("open"));
+    let options = SqliteOptions::default().commit_on_caller(commit_on_caller);
+    let store = Arc::new(SqliteStore::open_with(&path, options).expect("open"));
     // 64 callers at once: each claims the same key (one wins) and a key of
     // its own (all win), so the writer sees groups mixing both outcomes.
     let tasks: Vec<_> = (0..64)
@@ -240,6 +249,44 @@ async fn commits_queued_together_keep_each_their_own_outcome_version_and_events(
         "no gaps, no rolled-back events"
     );
     assert_eq!(events.iter().filter(|e| e.kind == "won").count(), 1);
+    if !commit_on_caller {
+        assert_eq!(store.writer.commits_on_caller(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_commit_runs_on_its_callers_thread_only_when_nothing_else_writes() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    store.commit(one_put()).await.expect("commit");
+    assert_eq!(store.writer.commits_on_caller(), 1, "nothing else wrote");
+
+    // Another connection holds the write lock: the commit does not wait on
+    // the caller's thread but on the writer thread, until it is released.
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let committed = store.commit(one_put()).await;
+    release.join().unwrap();
+    assert!(committed.is_ok(), "{committed:?}");
+    assert_eq!(store.writer.commits_on_caller(), 1, "queued for the writer");
+
+    store.commit(one_put()).await.expect("commit");
+    assert_eq!(
+        store.writer.commits_on_caller(),
+        2,
+        "the lock is free again"
+    );
+
+    let options = SqliteOptions::default().commit_on_caller(false);
+    let handing_off = SqliteStore::open_with(&path, options).expect("open");
+    handing_off.commit(one_put()).await.expect("commit");
+    assert_eq!(handing_off.writer.commits_on_caller(), 0);
+    let versions = handing_off.get(&["bk/1".into()]).await.expect("get");
+    assert_eq!(versions[0].as_ref().map(|r| r.version.0), Some(4));
 }
 
 #[test]

@@ -2,20 +2,25 @@
 //! them.
 //!
 //! rusqlite is blocking, and the [`Storage`](crate::ports::Storage) port is
-//! async and runtime-agnostic. Commits, which wait for the disk, go to one
-//! writer thread: a caller sends its batch over a channel and awaits a
-//! `futures` oneshot for the answer, which works on any executor and never
-//! blocks one. Reads (`get`, `scan`, `read_events`) are short B-tree
-//! searches and run on the caller's thread ([`Readers`], ADR 007); the only
-//! waiting in them is for SQLite's file lock, inside [`retry_while_busy`],
-//! which WAL readers meet only during recovery.
+//! async and runtime-agnostic. There is one write connection. A commit that
+//! finds it idle, no commit queued and the file's write lock free runs on
+//! the caller's thread (ADR 014: two thread wake-ups cost a third of a
+//! durable booking); any other commit goes to the writer thread, which
+//! waits for locks and applies queued commits in groups: the caller sends
+//! its batch over a channel and awaits a `futures` oneshot for the answer,
+//! which works on any executor. Reads (`get`, `scan`, `read_events`) are
+//! short B-tree searches and run on the caller's thread ([`Readers`], ADR
+//! 007); the only waiting in them is for SQLite's file lock, inside
+//! [`retry_while_busy`], which WAL readers meet only during recovery.
 //!
 //! This module must never let `SQLITE_BUSY` reach a caller before the
-//! store's lock-wait limit has passed.
+//! store's lock-wait limit has passed, and never make a caller's thread
+//! wait for a lock: waiting is the writer thread's.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -90,43 +95,140 @@ struct CommitJob {
     answer: oneshot::Sender<Result<Committed, StorageError>>,
 }
 
-/// The writer thread: owns the write connection and applies queued commits
-/// in groups, one transaction and one fsync per group (group commit).
+/// The write connection and the `synchronous` level it is set to now.
+struct WriteConnection {
+    conn: Connection,
+    current: Synchronous,
+}
+
+/// What the writer thread and callers committing on their own thread share.
+struct Shared {
+    connection: Mutex<WriteConnection>,
+    /// Commits queued for the writer thread and not yet answered: while
+    /// there are any, new commits queue behind them (so group commit
+    /// gathers them and none waits behind a stream of commits that skipped
+    /// the queue).
+    queued: AtomicUsize,
+    /// Commits that ran on their caller's thread, for tests.
+    on_caller: AtomicU64,
+    configured: Synchronous,
+    lock_wait: Duration,
+}
+
+impl Shared {
+    /// The write connection, even if a commit panicked while holding it
+    /// (its transaction rolled back as the panic unwound).
+    fn lock(&self) -> MutexGuard<'_, WriteConnection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The write connection if no one else is using it.
+    fn try_lock(&self) -> Option<MutexGuard<'_, WriteConnection>> {
+        match self.connection.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+}
+
+/// Commits: on the caller's thread when nothing else is writing (ADR 014),
+/// otherwise through the writer thread, which applies queued commits in
+/// groups, one transaction and one fsync per group (group commit).
 pub(super) struct CommitWriter {
+    shared: Arc<Shared>,
+    commit_on_caller: bool,
     queue: Option<Sender<CommitJob>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl CommitWriter {
     /// Starts the writer thread on `conn`, whose `PRAGMA synchronous` is
-    /// `synchronous`.
+    /// `synchronous`; with `commit_on_caller`, a commit that finds the
+    /// queue empty and the file unlocked runs on its caller's thread.
     pub(super) fn start(
         conn: Connection,
         lock_wait: Duration,
         synchronous: Synchronous,
+        commit_on_caller: bool,
     ) -> Result<Self, StorageError> {
+        let shared = Arc::new(Shared {
+            connection: Mutex::new(WriteConnection {
+                conn,
+                current: synchronous,
+            }),
+            queued: AtomicUsize::new(0),
+            on_caller: AtomicU64::new(0),
+            configured: synchronous,
+            lock_wait,
+        });
         let (queue, jobs) = mpsc::channel::<CommitJob>();
-        let thread = std::thread::Builder::new()
-            .name("reservo-sqlite-writer".to_owned())
-            .spawn(move || write_groups(conn, &jobs, lock_wait, synchronous))
-            .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?;
+        let thread = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("reservo-sqlite-writer".to_owned())
+                .spawn(move || write_groups(&shared, &jobs))
+                .map_err(|e| StorageError::backend(format!("cannot start a SQLite thread: {e}")))?
+        };
         Ok(CommitWriter {
+            shared,
+            commit_on_caller,
             queue: Some(queue),
             thread: Some(thread),
         })
     }
 
-    /// Queues `batch` and awaits its outcome, which comes only after the
-    /// transaction holding it has committed (or failed).
+    /// Applies `batch` and returns its outcome, only after the transaction
+    /// holding it has committed (or failed).
     pub(super) async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        if let Some(outcome) = self.commit_here(&batch) {
+            return outcome;
+        }
         let (answer, answered) = oneshot::channel();
         let stopped = || StorageError::backend("the SQLite writer thread stopped");
-        self.queue
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(CommitJob { batch, answer })
-            .map_err(|_| stopped())?;
+        let queue = self.queue.as_ref().ok_or_else(stopped)?;
+        self.shared.queued.fetch_add(1, Ordering::SeqCst);
+        if queue.send(CommitJob { batch, answer }).is_err() {
+            self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(stopped());
+        }
         answered.await.map_err(|_| stopped())?
+    }
+
+    /// Commits `batch` on this thread if nothing else is writing: no commit
+    /// queued, the write connection idle and the file's write lock free
+    /// (taken without waiting). `None` when it must be queued instead.
+    ///
+    /// The caller's thread then waits for the commit's own work and sync,
+    /// but never for a lock: the wait for another writer, up to the
+    /// lock-wait limit, happens on the writer thread.
+    fn commit_here(&self, batch: &CommitBatch) -> Option<Result<Committed, StorageError>> {
+        if !self.commit_on_caller || self.shared.queued.load(Ordering::SeqCst) > 0 {
+            return None;
+        }
+        let mut writer = self.shared.try_lock()?;
+        let no_wait = writer.conn.busy_timeout(Duration::ZERO);
+        let outcome =
+            no_wait.and_then(|()| apply_group(&mut writer, self.shared.configured, &[batch]));
+        if let Err(e) = writer.conn.busy_timeout(self.shared.lock_wait) {
+            return Some(Err(backend("commit", e)));
+        }
+        match outcome {
+            Err(e) if is_busy(&e) => None,
+            Err(e) => Some(Err(backend("commit", e))),
+            Ok(mut outcomes) => {
+                self.shared.on_caller.fetch_add(1, Ordering::Relaxed);
+                outcomes.pop()
+            }
+        }
+    }
+
+    /// How many commits ran on their caller's thread so far.
+    #[cfg(test)]
+    pub(super) fn commits_on_caller(&self) -> u64 {
+        self.shared.on_caller.load(Ordering::Relaxed)
     }
 }
 
@@ -141,16 +243,28 @@ impl Drop for CommitWriter {
     }
 }
 
+/// One attempt at `batches` in one transaction, with the connection's
+/// `synchronous` level set for them first.
+fn apply_group(
+    writer: &mut WriteConnection,
+    configured: Synchronous,
+    batches: &[&CommitBatch],
+) -> rusqlite::Result<Vec<queries::CommitOutcome>> {
+    let wanted = group_synchronous(configured, batches);
+    if wanted != writer.current {
+        // Outside any transaction: the pragma applies to the next.
+        writer
+            .conn
+            .pragma_update(None, "synchronous", wanted.pragma())?;
+        writer.current = wanted;
+    }
+    queries::commit_group(&mut writer.conn, batches)
+}
+
 /// The writer's loop: waits for a commit, takes every other one already
 /// queued (up to [`queries::MAX_GROUP`]), applies them as one group, and
 /// only then answers each caller.
-fn write_groups(
-    mut conn: Connection,
-    jobs: &Receiver<CommitJob>,
-    lock_wait: Duration,
-    configured: Synchronous,
-) {
-    let mut current = configured;
+fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < queries::MAX_GROUP {
@@ -160,21 +274,20 @@ fn write_groups(
             }
         }
         let batches: Vec<&CommitBatch> = group.iter().map(|job| &job.batch).collect();
+        let mut writer = shared.lock();
         // A panic rolls the transaction back; the callers' answers are
         // dropped with the group, so they see an error.
         let outcomes = catch_unwind(AssertUnwindSafe(|| {
-            let wanted = group_synchronous(configured, &batches);
-            if wanted != current {
-                // Outside any transaction: the pragma applies to the next.
-                conn.pragma_update(None, "synchronous", wanted.pragma())?;
-                current = wanted;
-            }
             retry_while_busy(
-                lock_wait,
-                || queries::commit_group(&mut conn, &batches),
+                shared.lock_wait,
+                || apply_group(&mut writer, shared.configured, &batches),
                 is_busy,
             )
         }));
+        // Answered below: callers arriving from now on may commit on
+        // their own thread once the connection is free.
+        shared.queued.fetch_sub(group.len(), Ordering::SeqCst);
+        drop(writer);
         let outcomes: Vec<Option<Result<Committed, StorageError>>> = match outcomes {
             Ok(Ok(outcomes)) => outcomes.into_iter().map(Some).collect(),
             Ok(Err(e)) => {
