@@ -415,10 +415,13 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
 }
 
 /// One try at a batch that runs as one statement ([`Sql::commit_in_one`]):
-/// `BEGIN`, the statement and `COMMIT` in one round trip, with `SET LOCAL
-/// synchronous_commit` when the batch may skip the flush. When a check
-/// fails, the rows of the expected keys are read afterwards to name one
-/// that differs (versions only grow, so a stale one stays stale).
+/// the statement alone, which the server runs as a transaction of its own
+/// (ADR 015), so a commit is one query. When the batch may skip the flush,
+/// the statement sets `synchronous_commit` off for its own transaction
+/// (`set_config(..., true)`: the commit reads the setting before the
+/// transaction's settings are undone). When a check fails, the rows of the
+/// expected keys are read afterwards to name one that differs (versions
+/// only grow, so a stale one stays stale).
 async fn attempt_in_one(
     pool: &Pool,
     sql: &Sql,
@@ -426,9 +429,7 @@ async fn attempt_in_one(
     in_one: &InOne<'_>,
 ) -> Result<Committed, AttemptError> {
     let client = pool.get().await?;
-    let (begin, no_flush) = opening(&client, sql, plan).await?;
     let statement = client.prepare_cached(&sql.commit_in_one).await?;
-    let end = client.prepare_cached(&sql.end).await?;
     let params: &[&Param<'_>] = &[
         &plan.shared_keys,
         &plan.shared_versions,
@@ -444,27 +445,17 @@ async fn attempt_in_one(
         &in_one.blind_deleted,
         &plan.event_kinds,
         &plan.event_payloads,
+        &plan.without_flush,
     ];
-    let (began, without_flush, committed, ended) = join4(
-        client.query(&begin, &[]),
-        query_opt(&client, no_flush.as_ref(), &[]),
-        client.query(&statement, params),
-        client.query(&end, &[]),
-    )
-    .await;
-    began?;
-    without_flush?;
-    let rows = match committed {
+    let rows = match client.query(&statement, params).await {
         Ok(rows) => rows,
         Err(e) if failed_check(&e) => {
-            ended?;
             let get = client.prepare_cached(&sql.get).await?;
             let rows = client.query(&get, &[&plan.expected_keys]).await?;
             return Err(conflict(plan.first_differing(&rows)));
         }
         Err(e) => return Err(e.into()),
     };
-    ended?;
     let version: i64 = match rows.first() {
         Some(row) => row.get(0),
         None => return Err(StorageError::backend("the commit returned no version").into()),

@@ -71,10 +71,14 @@
 //!    synced commit's flush covers it. Engines without that setting
 //!    (probed on connect) sync every commit.
 //!
-//! **Most commits run as one statement** (ADR 013): a batch that expects no
-//! key absent without also putting it — every hold and confirmation — is
-//! sent as `BEGIN`, one statement of data-modifying `WITH` queries, and
-//! `COMMIT`, instead of the ten statements above. Its steps keep the same
+//! **Most commits run as one statement** (ADR 013, ADR 015): a batch that
+//! expects no key absent without also putting it — every hold and
+//! confirmation — is sent as one statement of data-modifying `WITH`
+//! queries, instead of the ten statements above. The server runs a
+//! statement sent alone as a transaction of its own, so there is no
+//! `BEGIN` or `COMMIT`; a deferred batch turns `synchronous_commit` off for
+//! that transaction from inside the statement (`set_config(...,
+//! true)`, read when the transaction commits). Its steps keep the same
 //! guarantees in another form: keys only expected are locked `FOR SHARE`
 //! and their versions compared; puts and deletes on expected keys are
 //! `UPDATE`/`DELETE ... WHERE version = expected`, which lock the row and,
@@ -155,9 +159,10 @@
 //!   plain SQL every engine evaluates, rather than a `DO` block or a
 //!   function (PL/pgSQL is PostgreSQL's); writes take the commit's version
 //!   with `currval`, which all three support.
-//! * `SET LOCAL synchronous_commit` is PostgreSQL's; the store asks the
-//!   server for it once on connect and, where it is unknown, syncs every
-//!   commit (deferring is only ever a hint).
+//! * `SET LOCAL synchronous_commit` and `set_config('synchronous_commit',
+//!   'off', true)` are PostgreSQL's; the store asks the server for the
+//!   setting once on connect and, where it is unknown, syncs every commit
+//!   (deferring is only ever a hint).
 //! * Pipelining is the driver's (several extended-protocol queries in
 //!   flight on one connection), not a server feature: any engine that
 //!   speaks the PostgreSQL wire protocol accepts it.
@@ -166,7 +171,10 @@
 //! * The migration lock is a row lock, not `pg_advisory_xact_lock`
 //!   (PostgreSQL-only), and every migration statement is idempotent, so
 //!   engines without transactional DDL can re-run a migration cut short.
-//! * `READ COMMITTED` is requested explicitly. An engine that runs it as
+//! * `READ COMMITTED` is requested explicitly, except for the one-statement
+//!   commits, which run at the session's default isolation (`READ
+//!   COMMITTED` unless the database is configured otherwise). An engine
+//!   or a database that runs them as
 //!   snapshot or serializable isolation (CockroachDB unless read committed
 //!   is enabled, YugabyteDB by default) stays correct: the locks above still
 //!   serialize conflicting commits, and two numberings of the outbox at

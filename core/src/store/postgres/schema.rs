@@ -217,7 +217,9 @@ impl Sql {
                    AND (SELECT count(*) FROM updated) = coalesce(array_length($3::bytea[], 1), 0) \
                    AND (SELECT count(*) FROM removed) = coalesce(array_length($6::bytea[], 1), 0) \
                    AND (SELECT count(*) FROM created) = coalesce(array_length($8::bytea[], 1), 0) \
-                   THEN 1 ELSE 0 END) FROM v"),
+                   THEN 1 ELSE 0 END), \
+                   CASE WHEN $15::bool THEN set_config('synchronous_commit', 'off', true) END \
+                 FROM v"),
         }
     }
 
@@ -389,7 +391,7 @@ mod tests {
                     "{keys}, ARRAY[1, 1]::int8[], {keys}, ARRAY['v'::bytea, 'v'::bytea], \
                      ARRAY[1, 1]::int8[], {keys}, ARRAY[1, 1]::int8[], {keys}, \
                      ARRAY['v'::bytea, 'v'::bytea], {keys}, ARRAY['v'::bytea, 'v'::bytea], \
-                     {keys}, ARRAY['e']::text[], ARRAY['p'::bytea]"
+                     {keys}, ARRAY['e']::text[], ARRAY['p'::bytea], true"
                 ),
             ),
         ];
