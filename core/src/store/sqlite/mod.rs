@@ -34,9 +34,11 @@
 //!   commit is a durable one, and each commit is atomic and gets its own
 //!   version exactly as if it ran alone. While commits are queued, new ones
 //!   queue behind them. Several stores or
-//!   processes on one file take turns: SQLite's busy timeout waits for the
-//!   lock, and a retry loop with backoff covers the cases where SQLite
-//!   answers busy at once, until [`SqliteOptions::lock_wait`] has passed.
+//!   processes on one file take turns: the writer thread retries a busy
+//!   file with backoff (the write connection has no busy timeout, so that
+//!   a commit on a caller's thread never waits), readers wait in SQLite's
+//!   busy timeout and the same retry loop, until
+//!   [`SqliteOptions::lock_wait`] has passed.
 //! * **Runtime-agnostic async.** A queued commit is awaited on a `futures`
 //!   oneshot: it works under tokio, async-std, a binding's event loop or a
 //!   plain `block_on`. Dropping a `commit` future does not cancel a commit
@@ -135,9 +137,10 @@ impl SqliteOptions {
 
     /// How long an operation waits for another connection or process to
     /// release the file's lock before it fails with
-    /// [`StorageError::Backend`] (about this long: SQLite's own busy
-    /// timeout is set to it, and the retry loop around it stops retrying
-    /// once it has passed). Until then, contention only makes calls slower.
+    /// [`StorageError::Backend`] (about this long: readers' SQLite busy
+    /// timeout is set to it, and the retry loop around reads and commits
+    /// stops retrying once it has passed). Until then, contention only
+    /// makes calls slower.
     pub fn lock_wait(mut self, lock_wait: Duration) -> Self {
         self.lock_wait = lock_wait;
         self

@@ -148,12 +148,19 @@ impl CommitWriter {
     /// Starts the writer thread on `conn`, whose `PRAGMA synchronous` is
     /// `synchronous`; with `commit_on_caller`, a commit that finds the
     /// queue empty and the file unlocked runs on its caller's thread.
+    ///
+    /// `conn` loses its busy timeout: SQLite then answers busy at once, so
+    /// a commit on a caller's thread never waits for a lock, and the writer
+    /// thread's [`retry_while_busy`] does all the waiting, up to
+    /// `lock_wait`.
     pub(super) fn start(
         conn: Connection,
         lock_wait: Duration,
         synchronous: Synchronous,
         commit_on_caller: bool,
     ) -> Result<Self, StorageError> {
+        conn.busy_timeout(Duration::ZERO)
+            .map_err(|e| backend("setting up the write connection", e))?;
         let shared = Arc::new(Shared {
             connection: Mutex::new(WriteConnection {
                 conn,
@@ -209,13 +216,8 @@ impl CommitWriter {
             return None;
         }
         let mut writer = self.shared.try_lock()?;
-        let no_wait = writer.conn.busy_timeout(Duration::ZERO);
-        let outcome =
-            no_wait.and_then(|()| apply_group(&mut writer, self.shared.configured, &[batch]));
-        if let Err(e) = writer.conn.busy_timeout(self.shared.lock_wait) {
-            return Some(Err(backend("commit", e)));
-        }
-        match outcome {
+        // The write connection answers busy at once (no busy timeout).
+        match apply_group(&mut writer, self.shared.configured, &[batch]) {
             Err(e) if is_busy(&e) => None,
             Err(e) => Some(Err(backend("commit", e))),
             Ok(mut outcomes) => {
@@ -334,10 +336,11 @@ pub(super) fn is_busy(error: &rusqlite::Error) -> bool {
 /// Runs `attempt` until it succeeds, fails with something other than
 /// `SQLITE_BUSY`/`SQLITE_LOCKED`, or `lock_wait` has passed.
 ///
-/// Each attempt already waits up to the connection's busy timeout inside
-/// SQLite; this loop covers the cases where SQLite answers busy without
-/// waiting (WAL recovery, a checkpoint or a journal-mode change in another
-/// process). Backoff doubles from 1 ms to 64 ms, with jitter so that
+/// On a reader connection each attempt already waits up to the busy
+/// timeout inside SQLite, and this loop covers the cases where SQLite
+/// answers busy without waiting (WAL recovery, a checkpoint or a
+/// journal-mode change in another process); the write connection has no
+/// busy timeout, so for commits this loop is all the waiting. Backoff doubles from 1 ms to 64 ms, with jitter so that
 /// processes do not retry in lockstep. `attempt` must leave nothing applied
 /// when it fails (a transaction that rolls back on drop does).
 pub(super) fn retry_while_busy<T, E>(
