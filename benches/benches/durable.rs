@@ -29,19 +29,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use reservo::booking::Customer;
-use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
-use reservo::ids::{PropertyId, RatePlanId, ResourceId};
+use reservo::ids::ResourceId;
 use reservo::party::Party;
 use reservo::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
-use reservo::pricing::RatePlan;
 use reservo::store::{PostgresOptions, PostgresStore, SqliteStore};
-use reservo::time::{ManualClock, Stay};
+use reservo::time::Stay;
+use reservo_benches::durable_hotel;
 
 /// Concurrent callers in the `16_callers` and PostgreSQL benches.
 const CALLERS: usize = 16;
@@ -208,32 +207,7 @@ impl Storage for Counted {
 /// An engine on `store` with `resources` nightly resources of [`UNITS`]
 /// units, on a clock fixed at 1 June 2026.
 async fn reservo(store: Arc<Counted>, resources: usize) -> Arc<Engine> {
-    let start = Utc.with_ymd_and_hms(2026, 6, 1, 10, 0, 0).unwrap();
-    let engine = Engine::builder(store)
-        .clock(Arc::new(ManualClock::new(start)))
-        .build();
-    let property = Property::new("hotel", "Hotel", "owner", "Europe/Lisbon", "EUR").unwrap();
-    engine.put_property(property).await.unwrap();
-    let plan = r#"{"id": "flex", "name": "Flexible", "unit": "night",
-                   "base_price": {"amount": "90.00", "currency": "EUR"}}"#;
-    engine
-        .put_rate_plan(RatePlan::from_json(plan).unwrap())
-        .await
-        .unwrap();
-    for n in 0..resources {
-        let resource = Resource {
-            id: ResourceId::new(resource_id(n)).unwrap(),
-            property: PropertyId::new("hotel").unwrap(),
-            name: format!("Room {n}"),
-            rate_plan: RatePlanId::new("flex").unwrap(),
-            kind: ResourceKind::Nightly {
-                units: UNITS,
-                max_occupancy: 2,
-            },
-        };
-        engine.put_resource(resource).await.unwrap();
-    }
-    Arc::new(engine)
+    Arc::new(durable_hotel(store, (0..resources).map(resource_id), UNITS).await)
 }
 
 /// Holds one unit of both nights of resource `n` and confirms it, as a

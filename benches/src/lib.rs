@@ -297,3 +297,38 @@ impl XorShift {
         self.0 % n.max(1)
     }
 }
+
+/// An engine on `store` for the durable benches: one property on a clock
+/// stopped at [`bench_now`], one plain nightly plan, and a nightly
+/// resource of `units` units for each id in `resources`.
+pub async fn durable_hotel(
+    store: Arc<dyn reservo::ports::Storage>,
+    resources: impl IntoIterator<Item = String>,
+    units: u32,
+) -> Engine {
+    let engine = Engine::builder(store)
+        .clock(Arc::new(ManualClock::new(bench_now())))
+        .build();
+    let property = Property::new("hotel", "Hotel", "owner", "Europe/Lisbon", "EUR").unwrap();
+    engine.put_property(property).await.unwrap();
+    let plan = r#"{"id": "flex", "name": "Flexible", "unit": "night",
+                   "base_price": {"amount": "90.00", "currency": "EUR"}}"#;
+    engine
+        .put_rate_plan(RatePlan::from_json(plan).unwrap())
+        .await
+        .unwrap();
+    for id in resources {
+        let resource = Resource {
+            name: format!("Room {id}"),
+            id: ResourceId::new(id).unwrap(),
+            property: PropertyId::new("hotel").unwrap(),
+            rate_plan: RatePlanId::new("flex").unwrap(),
+            kind: ResourceKind::Nightly {
+                units,
+                max_occupancy: 2,
+            },
+        };
+        engine.put_resource(resource).await.unwrap();
+    }
+    engine
+}

@@ -43,6 +43,11 @@
 //!   oneshot: it works under tokio, async-std, a binding's event loop or a
 //!   plain `block_on`. Dropping a `commit` future does not cancel a commit
 //!   already handed to the writer.
+//! * **2 KiB pages in a new file** (ADR 016). A `FULL` commit writes
+//!   every page it changed to the log and syncs it; a booking changes some
+//!   30 pages, so half-size pages halve the bytes each sync carries. A file
+//!   created beforehand (by an older Reservo, or by the host with another
+//!   `PRAGMA page_size`) keeps its own page size.
 //! * **Inspectable.** Values are BLOBs holding the engine's JSON:
 //!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
 
@@ -63,6 +68,9 @@ use crate::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
 use crate::store::validate_batch;
+
+/// The page size of a file the store creates (ADR 016).
+const PAGE_SIZE: i64 = 2048;
 
 /// How hard SQLite works to make each commit survive a power loss
 /// (`PRAGMA synchronous`).
@@ -228,6 +236,11 @@ impl SqliteStore {
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StorageError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path, &options)?;
+        // Only a file that has no pages yet takes it (ADR 016); an existing
+        // file keeps the page size it was created with.
+        writer
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(|e| backend("setting the page size", e))?;
         let wal = retry_while_busy(
             options.lock_wait,
             || {
