@@ -290,7 +290,12 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     let client = pool.get().await?;
     // Prepared before anything is sent (a round trip each, the first time
     // on a connection only), so the pipeline goes out whole.
-    let (begin, no_flush) = opening(&client, sql, plan).await?;
+    let begin = client.prepare_cached(&sql.begin).await?;
+    let no_flush = if plan.without_flush {
+        Some(client.prepare_cached(&sql.commit_without_flush).await?)
+    } else {
+        None
+    };
     let lock_present = client.prepare_cached(&sql.lock_present).await?;
     let share_present = client.prepare_cached(&sql.share_present).await?;
     let claim_absent = client.prepare_cached(&sql.claim_absent).await?;
@@ -463,22 +468,6 @@ async fn attempt_in_one(
     Ok(Committed {
         version: Version(to_u64(version, "version from the sequence")?),
     })
-}
-
-/// The prepared `BEGIN`, and `SET LOCAL synchronous_commit` if the plan
-/// may skip the flush.
-async fn opening(
-    client: &deadpool_postgres::Client,
-    sql: &Sql,
-    plan: &Plan<'_>,
-) -> Result<(Statement, Option<Statement>), AttemptError> {
-    let begin = client.prepare_cached(&sql.begin).await?;
-    let no_flush = if plan.without_flush {
-        Some(client.prepare_cached(&sql.commit_without_flush).await?)
-    } else {
-        None
-    };
-    Ok((begin, no_flush))
 }
 
 /// Whether `e` is one of the store's own checks failing its statement (a

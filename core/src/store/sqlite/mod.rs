@@ -25,20 +25,20 @@
 //!   its caller's thread waits for its sync of the log (ADR 014;
 //!   [`SqliteOptions::commit_on_caller`] turns this off). Otherwise it is
 //!   queued for the store's writer thread.
-//! * **Group commit.** The writer thread takes every commit queued when it
-//!   becomes free and applies them, in queue order, in one transaction: each is
-//!   checked against what the earlier ones left, a failed one is skipped
-//!   (answered `Conflict`) or rolled back to its savepoint, and one `COMMIT`
-//!   (one fsync under `Synchronous::Full`) makes the rest durable together.
-//!   Nobody is answered before that `COMMIT` returns, so an acknowledged
-//!   commit is a durable one, and each commit is atomic and gets its own
-//!   version exactly as if it ran alone. While commits are queued, new ones
-//!   queue behind them. Several stores or
-//!   processes on one file take turns: the writer thread retries a busy
-//!   file with backoff (the write connection has no busy timeout, so that
-//!   a commit on a caller's thread never waits), readers wait in SQLite's
-//!   busy timeout and the same retry loop, until
-//!   [`SqliteOptions::lock_wait`] has passed.
+//! * **Group commit.** The writer thread takes every commit queued when
+//!   it becomes free and applies them, in queue order, in one transaction:
+//!   each is checked against what the earlier ones left, a failed one is
+//!   skipped (answered `Conflict`) or rolled back to its savepoint, and one
+//!   `COMMIT` (one fsync under `Synchronous::Full`) makes the rest durable
+//!   together. Nobody is answered before that `COMMIT` returns, so an
+//!   acknowledged commit is a durable one, and each commit is atomic and
+//!   gets its own version exactly as if it ran alone. While commits are
+//!   queued, new ones queue behind them. Several stores or processes on one
+//!   file take turns: the writer thread retries a busy file with backoff
+//!   (the write connection has no busy timeout, so that a commit on a
+//!   caller's thread never waits), readers wait in SQLite's busy timeout
+//!   and the same retry loop, until [`SqliteOptions::lock_wait`] has
+//!   passed.
 //! * **Runtime-agnostic async.** A queued commit is awaited on a `futures`
 //!   oneshot: it works under tokio, async-std, a binding's event loop or a
 //!   plain `block_on`. Dropping a `commit` future does not cancel a commit

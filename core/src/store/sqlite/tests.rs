@@ -350,8 +350,8 @@ async fn deferred_commits_are_applied_in_order_and_survive_reopening() {
     assert_eq!(versions, [1, 2, 3]);
 }
 
-#[test]
-fn a_new_file_gets_2_kib_pages_and_an_existing_file_keeps_its_own() {
+#[tokio::test]
+async fn a_new_file_gets_2_kib_pages_and_an_existing_file_keeps_its_own() {
     let page_size = |path: &Path| -> i64 {
         raw(path)
             .query_row("PRAGMA page_size", [], |row| row.get(0))
@@ -362,24 +362,22 @@ fn a_new_file_gets_2_kib_pages_and_an_existing_file_keeps_its_own() {
     assert_eq!(page_size(&path), 2048);
 
     let (_older, path) = temp_file();
-    let made = raw(&path);
-    made.execute_batch("PRAGMA page_size = 4096; CREATE TABLE host_notes (note TEXT);")
+    raw(&path)
+        .execute_batch("PRAGMA page_size = 4096; CREATE TABLE host_notes (note TEXT);")
         .unwrap();
-    drop(made);
     let store = SqliteStore::open(&path).expect("open a file made with 4 KiB pages");
     assert_eq!(page_size(&path), 4096);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let put = Mutation::Put {
         key: "bk/1".into(),
         value: vec![b'x'; 10_000],
     };
-    rt.block_on(store.commit(CommitBatch {
-        mutations: vec![put],
-        ..Default::default()
-    }))
-    .expect("a commit on the 4 KiB file");
-    let read = rt.block_on(store.get(&["bk/1".into()])).unwrap();
+    store
+        .commit(CommitBatch {
+            mutations: vec![put],
+            ..Default::default()
+        })
+        .await
+        .expect("a commit on the 4 KiB file");
+    let read = store.get(&["bk/1".into()]).await.unwrap();
     assert_eq!(read[0].as_ref().map(|r| r.value.len()), Some(10_000));
 }

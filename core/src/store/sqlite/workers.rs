@@ -340,9 +340,10 @@ pub(super) fn is_busy(error: &rusqlite::Error) -> bool {
 /// timeout inside SQLite, and this loop covers the cases where SQLite
 /// answers busy without waiting (WAL recovery, a checkpoint or a
 /// journal-mode change in another process); the write connection has no
-/// busy timeout, so for commits this loop is all the waiting. Backoff doubles from 1 ms to 64 ms, with jitter so that
-/// processes do not retry in lockstep. `attempt` must leave nothing applied
-/// when it fails (a transaction that rolls back on drop does).
+/// busy timeout, so for commits this loop is all the waiting. Backoff
+/// doubles from 1 ms to 64 ms, with jitter so that processes do not retry
+/// in lockstep. `attempt` must leave nothing applied when it fails (a
+/// transaction that rolls back on drop does).
 pub(super) fn retry_while_busy<T, E>(
     lock_wait: Duration,
     mut attempt: impl FnMut() -> Result<T, E>,
