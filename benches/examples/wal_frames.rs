@@ -1,6 +1,6 @@
 //! Counts the SQLite write-ahead-log frames (pages) each commit of a
 //! durable hold + confirm writes: the bytes a `synchronous=FULL` commit
-//! writes and syncs, and so much of its cost (ADR 016).
+//! writes and syncs, and so much of its cost (ADRs 016 and 017).
 //!
 //! ```text
 //! cargo run --release -p reservo-benches --example wal_frames
@@ -56,10 +56,10 @@ async fn book(engine: &Engine, n: u64) {
 fn kind(page: u32, body: &[u8]) -> &'static str {
     let header = if page == 1 { &body[100..] } else { body };
     match header[0] {
-        0x0a => "index leaf (records)",
-        0x02 => "index interior (records)",
-        0x0d => "table leaf (outbox, counter, schema)",
-        0x05 => "table interior (outbox)",
+        0x0a => "index leaf (record keys)",
+        0x02 => "index interior (record keys)",
+        0x0d => "table leaf (records, outbox, counter, schema)",
+        0x05 => "table interior (records, outbox)",
         _ => "overflow or free list",
     }
 }

@@ -17,10 +17,17 @@ struct Migration {
 
 /// Every migration, in order; the last one's version is the schema this
 /// code reads and writes.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "records, outbox and commit counter",
-    sql: "
+///
+/// Version 2 (ADR 017) moved `records` from a `WITHOUT ROWID` table, whose
+/// B-tree kept each value beside its key (a hold or booking of 1.5–2.3 KB
+/// spilled into overflow pages that every key search passing it read), to a
+/// rowid table: the key's unique index holds only keys, and values sit in
+/// the table's leaves, new ones appended at its right edge.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "records, outbox and commit counter",
+        sql: "
         CREATE TABLE records (
             key     TEXT    NOT NULL PRIMARY KEY,   -- printable ASCII, BINARY (byte) order
             value   BLOB    NOT NULL,               -- engine JSON: CAST(value AS TEXT) shows it
@@ -39,7 +46,24 @@ const MIGRATIONS: &[Migration] = &[Migration {
         );
         INSERT INTO commit_counter (id, last_version, last_event_seq) VALUES (1, 0, 0);
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "records in a rowid table with a unique key index",
+        sql: "
+        CREATE TABLE records_v2 (
+            id      INTEGER NOT NULL PRIMARY KEY,   -- rowid: where the value sits, nothing more
+            key     TEXT    NOT NULL UNIQUE,        -- printable ASCII, BINARY (byte) order
+            value   BLOB    NOT NULL,               -- engine JSON: CAST(value AS TEXT) shows it
+            version INTEGER NOT NULL                -- the commit that last wrote it
+        );
+        INSERT INTO records_v2 (key, value, version)
+            SELECT key, value, version FROM records ORDER BY key;
+        DROP TABLE records;
+        ALTER TABLE records_v2 RENAME TO records;
+    ",
+    },
+];
 
 /// The schema version this code knows.
 pub(super) fn latest_version() -> i64 {
@@ -64,6 +88,12 @@ impl From<rusqlite::Error> for MigrationError {
 /// Applies every migration the file lacks, all in one transaction; returns
 /// how many it applied.
 pub(super) fn migrate(conn: &mut Connection) -> Result<usize, MigrationError> {
+    migrate_up_to(conn, latest_version())
+}
+
+/// Applies the migrations the file lacks up to `target` (an older schema,
+/// as a file written by an older Reservo has, is what tests need).
+pub(super) fn migrate_up_to(conn: &mut Connection, target: i64) -> Result<usize, MigrationError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute_batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -82,7 +112,10 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<usize, MigrationError> {
     if current > latest_version() {
         return Err(MigrationError::TooNew { found: current });
     }
-    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > current).collect();
+    let pending: Vec<&Migration> = MIGRATIONS
+        .iter()
+        .filter(|m| m.version > current && m.version <= target)
+        .collect();
     for migration in &pending {
         tx.execute_batch(migration.sql)?;
         tx.execute(

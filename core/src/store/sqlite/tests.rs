@@ -7,7 +7,7 @@ use rusqlite::Connection;
 
 use super::*;
 use crate::ports::Storage;
-use crate::ports::{Durability, Mutation};
+use crate::ports::{Durability, Expectation, Mutation, Version};
 
 fn raw(path: &Path) -> Connection {
     Connection::open(path).expect("raw connection to the store's file")
@@ -380,4 +380,60 @@ async fn a_new_file_gets_2_kib_pages_and_an_existing_file_keeps_its_own() {
         .expect("a commit on the 4 KiB file");
     let read = store.get(&["bk/1".into()]).await.unwrap();
     assert_eq!(read[0].as_ref().map(|r| r.value.len()), Some(10_000));
+}
+
+#[tokio::test]
+async fn a_file_of_schema_1_is_migrated_with_its_records_and_versions() {
+    let (_dir, path) = temp_file();
+    {
+        let mut old = raw(&path);
+        schema::migrate_up_to(&mut old, 1).expect("schema 1");
+        old.execute_batch(
+            "INSERT INTO records (key, value, version) VALUES
+                 ('hold/1', CAST('{\"old\":1}' AS BLOB), 7),
+                 ('bk/1', CAST('{\"old\":2}' AS BLOB), 9);
+             UPDATE commit_counter SET last_version = 9;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).expect("open migrates");
+    let found = store
+        .get(&["bk/1".into(), "hold/1".into()])
+        .await
+        .expect("get");
+    let found: Vec<_> = found
+        .into_iter()
+        .map(|record| {
+            let record = record.expect("kept by the migration");
+            (record.key, record.value, record.version)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("bk/1".to_string(), br#"{"old":2}"#.to_vec(), Version(9)),
+            ("hold/1".to_string(), br#"{"old":1}"#.to_vec(), Version(7)),
+        ]
+    );
+    // A commit that expects the version the old file had still applies.
+    let batch = CommitBatch {
+        expectations: vec![Expectation {
+            key: "bk/1".into(),
+            version: Some(Version(9)),
+        }],
+        mutations: vec![Mutation::Put {
+            key: "bk/1".into(),
+            value: b"{}".to_vec(),
+        }],
+        ..Default::default()
+    };
+    assert_eq!(
+        store.commit(batch).await.expect("commit").version,
+        Version(10)
+    );
+    // Values now live in a rowid table, apart from the key index.
+    let rows: i64 = raw(&path)
+        .query_row("SELECT count(id) FROM records", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 2);
 }
