@@ -48,6 +48,15 @@
 //!   30 pages, so half-size pages halve the bytes each sync carries. A file
 //!   created beforehand (by an older Reservo, or by the host with another
 //!   `PRAGMA page_size`) keeps its own page size.
+//! * **Keys apart from values** (schema 2, ADR 017). `records` is a rowid
+//!   table with a unique index on `key`: a key search reads only keys,
+//!   values sit in the table's leaves, and a commit's new records land
+//!   together at its right edge.
+//! * **The outbox numbers commits** (ADR 018). A commit that appends
+//!   events leaves the `commit_counter` row alone: the outbox's last row
+//!   carries its version and sequence number. Outbox rows are therefore
+//!   never deleted; a host pruning the table by hand must keep its last
+//!   row.
 //! * **Inspectable.** Values are BLOBs holding the engine's JSON:
 //!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
 

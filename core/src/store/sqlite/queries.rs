@@ -111,7 +111,8 @@ pub(super) const MAX_GROUP: usize = 256;
 /// group left, and if one fails the batch is skipped and answered
 /// `Conflict`, the others stay. Each applied batch gets its own version
 /// (the counter plus one, in order) and its events the next sequence
-/// numbers; the counter row is written once for the group. A batch whose
+/// numbers; the counter row is written at most once for the group, and
+/// not at all when its last applied batch appended events. A batch whose
 /// writes fail is rolled back to its savepoint and answered with that
 /// failure. An `Err` is SQLite's for the whole group (maybe `SQLITE_BUSY`,
 /// which the caller retries) and leaves nothing applied; the caller must
@@ -121,10 +122,10 @@ pub(super) fn commit_group(
     batches: &[&CommitBatch],
 ) -> rusqlite::Result<Vec<CommitOutcome>> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (mut version, mut last_seq): (i64, i64) = tx
-        .prepare_cached("SELECT last_version, last_event_seq FROM commit_counter WHERE id = 1")?
-        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let (first_version, first_seq) = (version, last_seq);
+    let (mut version, mut last_seq) = last_committed(&tx)?;
+    let first_version = version;
+    // The version the last event appended in this group carries.
+    let mut on_last_event = None;
     let mut outcomes = Vec::with_capacity(batches.len());
     for batch in batches {
         if let Some(key) = failed_expectation(&tx, batch)? {
@@ -149,6 +150,9 @@ pub(super) fn commit_group(
         match applied {
             Ok(seq) => {
                 version += 1;
+                if seq != last_seq {
+                    on_last_event = Some(version);
+                }
                 last_seq = seq;
                 outcomes.push(Ok(Committed {
                     version: Version(to_u64(version)),
@@ -157,7 +161,9 @@ pub(super) fn commit_group(
             Err(e) => outcomes.push(Err(super::workers::backend("commit", e))),
         }
     }
-    if (version, last_seq) != (first_version, first_seq) {
+    // The outbox's new last row says where the group ended, unless the
+    // group's last commit appended no event (ADR 018).
+    if version != first_version && on_last_event != Some(version) {
         tx.prepare_cached(
             "UPDATE commit_counter SET last_version = ?1, last_event_seq = ?2 WHERE id = 1",
         )?
@@ -165,6 +171,28 @@ pub(super) fn commit_group(
     }
     tx.commit()?;
     Ok(outcomes)
+}
+
+/// The last commit's version and the last event's sequence number.
+///
+/// A commit that appends events leaves the counter row alone: its version
+/// is on the outbox rows it appends, and the outbox's last row gives both
+/// numbers. So the counter row holds them as of the last commit without
+/// events, the outbox's last row as of the last commit with events, and
+/// the later of the two is current (ADR 018). Outbox rows are never
+/// deleted, so its last row only moves forward.
+fn last_committed(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    let (counter_version, counter_seq): (i64, i64) = conn
+        .prepare_cached("SELECT last_version, last_event_seq FROM commit_counter WHERE id = 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let last_event: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT version, seq FROM outbox ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(match last_event {
+        Some((version, seq)) => (counter_version.max(version), counter_seq.max(seq)),
+        None => (counter_version, counter_seq),
+    })
 }
 
 /// The first key of `batch` whose expectation does not hold, if any.

@@ -185,7 +185,7 @@ async fn commits_queued_together_keep_each_their_own_outcome_version_and_events(
 }
 
 async fn concurrent_commits_keep_their_outcomes(commit_on_caller: bool) {
-    use crate::ports::{Expectation, NewEvent};
+    use crate::ports::NewEvent;
     let (_dir, path) = temp_file();
     let options = SqliteOptions::default().commit_on_caller(commit_on_caller);
     let store = Arc::new(SqliteStore::open_with(&path, options).expect("open"));
@@ -436,4 +436,60 @@ async fn a_file_of_schema_1_is_migrated_with_its_records_and_versions() {
         .query_row("SELECT count(id) FROM records", [], |row| row.get(0))
         .unwrap();
     assert_eq!(rows, 2);
+}
+
+/// A commit putting `key`, with `events` events.
+fn put_with_events(key: &str, events: usize) -> CommitBatch {
+    CommitBatch {
+        mutations: vec![Mutation::Put {
+            key: key.into(),
+            value: b"{}".to_vec(),
+        }],
+        events: (0..events)
+            .map(|n| crate::ports::NewEvent {
+                kind: "test.event".into(),
+                payload: format!("{{\"n\":{n}}}").into_bytes(),
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn versions_and_event_numbers_go_on_whether_commits_append_events_or_not() {
+    let (_dir, path) = temp_file();
+    let events_each = [2, 0, 1, 0, 0, 3];
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        for (n, events) in events_each.iter().enumerate() {
+            let committed = store
+                .commit(put_with_events(&format!("k/{n}"), *events))
+                .await
+                .expect("commit");
+            assert_eq!(committed.version, Version(n as u64 + 1));
+        }
+        // A commit with events leaves the counter row as the last commit
+        // without events left it (ADR 018): its outbox rows say it all.
+        let counter: (i64, i64) = raw(&path)
+            .query_row(
+                "SELECT last_version, last_event_seq FROM commit_counter",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(counter, (5, 3));
+    }
+    let store = SqliteStore::open(&path).expect("reopen");
+    let committed = store.commit(put_with_events("k/last", 0)).await.unwrap();
+    assert_eq!(committed.version, Version(7));
+    let committed = store.commit(put_with_events("k/after", 1)).await.unwrap();
+    assert_eq!(committed.version, Version(8));
+    let seqs: Vec<u64> = store
+        .read_events(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.seq)
+        .collect();
+    assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
 }
