@@ -45,7 +45,7 @@
 //!   already handed to the writer.
 //! * **2 KiB pages in a new file** (ADR 016). A `FULL` commit writes
 //!   every page it changed to the log and syncs it; a booking changes some
-//!   30 pages, so half-size pages halve the bytes each sync carries. A file
+//!   24 pages, so half-size pages halve the bytes each sync carries. A file
 //!   created beforehand (by an older Reservo, or by the host with another
 //!   `PRAGMA page_size`) keeps its own page size.
 //! * **Keys apart from values** (schema 2, ADR 017). `records` is a rowid
