@@ -54,9 +54,9 @@
 //!   together at its right edge.
 //! * **The outbox numbers commits** (ADR 018). A commit that appends
 //!   events leaves the `commit_counter` row alone: the outbox's last row
-//!   carries its version and sequence number. Outbox rows are therefore
-//!   never deleted; a host pruning the table by hand must keep its last
-//!   row.
+//!   carries its version and sequence number. A host may still prune
+//!   old events by hand: a trigger moves a deleted row's numbers into the
+//!   counter row first, so none is handed out twice.
 //! * **Inspectable.** Values are BLOBs holding the engine's JSON:
 //!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
 

@@ -179,8 +179,9 @@ pub(super) fn commit_group(
 /// is on the outbox rows it appends, and the outbox's last row gives both
 /// numbers. So the counter row holds them as of the last commit without
 /// events, the outbox's last row as of the last commit with events, and
-/// the later of the two is current (ADR 018). Outbox rows are never
-/// deleted, so its last row only moves forward.
+/// the later of the two is current (ADR 018). Deleting outbox rows
+/// (nothing in Reservo does; a host pruning by hand might) first moves
+/// their numbers into the counter row, by a trigger of schema 3.
 fn last_committed(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     let (counter_version, counter_seq): (i64, i64) = conn
         .prepare_cached("SELECT last_version, last_event_seq FROM commit_counter WHERE id = 1")?

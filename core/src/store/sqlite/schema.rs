@@ -63,6 +63,23 @@ const MIGRATIONS: &[Migration] = &[
         ALTER TABLE records_v2 RENAME TO records;
     ",
     },
+    Migration {
+        version: 3,
+        name: "deleting outbox rows keeps their numbers in the commit counter",
+        // Commits that append events leave the counter row alone (ADR 018):
+        // the outbox's last row numbers them. Should a host delete outbox
+        // rows, their numbers move into the counter first, so no version or
+        // sequence number is ever handed out twice.
+        sql: "
+        CREATE TRIGGER outbox_delete_keeps_numbers BEFORE DELETE ON outbox
+        BEGIN
+            UPDATE commit_counter
+               SET last_version   = max(last_version, OLD.version),
+                   last_event_seq = max(last_event_seq, OLD.seq)
+             WHERE id = 1;
+        END;
+    ",
+    },
 ];
 
 /// The schema version this code knows.

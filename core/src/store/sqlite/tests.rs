@@ -493,3 +493,27 @@ async fn versions_and_event_numbers_go_on_whether_commits_append_events_or_not()
         .collect();
     assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn deleting_events_by_hand_never_makes_a_version_or_event_number_repeat() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    for n in 0..3 {
+        store
+            .commit(put_with_events(&format!("k/{n}"), 2))
+            .await
+            .unwrap();
+    }
+    // A host prunes the whole outbox.
+    raw(&path).execute("DELETE FROM outbox", []).unwrap();
+    let committed = store.commit(put_with_events("k/next", 1)).await.unwrap();
+    assert_eq!(committed.version, Version(4));
+    let seqs: Vec<u64> = store
+        .read_events(0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|event| event.seq)
+        .collect();
+    assert_eq!(seqs, [7]);
+}
