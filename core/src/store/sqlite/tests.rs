@@ -438,6 +438,12 @@ async fn a_file_of_schema_1_is_migrated_with_its_records_and_versions() {
     assert_eq!(rows, 2);
 }
 
+/// The sequence numbers of every event in the store's outbox.
+async fn event_seqs(store: &SqliteStore) -> Vec<u64> {
+    let events = store.read_events(0, 100).await.expect("read events");
+    events.iter().map(|event| event.seq).collect()
+}
+
 /// A commit putting `key`, with `events` events.
 fn put_with_events(key: &str, events: usize) -> CommitBatch {
     CommitBatch {
@@ -484,14 +490,7 @@ async fn versions_and_event_numbers_go_on_whether_commits_append_events_or_not()
     assert_eq!(committed.version, Version(7));
     let committed = store.commit(put_with_events("k/after", 1)).await.unwrap();
     assert_eq!(committed.version, Version(8));
-    let seqs: Vec<u64> = store
-        .read_events(0, 100)
-        .await
-        .unwrap()
-        .iter()
-        .map(|event| event.seq)
-        .collect();
-    assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+    assert_eq!(event_seqs(&store).await, (1..=7).collect::<Vec<_>>());
 }
 
 #[tokio::test]
@@ -508,12 +507,5 @@ async fn deleting_events_by_hand_never_makes_a_version_or_event_number_repeat() 
     raw(&path).execute("DELETE FROM outbox", []).unwrap();
     let committed = store.commit(put_with_events("k/next", 1)).await.unwrap();
     assert_eq!(committed.version, Version(4));
-    let seqs: Vec<u64> = store
-        .read_events(0, 100)
-        .await
-        .unwrap()
-        .iter()
-        .map(|event| event.seq)
-        .collect();
-    assert_eq!(seqs, [7]);
+    assert_eq!(event_seqs(&store).await, [7]);
 }
