@@ -29,18 +29,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use reservo::booking::Customer;
-use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
-use reservo::ids::ResourceId;
-use reservo::party::Party;
+use reservo::engine::Engine;
 use reservo::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
 use reservo::store::{PostgresOptions, PostgresStore, SqliteStore};
-use reservo::time::Stay;
-use reservo_benches::durable_hotel;
+use reservo_benches::{durable_confirm, durable_hold, durable_hotel, durable_nights};
 
 /// Concurrent callers in the `16_callers` and PostgreSQL benches.
 const CALLERS: usize = 16;
@@ -48,12 +43,6 @@ const CALLERS: usize = 16;
 const SPREAD: usize = 1_000;
 /// Units per resource and night: more than a run can sell.
 const UNITS: u32 = 10_000_000;
-
-/// The two nights every booking takes: 10 to 12 July 2026.
-fn nights() -> [NaiveDate; 2] {
-    let first = NaiveDate::from_ymd_opt(2026, 7, 10).expect("a valid date");
-    [first, first.succ_opt().expect("a next day")]
-}
 
 fn resource_id(n: usize) -> String {
     format!("room-{n:04}")
@@ -215,26 +204,9 @@ async fn reservo(store: Arc<Counted>, resources: usize) -> Arc<Engine> {
 /// same idempotency key.
 async fn reservo_booking(engine: &Engine, resource: usize) {
     let n = KEYS.fetch_add(1, Ordering::Relaxed);
-    let [first, second] = nights();
-    let stay = Stay::new(first, second.succ_opt().unwrap()).unwrap();
-    let item = Item::stay(
-        ResourceId::new(resource_id(resource)).unwrap(),
-        stay,
-        Party::adults(2).unwrap(),
-    );
-    let hold = HoldRequest {
-        idempotency_key: format!("bench-{n}-hold"),
-        items: vec![QuoteRequest::new(item)],
-        ttl_seconds: 600,
-    };
+    let hold = durable_hold(&resource_id(resource), format!("bench-{n}-hold"));
     let hold = again_on_contention(|| engine.hold(&hold)).await;
-    let confirm = ConfirmRequest {
-        idempotency_key: format!("bench-{n}-confirm"),
-        hold: hold.id,
-        customer: Customer::new("Guest", "+351912345678", None).unwrap(),
-        items: None,
-        attribution: Default::default(),
-    };
+    let confirm = durable_confirm(hold.id, format!("bench-{n}-confirm"));
     again_on_contention(|| engine.confirm(&confirm)).await;
     BOOKINGS.fetch_add(1, Ordering::Relaxed);
 }
@@ -271,7 +243,7 @@ fn sqlite_baseline(path: &std::path::Path) -> rusqlite::Connection {
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
     conn.execute_batch(SQLITE_SCHEMA).unwrap();
-    for night in nights() {
+    for night in durable_nights() {
         conn.execute(
             "INSERT INTO inventory VALUES (?1, ?2, ?3, 0)",
             (resource_id(0), night.to_string(), UNITS),
@@ -285,7 +257,7 @@ fn sqlite_booking(conn: &mut rusqlite::Connection) {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
-    let nights = nights();
+    let nights = durable_nights();
     for night in nights {
         let taken = tx
             .prepare_cached(
@@ -392,8 +364,8 @@ async fn pg_callers(
                          FROM generate_series(0, {}) AS r,
                               (VALUES ('{}'), ('{}')) AS nights(n);",
                     resources - 1,
-                    nights()[0],
-                    nights()[1]
+                    durable_nights()[0],
+                    durable_nights()[1]
                 ))
                 .await
                 .unwrap();
@@ -423,8 +395,8 @@ async fn pg_callers(
 
 async fn pg_booking(caller: &mut PgCaller, resource: usize) {
     let resource = resource_id(resource);
-    let [first, second] = nights().map(|night| night.to_string());
-    let check_out = nights()[1].succ_opt().unwrap().to_string();
+    let [first, second] = durable_nights().map(|night| night.to_string());
+    let check_out = durable_nights()[1].succ_opt().unwrap().to_string();
     let tx = caller.client.transaction().await.unwrap();
     for night in [&first, &second] {
         let taken = tx

@@ -15,39 +15,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{Days, NaiveDate};
-use reservo::booking::Customer;
-use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
-use reservo::ids::ResourceId;
-use reservo::party::Party;
+use reservo::engine::Engine;
 use reservo::store::SqliteStore;
-use reservo::time::Stay;
-use reservo_benches::durable_hotel;
+use reservo_benches::{durable_confirm, durable_hold, durable_hotel};
 
 const WARM_UP: u64 = 300;
 const MEASURED: u64 = 20;
 
 async fn book(engine: &Engine, n: u64) {
-    let first = NaiveDate::from_ymd_opt(2026, 7, 10).unwrap();
-    let stay = Stay::new(first, first + Days::new(2)).unwrap();
-    let item = Item::stay(
-        ResourceId::new("room").unwrap(),
-        stay,
-        Party::adults(2).unwrap(),
-    );
-    let hold = HoldRequest {
-        idempotency_key: format!("wal-{n}-hold"),
-        items: vec![QuoteRequest::new(item)],
-        ttl_seconds: 600,
-    };
+    let hold = durable_hold("room", format!("wal-{n}-hold"));
     let hold = engine.hold(&hold).await.unwrap();
-    let confirm = ConfirmRequest {
-        idempotency_key: format!("wal-{n}-confirm"),
-        hold: hold.id,
-        customer: Customer::new("Guest", "+351912345678", None).unwrap(),
-        items: None,
-        attribution: Default::default(),
-    };
+    let confirm = durable_confirm(hold.id, format!("wal-{n}-confirm"));
     engine.confirm(&confirm).await.unwrap();
 }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use reservo::booking::Customer;
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{CatalogImport, ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
-use reservo::ids::{PropertyId, RatePlanId, ResourceId};
+use reservo::ids::{HoldId, PropertyId, RatePlanId, ResourceId};
 use reservo::party::Party;
 use reservo::pricing::RatePlan;
 use reservo::store::MemoryStore;
@@ -331,4 +331,33 @@ pub async fn durable_hotel(
         engine.put_resource(resource).await.unwrap();
     }
     engine
+}
+
+/// The two nights every durable-bench booking takes: 10 to 12 July 2026.
+pub fn durable_nights() -> [NaiveDate; 2] {
+    let first = NaiveDate::from_ymd_opt(2026, 7, 10).expect("a valid date");
+    [first, first.succ_opt().expect("a next day")]
+}
+
+/// A durable-bench hold: one unit of `resource` for [`durable_nights`],
+/// two adults, ten minutes.
+pub fn durable_hold(resource: &str, idempotency_key: String) -> HoldRequest {
+    let [first, second] = durable_nights();
+    let stay = Stay::new(first, second.succ_opt().unwrap()).unwrap();
+    let item = Item::stay(
+        ResourceId::new(resource).unwrap(),
+        stay,
+        Party::adults(2).unwrap(),
+    );
+    HoldRequest {
+        idempotency_key,
+        items: vec![QuoteRequest::new(item)],
+        ttl_seconds: 600,
+    }
+}
+
+/// The confirmation of a [`durable_hold`] for one guest.
+pub fn durable_confirm(hold: HoldId, idempotency_key: String) -> ConfirmRequest {
+    let guest = Customer::new("Guest", "+351912345678", None).unwrap();
+    ConfirmRequest::new(idempotency_key, hold, guest)
 }
