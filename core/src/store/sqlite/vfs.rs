@@ -105,7 +105,7 @@ struct File {
 
 enum Kind {
     /// A main database file: its write-lock release flushes its logs.
-    Db(Option<Arc<Group>>),
+    Db(Arc<Group>),
     /// A write-ahead log; its `inner` is only used under this lock.
     Log(Arc<Mutex<Log>>, Arc<Group>),
     /// Anything else (journals, temporary files): delegated as is.
@@ -252,7 +252,7 @@ unsafe extern "C" fn x_open(
                 Kind::Log(log, group)
             }
             Some(path) if flags & ffi::SQLITE_OPEN_MAIN_DB != 0 => {
-                Kind::Db(Some(Group::of(format!("{path}-wal"))))
+                Kind::Db(Group::of(format!("{path}-wal")))
             }
             _ => Kind::Other,
         };
@@ -470,7 +470,7 @@ unsafe extern "C" fn x_shm_lock(
 ) -> c_int {
     // SAFETY: as in `delegate`.
     unsafe {
-        if let Kind::Db(Some(group)) = &(*file.cast::<File>()).kind {
+        if let Kind::Db(group) = &(*file.cast::<File>()).kind {
             // Lock 0 is the log's write lock: release it only once this
             // process has written every frame it gathered.
             if at == 0 && flags & ffi::SQLITE_SHM_UNLOCK != 0 {
