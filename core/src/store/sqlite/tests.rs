@@ -13,7 +13,7 @@ fn raw(path: &Path) -> Connection {
     Connection::open(path).expect("raw connection to the store's file")
 }
 
-fn temp_file() -> (tempfile::TempDir, PathBuf) {
+pub(super) fn temp_file() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("reservo.sqlite");
     (dir, path)

@@ -99,7 +99,6 @@ unsafe fn register_once() -> Result<(), String> {
 struct File {
     base: ffi::sqlite3_file,
     inner: *mut ffi::sqlite3_file,
-    inner_size: usize,
     kind: Kind,
 }
 
@@ -157,7 +156,7 @@ struct Log {
 unsafe impl Send for Log {}
 
 impl Log {
-    fn write_through(&mut self, data: &[u8], offset: i64) -> c_int {
+    fn write_through(&self, data: &[u8], offset: i64) -> c_int {
         #[cfg(test)]
         tests::LOG_WRITES.with(|writes| writes.set(writes.get() + 1));
         let amount = c_int::try_from(data.len()).expect("SQLite writes fit a c_int");
@@ -174,9 +173,7 @@ impl Log {
         if self.gathered.is_empty() || self.inner.is_null() {
             return ffi::SQLITE_OK;
         }
-        let gathered = std::mem::take(&mut self.gathered);
-        let rc = self.write_through(&gathered, self.start);
-        self.gathered = gathered;
+        let rc = self.write_through(&self.gathered, self.start);
         self.gathered.clear();
         rc
     }
@@ -223,15 +220,14 @@ unsafe extern "C" fn x_open(
         let file = file.cast::<File>();
         (*file).base.pMethods = ptr::null();
         let default = default_vfs();
-        let inner_size = usize::try_from((*default).szOsFile).expect("a positive size");
-        let inner = alloc_zeroed(inner_layout(inner_size)).cast::<ffi::sqlite3_file>();
+        let inner = alloc_zeroed(inner_layout()).cast::<ffi::sqlite3_file>();
         if inner.is_null() {
             return ffi::SQLITE_NOMEM;
         }
         let open = (*default).xOpen.expect("every VFS opens files");
         let rc = open(default, name, inner, flags, out_flags);
         if rc != ffi::SQLITE_OK || (*inner).pMethods.is_null() {
-            dealloc(inner.cast(), inner_layout(inner_size));
+            dealloc(inner.cast(), inner_layout());
             return if rc == ffi::SQLITE_OK {
                 ffi::SQLITE_CANTOPEN
             } else {
@@ -257,14 +253,17 @@ unsafe extern "C" fn x_open(
             _ => Kind::Other,
         };
         ptr::write(&raw mut (*file).inner, inner);
-        ptr::write(&raw mut (*file).inner_size, inner_size);
         ptr::write(&raw mut (*file).kind, kind);
         (*file).base.pMethods = &METHODS;
         ffi::SQLITE_OK
     }
 }
 
-fn inner_layout(size: usize) -> Layout {
+/// The layout of the default VFS's file inside ours.
+fn inner_layout() -> Layout {
+    // SAFETY: the default VFS outlives the process.
+    let size = unsafe { (*default_vfs()).szOsFile };
+    let size = usize::try_from(size).expect("a positive size");
     Layout::from_size_align(size.max(1), 16).expect("a valid layout")
 }
 
@@ -336,7 +335,7 @@ unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
             }
             Kind::Db(_) | Kind::Other => close((*this).inner),
         };
-        dealloc((*this).inner.cast(), inner_layout((*this).inner_size));
+        dealloc((*this).inner.cast(), inner_layout());
         ptr::drop_in_place(&raw mut (*this).kind);
         (*this).base.pMethods = ptr::null();
         rc

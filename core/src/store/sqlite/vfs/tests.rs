@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rusqlite::{Connection, OpenFlags};
 
 use super::register;
+use crate::store::sqlite::tests::temp_file;
 
 thread_local! {
     /// Writes this thread made to log files through the default VFS.
@@ -32,12 +33,6 @@ fn gathering(path: &Path) -> Connection {
     )
     .unwrap();
     conn
-}
-
-fn temp_file() -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("vfs.sqlite");
-    (dir, path)
 }
 
 fn log_size(path: &Path) -> u64 {
