@@ -311,6 +311,73 @@ pub trait Storage: Send + Sync {
     /// `after`, in ascending order.
     async fn read_events(&self, after: u64, limit: usize)
     -> Result<Vec<StoredEvent>, StorageError>;
+
+    /// [`Storage::commit`], answered as soon as the batch is applied —
+    /// every later read sees it and every later commit is ordered after
+    /// it — with what is left to wait for before it is durable.
+    ///
+    /// The engine calls it only while it holds its turn on a contended
+    /// resource: it lets the next caller in line read this commit and
+    /// queue its own while this one's disk sync is still running, and it
+    /// awaits the returned [`Durable`] before it answers its own caller.
+    /// So a store that honours it must make a durable commit's sync cover
+    /// every commit applied before it (a write-ahead log synced up to a
+    /// point does), and must not hand out events (`read_events`) before
+    /// they are durable.
+    ///
+    /// Optional: the default is [`Storage::commit`], already durable.
+    async fn commit_applied(
+        &self,
+        batch: CommitBatch,
+    ) -> Result<(Committed, Durable), StorageError> {
+        Ok((self.commit(batch).await?, Durable::done()))
+    }
+}
+
+/// What a commit answered by [`Storage::commit_applied`] still has to do
+/// before it is durable. [`Durable::wait`] resolves when it is (or when
+/// it is known it cannot be).
+#[must_use = "a commit is not durable until its `Durable` resolves"]
+pub struct Durable(Option<futures_util::future::BoxFuture<'static, Result<(), StorageError>>>);
+
+impl Durable {
+    /// Nothing to wait for: the commit is durable already.
+    pub fn done() -> Durable {
+        Durable(None)
+    }
+
+    /// Durable once `sync` resolves `Ok`.
+    pub fn after(
+        sync: impl std::future::Future<Output = Result<(), StorageError>> + Send + 'static,
+    ) -> Durable {
+        Durable(Some(Box::pin(sync)))
+    }
+
+    /// Whether there is still something to wait for.
+    pub fn is_pending(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Waits until the commit is durable.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Backend`] if the store could not make it durable:
+    /// the commit was applied, but a power loss may undo it.
+    pub async fn wait(self) -> Result<(), StorageError> {
+        match self.0 {
+            Some(sync) => sync.await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Durable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Durable")
+            .field(&if self.is_pending() { "pending" } else { "done" })
+            .finish()
+    }
 }
 
 // ------------------------------------------------------------------ clock

@@ -109,9 +109,21 @@ impl Engine {
     /// Commits `txn`, then knows what it wrote to ledgers and holds. Every
     /// commit of the engine goes through here, so a known record is never
     /// older than this engine's own last write of it.
+    ///
+    /// In an attempt that holds a hot-resource turn the commit is answered
+    /// once applied, and the attempt's retry loop waits for it to be
+    /// durable after giving the turn back (ADR 020).
     pub(crate) async fn commit(&self, txn: Txn) -> Result<Committed> {
         let written = txn.ledger_and_hold_writes();
-        let committed = self.storage.commit(txn.into_batch()).await?;
+        let committed = if super::txn::may_commit_applied() {
+            let (committed, durable) = self.storage.commit_applied(txn.into_batch()).await?;
+            if let Some(durable) = super::txn::wait_after_turn(durable) {
+                durable.wait().await?;
+            }
+            committed
+        } else {
+            self.storage.commit(txn.into_batch()).await?
+        };
         self.known.learn_commit(written, committed.version);
         Ok(committed)
     }

@@ -24,7 +24,8 @@ use serde::de::DeserializeOwned;
 use super::keys;
 use crate::error::{Error, Result};
 use crate::ports::{
-    CommitBatch, Durability, Expectation, Key, Mutation, NewEvent, Record, StorageError, Version,
+    CommitBatch, Durability, Durable, Expectation, Key, Mutation, NewEvent, Record, StorageError,
+    Version,
 };
 
 /// A change being assembled.
@@ -209,6 +210,13 @@ pub(crate) fn decode_json<T: DeserializeOwned>(record: &Record) -> Result<T> {
 /// one resource, most commits were conflicts). Correctness does not depend
 /// on the queue: every attempt still commits with its reads pinned, and
 /// other processes are not queued at all.
+///
+/// An attempt that holds the turn commits through
+/// [`Storage::commit_applied`](crate::ports::Storage::commit_applied): the
+/// turn passes to the next caller as soon as the commit is applied, and
+/// this waits for it to be durable after giving the turn back (ADR 020).
+/// So nothing is answered before it is durable, and an attempt must never
+/// call out of the engine (a gateway, an SMS sender) after a commit.
 pub(crate) async fn retry_on_conflict<T, F, Fut>(max_attempts: u32, attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
@@ -248,10 +256,22 @@ where
             // turns cannot deadlock.
             Some(key) if !HOLDING_TURN.with(Cell::get) => {
                 let (turn, line) = hot_key_turn(key);
-                let _in_line = InLine::join(line);
-                let _turn = turn.lock().await;
-                let outcome = HoldingTurn(Box::pin(attempt())).await;
-                others_in_line = line.load(Relaxed) > 1;
+                let (outcome, unsynced) = {
+                    let _in_line = InLine::join(line);
+                    let _turn = turn.lock().await;
+                    let mut held = HoldingTurn {
+                        attempt: Box::pin(attempt()),
+                        unsynced: Vec::new(),
+                    };
+                    let outcome = (&mut held).await;
+                    others_in_line = line.load(Relaxed) > 1;
+                    (outcome, held.unsynced)
+                };
+                // The turn is given back: the next caller goes on while
+                // this one's commits are synced.
+                for durable in unsynced {
+                    durable.wait().await?;
+                }
                 outcome
             }
             _ => attempt().await,
@@ -347,159 +367,55 @@ thread_local! {
     /// turn. Nested retry loops run inside their parent's poll, on the same
     /// thread, so they see it.
     static HOLDING_TURN: Cell<bool> = const { Cell::new(false) };
+
+    /// The commits the turn-holding attempt being polled on this thread
+    /// made that are applied but not yet durable; `None` outside such an
+    /// attempt.
+    static UNSYNCED: RefCell<Option<Vec<Durable>>> = const { RefCell::new(None) };
+}
+
+/// Whether a commit made now may be answered before it is durable: it is
+/// made in an attempt that holds a turn, which waits for it afterwards.
+pub(crate) fn may_commit_applied() -> bool {
+    UNSYNCED.with(|unsynced| unsynced.borrow().is_some())
+}
+
+/// Leaves `durable` for the turn-holding attempt being polled to wait
+/// for once it gives its turn back; gives it back if there is none.
+pub(crate) fn wait_after_turn(durable: Durable) -> Option<Durable> {
+    if !durable.is_pending() {
+        return None;
+    }
+    UNSYNCED.with(|unsynced| match unsynced.borrow_mut().as_mut() {
+        Some(unsynced) => {
+            unsynced.push(durable);
+            None
+        }
+        None => Some(durable),
+    })
 }
 
 /// An attempt run while holding a hot-key turn: marks [`HOLDING_TURN`]
-/// while it is polled.
-struct HoldingTurn<Fut>(Pin<Box<Fut>>);
+/// while it is polled, and collects its commits that are not yet durable
+/// ([`UNSYNCED`]).
+struct HoldingTurn<Fut> {
+    attempt: Pin<Box<Fut>>,
+    unsynced: Vec<Durable>,
+}
 
 impl<Fut: Future> Future for HoldingTurn<Fut> {
     type Output = Fut::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        let this = &mut *self;
         let before = HOLDING_TURN.with(|holding| holding.replace(true));
-        let polled = self.0.as_mut().poll(cx);
+        let outer = UNSYNCED.with(|u| u.replace(Some(std::mem::take(&mut this.unsynced))));
+        let polled = this.attempt.as_mut().poll(cx);
+        this.unsynced = UNSYNCED.with(|u| u.replace(outer)).unwrap_or_default();
         HOLDING_TURN.with(|holding| holding.set(before));
         polled
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn conflict() -> Error {
-        Error::Storage(StorageError::Conflict {
-            key: "nt/2026-07-01/hot".into(),
-        })
-    }
-
-    #[test]
-    fn a_batch_has_each_key_once_in_key_order_and_the_last_word_wins() {
-        let mut txn = Txn::default();
-        txn.expect("b", Some(Version(1)));
-        txn.expect("a", None);
-        txn.expect("b", Some(Version(2)));
-        txn.put_raw("z", b"1".to_vec());
-        txn.delete("m");
-        txn.put_raw("a", b"1".to_vec());
-        txn.put_raw("m", b"2".to_vec());
-        txn.put_raw("z", b"2".to_vec());
-        txn.delete("z");
-        let batch = txn.into_batch();
-        assert_eq!(
-            batch.expectations,
-            [
-                Expectation {
-                    key: "a".into(),
-                    version: None
-                },
-                Expectation {
-                    key: "b".into(),
-                    version: Some(Version(2))
-                },
-            ]
-        );
-        assert_eq!(
-            batch.mutations,
-            [
-                Mutation::Put {
-                    key: "a".into(),
-                    value: b"1".to_vec()
-                },
-                Mutation::Put {
-                    key: "m".into(),
-                    value: b"2".to_vec()
-                },
-                Mutation::Delete { key: "z".into() },
-            ]
-        );
-    }
-
-    /// Runs one command on `contended` whose first attempt conflicts if
-    /// `conflicts`; returns whether its first attempt held the turn.
-    async fn first_attempt_queued(contended: &str, conflicts: bool) -> bool {
-        let attempts = Cell::new(0);
-        let first_queued = Cell::new(None);
-        retry_contending(3, Some(contended), || async {
-            attempts.set(attempts.get() + 1);
-            // Read while the attempt is polled, as `HoldingTurn` marks it.
-            let queued = HOLDING_TURN.with(Cell::get);
-            first_queued.set(first_queued.get().or(Some(queued)));
-            if conflicts && attempts.get() == 1 {
-                Err(conflict())
-            } else {
-                Ok(())
-            }
-        })
-        .await
-        .expect("the retry succeeds");
-        first_queued.get().expect("one attempt ran")
-    }
-
-    #[tokio::test]
-    async fn a_conflict_makes_first_attempts_queue_until_enough_succeed() {
-        // A name no other test of this binary contends on.
-        let contended = "txn-test-contended-resource";
-        assert!(
-            !first_attempt_queued(contended, false).await,
-            "cold at first"
-        );
-        assert!(
-            !first_attempt_queued(contended, true).await,
-            "the conflict's own first attempt ran free"
-        );
-        // The conflicted command's own successful retry counts as one.
-        for n in 1..HOT_FOR {
-            assert!(
-                first_attempt_queued(contended, false).await,
-                "queued while hot ({n})"
-            );
-        }
-        assert!(
-            !first_attempt_queued(contended, false).await,
-            "cold again after {HOT_FOR} successes"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_success_while_others_wait_for_the_turn_keeps_the_resource_hot() {
-        let contended = "txn-test-waited-resource";
-        assert!(!first_attempt_queued(contended, true).await);
-        // One success short of cooling.
-        for _ in 2..HOT_FOR {
-            assert!(first_attempt_queued(contended, false).await);
-        }
-        // Another caller waits for the turn while this command holds it.
-        let (turn, line) = hot_key_turn(contended);
-        let other = InLine::join(line);
-        assert!(first_attempt_queued(contended, false).await);
-        drop(other);
-        assert!(turn.try_lock().is_some(), "the turn was given back");
-        // Alone in line that success would have cooled it; it re-armed.
-        for n in 0..HOT_FOR {
-            assert!(
-                first_attempt_queued(contended, false).await,
-                "still hot ({n})"
-            );
-        }
-        assert!(!first_attempt_queued(contended, false).await, "cold again");
-    }
-
-    #[tokio::test]
-    async fn retries_without_a_hint_queue_on_the_conflicting_key() {
-        let queued = std::cell::RefCell::new(Vec::new());
-        retry_on_conflict(3, || async {
-            // Read while the attempt is polled, as `HoldingTurn` marks it.
-            queued.borrow_mut().push(HOLDING_TURN.with(Cell::get));
-            if queued.borrow().len() == 1 {
-                Err(conflict())
-            } else {
-                Ok(())
-            }
-        })
-        .await
-        .expect("the retry succeeds");
-        assert_eq!(queued.into_inner(), vec![false, true]);
-    }
-}
+mod tests;

@@ -39,6 +39,13 @@
 //!   caller's thread never waits), readers wait in SQLite's busy timeout
 //!   and the same retry loop, until [`SqliteOptions::lock_wait`] has
 //!   passed.
+//! * **Commits answered once applied** (ADR 020). A commit the engine
+//!   makes while holding its turn on a contended resource comes through
+//!   [`Storage::commit_applied`]: under `Synchronous::Full` it is written
+//!   `NORMAL` (visible when `COMMIT` returns) and its caller then waits for
+//!   the log syncer thread, whose one `fdatasync` of the log serves every
+//!   commit applied before it. `read_events` hands out no event before it
+//!   is durable.
 //! * **Runtime-agnostic async.** A queued commit is awaited on a `futures`
 //!   oneshot: it works under tokio, async-std, a binding's event loop or a
 //!   plain `block_on`. Dropping a `commit` future does not cancel a commit
@@ -65,6 +72,7 @@
 //! * **Inspectable.** Values are BLOBs holding the engine's JSON:
 //!   `SELECT key, CAST(value AS TEXT), version FROM records` shows them.
 
+mod log_sync;
 mod queries;
 mod schema;
 mod vfs;
@@ -80,7 +88,7 @@ use rusqlite::{Connection, OpenFlags};
 use self::schema::MigrationError;
 use self::workers::{CommitWriter, Readers, backend, is_busy, retry_while_busy};
 use crate::ports::{
-    CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
+    CommitBatch, Committed, Durable, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
 };
 use crate::store::validate_batch;
 
@@ -301,6 +309,7 @@ impl SqliteStore {
             lock_wait: options.lock_wait,
             writer: CommitWriter::start(
                 writer,
+                &path,
                 options.lock_wait,
                 options.synchronous,
                 options.commit_on_caller,
@@ -388,14 +397,29 @@ impl Storage for SqliteStore {
         self.writer.commit(batch).await
     }
 
+    async fn commit_applied(
+        &self,
+        batch: CommitBatch,
+    ) -> Result<(Committed, Durable), StorageError> {
+        validate_batch(&batch)?;
+        self.writer.commit_applied(batch).await
+    }
+
+    /// Returns events only once they are durable: if a commit applied
+    /// before it was synced ([`Storage::commit_applied`]) may be among
+    /// them, this waits for the log's next sync.
     async fn read_events(
         &self,
         after: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        self.read("read_events", |conn| {
+        let events = self.read("read_events", |conn| {
             queries::read_events(conn, after, limit)
-        })
+        })?;
+        if !events.is_empty() {
+            self.writer.visible_durable().wait().await?;
+        }
+        Ok(events)
     }
 }
 

@@ -28,8 +28,9 @@ use futures_channel::oneshot;
 use rusqlite::{Connection, ErrorCode};
 
 use super::Synchronous;
+use super::log_sync::LogSync;
 use super::queries;
-use crate::ports::{CommitBatch, Committed, Durability, StorageError};
+use crate::ports::{CommitBatch, Committed, Durability, Durable, StorageError};
 
 /// Reader connections, used on the caller's own thread.
 ///
@@ -92,8 +93,14 @@ impl Readers {
 /// A commit waiting for the writer, and where to send its outcome.
 struct CommitJob {
     batch: CommitBatch,
-    answer: oneshot::Sender<Result<Committed, StorageError>>,
+    /// Answered once applied, before it is synced ([`CommitWriter::commit_applied`]).
+    early: bool,
+    answer: oneshot::Sender<Result<Applied, StorageError>>,
 }
+
+/// A commit that was applied: its version, and whether its log is still
+/// to be synced (it ran in a `NORMAL` group of a `Full` store).
+type Applied = (Committed, bool);
 
 /// The write connection and the `synchronous` level it is set to now.
 struct WriteConnection {
@@ -113,9 +120,16 @@ struct Shared {
     on_caller: AtomicU64,
     configured: Synchronous,
     lock_wait: Duration,
+    log_sync: LogSync,
 }
 
 impl Shared {
+    /// Whether the group just committed on `writer` left its log to be
+    /// synced: it ran `NORMAL` on a `Full` store.
+    fn unsynced(&self, writer: &WriteConnection) -> bool {
+        writer.current == Synchronous::Normal && self.configured == Synchronous::Full
+    }
+
     /// The write connection, even if a commit panicked while holding it
     /// (its transaction rolled back as the panic unwound).
     fn lock(&self) -> MutexGuard<'_, WriteConnection> {
@@ -155,6 +169,7 @@ impl CommitWriter {
     /// `lock_wait`.
     pub(super) fn start(
         conn: Connection,
+        database: &std::path::Path,
         lock_wait: Duration,
         synchronous: Synchronous,
         commit_on_caller: bool,
@@ -170,6 +185,7 @@ impl CommitWriter {
             on_caller: AtomicU64::new(0),
             configured: synchronous,
             lock_wait,
+            log_sync: LogSync::start(database)?,
         });
         let (queue, jobs) = mpsc::channel::<CommitJob>();
         let thread = {
@@ -190,15 +206,69 @@ impl CommitWriter {
     /// Applies `batch` and returns its outcome, only after the transaction
     /// holding it has committed (or failed).
     pub(super) async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
-        if let Some(outcome) = self.commit_here(&batch) {
+        Ok(self.apply(batch, false).await?.0)
+    }
+
+    /// Applies `batch` and returns its outcome once it is applied, with
+    /// what is left before it is durable: under `Synchronous::Full` a
+    /// durable batch is written like a deferred one (`NORMAL`, so it is
+    /// visible at once) and the log syncer syncs it, with every commit
+    /// applied before it, while the write connection goes on.
+    pub(super) async fn commit_applied(
+        &self,
+        mut batch: CommitBatch,
+    ) -> Result<(Committed, Durable), StorageError> {
+        if batch.durability == Durability::Deferred || self.shared.configured != Synchronous::Full {
+            return Ok((self.commit(batch).await?, Durable::done()));
+        }
+        batch.durability = Durability::Deferred;
+        let (committed, unsynced) = self.apply(batch, true).await?;
+        let durable = if unsynced {
+            self.shared.log_sync.durable()
+        } else {
+            Durable::done()
+        };
+        Ok((committed, durable))
+    }
+
+    /// Resolves once every commit a read made before this call saw is
+    /// durable.
+    pub(super) fn visible_durable(&self) -> Durable {
+        self.shared.log_sync.visible_durable()
+    }
+
+    /// The log syncer, for tests.
+    #[cfg(test)]
+    pub(super) fn log_sync(&self) -> &LogSync {
+        &self.shared.log_sync
+    }
+
+    /// Applies `batch` here or on the writer thread. An `early` one is
+    /// counted by the log syncer from before it is applied until it is
+    /// over, wherever it runs.
+    async fn apply(&self, batch: CommitBatch, early: bool) -> Result<Applied, StorageError> {
+        if early {
+            self.shared.log_sync.begin();
+        }
+        if let Some(outcome) = self.commit_here(&batch, early) {
             return outcome;
         }
         let (answer, answered) = oneshot::channel();
         let stopped = || StorageError::backend("the SQLite writer thread stopped");
         let queue = self.queue.as_ref().ok_or_else(stopped)?;
         self.shared.queued.fetch_add(1, Ordering::SeqCst);
-        if queue.send(CommitJob { batch, answer }).is_err() {
+        if queue
+            .send(CommitJob {
+                batch,
+                early,
+                answer,
+            })
+            .is_err()
+        {
             self.shared.queued.fetch_sub(1, Ordering::SeqCst);
+            if early {
+                self.shared.log_sync.end();
+            }
             return Err(stopped());
         }
         answered.await.map_err(|_| stopped())?
@@ -211,20 +281,30 @@ impl CommitWriter {
     /// The caller's thread then waits for the commit's own work and sync,
     /// but never for a lock: the wait for another writer, up to the
     /// lock-wait limit, happens on the writer thread.
-    fn commit_here(&self, batch: &CommitBatch) -> Option<Result<Committed, StorageError>> {
+    fn commit_here(
+        &self,
+        batch: &CommitBatch,
+        early: bool,
+    ) -> Option<Result<Applied, StorageError>> {
         if !self.commit_on_caller || self.shared.queued.load(Ordering::SeqCst) > 0 {
             return None;
         }
         let mut writer = self.shared.try_lock()?;
         // The write connection answers busy at once (no busy timeout).
-        match apply_group(&mut writer, self.shared.configured, &[batch]) {
-            Err(e) if is_busy(&e) => None,
-            Err(e) => Some(Err(backend("commit", e))),
+        let outcome = match apply_group(&mut writer, self.shared.configured, &[batch]) {
+            Err(e) if is_busy(&e) => return None,
+            Err(e) => Err(backend("commit", e)),
             Ok(mut outcomes) => {
                 self.shared.on_caller.fetch_add(1, Ordering::Relaxed);
-                outcomes.pop()
+                let unsynced = self.shared.unsynced(&writer);
+                let outcome = outcomes.pop().expect("one outcome a batch");
+                outcome.map(|c| (c, unsynced))
             }
+        };
+        if early {
+            self.shared.log_sync.end();
         }
+        Some(outcome)
     }
 
     /// How many commits ran on their caller's thread so far.
@@ -286,12 +366,19 @@ fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
                 is_busy,
             )
         }));
+        let unsynced = shared.unsynced(&writer);
+        for _ in group.iter().filter(|job| job.early) {
+            shared.log_sync.end();
+        }
         // Answered below: callers arriving from now on may commit on
         // their own thread once the connection is free.
         shared.queued.fetch_sub(group.len(), Ordering::SeqCst);
         drop(writer);
-        let outcomes: Vec<Option<Result<Committed, StorageError>>> = match outcomes {
-            Ok(Ok(outcomes)) => outcomes.into_iter().map(Some).collect(),
+        let outcomes: Vec<Option<Result<Applied, StorageError>>> = match outcomes {
+            Ok(Ok(outcomes)) => outcomes
+                .into_iter()
+                .map(|outcome| Some(outcome.map(|c| (c, unsynced))))
+                .collect(),
             Ok(Err(e)) => {
                 // Nothing of the group was applied; each caller hears why.
                 let message = backend("commit", e).to_string();

@@ -1,0 +1,132 @@
+//! Commits answered once applied: visible at once, durable only after a
+//! sync of the log, and their events handed out only once durable.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+
+use crate::ports::{CommitBatch, Durability, Mutation, NewEvent, Storage};
+use crate::store::sqlite::tests::temp_file;
+use crate::store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+fn put_with_event(key: &str) -> CommitBatch {
+    CommitBatch {
+        mutations: vec![Mutation::Put {
+            key: key.into(),
+            value: b"{}".to_vec(),
+        }],
+        events: vec![NewEvent {
+            kind: "put".into(),
+            payload: key.as_bytes().to_vec(),
+        }],
+        ..CommitBatch::default()
+    }
+}
+
+/// Lets the syncer thread reach (and stop at) a held sync.
+fn settle() {
+    std::thread::sleep(Duration::from_millis(50));
+}
+
+#[tokio::test]
+// The guard holds back the syncer thread, never this task.
+#[allow(clippy::await_holding_lock)]
+async fn an_applied_commit_is_visible_at_once_and_durable_only_after_a_sync() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let log_sync = store.writer.log_sync();
+    let held = log_sync.hold_syncs();
+    let (first, first_durable) = store
+        .commit_applied(put_with_event("a/1"))
+        .await
+        .expect("applied");
+    let (second, second_durable) = store
+        .commit_applied(put_with_event("a/2"))
+        .await
+        .expect("applied");
+    assert!(second.version > first.version);
+    let read = store.get(&["a/1".into(), "a/2".into()]).await.expect("get");
+    assert!(
+        read.iter().all(Option::is_some),
+        "both visible before a sync"
+    );
+
+    let mut first_durable = Box::pin(first_durable.wait());
+    let mut second_durable = Box::pin(second_durable.wait());
+    let mut events = Box::pin(store.read_events(0, 10));
+    settle();
+    assert!(
+        (&mut first_durable).now_or_never().is_none(),
+        "not synced yet"
+    );
+    assert!((&mut second_durable).now_or_never().is_none());
+    assert!(
+        (&mut events).now_or_never().is_none(),
+        "events wait to be durable"
+    );
+
+    drop(held);
+    first_durable.await.expect("synced");
+    second_durable.await.expect("synced");
+    let events = events.await.expect("events");
+    assert_eq!(events.len(), 2);
+    assert!(log_sync.syncs() >= 1);
+
+    // Everything applied is covered now: events come without a sync.
+    let syncs = log_sync.syncs();
+    let again = store.read_events(0, 10).await.expect("events");
+    assert_eq!(again, events);
+    assert_eq!(log_sync.syncs(), syncs, "nothing left to sync");
+}
+
+#[tokio::test]
+// The guard holds back the syncer thread, never this task.
+#[allow(clippy::await_holding_lock)]
+async fn one_sync_serves_every_commit_applied_before_it() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let log_sync = store.writer.log_sync();
+    let held = log_sync.hold_syncs();
+    // The first waiter's sync starts and is held; the others queue behind.
+    let (_, first) = store.commit_applied(put_with_event("b/0")).await.unwrap();
+    settle();
+    let mut waiting = Vec::new();
+    for n in 1..=20 {
+        let (_, durable) = store
+            .commit_applied(put_with_event(&format!("b/{n}")))
+            .await
+            .unwrap();
+        waiting.push(durable);
+    }
+    drop(held);
+    first.wait().await.expect("synced");
+    for durable in waiting {
+        durable.wait().await.expect("synced");
+    }
+    assert_eq!(log_sync.syncs(), 2, "one held sync, then one for the rest");
+}
+
+#[tokio::test]
+async fn only_an_unsynced_durable_commit_leaves_anything_to_wait_for() {
+    let (_dir, path) = temp_file();
+    let full = SqliteStore::open(&path).expect("open");
+    let deferred = CommitBatch {
+        durability: Durability::Deferred,
+        ..put_with_event("c/1")
+    };
+    let (_, durable) = full.commit_applied(deferred).await.unwrap();
+    assert!(
+        !durable.is_pending(),
+        "a deferred commit is answered as ever"
+    );
+    let (_, durable) = full.commit_applied(put_with_event("c/2")).await.unwrap();
+    assert!(durable.is_pending());
+    durable.wait().await.expect("synced");
+
+    let (_dir, path) = temp_file();
+    let normal = SqliteOptions::default().synchronous(Synchronous::Normal);
+    let normal = SqliteStore::open_with(&path, normal).expect("open");
+    let (_, durable) = normal.commit_applied(put_with_event("c/3")).await.unwrap();
+    assert!(!durable.is_pending(), "a NORMAL store never syncs a commit");
+    assert_eq!(normal.writer.log_sync().syncs(), 0);
+}
