@@ -212,11 +212,21 @@ struct Identity {
     inode: u64,
 }
 
+#[cfg(unix)]
 fn identity(metadata: &std::fs::Metadata) -> Identity {
     use std::os::unix::fs::MetadataExt;
     Identity {
         device: metadata.dev(),
         inode: metadata.ino(),
+    }
+}
+
+/// Elsewhere a file has no cheap identity: the log opened first is kept.
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Identity {
+    Identity {
+        device: 0,
+        inode: 0,
     }
 }
 
@@ -234,6 +244,8 @@ fn sync(path: &Path, open: &mut Option<(File, Identity)>) -> Result<(), String> 
             .metadata()
             .map(|m| identity(&m))
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // Only Unix lets a directory be opened and synced.
+        #[cfg(unix)]
         if let Some(directory) = path.parent() {
             let directory = if directory.as_os_str().is_empty() {
                 Path::new(".")

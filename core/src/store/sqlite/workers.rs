@@ -255,15 +255,16 @@ impl CommitWriter {
         }
         let (answer, answered) = oneshot::channel();
         let stopped = || StorageError::backend("the SQLite writer thread stopped");
-        let queue = self.queue.as_ref().ok_or_else(stopped)?;
         self.shared.queued.fetch_add(1, Ordering::SeqCst);
-        if queue
-            .send(CommitJob {
-                batch,
-                early,
-                answer,
-            })
-            .is_err()
+        let job = CommitJob {
+            batch,
+            early,
+            answer,
+        };
+        if self
+            .queue
+            .as_ref()
+            .is_none_or(|queue| queue.send(job).is_err())
         {
             self.shared.queued.fetch_sub(1, Ordering::SeqCst);
             if early {
