@@ -42,14 +42,14 @@ fn kind(page: u32, body: &[u8]) -> &'static str {
     }
 }
 
-/// Each commit in the log at `wal`: the kind of every page it wrote.
-fn commits(wal: &[u8], page_size: usize) -> Vec<Vec<&'static str>> {
+/// Each commit in the log at `wal`: every page it wrote, with its kind.
+fn commits(wal: &[u8], page_size: usize) -> Vec<Vec<(u32, &'static str)>> {
     let (mut all, mut current) = (Vec::new(), Vec::new());
     let mut at = 32; // the log's header
     while at + 24 + page_size <= wal.len() {
         let page = u32::from_be_bytes(wal[at..at + 4].try_into().unwrap());
         let size_after_commit = u32::from_be_bytes(wal[at + 4..at + 8].try_into().unwrap());
-        current.push(kind(page, &wal[at + 24..at + 24 + page_size]));
+        current.push((page, kind(page, &wal[at + 24..at + 24 + page_size])));
         if size_after_commit != 0 {
             all.push(std::mem::take(&mut current));
         }
@@ -99,9 +99,28 @@ fn main() {
             hold + confirm
         );
         let mut last = BTreeMap::<&str, usize>::new();
-        for page in commits[commits.len() - 2..].iter().flatten() {
-            *last.entry(page).or_default() += 1;
+        for (_, kind) in commits[commits.len() - 2..].iter().flatten() {
+            *last.entry(kind).or_default() += 1;
         }
         println!("the last booking's pages: {last:?}");
+        // Which table or index each page of the last booking belongs to
+        // now (the `dbstat` table of SQLite's bundled build).
+        let owners: BTreeMap<u32, String> = probe
+            .prepare("SELECT pageno, name || ' ' || pagetype FROM dbstat")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for (label, commit) in ["hold", "confirmation"]
+            .iter()
+            .zip(&commits[commits.len() - 2..])
+        {
+            let pages: Vec<String> = commit
+                .iter()
+                .map(|(page, _)| format!("{page} {}", owners.get(page).map_or("?", String::as_str)))
+                .collect();
+            println!("last {label}: {}", pages.join(", "));
+        }
     });
 }

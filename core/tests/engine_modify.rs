@@ -19,6 +19,7 @@ use reservo::commission::FeeRate;
 use reservo::engine::{Booking, Item, ModifyRequest, PayAmount, QuoteRequest};
 use reservo::party::Party;
 use reservo::policy::Percentage;
+use reservo::ports::{CommitBatch, Mutation, Storage};
 use rust_decimal_macros::dec;
 
 async fn ten_euro_fee_shop() -> money::Shop {
@@ -177,4 +178,57 @@ async fn modify_reuses_keys_only_for_the_same_request_and_never_a_cancelled_book
             .await
             .unwrap_err();
     assert_eq!(err.code(), "ILLEGAL_TRANSITION");
+}
+
+/// Stores written before the month entries (ADR 021) index a booking once
+/// a night under `br/`: listings still find it there, and a modification
+/// removes those entries and writes month entries.
+#[tokio::test]
+async fn bookings_indexed_per_night_by_older_versions_are_listed_and_reindexed_when_modified() {
+    let s = ten_euro_fee_shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let indexed = |prefix: &'static str| {
+        let dump = s.w.store.dump();
+        dump.records
+            .into_iter()
+            .map(|r| r.key)
+            .filter(|key| key.starts_with(prefix))
+            .collect::<Vec<_>>()
+    };
+    let months = indexed("bm/");
+    assert_eq!(months, [format!("bm/villa/2026-07/{}", booking.id)]);
+    let nights: Vec<String> = booking.items[0]
+        .uses
+        .iter()
+        .map(|u| format!("br/villa/{}/{}", u.date, booking.id))
+        .collect();
+    assert!(nights.len() > 1);
+    let mut mutations: Vec<Mutation> = months
+        .into_iter()
+        .map(|key| Mutation::Delete { key })
+        .collect();
+    mutations.extend(nights.iter().map(|key| Mutation::Put {
+        key: key.clone(),
+        value: Vec::new(),
+    }));
+    let batch = CommitBatch {
+        mutations,
+        ..Default::default()
+    };
+    s.w.store.commit(batch).await.unwrap();
+    let villa = rid("villa");
+    let listed = |from, to| s.w.engine.bookings_for_resource(&villa, from, to);
+    let first = booking.items[0].uses[0].date;
+    let found = listed(first, first.succ_opt().unwrap()).await.unwrap();
+    assert_eq!(found, std::slice::from_ref(&booking));
+
+    let modified =
+        s.w.engine
+            .modify(&modify("m1", &booking, (7, 14), (7, 18)))
+            .await
+            .unwrap();
+    assert_eq!(indexed("br/"), Vec::<String>::new());
+    assert_eq!(indexed("bm/"), [format!("bm/villa/2026-07/{}", booking.id)]);
+    assert_eq!(listed(d(7, 17), d(7, 18)).await.unwrap(), [modified]);
+    assert!(listed(first, d(7, 14)).await.unwrap().is_empty());
 }

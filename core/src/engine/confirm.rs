@@ -309,6 +309,12 @@ impl Engine {
         range: crate::ports::KeyRange,
     ) -> Result<Vec<Booking>> {
         let entries = self.storage.scan(&range, usize::MAX).await?;
+        self.bookings_of_entries(&entries).await
+    }
+
+    /// The bookings whose ids end the keys of these index `entries`,
+    /// oldest first, each once.
+    async fn bookings_of_entries(&self, entries: &[Record]) -> Result<Vec<Booking>> {
         let ids: BTreeSet<String> = entries
             .iter()
             .filter_map(|r| r.key.rsplit('/').next().map(str::to_owned))
@@ -344,8 +350,19 @@ impl Engine {
         to: chrono::NaiveDate,
     ) -> Result<Vec<Booking>> {
         super::availability::check_range(from, to)?;
-        self.bookings_from_index(keys::bookings_of_resource(resource, from, to))
-            .await
+        let mut entries = Vec::new();
+        for range in keys::bookings_of_resource(resource, from, to) {
+            entries.extend(self.storage.scan(&range, usize::MAX).await?);
+        }
+        let mut bookings = self.bookings_of_entries(&entries).await?;
+        // Month entries list every booking of those months.
+        bookings.retain(|booking| {
+            booking.items.iter().any(|item| {
+                item.resource() == resource
+                    && item.uses.iter().any(|u| (from..to).contains(&u.date))
+            })
+        });
+        Ok(bookings)
     }
 }
 
@@ -383,14 +400,22 @@ pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
             Vec::new(),
         );
     }
-    for item in &booking.items {
-        for u in &item.uses {
-            txn.put_raw(
-                keys::booking_by_resource(item.resource(), u.date, &booking.id),
-                Vec::new(),
-            );
-        }
+    for key in resource_month_keys(booking) {
+        txn.put_raw(key, Vec::new());
     }
+}
+
+/// The booking's index entries by resource and month, each once.
+pub(crate) fn resource_month_keys(booking: &Booking) -> BTreeSet<String> {
+    booking
+        .items
+        .iter()
+        .flat_map(|item| {
+            item.uses
+                .iter()
+                .map(|u| keys::booking_by_resource_month(item.resource(), u.date, &booking.id))
+        })
+        .collect()
 }
 
 /// The payload of `booking.*` events, with the fields the default SMS

@@ -21,7 +21,8 @@
 //! | `hx/<expires ms>/<hold>` | holds by expiry | the sweep scans what is due, oldest first |
 //! | `bk/<booking>` | a booking | |
 //! | `bc/<phone>/<booking>` | bookings by customer phone | |
-//! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date | a range scan per resource |
+//! | `bm/<resource>/<YYYY-MM>/<booking>` | bookings by resource and month of their nights or session dates (one entry a month, however many nights) | a range scan per resource; readers keep only bookings that use the dates asked for |
+//! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date, as written before `bm/` (ADR 021): read, deleted on modification, never written | |
 //! | `ob/<owner>/<booking>` | bookings by owner | one prefix scan feeds an owner statement |
 //! | `pa/<command key>` | a payment attempt: the command, its request, amount and outcome | written before the gateway is called, so no attempt is ever lost |
 //! | `pq/<gateway key>` | a gateway call whose outcome is not known yet (a charge or a refund) | what `reconcile_payments` re-asks the gateway about |
@@ -39,7 +40,7 @@
 //! The `sms/` keys are formatted in `notify/records.rs` until this module is
 //! compiled into the crate; they move here then.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 
 use crate::ids::{BlockId, BookingId, HoldId, OwnerId, PropertyId, RatePlanId, ResourceId};
 use crate::ports::KeyRange;
@@ -147,7 +148,26 @@ pub(crate) fn bookings_of_customer(phone: &str) -> KeyRange {
     KeyRange::prefix(&format!("bc/{phone}/"))
 }
 
-pub(crate) fn booking_by_resource(
+/// A booking's entry under `resource` for the month of `date`: one per
+/// month a booking uses the resource in, however many nights.
+pub(crate) fn booking_by_resource_month(
+    resource: &ResourceId,
+    date: NaiveDate,
+    id: &BookingId,
+) -> String {
+    join(&[
+        "bm/",
+        resource.as_str(),
+        "/",
+        &month(date),
+        "/",
+        id.as_str(),
+    ])
+}
+
+/// A booking's entry under `resource` for one date, as written before
+/// the month entries (ADR 021): only deleted now.
+pub(crate) fn booking_by_resource_date(
     resource: &ResourceId,
     date: NaiveDate,
     id: &BookingId,
@@ -162,16 +182,49 @@ pub(crate) fn booking_by_resource(
     ])
 }
 
-/// Booking index entries of `resource` on dates `[from, to)`.
+/// The index ranges holding every booking of `resource` with a night or
+/// session date in `[from, to)` (`from < to`): the month entries of the
+/// months the dates fall in, and the date entries older files hold. They
+/// may list bookings that use other dates of those months: readers filter.
 pub(crate) fn bookings_of_resource(
     resource: &ResourceId,
     from: NaiveDate,
     to: NaiveDate,
-) -> KeyRange {
-    KeyRange {
+) -> Vec<KeyRange> {
+    let last = to.pred_opt().unwrap_or(to).max(from);
+    let month_prefix = |date| join(&["bm/", resource.as_str(), "/", &month(date), "/"]);
+    let dates = KeyRange {
         start: join(&["br/", resource.as_str(), "/", &text::date(from), "/"]),
         end: Some(join(&["br/", resource.as_str(), "/", &text::date(to), "/"])),
+    };
+    if (0..=9999).contains(&from.year()) && (0..=9999).contains(&last.year()) {
+        // "YYYY-MM" sorts in time, and "YYYY-MM0" comes after every key of
+        // that month ('0' follows '/') and before the next month's.
+        let months = KeyRange {
+            start: month_prefix(from),
+            end: Some(join(&["bm/", resource.as_str(), "/", &month(last), "0"])),
+        };
+        return vec![months, dates];
     }
+    // Years chrono writes with a sign or five digits do not sort as text:
+    // one prefix per month.
+    let mut ranges = vec![dates];
+    let mut first = from.with_day(1).unwrap_or(from);
+    while first <= last {
+        ranges.push(KeyRange::prefix(&month_prefix(first)));
+        match first.checked_add_months(Months::new(1)) {
+            Some(next) => first = next,
+            None => break,
+        }
+    }
+    ranges
+}
+
+/// `date`'s year and month as its date is written, without the day.
+fn month(date: NaiveDate) -> String {
+    let mut written = text::date(date).to_string();
+    written.truncate(written.len() - 3);
+    written
 }
 
 /// The tickets of a booking.
@@ -272,15 +325,68 @@ mod tests {
         assert_eq!(booking_by_customer("+351", &b), "bc/+351/b1");
         let owner = OwnerId::new("ana").unwrap();
         assert_eq!(booking_by_owner(&owner, &b), "ob/ana/b1");
-        assert_eq!(booking_by_resource(&r, d, &b), "br/double/2026-07-02/b1");
-        let range = bookings_of_resource(&r, d, d.succ_opt().unwrap());
-        assert_eq!(range.start, "br/double/2026-07-02/");
-        assert_eq!(range.end.as_deref(), Some("br/double/2026-07-03/"));
+        assert_eq!(booking_by_resource_month(&r, d, &b), "bm/double/2026-07/b1");
+        assert_eq!(
+            booking_by_resource_date(&r, d, &b),
+            "br/double/2026-07-02/b1"
+        );
         assert_eq!(nights_of(d).start, "nt/2026-07-02/");
         assert_eq!(session(&r, t), "st/double/101780308900");
         let ancient = Utc.with_ymd_and_hms(-5000, 1, 1, 0, 0, 0).unwrap();
         let secs = ancient.timestamp() + OFFSET_SECS;
         assert_eq!(session(&r, ancient), format!("st/double/{secs:012}"));
+    }
+
+    #[test]
+    fn resource_ranges_hold_the_month_entries_of_the_dates_asked_for_and_no_others() {
+        let r = ResourceId::new("double").unwrap();
+        let b = BookingId::new("b1").unwrap();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let holds = |ranges: &[KeyRange], key: &str| ranges.iter().any(|x| x.contains(key));
+        for (from, to) in [
+            (d(2026, 7, 2), d(2026, 7, 3)),
+            (d(2026, 6, 30), d(2026, 8, 2)),
+            (d(9999, 12, 30), d(10000, 1, 2)),
+            (d(-1, 12, 31), d(0, 1, 1)),
+        ] {
+            let ranges = bookings_of_resource(&r, from, to);
+            let last = to.pred_opt().unwrap();
+            for date in from.iter_days().take_while(|x| *x < to) {
+                assert!(
+                    holds(&ranges, &booking_by_resource_month(&r, date, &b)),
+                    "{date}"
+                );
+                if [from, to].iter().all(|x| (0..=9999).contains(&x.year())) {
+                    // Date entries were only ever found by a range within
+                    // these years (as before the month entries).
+                    assert!(
+                        holds(&ranges, &booking_by_resource_date(&r, date, &b)),
+                        "{date}"
+                    );
+                }
+            }
+            let before = from.with_day(1).unwrap().pred_opt().unwrap();
+            let after = last
+                .with_day(1)
+                .unwrap()
+                .checked_add_months(Months::new(1))
+                .unwrap();
+            for outside in [before, after] {
+                assert!(
+                    !holds(&ranges, &booking_by_resource_month(&r, outside, &b)),
+                    "{outside}"
+                );
+                assert!(
+                    !holds(&ranges, &booking_by_resource_date(&r, outside, &b)),
+                    "{outside}"
+                );
+            }
+            let other = ResourceId::new("double-2").unwrap();
+            assert!(!holds(
+                &ranges,
+                &booking_by_resource_month(&other, from, &b)
+            ));
+        }
     }
 
     #[test]

@@ -276,9 +276,13 @@ impl Engine {
         let (_, needs) = self.price_items(&view, now, &requests).await?;
         self.move_booked(txn, &booked_units(&booking.items), &needs, now)
             .await?;
+        for key in super::confirm::resource_month_keys(&booking) {
+            txn.delete(key);
+        }
         for item in &booking.items {
             for u in &item.uses {
-                txn.delete(keys::booking_by_resource(
+                // Entries written before the month entries (ADR 021).
+                txn.delete(keys::booking_by_resource_date(
                     item.resource(),
                     u.date,
                     &booking.id,
