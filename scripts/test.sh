@@ -36,7 +36,7 @@ rm -rf "$PY_VENV"
 python3 -m venv "$PY_VENV"
 "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  pytest mypy ruff fastapi httpx
+  -r bindings-python/test-requirements.txt
 "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ./bindings-python
 "$PY_VENV/bin/ruff" check bindings-python/python bindings-python/tests bindings-python/bench examples/python
 "$PY_VENV/bin/ruff" format --check bindings-python/python bindings-python/tests bindings-python/bench examples/python
