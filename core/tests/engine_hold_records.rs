@@ -6,16 +6,19 @@
 mod catalog;
 #[path = "support/holds.rs"]
 mod holds;
+#[path = "support/spy_store.rs"]
+mod spy_store;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use catalog::{d, rid, world};
 use chrono::Duration;
 use holds::*;
 use reservo::engine::{Engine, HoldState};
-use reservo::ports::Storage;
+use reservo::ports::{Key, Storage};
 use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
 use reservo::time::ManualClock;
+use spy_store::{Hooks, Spy};
 
 #[tokio::test]
 async fn a_replayed_hold_returns_the_same_hold_and_another_payload_conflicts() {
@@ -109,6 +112,57 @@ async fn a_promo_usage_limit_holds_when_confirmations_race() {
         active += usize::from(state == HoldState::Active);
     }
     assert_eq!(active, 5, "refused confirmations leave their holds active");
+}
+
+/// Every key a store was asked to `get`.
+#[derive(Default)]
+struct Gets(Mutex<Vec<Key>>);
+
+impl Hooks for Gets {
+    fn on_get(&self, keys: &[Key]) {
+        self.0.lock().unwrap().extend_from_slice(keys);
+    }
+}
+
+#[tokio::test]
+async fn a_listing_by_resource_reads_only_bookings_whose_dates_meet_the_range() {
+    let w = world().await;
+    let mut booked = Vec::new();
+    for (n, item) in [villa((7, 3), (7, 5)), villa((7, 20), (7, 23))]
+        .into_iter()
+        .enumerate()
+    {
+        let id = hold(&w, &format!("h{n}"), vec![item]).await;
+        let confirm = confirm_request(&format!("c{n}"), &id, ana());
+        booked.push(w.engine.confirm(&confirm).await.unwrap().id);
+    }
+    let spy = Spy::over(w.store.clone(), Gets::default());
+    let reader = Engine::builder(spy.clone()).clock(w.clock.clone()).build();
+    let listed = reader
+        .bookings_for_resource(&rid("villa"), d(7, 4), d(7, 10))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, booked[0]);
+    let read: Vec<Key> = spy.hooks.0.lock().unwrap().clone();
+    assert_eq!(
+        read,
+        [format!("bk/{}", booked[0])],
+        "the 20 July stay shares the month entry range but is not read"
+    );
+    // The last night of the first stay is 4 July, the first of the second 20 July.
+    for (from, to, expected) in [
+        ((7, 5), (7, 20), 0),
+        ((7, 4), (7, 5), 1),
+        ((7, 22), (7, 23), 1),
+        ((7, 1), (8, 1), 2),
+    ] {
+        let listed = reader
+            .bookings_for_resource(&rid("villa"), d(from.0, from.1), d(to.0, to.1))
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), expected, "{from:?}..{to:?}");
+    }
 }
 
 #[tokio::test]

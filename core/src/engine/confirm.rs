@@ -7,10 +7,10 @@
 //! or already resolved, and never create a booking without taking its
 //! inventory in the same commit.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::booking::{BookingStatus, Customer};
@@ -354,8 +354,15 @@ impl Engine {
         for range in keys::bookings_of_resource(resource, from, to) {
             entries.extend(self.storage.scan(&range, usize::MAX).await?);
         }
+        // A month entry says which of the month's dates its booking uses
+        // (entries written before it did say nothing: read those).
+        entries.retain(|entry| match keys::parse_date_span(&entry.value) {
+            Some((first, last)) => first < to && last >= from,
+            None => true,
+        });
         let mut bookings = self.bookings_of_entries(&entries).await?;
-        // Month entries list every booking of those months.
+        // Spans and older entries may still list bookings with no date in
+        // the range on this resource.
         bookings.retain(|booking| {
             booking.items.iter().any(|item| {
                 item.resource() == resource
@@ -400,22 +407,34 @@ pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
             Vec::new(),
         );
     }
-    for key in resource_month_keys(booking) {
-        txn.put_raw(key, Vec::new());
+    for (key, (first, last)) in resource_month_entries(booking) {
+        txn.put_raw(key, keys::date_span(first, last));
     }
 }
 
 /// The booking's index entries by resource and month, each once.
 pub(crate) fn resource_month_keys(booking: &Booking) -> BTreeSet<String> {
-    booking
-        .items
-        .iter()
-        .flat_map(|item| {
-            item.uses
-                .iter()
-                .map(|u| keys::booking_by_resource_month(item.resource(), u.date, &booking.id))
-        })
-        .collect()
+    resource_month_entries(booking).into_keys().collect()
+}
+
+/// The booking's index entries by resource and month, each with the
+/// first and last night or session date the booking uses on that
+/// resource in that month.
+fn resource_month_entries(booking: &Booking) -> BTreeMap<String, (NaiveDate, NaiveDate)> {
+    let mut entries: BTreeMap<String, (NaiveDate, NaiveDate)> = BTreeMap::new();
+    for item in &booking.items {
+        for u in &item.uses {
+            let key = keys::booking_by_resource_month(item.resource(), u.date, &booking.id);
+            entries
+                .entry(key)
+                .and_modify(|(first, last)| {
+                    *first = (*first).min(u.date);
+                    *last = (*last).max(u.date);
+                })
+                .or_insert((u.date, u.date));
+        }
+    }
+    entries
 }
 
 /// The payload of `booking.*` events, with the fields the default SMS

@@ -21,7 +21,7 @@
 //! | `hx/<expires ms>/<hold>` | holds by expiry | the sweep scans what is due, oldest first |
 //! | `bk/<booking>` | a booking | |
 //! | `bc/<phone>/<booking>` | bookings by customer phone | |
-//! | `bm/<resource>/<YYYY-MM>/<booking>` | bookings by resource and month of their nights or session dates (one entry a month, however many nights) | a range scan per resource; readers keep only bookings that use the dates asked for |
+//! | `bm/<resource>/<YYYY-MM>/<booking>` | bookings by resource and month of their nights or session dates (one entry a month, however many nights); the value is the first and last date used in that month (`2026-07-02 2026-07-04`; empty in entries written before) | a range scan per resource; readers skip entries whose dates miss the range, then keep only bookings that use the dates asked for |
 //! | `br/<resource>/<date>/<booking>` | bookings by resource and night or session date, as written before `bm/` (ADR 021): read, deleted on modification, never written | |
 //! | `ob/<owner>/<booking>` | bookings by owner | one prefix scan feeds an owner statement |
 //! | `pa/<command key>` | a payment attempt: the command, its request, amount and outcome | written before the gateway is called, so no attempt is ever lost |
@@ -163,6 +163,19 @@ pub(crate) fn booking_by_resource_month(
         "/",
         id.as_str(),
     ])
+}
+
+/// The value of a `bm/` entry: the first and last night or session date
+/// the booking uses on the resource in that month, `2026-07-02 2026-07-04`.
+pub(crate) fn date_span(first: NaiveDate, last: NaiveDate) -> Vec<u8> {
+    join(&[&text::date(first), " ", &text::date(last)]).into_bytes()
+}
+
+/// The dates of a `bm/` entry's value, `None` for an entry written before
+/// entries carried them (an empty value) or for one that does not parse.
+pub(crate) fn parse_date_span(value: &[u8]) -> Option<(NaiveDate, NaiveDate)> {
+    let (first, last) = std::str::from_utf8(value).ok()?.split_once(' ')?;
+    Some((first.parse().ok()?, last.parse().ok()?))
 }
 
 /// A booking's entry under `resource` for one date, as written before
@@ -326,6 +339,13 @@ mod tests {
         let owner = OwnerId::new("ana").unwrap();
         assert_eq!(booking_by_owner(&owner, &b), "ob/ana/b1");
         assert_eq!(booking_by_resource_month(&r, d, &b), "bm/double/2026-07/b1");
+        let later = NaiveDate::from_ymd_opt(2026, 7, 4).unwrap();
+        assert_eq!(date_span(d, later), b"2026-07-02 2026-07-04");
+        assert_eq!(parse_date_span(&date_span(d, later)), Some((d, later)));
+        let far = NaiveDate::from_ymd_opt(-12, 1, 31).unwrap();
+        assert_eq!(parse_date_span(&date_span(far, far)), Some((far, far)));
+        assert_eq!(parse_date_span(b""), None);
+        assert_eq!(parse_date_span(b"2026-07-02"), None);
         assert_eq!(
             booking_by_resource_date(&r, d, &b),
             "br/double/2026-07-02/b1"
