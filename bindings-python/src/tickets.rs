@@ -64,7 +64,9 @@ value_object! {
 /// each item; a stay's tickets are valid from 00:00 on check-in to the end
 /// of the check-out date (property time), a session's from
 /// `session_opens_minutes_before` its start to `session_closes_minutes_after`
-/// its end.
+/// its end. A revoked ticket leaves the revocation list once
+/// `revoked_kept_days_after_expiry` days and an hour (the largest verifier
+/// leeway) have passed since it expired.
 #[pyclass(frozen, module = "reservo._reservo", name = "TicketSettings")]
 #[derive(Clone)]
 pub struct PyTicketSettings {
@@ -74,12 +76,13 @@ pub struct PyTicketSettings {
 #[pymethods]
 impl PyTicketSettings {
     #[new]
-    #[pyo3(signature = (*, session_opens_minutes_before=30, session_closes_minutes_after=0, stay_entry=None, session_entry=None))]
+    #[pyo3(signature = (*, session_opens_minutes_before=30, session_closes_minutes_after=0, stay_entry=None, session_entry=None, revoked_kept_days_after_expiry=7))]
     fn new(
         session_opens_minutes_before: u16,
         session_closes_minutes_after: u16,
         stay_entry: Option<PyRef<'_, PyEntryPolicy>>,
         session_entry: Option<PyRef<'_, PyEntryPolicy>>,
+        revoked_kept_days_after_expiry: u16,
     ) -> Self {
         PyTicketSettings {
             settings: TicketSettings {
@@ -87,6 +90,7 @@ impl PyTicketSettings {
                 session_closes_minutes_after,
                 stay_entry: stay_entry.map(|p| p.inner).unwrap_or_default(),
                 session_entry: session_entry.map(|p| p.inner).unwrap_or_default(),
+                revoked_kept_days_after_expiry,
             },
         }
     }
@@ -115,6 +119,13 @@ impl PyTicketSettings {
         self.settings.session_entry.into()
     }
 
+    /// Days a revoked ticket stays on the revocation list after it expired,
+    /// beyond the hour of verifier leeway.
+    #[getter]
+    fn revoked_kept_days_after_expiry(&self) -> u16 {
+        self.settings.revoked_kept_days_after_expiry
+    }
+
     fn __eq__(&self, other: PyRef<'_, Self>) -> bool {
         self.settings == other.settings
     }
@@ -127,6 +138,7 @@ impl PyTicketSettings {
             s.session_closes_minutes_after,
             s.stay_entry,
             s.session_entry,
+            s.revoked_kept_days_after_expiry,
         )
             .hash(&mut hasher);
         hasher.finish()
@@ -134,11 +146,12 @@ impl PyTicketSettings {
 
     fn __repr__(&self) -> String {
         format!(
-            "TicketSettings(session_opens_minutes_before={}, session_closes_minutes_after={}, stay_entry={}, session_entry={})",
+            "TicketSettings(session_opens_minutes_before={}, session_closes_minutes_after={}, stay_entry={}, session_entry={}, revoked_kept_days_after_expiry={})",
             self.settings.session_opens_minutes_before,
             self.settings.session_closes_minutes_after,
             self.stay_entry().__repr__(),
-            self.session_entry().__repr__()
+            self.session_entry().__repr__(),
+            self.settings.revoked_kept_days_after_expiry
         )
     }
 }

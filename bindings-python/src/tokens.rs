@@ -463,10 +463,49 @@ impl PyRevocationList {
         Ok(())
     }
 
+    /// Verifies signed list bytes (from `Engine.revocation_list()` or
+    /// `IssuerKeySet.sign_revocations`) with `keys` and decodes them, to
+    /// see what a scanner would hold. Raises `TokenMalformed`,
+    /// `TokenUnknownKey` or `TokenBadSignature`.
+    #[staticmethod]
+    fn open(py: Python<'_>, signed: &[u8], keys: PyRef<'_, PyPublicKeySet>) -> PyResult<Self> {
+        let list = RevocationList::open(signed, &keys.keys).py(py)?;
+        Ok(PyRevocationList {
+            list: Mutex::new(list),
+        })
+    }
+
     /// The list's sequence number.
     #[getter]
     fn sequence(&self) -> PyResult<u64> {
         Ok(locked(&self.list)?.sequence())
+    }
+
+    /// When the list was issued (whole seconds).
+    #[getter]
+    fn issued_at(&self) -> PyResult<DateTime<Utc>> {
+        Ok(locked(&self.list)?.issued_at())
+    }
+
+    /// The revoked token ids (hex), sorted.
+    #[getter]
+    fn token_ids(&self) -> PyResult<Vec<String>> {
+        Ok(locked(&self.list)?
+            .tokens()
+            .iter()
+            .map(ToString::to_string)
+            .collect())
+    }
+
+    /// The bookings (ticket references) all of whose tokens are revoked,
+    /// sorted.
+    #[getter]
+    fn booking_ids(&self) -> PyResult<Vec<String>> {
+        Ok(locked(&self.list)?
+            .bookings()
+            .iter()
+            .map(|b| b.as_str().to_owned())
+            .collect())
     }
 
     fn __repr__(&self) -> PyResult<String> {

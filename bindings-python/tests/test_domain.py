@@ -90,6 +90,19 @@ def test_revocation_lists_refuse_revoked_bookings() -> None:
         verifier.apply_revocations(keys.sign_revocations(revoked))
 
 
+def test_a_signed_revocation_list_opens_to_what_was_signed() -> None:
+    keys = IssuerKeySet(IssuerKey.generate("k1"))
+    revoked = RevocationList(7, at(10))
+    revoked.revoke_booking("BK-1042")
+    revoked.revoke_token("0f1e2d3c4b5a6978")
+    opened = RevocationList.open(keys.sign_revocations(revoked), keys.public_keys())
+    assert (opened.sequence, opened.issued_at) == (7, at(10))
+    assert (opened.token_ids, opened.booking_ids) == (["0f1e2d3c4b5a6978"], ["BK-1042"])
+    stranger = IssuerKeySet(IssuerKey.generate("k1"))
+    with pytest.raises(errors.TokenBadSignature):
+        RevocationList.open(keys.sign_revocations(revoked), stranger.public_keys())
+
+
 def test_check_in_rules_admit_once_then_refuse() -> None:
     rules = VenueRules(
         time_zone="Europe/Lisbon",

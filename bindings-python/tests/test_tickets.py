@@ -6,7 +6,7 @@ offline gates."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from reservo import (
@@ -22,6 +22,7 @@ from reservo import (
     ManualClock,
     MemoryStore,
     Party,
+    RevocationList,
     ScanLog,
     TicketSettings,
     Verifier,
@@ -202,6 +203,31 @@ def test_ticket_settings_shape_the_entry_policy(clock: ManualClock) -> None:
         EntryPolicy(entries=0)
     with pytest.raises(errors.InvalidInput):
         Engine(MemoryStore(), ticket_settings=settings)
+
+
+def test_revoked_tickets_leave_the_list_once_long_expired(clock: ManualClock) -> None:
+    assert TicketSettings().revoked_kept_days_after_expiry == 7
+    settings = TicketSettings(revoked_kept_days_after_expiry=1)
+    assert settings.revoked_kept_days_after_expiry == 1
+    engine = Engine(
+        MemoryStore(), clock=clock, tickets=keys(), ticket_settings=settings
+    )
+    set_up_catalog(engine)
+    june, [first, _] = booked_tickets(engine)
+    later_item = villa(date(2026, 6, 20), date(2026, 6, 22), 2)
+    hold = engine.hold([later_item], idempotency_key="t2-hold", ttl_seconds=600)
+    later = engine.confirm(hold.id, customer=ANA, idempotency_key="t2-confirm")
+    later_ids = sorted(t.token_id for t in engine.tickets(later.id))
+    engine.cancel(june.id, idempotency_key="c1")
+
+    def listed() -> list[str]:
+        signed = engine.revocation_list()
+        return RevocationList.open(signed, engine.ticket_public_keys()).token_ids
+
+    assert first.token_id in listed()
+    clock.set(first.claims.expires + timedelta(days=1, hours=1))
+    engine.revoke_booking_tickets(later.id)
+    assert listed() == later_ids
 
 
 def test_an_engine_without_tickets_issues_none(clock: ManualClock) -> None:

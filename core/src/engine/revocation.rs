@@ -8,12 +8,15 @@
 //! [`Engine::reissue_tickets`] for modifications), plus the admin calls
 //! built on them. Must never lower or reuse a sequence number (every
 //! change expects the list's version and writes the next one), and never
-//! drop a token from the list: a scanner must be able to replace any
-//! older list with a newer one and lose nothing.
+//! drop a token a verifier could still accept: a scanner must be able to
+//! replace any older list with a newer one and lose nothing. A token
+//! leaves the list only once it expired more than the issuer's
+//! `revoked_kept_days_after_expiry` plus the largest verifier leeway ago,
+//! and only with the next revocation (the list is rewritten then anyway).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -21,14 +24,14 @@ use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::ports::Record;
-use crate::token::{PublicKeySet, RevocationList, TokenId};
+use crate::token::{MAX_LEEWAY_SECONDS, PublicKeySet, RevocationList, TokenId, whole_seconds};
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
 use super::confirm::Booking;
 use super::idempotency::{self, remember, replayed};
 use super::keys;
-use super::tickets::{IssuedTicket, TicketSet};
+use super::tickets::{IssuedTicket, TicketRecord, TicketSet, TicketSettings};
 use super::txn::{Txn, decode_json, retry_on_conflict};
 
 /// A request to replace a booking's tickets (a lost phone, a forwarded
@@ -43,20 +46,30 @@ pub struct ReissueRequest {
 }
 
 /// `rl`: the revocation list as stored, signed when scanners fetch it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct RevocationRecord {
     sequence: u64,
     issued_at: DateTime<Utc>,
     tokens: BTreeSet<TokenId>,
+    /// When each revoked token stops being valid, for tokens revoked since
+    /// the engine records it. A token without one (revoked by an older
+    /// version, or whose ticket record is missing) stays on the list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    expires: BTreeMap<TokenId, DateTime<Utc>>,
 }
 
 impl RevocationRecord {
+    /// The stored record, or the empty list at sequence 0 if none is stored.
+    fn decode(record: Option<&Record>) -> Result<RevocationRecord> {
+        Ok(record
+            .map(decode_json::<RevocationRecord>)
+            .transpose()?
+            .unwrap_or_default())
+    }
+
     /// The stored list, or the empty list at sequence 0 if none is stored.
     pub fn read(record: Option<&Record>) -> Result<RevocationList> {
-        let Some(record) = record else {
-            return Ok(RevocationList::new(0, DateTime::UNIX_EPOCH));
-        };
-        let stored: RevocationRecord = decode_json(record)?;
+        let stored = RevocationRecord::decode(record)?;
         let mut list = RevocationList::new(stored.sequence, stored.issued_at);
         for token in stored.tokens {
             list.revoke_token(token);
@@ -64,18 +77,42 @@ impl RevocationRecord {
         Ok(list)
     }
 
-    fn of(list: &RevocationList) -> RevocationRecord {
-        RevocationRecord {
-            sequence: list.sequence(),
-            issued_at: list.issued_at(),
-            tokens: list.tokens().clone(),
+    /// The next list, issued at `now`: without the tokens that expired
+    /// more than `kept_after_expiry` plus the largest verifier leeway ago
+    /// (every verifier refuses them as expired), then with `revoked`
+    /// (token and expiry, if known) added.
+    fn next(
+        mut self,
+        now: DateTime<Utc>,
+        kept_after_expiry: Duration,
+        revoked: Vec<(TokenId, Option<DateTime<Utc>>)>,
+    ) -> RevocationRecord {
+        let cutoff = now - kept_after_expiry - Duration::seconds(MAX_LEEWAY_SECONDS);
+        let tokens = &mut self.tokens;
+        self.expires.retain(|token, expires| {
+            let keep = *expires > cutoff;
+            if !keep {
+                tokens.remove(token);
+            }
+            keep
+        });
+        for (token, expires) in revoked {
+            if let Some(expires) = expires {
+                self.expires.insert(token.clone(), expires);
+            }
+            self.tokens.insert(token);
         }
+        self.sequence = self.sequence.saturating_add(1);
+        self.issued_at = whole_seconds(now);
+        self
     }
 }
 
 impl Engine {
     /// Puts `tokens` on the revocation list under the next sequence number,
-    /// in `txn`. Does nothing for no tokens.
+    /// in `txn`, and drops the tokens whose time on it is over (see
+    /// [`TicketSettings::revoked_kept_days_after_expiry`]). Does nothing
+    /// for no tokens.
     async fn revoke_tokens(
         &self,
         txn: &mut Txn,
@@ -86,18 +123,46 @@ impl Engine {
         if tokens.is_empty() {
             return Ok(());
         }
+        let revoked = self.token_expiries(tokens).await?;
+        let kept_days = self
+            .tickets
+            .as_deref()
+            .map_or_else(TicketSettings::default, |issuer| issuer.settings)
+            .revoked_kept_days_after_expiry;
         let record = self.read_record(keys::REVOCATIONS).await?;
-        let mut list = RevocationRecord::read(record.as_ref())?.next(now);
-        for token in tokens {
-            list.revoke_token(token.clone());
-        }
+        let list = RevocationRecord::decode(record.as_ref())?.next(
+            now,
+            Duration::days(i64::from(kept_days)),
+            revoked,
+        );
         txn.expect_read(keys::REVOCATIONS, record.as_ref());
-        txn.put_json(keys::REVOCATIONS, &RevocationRecord::of(&list));
+        txn.put_json(keys::REVOCATIONS, &list);
         txn.event(
             "tickets.revoked",
-            &json!({"booking": booking, "tokens": tokens, "sequence": list.sequence()}),
+            &json!({"booking": booking, "tokens": tokens, "sequence": list.sequence}),
         );
         Ok(())
+    }
+
+    /// Each token with the expiry its ticket record gives (none if the
+    /// record is missing).
+    async fn token_expiries(
+        &self,
+        tokens: &[TokenId],
+    ) -> Result<Vec<(TokenId, Option<DateTime<Utc>>)>> {
+        let keys: Vec<String> = tokens.iter().map(keys::ticket).collect();
+        let records = self.storage.get(&keys).await?;
+        tokens
+            .iter()
+            .zip(records)
+            .map(|(token, record)| {
+                let expires = record
+                    .map(|r| decode_json::<TicketRecord>(&r))
+                    .transpose()?
+                    .map(|ticket| ticket.claims.expires());
+                Ok((token.clone(), expires))
+            })
+            .collect()
     }
 
     /// Revokes every current ticket of `booking` in `txn`: for the commit
@@ -254,5 +319,47 @@ impl Engine {
             Ok(issued)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn day(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, d, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_token_leaves_the_list_only_after_its_expiry_plus_kept_days_and_an_hour() {
+        let token = TokenId::random().unwrap();
+        let kept = Duration::days(2);
+        let list =
+            RevocationRecord::default().next(day(1), kept, vec![(token.clone(), Some(day(10)))]);
+        let last_second = day(12) + Duration::seconds(MAX_LEEWAY_SECONDS - 1);
+        let still = list.clone().next(last_second, kept, Vec::new());
+        assert!(still.tokens.contains(&token));
+        assert_eq!(still.sequence, 2);
+        let gone = list.next(last_second + Duration::seconds(1), kept, Vec::new());
+        assert!(gone.tokens.is_empty() && gone.expires.is_empty());
+        assert_eq!(gone.sequence, 2);
+    }
+
+    #[test]
+    fn tokens_stored_without_an_expiry_stay_on_the_list() {
+        let old: RevocationRecord = serde_json::from_str(
+            r#"{"sequence":3,"issued_at":"2026-01-01T00:00:00Z","tokens":["0f1e2d3c4b5a6978"]}"#,
+        )
+        .unwrap();
+        let unknown = TokenId::random().unwrap();
+        let later = old.next(day(1), Duration::zero(), vec![(unknown.clone(), None)]);
+        let much_later = later.next(day(30), Duration::zero(), Vec::new());
+        assert_eq!(much_later.sequence, 5);
+        assert_eq!(much_later.tokens.len(), 2);
+        assert!(much_later.tokens.contains(&unknown));
+        let json = serde_json::to_string(&much_later).unwrap();
+        assert!(!json.contains("expires"), "{json}");
     }
 }

@@ -48,6 +48,14 @@ use super::{Engine, hold::HeldItem};
 /// [`session_closes_minutes_after`](Self::session_closes_minutes_after)
 /// its end.
 ///
+/// A revoked ticket stays on the revocation list until
+/// [`revoked_kept_days_after_expiry`](Self::revoked_kept_days_after_expiry)
+/// days and one hour (the largest leeway a verifier accepts,
+/// [`MAX_LEEWAY_SECONDS`](crate::token::MAX_LEEWAY_SECONDS)) have passed
+/// since it expired; from then on every verifier refuses it as expired, so
+/// the list scanners sync stays as long as the revocations that still
+/// matter instead of growing with every cancellation ever made.
+///
 /// ```
 /// use reservo::engine::TicketSettings;
 /// use reservo::token::EntryPolicy;
@@ -69,6 +77,11 @@ pub struct TicketSettings {
     pub stay_entry: EntryPolicy,
     /// The entry policy of a session's tickets (default: one entry).
     pub session_entry: EntryPolicy,
+    /// How many days a revoked ticket stays on the revocation list after
+    /// it expired, beyond the hour of verifier leeway (default 7): a margin
+    /// for scanners whose clocks run late. Tickets revoked before the
+    /// engine recorded their expiry stay on the list for good.
+    pub revoked_kept_days_after_expiry: u16,
 }
 
 impl Default for TicketSettings {
@@ -78,6 +91,7 @@ impl Default for TicketSettings {
             session_closes_minutes_after: 0,
             stay_entry: EntryPolicy::default(),
             session_entry: EntryPolicy::default(),
+            revoked_kept_days_after_expiry: 7,
         }
     }
 }
@@ -168,6 +182,11 @@ pub(crate) struct StoredClaims {
 impl StoredClaims {
     pub fn resource(&self) -> &ResourceId {
         &self.resource
+    }
+
+    /// The first instant the ticket is no longer valid.
+    pub fn expires(&self) -> DateTime<Utc> {
+        self.expires
     }
 
     fn of(claims: &TicketClaims) -> StoredClaims {

@@ -46,10 +46,11 @@ pub mod qr;
 mod revocation;
 mod verify;
 
+pub(crate) use claims::whole_seconds;
 pub use claims::{
     CLAIM_ENTRIES, CLAIM_GATES, CLAIM_PER_DAY, CLAIM_REENTRY, CLAIM_ZONES, Entries, EntryPolicy,
     GateId, Scope, TicketClaims, TokenId, ValidityWindow, ZoneId,
 };
 pub use keys::{IssuerKey, IssuerKeySet, KeyId, PublicKey, PublicKeySet};
 pub use revocation::{REVOCATION_CONTENT_TYPE, RevocationList};
-pub use verify::{TOKEN_PREFIX, Verifier};
+pub use verify::{MAX_LEEWAY_SECONDS, TOKEN_PREFIX, Verifier};

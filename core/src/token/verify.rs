@@ -62,6 +62,11 @@ impl IssuerKeySet {
     }
 }
 
+/// The largest leeway a [`Verifier`] accepts, in seconds (one hour): a
+/// token that expired longer ago than this is refused by every verifier,
+/// revoked or not.
+pub const MAX_LEEWAY_SECONDS: i64 = 3600;
+
 /// Verifies tokens offline with public keys only: what a gate scanner (or
 /// the server) runs on each scan.
 #[derive(Debug, Clone)]
@@ -82,9 +87,9 @@ impl Verifier {
     }
 
     /// Accepts tokens up to `leeway` before `nbf` and after `exp`, for
-    /// scanner clocks that drift. At most one hour.
+    /// scanner clocks that drift. At most one hour ([`MAX_LEEWAY_SECONDS`]).
     pub fn with_leeway(mut self, leeway: Duration) -> Result<Verifier> {
-        if leeway < Duration::zero() || leeway > Duration::hours(1) {
+        if leeway < Duration::zero() || leeway > Duration::seconds(MAX_LEEWAY_SECONDS) {
             return Err(Error::invalid(
                 "leeway",
                 format!("must be between 0 and 1 hour, got {leeway}"),
