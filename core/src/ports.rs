@@ -325,7 +325,10 @@ pub trait Storage: Send + Sync {
     /// point does), and must not hand out events (`read_events`) before
     /// they are durable.
     ///
-    /// Optional: the default is [`Storage::commit`], already durable.
+    /// Optional: the default is [`Storage::commit`], already durable. A
+    /// store that wraps another (to count, log or inject faults) should
+    /// forward this call to the store it wraps: with the default, contended
+    /// commits on a SQLite file go one disk sync at a time again.
     async fn commit_applied(
         &self,
         batch: CommitBatch,
