@@ -15,6 +15,9 @@
 # The server offers TLS with a certificate for `localhost` (not for
 # 127.0.0.1) signed by a throwaway CA: RESERVO_PG_TLS names the directory
 # holding that CA's `ca.crt`, and `other-ca.crt`, a CA that signed nothing.
+# The role `reservo_cert` logs in only over TLS with a client certificate
+# (`cert` in pg_hba.conf): `client.crt` and `client.key` in that directory,
+# signed by the same CA; it may create tables in the test database.
 #
 # The server runs with `fsync=off` (tests do not need to survive a power
 # cut, and flushing would slow them down); RESERVO_PG_FSYNC=on starts it
@@ -87,6 +90,12 @@ make_certificates() {
         -CAcreateserial -out "$dir/server.crt" -days 7 -extfile <(printf '%s\n' \
             'subjectAltName=DNS:localhost' 'basicConstraints=critical,CA:FALSE' \
             'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth') 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -keyout "$dir/client.key" -out "$dir/client.csr" -subj /CN=reservo_cert 2>/dev/null
+    openssl x509 -req -in "$dir/client.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+        -CAcreateserial -out "$dir/client.crt" -days 7 -extfile <(printf '%s\n' \
+            'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature' \
+            'extendedKeyUsage=clientAuth') 2>/dev/null
     chmod 600 "$dir"/*.key
 }
 
@@ -110,20 +119,29 @@ start() {
     fi
     as_server_user "$bindir/initdb" -D "$dir/data" -U "$user" -A trust -E UTF8 \
         --no-locale --no-sync >/dev/null
+    # The first matching line wins: reservo_cert needs TLS and a certificate.
+    local hba="$dir/data/pg_hba.conf"
+    { printf 'hostssl all reservo_cert 127.0.0.1/32 cert\nhost all reservo_cert all reject\n'
+      cat "$hba"; } > "$hba.new"
+    as_server_user cp "$hba.new" "$hba"
+    rm -f "$hba.new"
     # A free port can be taken between asking and binding: try a few.
     local attempt
     for attempt in 1 2 3; do
         port=$(free_port)
         if as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
             -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=$fsync -c max_connections=200 \
-                -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" \
+                -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key \
+                -c ssl_ca_file=$dir/tls/ca.crt" \
             start >/dev/null; then
             break
         fi
         [[ $attempt -lt 3 ]] || { cat "$dir/server.log" >&2; rm -rf "$dir"; die "server did not start"; }
     done
     as_server_user "$bindir/psql" -q -h 127.0.0.1 -p "$port" -U "$user" -d postgres \
-        -c "CREATE DATABASE reservo_test" >/dev/null
+        -c "CREATE DATABASE reservo_test" -c "CREATE ROLE reservo_cert LOGIN" >/dev/null
+    as_server_user "$bindir/psql" -q -h 127.0.0.1 -p "$port" -U "$user" -d reservo_test \
+        -c "GRANT CREATE, USAGE ON SCHEMA public TO reservo_cert" >/dev/null
     trap - ERR
     printf 'export RESERVO_PG_URL=%q\n' "postgres://$user@127.0.0.1:$port/reservo_test"
     printf 'export RESERVO_PG_TLS=%q\n' "$dir/tls"

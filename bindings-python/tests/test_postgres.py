@@ -72,21 +72,31 @@ def test_threads_racing_on_postgres_sell_the_last_unit_once() -> None:
     assert lost == ["UNAVAILABLE"] * 5
 
 
-def tls_url(host: str, ssl: str) -> str:
-    """The test server reached as ``host`` (always at 127.0.0.1) over TLS."""
+def tls_url(host: str, ssl: str, user: str | None = None) -> str:
+    """The test server reached as ``host`` (always at 127.0.0.1) over TLS,
+    by ``user`` (the server's own user if ``None``)."""
     assert URL is not None
     user_host_port, _, database = URL.removeprefix("postgres://").partition("/")
-    user, _, host_port = user_host_port.partition("@")
+    server_user, _, host_port = user_host_port.partition("@")
     port = host_port.rpartition(":")[2]
-    return f"postgres://{user}@{host}:{port}/{database}?hostaddr=127.0.0.1&{ssl}"
+    return (
+        f"postgres://{user or server_user}@{host}:{port}/{database}"
+        f"?hostaddr=127.0.0.1&{ssl}"
+    )
 
 
-def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
+def tls_dir() -> str:
+    """``RESERVO_PG_TLS``, or a skip (a failure under ``CI=true``)."""
     tls = os.environ.get("RESERVO_PG_TLS")
     if tls is None:
         if os.environ.get("CI") == "true":
             pytest.fail("CI=true and RESERVO_PG_TLS unset: start scripts/postgres.sh")
         pytest.skip("RESERVO_PG_TLS is not set (scripts/postgres.sh sets it)")
+    return tls
+
+
+def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
+    tls = tls_dir()
     prefix = f"py_{uuid.uuid4().hex[:12]}_"
     url = tls_url("localhost", f"sslmode=verify-full&sslrootcert={tls}/ca.crt")
     engine = Engine(PostgresStore(url, table_prefix=prefix), clock=ManualClock(START))
@@ -99,3 +109,20 @@ def test_verify_full_books_over_tls_and_refuses_an_unknown_ca() -> None:
         PostgresStore(other, table_prefix=prefix)
     with pytest.raises(StorageError, match="sslrootcert"):
         PostgresStore(tls_url("localhost", "sslmode=verify-full"), table_prefix=prefix)
+
+
+def test_a_role_that_logs_in_by_certificate_books_with_sslcert_and_sslkey() -> None:
+    tls = tls_dir()
+    prefix = f"py_{uuid.uuid4().hex[:12]}_"
+    verified = f"sslmode=verify-full&sslrootcert={tls}/ca.crt"
+    client = f"{verified}&sslcert={tls}/client.crt&sslkey={tls}/client.key"
+    url = tls_url("localhost", client, user="reservo_cert")
+    engine = Engine(PostgresStore(url, table_prefix=prefix), clock=ManualClock(START))
+    set_up_catalog(engine)
+    booking = book_villa(engine, date(2026, 9, 1), date(2026, 9, 3))
+    assert engine.booking(booking.id) == booking
+    without = tls_url("localhost", verified, user="reservo_cert")
+    with pytest.raises(StorageError, match="certificate"):
+        PostgresStore(without, table_prefix=prefix)
+    with pytest.raises(StorageError, match="go together"):
+        PostgresStore(tls_url("localhost", f"{verified}&sslcert={tls}/client.crt"))

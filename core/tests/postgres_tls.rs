@@ -44,11 +44,22 @@ fn fresh_name() -> String {
     format!("tls{}_", &uuid::Uuid::new_v4().simple().to_string()[..16])
 }
 
-/// A URL for the test server reached as `host` (always at 127.0.0.1),
-/// its connections named `name`, with `ssl` parameters appended.
-fn url(server: &tokio_postgres::Config, host: &str, name: &str, ssl: &str) -> String {
+/// The role that logs in only with a client certificate
+/// (`$RESERVO_PG_TLS/client.crt` and `client.key`).
+const CERT_ROLE: &str = "reservo_cert";
+
+/// A URL for the test server reached as `host` (always at 127.0.0.1) by
+/// `user` (the server's own user if `None`), its connections named `name`,
+/// with `ssl` parameters appended.
+fn url(
+    server: &tokio_postgres::Config,
+    user: Option<&str>,
+    host: &str,
+    name: &str,
+    ssl: &str,
+) -> String {
     let port = server.get_ports().first().copied().expect("a port");
-    let user = server.get_user().expect("a user");
+    let user = user.or(server.get_user()).expect("a user");
     let db = server.get_dbname().expect("a database");
     format!("postgres://{user}@{host}:{port}/{db}?hostaddr=127.0.0.1&application_name={name}{ssl}")
 }
@@ -124,8 +135,18 @@ async fn drop_tables(server: &tokio_postgres::Config, p: &str) {
 /// Connects with `ssl`, writes and reads back a record, and returns
 /// whether each of the store's connections was encrypted.
 async fn round_trip(server: &tokio_postgres::Config, host: &str, ssl: &str) -> Vec<bool> {
+    round_trip_as(server, None, host, ssl).await
+}
+
+/// [`round_trip`] as `user`.
+async fn round_trip_as(
+    server: &tokio_postgres::Config,
+    user: Option<&str>,
+    host: &str,
+    ssl: &str,
+) -> Vec<bool> {
     let name = fresh_name();
-    let store = connect(&url(server, host, &name, ssl), &name)
+    let store = connect(&url(server, user, host, &name, ssl), &name)
         .await
         .unwrap_or_else(|e| panic!("connecting with {ssl:?}: {}", chain(&e)));
     let put = Mutation::Put {
@@ -153,8 +174,18 @@ async fn round_trip(server: &tokio_postgres::Config, host: &str, ssl: &str) -> V
 
 /// Connecting with `ssl` fails, creates nothing, and names why.
 async fn refused(server: &tokio_postgres::Config, host: &str, ssl: &str) -> String {
+    refused_as(server, None, host, ssl).await
+}
+
+/// [`refused`] as `user`.
+async fn refused_as(
+    server: &tokio_postgres::Config,
+    user: Option<&str>,
+    host: &str,
+    ssl: &str,
+) -> String {
     let name = fresh_name();
-    let error = connect(&url(server, host, &name, ssl), &name)
+    let error = connect(&url(server, user, host, &name, ssl), &name)
         .await
         .err()
         .unwrap_or_else(|| panic!("{ssl:?} to {host} must be refused"));
@@ -222,6 +253,25 @@ async fn without_roots_prefer_and_require_encrypt_and_disable_does_not() {
     }
     let encrypted = round_trip(&server, "127.0.0.1", "&sslmode=disable").await;
     assert!(encrypted.iter().all(|&e| !e), "{encrypted:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_logs_in_by_certificate_connects_with_sslcert_and_sslkey() {
+    let Some((server, tls)) = server() else {
+        return;
+    };
+    let verified = format!("&sslmode=verify-full&sslrootcert={tls}/ca.crt");
+    let with_cert = format!("{verified}&sslcert={tls}/client.crt&sslkey={tls}/client.key");
+    let encrypted = round_trip_as(&server, Some(CERT_ROLE), "localhost", &with_cert).await;
+    assert!(encrypted.iter().all(|&e| e), "{encrypted:?}");
+    let why = refused_as(&server, Some(CERT_ROLE), "localhost", &verified).await;
+    assert!(why.contains("certificate"), "{why}");
+    // The server's certificate is not the client's: the server refuses it.
+    let other = format!("{verified}&sslcert={tls}/server.crt&sslkey={tls}/server.key");
+    refused_as(&server, Some(CERT_ROLE), "localhost", &other).await;
+    let no_key = format!("{verified}&sslcert={tls}/client.crt&sslkey={tls}/client.crt");
+    let why = refused_as(&server, Some(CERT_ROLE), "localhost", &no_key).await;
+    assert!(why.contains("sslkey"), "{why}");
 }
 
 #[tokio::test]

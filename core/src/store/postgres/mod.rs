@@ -186,10 +186,13 @@
 //! to libpq (`psql`), with rustls doing the work (module `tls`): `prefer`
 //! by default, so a server that offers TLS gets an encrypted connection;
 //! `verify-full` with `sslrootcert` (a PEM file, or `system`) to also
-//! check that the server is the one named. Client certificates (`sslcert`,
-//! `sslkey`) are not supported.
+//! check that the server is the one named; `sslcert` and `sslkey` (PEM
+//! files, given together) to log in with a client certificate, for roles
+//! the server authenticates by certificate (`cert` in `pg_hba.conf`). No
+//! default file is read from the home directory, as libpq would.
 
 mod commit;
+mod conninfo;
 mod options;
 mod retry;
 mod schema;

@@ -1,10 +1,11 @@
 //! TLS to the server, set from the connection string as libpq reads it.
 //!
-//! This module owns `sslmode` and `sslrootcert`: it takes them out of the
-//! connection string (the driver knows neither `verify-ca`, `verify-full`
-//! nor `sslrootcert`), and builds the rustls connector that does what they
-//! ask. It must never let a mode that promises verification connect to a
-//! server whose certificate it did not verify.
+//! This module owns `sslmode`, `sslrootcert`, `sslcert` and `sslkey`: it
+//! takes them out of the connection string (the driver knows neither
+//! `verify-ca`, `verify-full` nor the files), and builds the rustls
+//! connector that does what they ask. It must never let a mode that
+//! promises verification connect to a server whose certificate it did not
+//! verify.
 //!
 //! | `sslmode` | encrypted | server certificate |
 //! |---|---|---|
@@ -17,6 +18,10 @@
 //! `sslrootcert` is a PEM file of root certificates, or `system` for the
 //! operating system's trusted roots (which, as in libpq, asks for
 //! `verify-full`: it is the default mode then, and a weaker one is refused).
+//! `sslcert` (the client's certificate, then any intermediates) and
+//! `sslkey` (its unencrypted private key) are PEM files given together; the
+//! client presents them when the server asks (`cert` or `clientcert` in
+//! `pg_hba.conf`).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,12 +30,13 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::conninfo;
 use crate::ports::StorageError;
 
 /// How much TLS the connection string asks for (`sslmode`).
@@ -81,25 +87,35 @@ enum Roots {
     System,
 }
 
+/// The client's certificate and key (`sslcert`, `sslkey`): PEM files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClientCert {
+    cert: String,
+    key: String,
+}
+
 /// The TLS settings of a connection string, taken out of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Settings {
     mode: Mode,
     roots: Option<Roots>,
+    client: Option<ClientCert>,
 }
 
-/// Splits `sslmode` and `sslrootcert` off a connection string (a
-/// `postgres://` URL or libpq `key=value` pairs): the string for the driver,
-/// and what the connector must do.
+/// The parameters this module takes out of the driver's string.
+const TLS_PARAMETERS: [&str; 4] = ["sslmode", "sslrootcert", "sslcert", "sslkey"];
+
+/// Splits the TLS parameters (`sslmode`, `sslrootcert`, `sslcert`,
+/// `sslkey`) off a connection string (a `postgres://` URL or libpq
+/// `key=value` pairs): the string for the driver, and what the connector
+/// must do.
 pub(super) fn split(connection: &str) -> Result<(String, Settings), StorageError> {
-    let (mut pairs, url) = match url_query(connection) {
-        Some((head, query)) => (url_pairs(query)?, Some(head)),
-        None => (key_value_pairs(connection)?, None),
-    };
+    let mut parsed = conninfo::parse(connection)?;
     let mut mode = None;
     let mut roots = None;
-    for (key, value) in &pairs {
-        match key.as_ref() {
+    let (mut cert, mut key) = (None, None);
+    for (name, value) in &parsed.pairs {
+        match name.as_ref() {
             "sslmode" => mode = Some(Mode::parse(value)?),
             "sslrootcert" => {
                 roots = Some(match value.as_ref() {
@@ -107,6 +123,8 @@ pub(super) fn split(connection: &str) -> Result<(String, Settings), StorageError
                     path => Roots::File(path.to_owned()),
                 })
             }
+            "sslcert" => cert = Some(value.to_string()),
+            "sslkey" => key = Some(value.to_string()),
             _ => {}
         }
     }
@@ -126,178 +144,28 @@ pub(super) fn split(connection: &str) -> Result<(String, Settings), StorageError
              certificates, or `system` for the operating system's",
         ));
     }
-    pairs.retain(|(key, _)| key != "sslmode" && key != "sslrootcert");
-    pairs.push((Cow::Borrowed("sslmode"), Cow::Borrowed(mode.for_driver())));
-    let driver = match url {
-        Some(head) => {
-            let query: Vec<String> = pairs
-                .iter()
-                .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
-                .collect();
-            format!("{head}?{}", query.join("&"))
-        }
-        None => {
-            let pairs: Vec<String> = pairs
-                .iter()
-                .map(|(key, value)| format!("{key}='{}'", quote(value)))
-                .collect();
-            pairs.join(" ")
+    let client = match (cert, key) {
+        (Some(cert), Some(key)) => Some(ClientCert { cert, key }),
+        (None, None) => None,
+        _ => {
+            return Err(StorageError::backend(
+                "sslcert and sslkey go together: a PEM file of the client certificate (and \
+                 any intermediates) and one of its private key",
+            ));
         }
     };
-    Ok((driver, Settings { mode, roots }))
-}
-
-/// A URL's part before its query, and the query (empty if it has none);
-/// `None` if `connection` is not a URL.
-fn url_query(connection: &str) -> Option<(&str, &str)> {
-    ["postgres://", "postgresql://"]
-        .iter()
-        .any(|scheme| connection.starts_with(scheme))
-        .then(|| connection.split_once('?').unwrap_or((connection, "")))
-}
-
-type Pair<'a> = (Cow<'a, str>, Cow<'a, str>);
-
-/// A URL query's `key=value` pairs, percent-decoded, in order.
-fn url_pairs(query: &str) -> Result<Vec<Pair<'_>>, StorageError> {
-    query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').ok_or_else(|| {
-                StorageError::backend(format!(
-                    "invalid PostgreSQL connection string: parameter {pair:?} has no value"
-                ))
-            })?;
-            Ok((percent_decode(key)?, percent_decode(value)?))
-        })
-        .collect()
-}
-
-/// `text` percent-decoded. Errors do not quote it: it may be a password.
-fn percent_decode(text: &str) -> Result<Cow<'_, str>, StorageError> {
-    if !text.contains('%') {
-        return Ok(Cow::Borrowed(text));
-    }
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-            let Some(byte) = hex else {
-                return Err(StorageError::backend(format!(
-                    "invalid PostgreSQL connection string: bad percent-encoding at byte {i} of a \
-                     parameter"
-                )));
-            };
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map(Cow::Owned).map_err(|_| {
-        StorageError::backend(
-            "invalid PostgreSQL connection string: a parameter does not decode to UTF-8",
-        )
-    })
-}
-
-fn percent_encode(text: &str) -> Cow<'_, str> {
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-._~/:,".contains(&b);
-    if text.bytes().all(plain) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if plain(byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// libpq `key = value` pairs with the driver's rules: whitespace between
-/// pairs and around `=`, values bare or in single quotes, `\` escaping the
-/// next character in either.
-fn key_value_pairs(connection: &str) -> Result<Vec<Pair<'_>>, StorageError> {
-    let invalid =
-        |why: &str| StorageError::backend(format!("invalid PostgreSQL connection string: {why}"));
-    let mut pairs = Vec::new();
-    let mut rest = connection.trim_start();
-    while !rest.is_empty() {
-        let key_end = rest
-            .find(|c: char| c.is_whitespace() || c == '=')
-            .unwrap_or(rest.len());
-        let (key, after) = rest.split_at(key_end);
-        if key.is_empty() {
-            return Err(invalid("a parameter has no name"));
-        }
-        let after = after.trim_start();
-        let after = after
-            .strip_prefix('=')
-            .ok_or_else(|| invalid(&format!("{key:?} is not followed by `=`")))?
-            .trim_start();
-        let (quoted, body) = match after.strip_prefix('\'') {
-            Some(body) => (true, body),
-            None => (false, after),
-        };
-        let mut value = String::new();
-        let mut chars = body.char_indices();
-        let mut end = body.len();
-        let mut closed = false;
-        while let Some((at, c)) = chars.next() {
-            match c {
-                '\\' => {
-                    if let Some((_, escaped)) = chars.next() {
-                        value.push(escaped);
-                    }
-                }
-                '\'' if quoted => {
-                    end = at + 1;
-                    closed = true;
-                    break;
-                }
-                c if !quoted && c.is_whitespace() => {
-                    end = at;
-                    break;
-                }
-                c => value.push(c),
-            }
-        }
-        if quoted && !closed {
-            return Err(invalid(&format!(
-                "the value of {key:?} has no closing quote"
-            )));
-        }
-        if !quoted && value.is_empty() {
-            return Err(invalid(&format!("{key:?} has no value")));
-        }
-        pairs.push((Cow::Borrowed(key), Cow::Owned(value)));
-        rest = body[end..].trim_start();
-    }
-    Ok(pairs)
-}
-
-/// `value` escaped for a single-quoted libpq value.
-fn quote(value: &str) -> Cow<'_, str> {
-    if !value.contains(['\\', '\'']) {
-        return Cow::Borrowed(value);
-    }
-    let mut out = String::with_capacity(value.len() + 2);
-    for c in value.chars() {
-        if matches!(c, '\\' | '\'') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    Cow::Owned(out)
+    parsed
+        .pairs
+        .retain(|(name, _)| !TLS_PARAMETERS.contains(&name.as_ref()));
+    parsed
+        .pairs
+        .push((Cow::Borrowed("sslmode"), Cow::Borrowed(mode.for_driver())));
+    let settings = Settings {
+        mode,
+        roots,
+        client,
+    };
+    Ok((parsed.render(), settings))
 }
 
 /// The connector that does what `settings` ask for (loading the roots
@@ -323,11 +191,47 @@ pub(super) fn connector(settings: &Settings) -> Result<MakeRustlsConnect, Storag
         name: settings.mode == Mode::VerifyFull,
         provider,
     };
-    let config = builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let config = match &settings.client {
+        None => builder.with_no_client_auth(),
+        Some(client) => {
+            let (chain, key) = load_client_cert(client)?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                StorageError::backend(format!(
+                    "cannot use sslcert {:?} with sslkey {:?}: {e}",
+                    client.cert, client.key
+                ))
+            })?
+        }
+    };
     Ok(MakeRustlsConnect::new(config))
+}
+
+/// The client certificate chain and its private key.
+fn load_client_cert(
+    client: &ClientCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), StorageError> {
+    let chain = CertificateDer::pem_file_iter(&client.cert)
+        .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            StorageError::backend(format!("cannot read sslcert {:?}: {e}", client.cert))
+        })?;
+    if chain.is_empty() {
+        return Err(StorageError::backend(format!(
+            "sslcert {:?} holds no PEM certificate",
+            client.cert
+        )));
+    }
+    // Errors name the file, never its content: it is a secret.
+    let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|e| {
+        StorageError::backend(format!(
+            "cannot read sslkey {:?} (an unencrypted PEM private key): {e}",
+            client.key
+        ))
+    })?;
+    Ok((chain, key))
 }
 
 fn load_roots(roots: &Roots) -> Result<RootCertStore, StorageError> {
@@ -433,7 +337,11 @@ mod tests {
     use super::*;
 
     fn settings(mode: Mode, roots: Option<Roots>) -> Settings {
-        Settings { mode, roots }
+        Settings {
+            mode,
+            roots,
+            client: None,
+        }
     }
 
     #[test]
@@ -529,5 +437,46 @@ mod tests {
             assert!(error.to_string().contains(&path), "{error}");
         }
         connector(&settings(Mode::Require, None)).unwrap();
+    }
+
+    #[test]
+    fn a_client_certificate_is_its_two_files_taken_out_of_the_string() {
+        let (driver, tls) = split(
+            "postgres://app@db/x?sslcert=%2Fkeys%2Fapp.crt&sslkey=%2Fkeys%2Fapp.key&sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(driver, "postgres://app@db/x?sslmode=require");
+        let client = ClientCert {
+            cert: "/keys/app.crt".into(),
+            key: "/keys/app.key".into(),
+        };
+        assert_eq!(tls.client, Some(client));
+        for half in [
+            "host=db sslcert=/keys/app.crt",
+            "postgres://db/x?sslkey=/keys/app.key",
+        ] {
+            let error = split(half).expect_err(half);
+            assert!(error.to_string().contains("go together"), "{error}");
+        }
+    }
+
+    #[test]
+    fn client_certificate_files_must_hold_a_certificate_and_a_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not PEM\n").unwrap();
+        let junk = junk.to_str().unwrap().to_owned();
+        let missing = dir.path().join("missing.pem").to_str().unwrap().to_owned();
+        for (cert, key, named) in [(&junk, &junk, &junk), (&missing, &junk, &missing)] {
+            let with_client = Settings {
+                client: Some(ClientCert {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                ..settings(Mode::Require, None)
+            };
+            let error = connector(&with_client).err().expect("no connector");
+            assert!(error.to_string().contains(named.as_str()), "{error}");
+        }
     }
 }
