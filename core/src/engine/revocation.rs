@@ -31,7 +31,7 @@ use super::catalog_cache::CatalogView;
 use super::confirm::Booking;
 use super::idempotency::{self, remember, replayed};
 use super::keys;
-use super::tickets::{IssuedTicket, TicketRecord, TicketSet, TicketSettings};
+use super::tickets::{IssuedTicket, TicketSet, TicketSettings};
 use super::txn::{Txn, decode_json, retry_on_conflict};
 
 /// A request to replace a booking's tickets (a lost phone, a forwarded
@@ -150,19 +150,12 @@ impl Engine {
         &self,
         tokens: &[TokenId],
     ) -> Result<Vec<(TokenId, Option<DateTime<Utc>>)>> {
-        let keys: Vec<String> = tokens.iter().map(keys::ticket).collect();
-        let records = self.storage.get(&keys).await?;
-        tokens
+        let records = self.ticket_records(tokens).await?;
+        Ok(tokens
             .iter()
             .zip(records)
-            .map(|(token, record)| {
-                let expires = record
-                    .map(|r| decode_json::<TicketRecord>(&r))
-                    .transpose()?
-                    .map(|ticket| ticket.claims.expires());
-                Ok((token.clone(), expires))
-            })
-            .collect()
+            .map(|(token, (_, ticket))| (token.clone(), ticket.map(|t| t.claims.expires())))
+            .collect())
     }
 
     /// Revokes every current ticket of `booking` in `txn`: for the commit

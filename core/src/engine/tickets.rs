@@ -373,17 +373,31 @@ impl Engine {
             self.booking(booking).await?;
             return Ok(Vec::new());
         };
-        let keys: Vec<String> = set.tokens.iter().map(keys::ticket).collect();
-        let records = self.storage.get(&keys).await?;
-        keys.iter()
-            .zip(records)
-            .map(|(key, record)| {
-                let record = record.ok_or_else(|| Error::CorruptRecord {
-                    key: key.clone(),
-                    message: "a booking lists a ticket that is not stored".into(),
-                })?;
-                decode_json::<TicketRecord>(&record)?.issued()
+        self.ticket_records(&set.tokens)
+            .await?
+            .into_iter()
+            .map(|(key, ticket)| {
+                ticket
+                    .ok_or_else(|| Error::CorruptRecord {
+                        key,
+                        message: "a booking lists a ticket that is not stored".into(),
+                    })?
+                    .issued()
             })
+            .collect()
+    }
+
+    /// The `tt/` record of each of `tokens`, with its key, in order (`None`
+    /// where none is stored).
+    pub(crate) async fn ticket_records(
+        &self,
+        tokens: &[TokenId],
+    ) -> Result<Vec<(String, Option<TicketRecord>)>> {
+        let keys: Vec<String> = tokens.iter().map(keys::ticket).collect();
+        let records = self.storage.get(&keys).await?;
+        keys.into_iter()
+            .zip(records)
+            .map(|(key, record)| Ok((key, record.map(|r| decode_json(&r)).transpose()?)))
             .collect()
     }
 

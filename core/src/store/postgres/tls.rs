@@ -194,7 +194,12 @@ pub(super) fn connector(settings: &Settings) -> Result<MakeRustlsConnect, Storag
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier));
-    let config = match &settings.client {
+    // As in libpq, a connection without TLS ignores the client's files.
+    let client = settings
+        .client
+        .as_ref()
+        .filter(|_| settings.mode != Mode::Disable);
+    let config = match client {
         None => builder.with_no_client_auth(),
         Some(client) => {
             let (chain, key) = load_client_cert(client)?;
@@ -477,6 +482,11 @@ mod tests {
             };
             let error = connector(&with_client).err().expect("no connector");
             assert!(error.to_string().contains(named.as_str()), "{error}");
+            let without_tls = Settings {
+                mode: Mode::Disable,
+                ..with_client
+            };
+            connector(&without_tls).expect("sslmode=disable ignores sslcert and sslkey");
         }
     }
 }
