@@ -75,6 +75,7 @@ fn plan() -> RatePlan {
             amount: eur("60.00"),
             basis: FeeBasis::PerBooking,
             taxable: true,
+            refundable: true,
         },
         Fee {
             id: rule("resort"),
@@ -82,6 +83,7 @@ fn plan() -> RatePlan {
             amount: eur("4.50"),
             basis: FeeBasis::PerNight,
             taxable: false,
+            refundable: true,
         },
     ];
     spec.taxes = vec![

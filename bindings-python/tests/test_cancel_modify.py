@@ -19,6 +19,7 @@ from reservo import (
     ManualClock,
     Party,
     Property,
+    RatePlan,
     Resource,
     errors,
 )
@@ -27,6 +28,7 @@ from .conftest import (
     ANA,
     START,
     TIERED_POLICY,
+    VILLA_PLAN,
     Shop,
     eur,
     villa,
@@ -140,11 +142,35 @@ def test_refund_with_unknown_outcome_stays_pending_until_reconciled(
 def test_no_show_keeps_the_late_penalty(shop: Shop) -> None:
     shop.engine.set_cancellation_policy("villa-flex", TIERED_POLICY)
     booking = shop.paid_in_full()
+    with pytest.raises(errors.InvalidInput):
+        shop.engine.mark_no_show(booking.id, idempotency_key="n1")
+    shop.clock.set(datetime(2026, 7, 14, 9, tzinfo=timezone.utc))
     marked = shop.engine.mark_no_show(booking.id, idempotency_key="n1")
     assert marked.status == "no_show"
     assert [r.amount for r in marked.money.refunds] == [eur("260.00")]
     with pytest.raises(errors.IllegalTransition):
         shop.engine.cancel(booking.id, idempotency_key="c1")
+
+
+def test_a_desk_check_in_then_completion_ends_the_stay(shop: Shop) -> None:
+    booking = shop.paid_in_full()
+    with pytest.raises(errors.InvalidInput):
+        shop.engine.check_in_at_desk(booking.id, idempotency_key="in")
+    with pytest.raises(errors.IllegalTransition):
+        shop.engine.complete_booking(booking.id, idempotency_key="out")
+    shop.clock.set(datetime(2026, 7, 13, 15, tzinfo=timezone.utc))
+    checked_in = shop.engine.check_in_at_desk(booking.id, idempotency_key="in")
+    assert checked_in.status == "checked_in"
+    assert free_nights(shop) == [0, 0, 0]
+    shop.clock.set(datetime(2026, 7, 15, 9, tzinfo=timezone.utc))
+    completed = shop.engine.complete_booking(booking.id, idempotency_key="out")
+    assert completed.status == "completed"
+    assert completed.money.payments == booking.money.payments
+    # Left a day early: the night of 15 July is free again.
+    assert free_nights(shop)[2] == 1
+    assert shop.event_kinds()[-2:] == ["booking.checked_in", "booking.completed"]
+    with pytest.raises(errors.IdempotencyConflict):
+        shop.engine.check_in_at_desk(booking.id, idempotency_key="out")
 
 
 def test_without_a_policy_a_booking_is_non_refundable(shop: Shop) -> None:
@@ -442,3 +468,31 @@ def test_items_at_two_properties_are_refused(engine: Engine) -> None:
         ].available
         == 1
     )
+
+
+def test_a_non_refundable_fee_is_kept_by_a_free_cancellation(shop: Shop) -> None:
+    # The villa's plan with a non-refundable 20.00 service fee besides its
+    # cleaning fee (refundable: no flag).
+    def fee(rule_id: str, amount: str) -> dict[str, object]:
+        return {
+            "id": rule_id,
+            "name": rule_id.title(),
+            "amount": {"amount": amount, "currency": "EUR"},
+            "basis": "per_booking",
+            "taxable": False,
+        }
+
+    service = {**fee("service", "20.00"), "refundable": False}
+    plan = {**VILLA_PLAN, "fees": [fee("cleaning", "60.00"), service]}
+    shop.engine.put_rate_plan(RatePlan.from_dict(plan))
+    shop.engine.set_cancellation_policy("villa-flex", TIERED_POLICY)
+    booking = shop.paid_in_full()
+    assert booking.total == eur("380.00")
+    lines = {line.rule_id: line.refundable for line in booking.items[0].quote.lines}
+    assert (lines["cleaning"], lines["service"]) == (True, False)
+
+    quote = shop.engine.refund_quote(booking.id, START)
+    assert (quote.refund, quote.penalty) == (eur("360.00"), eur("0.00"))
+    assert quote.non_refundable_kept == eur("20.00")
+    cancelled = shop.engine.cancel(booking.id, idempotency_key="c1")
+    assert [r.amount for r in cancelled.money.refunds] == [eur("360.00")]

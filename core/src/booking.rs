@@ -49,10 +49,11 @@ impl Customer {
         if let Some(email) = &self.email {
             let ok = email.len() <= 254
                 && email.split_once('@').is_some_and(|(local, domain)| {
+                    // One `@`, and a domain of two or more non-empty labels.
                     !local.is_empty()
+                        && !domain.contains('@')
                         && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
+                        && domain.split('.').all(|label| !label.is_empty())
                 })
                 && !email.chars().any(char::is_whitespace);
             if !ok {

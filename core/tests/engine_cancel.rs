@@ -426,6 +426,14 @@ async fn no_show_keeps_the_late_penalty_and_frees_the_nights() {
         idempotency_key: "n1".into(),
         booking: booking.id.clone(),
     };
+    // Before the 14:00 check-in on 13 July, the guest can still come.
+    let check_in = Utc.with_ymd_and_hms(2026, 7, 13, 14, 0, 0).unwrap();
+    s.w.clock.set(check_in - Duration::seconds(1)).unwrap();
+    let before = s.w.store.dump();
+    let err = s.w.engine.mark_no_show(&request).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+    assert_eq!(s.w.store.dump(), before);
+    s.w.clock.set(check_in + Duration::hours(20)).unwrap();
     let gone = s.w.engine.mark_no_show(&request).await.unwrap();
     assert_eq!(gone.status, BookingStatus::NoShow);
     assert_eq!(refunded(&gone), [dec!(260.00)]);

@@ -17,7 +17,10 @@ use std::collections::BTreeSet;
 
 use chrono::Duration;
 use money::{Shop, cancel, deposit, hold_villa, pay, villa, villa_paid_in_full};
-use reservo::engine::{Booking, ModifyRequest, PayAmount, PayBalanceRequest, TicketSettings};
+use reservo::engine::{
+    Booking, CompleteRequest, DeskCheckInRequest, ModifyRequest, PayAmount, PayBalanceRequest,
+    TicketSettings,
+};
 use reservo::token::{IssuerKey, IssuerKeySet, RevocationList, TokenId, Verifier};
 
 /// A shop whose engine also issues tickets.
@@ -52,6 +55,40 @@ async fn cancelling_a_booking_revokes_its_tickets_for_synced_scanners() {
     let at_arrival = booking_day(&s);
     assert!(before.verify_at(&tickets[0].text, at_arrival).is_ok());
     s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    let after = synced_scanner(&s).await;
+    for ticket in &tickets {
+        let err = after.verify_at(&ticket.text, at_arrival).unwrap_err();
+        assert_eq!(err.code(), "TOKEN_REVOKED");
+    }
+}
+
+#[tokio::test]
+async fn completing_a_booking_revokes_its_tickets() {
+    let s = ticketing_shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let tickets = s.w.engine.tickets(&booking.id).await.unwrap();
+    let at_arrival = booking_day(&s);
+    s.w.clock.set(at_arrival).unwrap();
+    s.w.engine
+        .check_in_at_desk(&DeskCheckInRequest {
+            idempotency_key: "in".into(),
+            booking: booking.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        synced_scanner(&s)
+            .await
+            .verify_at(&tickets[0].text, at_arrival)
+            .is_ok()
+    );
+    s.w.engine
+        .complete_booking(&CompleteRequest {
+            idempotency_key: "out".into(),
+            booking: booking.id.clone(),
+        })
+        .await
+        .unwrap();
     let after = synced_scanner(&s).await;
     for ticket in &tickets {
         let err = after.verify_at(&ticket.text, at_arrival).unwrap_err();

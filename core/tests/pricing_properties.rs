@@ -120,15 +120,20 @@ fn occupancy_rules() -> impl Strategy<Value = Option<Occupancy>> {
 }
 
 fn fees() -> impl Strategy<Value = Vec<Fee>> {
-    prop::collection::vec((price(10_000), 0usize..4, any::<bool>()), 0..4).prop_map(|fees| {
+    prop::collection::vec(
+        (price(10_000), 0usize..4, any::<bool>(), any::<bool>()),
+        0..4,
+    )
+    .prop_map(|fees| {
         fees.into_iter()
             .enumerate()
-            .map(|(i, (amount, basis, taxable))| Fee {
+            .map(|(i, (amount, basis, taxable, refundable))| Fee {
                 id: id(&format!("fee-{i}")),
                 name: format!("Fee {i}"),
                 amount,
                 basis: all_fee_bases()[basis],
                 taxable,
+                refundable,
             })
             .collect()
     })

@@ -6,7 +6,7 @@ mod pricing_support;
 use pricing_support::*;
 use reservo::party::Party;
 use reservo::pricing::{
-    FeeBasis, Price, Quote, QuoteRequest, RatePlan, StayDiscount, TaxBase, TaxInclusion,
+    Fee, FeeBasis, Price, Quote, QuoteRequest, RatePlan, StayDiscount, TaxBase, TaxInclusion,
 };
 
 fn full_plan() -> RatePlan {
@@ -159,6 +159,44 @@ fn stored_quote_keeps_its_nights_as_amounts_and_reads_older_quotes_without_them(
     let older = serde_json::from_value::<Quote>(value).unwrap();
     assert!(older.nights().is_empty());
     assert_eq!(older.total(), quote.total());
+}
+
+#[test]
+fn a_non_refundable_fee_marks_its_quote_line_and_only_it_writes_the_flag() {
+    let mut spec = nightly("100.00");
+    spec.fees = vec![
+        fee("cleaning", "60.00", FeeBasis::PerBooking, false),
+        Fee {
+            refundable: false,
+            ..fee("service", "20.00", FeeBasis::PerBooking, false)
+        },
+    ];
+    let plan = plan(spec);
+    let json = serde_json::to_value(&plan).unwrap().to_string();
+    assert_eq!(json.matches("refundable").count(), 1, "{json}");
+
+    let quote = plan.quote(&stay(d(6, 1), d(6, 3), adults(2))).unwrap();
+    let flags: Vec<(&str, bool)> = quote
+        .lines()
+        .iter()
+        .map(|l| (l.rule.id.as_str(), l.refundable))
+        .collect();
+    assert_eq!(
+        flags,
+        [("flex", true), ("cleaning", true), ("service", false)]
+    );
+    let mut value = serde_json::to_value(&quote).unwrap();
+    assert_eq!(value["lines"][2]["refundable"], false);
+    assert!(value["lines"][1].get("refundable").is_none());
+    assert_eq!(
+        serde_json::from_value::<Quote>(value.clone()).unwrap(),
+        quote
+    );
+
+    // Only a fee line may be non-refundable.
+    value["lines"][0]["refundable"] = false.into();
+    let err = serde_json::from_value::<Quote>(value).unwrap_err();
+    assert!(err.to_string().contains("not a fee"), "{err}");
 }
 
 #[test]

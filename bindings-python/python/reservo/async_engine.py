@@ -296,6 +296,22 @@ class AsyncEngine(_EngineBase):
         policy's late penalty applies, the rest is refunded."""
         return await self._native.mark_no_show(booking, idempotency_key=idempotency_key)
 
+    async def check_in_at_desk(self, booking: str, *, idempotency_key: str) -> Booking:
+        """Checks the guest of a ``confirmed`` booking in at a desk, without
+        a ticket, from the booking's first day on (in the property's time
+        zone)."""
+        return await self._native.check_in_at_desk(
+            booking, idempotency_key=idempotency_key
+        )
+
+    async def complete_booking(self, booking: str, *, idempotency_key: str) -> Booking:
+        """Completes a ``checked_in`` booking: the guest has left. Its nights
+        or seats go back to inventory (an early departure frees the rest of
+        the stay) and its tickets are revoked; no money moves."""
+        return await self._native.complete_booking(
+            booking, idempotency_key=idempotency_key
+        )
+
     async def refund_quote(self, booking: str, at: datetime) -> RefundQuote:
         """What comes back if ``booking`` is cancelled at ``at`` (tz-aware),
         out of what was paid through the engine. Changes nothing."""

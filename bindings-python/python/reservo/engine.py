@@ -381,6 +381,22 @@ class Engine(_EngineBase):
             booking, idempotency_key=idempotency_key
         ).wait()
 
+    def check_in_at_desk(self, booking: str, *, idempotency_key: str) -> Booking:
+        """Checks the guest of a ``confirmed`` booking in at a desk, without
+        a ticket, from the booking's first day on (in the property's time
+        zone)."""
+        return self._native.check_in_at_desk(
+            booking, idempotency_key=idempotency_key
+        ).wait()
+
+    def complete_booking(self, booking: str, *, idempotency_key: str) -> Booking:
+        """Completes a ``checked_in`` booking: the guest has left. Its nights
+        or seats go back to inventory (an early departure frees the rest of
+        the stay) and its tickets are revoked; no money moves."""
+        return self._native.complete_booking(
+            booking, idempotency_key=idempotency_key
+        ).wait()
+
     def refund_quote(self, booking: str, at: datetime) -> RefundQuote:
         """What comes back if ``booking`` is cancelled at ``at`` (tz-aware),
         out of what was paid through the engine. Changes nothing."""

@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 
 use reservo::commission::StatementPeriod;
 use reservo::engine::{
-    Attribution, CancelRequest, ModifyRequest, NoShowRequest, PayAmount, PayBalanceRequest,
-    PayRequest,
+    Attribution, CancelRequest, CompleteRequest, DeskCheckInRequest, ModifyRequest, NoShowRequest,
+    PayAmount, PayBalanceRequest, PayRequest,
 };
 use reservo::ids::{BookingId, HoldId, OwnerId, PropertyId, RatePlanId};
 
@@ -107,6 +107,24 @@ impl PyEngine {
             booking: id::<BookingId>(booking)?,
         };
         Ok(self.call(|e| async move { e.mark_no_show(&request).await.map(PyBooking::from) }))
+    }
+
+    #[pyo3(signature = (booking, *, idempotency_key))]
+    fn check_in_at_desk(&self, booking: &str, idempotency_key: String) -> PyResult<Pending> {
+        let request = DeskCheckInRequest {
+            idempotency_key,
+            booking: id::<BookingId>(booking)?,
+        };
+        Ok(self.call(|e| async move { e.check_in_at_desk(&request).await.map(PyBooking::from) }))
+    }
+
+    #[pyo3(signature = (booking, *, idempotency_key))]
+    fn complete_booking(&self, booking: &str, idempotency_key: String) -> PyResult<Pending> {
+        let request = CompleteRequest {
+            idempotency_key,
+            booking: id::<BookingId>(booking)?,
+        };
+        Ok(self.call(|e| async move { e.complete_booking(&request).await.map(PyBooking::from) }))
     }
 
     fn refund_quote(&self, booking: &str, at: Instant) -> PyResult<Pending> {

@@ -266,40 +266,48 @@ value_object! {
             self.inner.amount.into()
         }
 
-        /// `pending`, `approved`, `declined` or `reversed`.
+        /// `pending`, `approved`, `declined`, `reversing` (approved, but the
+        /// command could not apply: being refunded) or `reversed`.
         #[getter]
         fn state(&self) -> &'static str {
             match self.inner.state {
                 AttemptState::Pending { .. } => "pending",
                 AttemptState::Approved { .. } => "approved",
                 AttemptState::Declined { .. } => "declined",
+                AttemptState::Reversing { .. } => "reversing",
                 AttemptState::Reversed { .. } => "reversed",
             }
         }
 
-        /// The gateway's id of the captured payment, once approved.
+        /// The gateway's id of the captured payment, once approved (also
+        /// while it is being refunded).
         #[getter]
         fn gateway_id(&self) -> Option<&str> {
             match &self.inner.state {
-                AttemptState::Approved { gateway_id } => Some(gateway_id),
+                AttemptState::Approved { gateway_id }
+                | AttemptState::Reversing { gateway_id, .. } => Some(gateway_id),
                 _ => None,
             }
         }
 
-        /// Why it was declined or reversed.
+        /// Why it was declined, or is being or was reversed.
         #[getter]
         fn reason(&self) -> Option<&str> {
             match &self.inner.state {
-                AttemptState::Declined { reason } | AttemptState::Reversed { reason } => Some(reason),
+                AttemptState::Declined { reason }
+                | AttemptState::Reversing { reason, .. }
+                | AttemptState::Reversed { reason } => Some(reason),
                 _ => None,
             }
         }
 
-        /// The last error the gateway reported while pending.
+        /// The last error the gateway reported while pending (about the
+        /// charge) or reversing (about the refund).
         #[getter]
         fn last_error(&self) -> Option<&str> {
             match &self.inner.state {
-                AttemptState::Pending { last_error } => last_error.as_deref(),
+                AttemptState::Pending { last_error }
+                | AttemptState::Reversing { last_error, .. } => last_error.as_deref(),
                 _ => None,
             }
         }

@@ -122,6 +122,13 @@ value_object! {
             self.inner.included
         }
 
+        /// `False` only for a fee the rate plan marks non-refundable
+        /// (`"refundable": false`): a cancellation keeps its amount.
+        #[getter]
+        fn refundable(&self) -> bool {
+            self.inner.refundable
+        }
+
         fn __repr__(&self) -> String {
             format!("QuoteLine({:?}, {} x {} = {})", self.inner.description, self.inner.quantity, self.inner.unit_amount, self.inner.amount)
         }

@@ -1,13 +1,16 @@
 //! A booking's money over time: its split and the refunds clawed back from it.
 //!
-//! Owns [`BookingLedger`] and the clawback rule: a refund is taken from
-//! every party in proportion to what that party still holds (exact,
-//! largest remainder), so the parts keep summing to the gross minus the
-//! refunds, no part ever goes negative, and no sequence of refunds claws
-//! back more than a party was given. Must never move money itself: the
-//! engine pays out and reverses according to the ledger.
+//! Owns [`BookingLedger`] and the clawback rule: refunds are taken from
+//! the parties pro rata to the original split, however many there are
+//! (each refund makes up what each party is behind its share of everything
+//! refunded so far, exact, largest remainder), so the parts keep summing
+//! to the gross minus the refunds, no part ever goes negative, and no
+//! sequence of refunds claws back more than a party was given. Must never
+//! move money itself: the engine pays out and reverses according to the
+//! ledger.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::split::Split;
@@ -128,11 +131,17 @@ impl BookingLedger {
             .expect("a ledger's clawbacks never exceed its split")
     }
 
-    /// Refunds `amount` on `on`, clawing it back from every party in
-    /// proportion to what each still holds. Returns the new entry.
+    /// Refunds `amount` on `on`, clawing it back from the parties pro rata
+    /// to the original split over all refunds so far: each refund makes up
+    /// what each party is behind its share of everything refunded, so no
+    /// party ends a unit or more ahead of that share, and while at most one
+    /// is ahead none ends a unit or more behind, however many refunds. A
+    /// refund of everything left takes exactly what each still holds.
+    /// Returns the new entry.
     ///
     /// Fails, changing nothing, with [`Error::InvalidInput`] if the amount
-    /// is not positive or not in whole minor units, with
+    /// is not positive or not in whole minor units (or, beyond about 10^14
+    /// minor units, too large to allocate exactly), with
     /// [`Error::CurrencyMismatch`] for another currency, and with
     /// [`Error::RefundExceedsPaid`] if it is more than is left.
     pub fn refund(&mut self, amount: Money, on: NaiveDate) -> Result<&RefundEntry> {
@@ -156,13 +165,72 @@ impl BookingLedger {
                 refundable: left.to_string(),
             });
         }
-        let clawback = remaining.pro_rata(&amount)?;
+        let clawback = if amount == left {
+            remaining
+        } else {
+            self.pro_rata_clawback(&remaining, amount)?
+        };
         self.refunds.push(RefundEntry {
             on,
             amount,
             clawback,
         });
         Ok(self.refunds.last().expect("just pushed"))
+    }
+
+    /// What refunding `amount`, less than all that is `remaining`, takes
+    /// back from each party.
+    ///
+    /// With `R` everything refunded including `amount`, `G` the gross, and
+    /// for each party `o` its original part and `c` what was clawed back
+    /// from it already, the party's pro-rata target is `R·o/G` and its
+    /// weight how far it is behind that, `w = max(0, R·o − G·c)` (times `G`
+    /// to stay in whole units). `amount` is allocated by those weights.
+    ///
+    /// * The weights never all vanish: before clamping at zero they sum to
+    ///   `R·G − G·(R − amount) = G·amount > 0`, and clamping only adds.
+    /// * No party gives back more than it holds: its exact share
+    ///   `amount·w/Σw` is at most `w/G` (as `Σw ≥ G·amount`), at most
+    ///   `o − c` (as `R ≤ G`), a whole number of units; largest remainder
+    ///   never gives a part more than the ceiling of its exact share.
+    /// * Pro rata: while no party is ahead of its target, `Σw = G·amount`,
+    ///   each exact share is exactly how far its party is behind, and every
+    ///   party ends on its target rounded down or up. A party ahead (by
+    ///   under a unit: it was at most rounded up) gives nothing until its
+    ///   target catches up, and the others make up for it: with one party
+    ///   ahead each ends within a unit of its target; with several, one can
+    ///   lag by up to a unit plus what they are ahead by together.
+    /// * Nothing accumulates: every refund aims at the cumulative target,
+    ///   so a ledger stored with drifted clawbacks (from when refunds were
+    ///   shared by what each party still held) converges to pro rata.
+    ///
+    /// Fails with [`Error::InvalidInput`] if a weight does not fit a
+    /// decimal (a gross beyond about 10^14 minor units).
+    fn pro_rata_clawback(&self, remaining: &Split, amount: Money) -> Result<Split> {
+        let units = |m: &Money| m.to_minor().map(i128::from);
+        let gross = units(&self.split.gross())?;
+        let refunded = units(&self.refunded())? + units(&amount)?;
+        let weights = self
+            .split
+            .parts()
+            .iter()
+            .zip(remaining.parts())
+            .map(|(original, left)| {
+                let original = units(original)?;
+                let clawed = original - units(&left)?;
+                let behind = (refunded * original - gross * clawed).max(0);
+                Decimal::try_from_i128_with_scale(behind, 0).map_err(|_| {
+                    Error::invalid(
+                        "amount",
+                        format!(
+                            "a refund of {amount} of {} is too large to allocate",
+                            self.split.gross()
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        remaining.with_parts(&amount.allocate(&weights)?)
     }
 
     fn check(&self) -> Result<()> {

@@ -2,11 +2,13 @@
 //!
 //! Owns the split of a booking's money ([`CommissionPlan::split`] into a
 //! [`Split`]: platform fee, channel and broker commissions, taxes passed
-//! through to their remitter, and the owner's payout), its pro-rata
-//! clawback on refunds ([`BookingLedger::refund`]) and the owner statement
-//! for a period ([`owner_statement`]). Every split sums exactly to its
-//! gross in minor units; the owner's payout absorbs the rounding of the
-//! fees, and clawbacks are allocated by largest remainder.
+//! through to their remitter, and the owner's payout), its clawback on
+//! refunds ([`BookingLedger::refund`], pro rata to the original split over
+//! all refunds) and the owner statement for a period ([`owner_statement`]).
+//! Every split sums exactly to its gross in minor units; the owner's payout
+//! absorbs the rounding of the fees (unless fees rounded one by one would
+//! exceed the base, which is then shared out exactly), and clawbacks are
+//! allocated by largest remainder.
 //!
 //! Must never do I/O or move money, never use floating point, and never
 //! mix currencies.

@@ -5,9 +5,12 @@
 //! resulting parts, which always sum exactly to the gross). Rounding: each
 //! fee is rounded half-even to the minor unit on its own, taxes are taken
 //! as given, and the **owner's payout absorbs the rounding** as the
-//! remainder. Must never create or lose a minor unit, and never mix
-//! currencies.
+//! remainder. When percentages totalling up to 100% would round to more
+//! than the base (50% + 50% of 0.03), the base is shared out exactly by
+//! largest remainder instead. Must never create or lose a minor unit, and
+//! never mix currencies.
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
@@ -240,16 +243,14 @@ impl CommissionPlan {
                 ));
             }
         }
-        let flats: Vec<Money> = std::iter::once(&platform_fee)
-            .chain(intermediaries.iter().map(|t| &t.rate))
-            .filter_map(|r| r.flat)
-            .collect();
-        one_currency(&flats)?;
-        Ok(CommissionPlan {
+        let plan = CommissionPlan {
             platform_fee,
             intermediaries,
             tax_remitter,
-        })
+        };
+        let flats: Vec<Money> = plan.rates().filter_map(|r| r.flat).collect();
+        one_currency(&flats)?;
+        Ok(plan)
     }
 
     /// The platform's fee.
@@ -267,19 +268,39 @@ impl CommissionPlan {
         &self.tax_remitter
     }
 
+    /// The currency of the plan's flat fees, if it has any; the plan then
+    /// only splits amounts of that currency.
+    pub fn currency(&self) -> Option<Currency> {
+        self.rates().find_map(|r| r.flat).map(|f| f.currency())
+    }
+
+    /// The platform's fee, then each intermediary's, in plan order.
+    fn rates(&self) -> impl Iterator<Item = &FeeRate> {
+        std::iter::once(&self.platform_fee).chain(self.intermediaries.iter().map(|t| &t.rate))
+    }
+
     /// Splits `gross` (everything the guest paid), of which `taxes` are
     /// taxes, into the platform fee, the commissions, the taxes and the
     /// owner's payout, which takes the rest and so absorbs the rounding.
     ///
-    /// Fails with [`Error::InvalidInput`] if an amount is negative or not in
-    /// whole minor units, if the taxes exceed the gross, or if the fees
-    /// exceed the commissionable base; with [`Error::CurrencyMismatch`] if
-    /// currencies differ.
+    /// Each percentage is rounded half-even on its own ([`FeeRate::fee`]);
+    /// only if those rounded parts come to more than the commissionable
+    /// base, as 50% + 50% of 0.03 would (0.02 + 0.02), is the base shared
+    /// out exactly by the percentages instead, the owner weighing what they
+    /// leave of 100% ([`Money::allocate`]). So a plan whose percentages
+    /// total at most 100% splits any gross its flat fees fit in.
+    ///
+    /// Fails with [`Error::InvalidInput`] if an amount is negative, not in
+    /// whole minor units or too large for minor units in an `i64`, if the
+    /// taxes exceed the gross, or if the fees exceed the commissionable
+    /// base; with [`Error::CurrencyMismatch`] if currencies differ.
     pub fn split(&self, gross: Money, taxes: Money) -> Result<Split> {
         let currency = gross.currency();
         for (field, amount) in [("gross", &gross), ("taxes", &taxes)] {
             check_amount(field, amount, currency)?;
         }
+        // Bounds every product below (at most 100% of the base).
+        gross.to_minor()?;
         let base = gross.checked_sub(&taxes)?;
         if base.is_negative() {
             return Err(Error::invalid(
@@ -287,24 +308,30 @@ impl CommissionPlan {
                 format!("{taxes} is more than the gross {gross}"),
             ));
         }
-        let platform_fee = self.platform_fee.fee(&base)?;
-        let mut fees = platform_fee;
-        let mut commissions = Vec::with_capacity(self.intermediaries.len());
-        for terms in &self.intermediaries {
-            let amount = terms.rate.fee(&base)?;
-            fees = fees.checked_add(&amount)?;
-            commissions.push(CommissionShare {
-                intermediary: terms.intermediary.clone(),
-                amount,
-            });
+        let mut fees = self.percentage_fees(&base)?;
+        for (fee, rate) in fees.iter_mut().zip(self.rates()) {
+            if let Some(flat) = rate.flat {
+                *fee = fee.checked_add(&flat)?;
+            }
         }
-        let owner_payout = base.checked_sub(&fees)?;
+        let total = Money::sum(currency, &fees)?;
+        let owner_payout = base.checked_sub(&total)?;
         if owner_payout.is_negative() {
             return Err(Error::invalid(
                 "commission",
-                format!("fees of {fees} exceed the commissionable {base}"),
+                format!("fees of {total} exceed the commissionable {base}"),
             ));
         }
+        let platform_fee = fees[0];
+        let commissions = self
+            .intermediaries
+            .iter()
+            .zip(&fees[1..])
+            .map(|(terms, amount)| CommissionShare {
+                intermediary: terms.intermediary.clone(),
+                amount: *amount,
+            })
+            .collect();
         Split::new(
             platform_fee,
             commissions,
@@ -312,6 +339,28 @@ impl CommissionPlan {
             self.tax_remitter.clone(),
             owner_payout,
         )
+    }
+
+    /// The percentage part of every fee on `base`, in [`Self::rates`]
+    /// order: each rounded on its own, or, if those come to more than the
+    /// base, the base allocated by the percentages and the owner's rest
+    /// of 100% (the owner's part dropped).
+    fn percentage_fees(&self, base: &Money) -> Result<Vec<Money>> {
+        let rounded: Vec<Money> = self
+            .rates()
+            .map(|r| r.percent.of(base).round(RoundingMode::HalfEven))
+            .collect();
+        let percent: Decimal = self.rates().map(|r| r.percent.value()).sum();
+        if Money::sum(base.currency(), &rounded)? <= *base || percent > Decimal::ONE_HUNDRED {
+            // Within the base, or a plan of over 100% whose fees the
+            // caller refuses.
+            return Ok(rounded);
+        }
+        let mut weights: Vec<Decimal> = self.rates().map(|r| r.percent.value()).collect();
+        weights.push(Decimal::ONE_HUNDRED - percent);
+        let mut shares = base.allocate(&weights)?;
+        shares.pop();
+        Ok(shares)
     }
 }
 
@@ -345,8 +394,9 @@ pub struct CommissionShare {
 /// commissions, taxes (with who remits them) and the owner's payout.
 ///
 /// Every part is non-negative, in whole minor units and in one currency;
-/// the parts sum to [`Split::gross`] by construction. The same shape
-/// describes an original split, a clawback and what remains after refunds.
+/// the parts sum to [`Split::gross`] by construction, in minor units that
+/// fit an `i64`. The same shape describes an original split, a clawback
+/// and what remains after refunds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Split {
     platform_fee: Money,
@@ -371,13 +421,16 @@ impl Split {
         }
         check_amount("taxes", &taxes, currency)?;
         check_amount("owner_payout", &owner_payout, currency)?;
-        Ok(Split {
+        let split = Split {
             platform_fee,
             commissions,
             taxes,
             tax_remitter,
             owner_payout,
-        })
+        };
+        // So that `gross` always sums, and in minor units.
+        Money::sum(currency, &split.parts())?.to_minor()?;
+        Ok(split)
     }
 
     /// The currency of every part.
@@ -491,15 +544,6 @@ impl Split {
             .zip(other.parts())
             .map(|(a, b)| a.checked_sub(&b))
             .collect::<Result<Vec<_>>>()?;
-        self.with_parts(&parts)
-    }
-
-    /// Allocates `amount` over the parts in proportion to their sizes
-    /// (largest remainder, exact). `amount` must be positive and at most
-    /// [`Split::gross`].
-    pub(crate) fn pro_rata(&self, amount: &Money) -> Result<Split> {
-        let weights: Vec<_> = self.parts().iter().map(Money::amount).collect();
-        let parts = amount.allocate(&weights)?;
         self.with_parts(&parts)
     }
 }

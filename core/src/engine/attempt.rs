@@ -2,12 +2,14 @@
 //! and settled from the gateway's answer.
 //!
 //! Owns the attempt record (`pa/<command key>`), the queue of gateway
-//! calls whose outcome is unknown (`pq/<gateway key>`, charges and refunds
-//! alike), the derivation of gateway keys from the command's key, and
-//! [`Engine::reconcile_payments`]. The life of an attempt:
+//! calls whose outcome is unknown (`pq/<gateway key>`: charges, reversals
+//! and refunds alike), the derivation of gateway keys from the command's
+//! key, and [`Engine::reconcile_payments`]. The life of an attempt:
 //!
 //! 1. recorded `pending` (with its queue entry) in its own commit, before
-//!    any gateway call, so a crash mid-call never loses it;
+//!    any gateway call, so a crash mid-call never loses it; the same commit
+//!    claims the command's idempotency key (see [`super::idempotency`]),
+//!    so no other command can take the key while the outcome is unknown;
 //! 2. the gateway is asked; an `Err` (unknown outcome) leaves it pending
 //!    and returns `PAYMENT_OUTCOME_UNKNOWN`;
 //! 3. a decline ends it `declined` (event `payment.failed`); an approval
@@ -15,12 +17,21 @@
 //!    same commit as `approved`, the idempotency record and
 //!    `payment.captured`;
 //! 4. an approval whose effect can no longer apply (the hold expired
-//!    meanwhile, the dates were sold) is refunded in full under
-//!    `<key>:reverse` and ends `reversed` (event `payment.reversed`).
+//!    meanwhile, the dates were sold, the booking changed since it was
+//!    priced, another command's record holds the key) is committed
+//!    `reversing` first, then refunded in full under `<key>:reverse`, and
+//!    ends `reversed` (event `payment.reversed`). A reversal whose answer
+//!    is lost or declined stays `reversing`: a retry of the command and
+//!    [`Engine::reconcile_payments`] only ask for that refund again, with
+//!    the same key, and never apply the effect.
 //!
-//! A replay of a `reversed` attempt returns `PAYMENT_DECLINED` naming why.
+//! `approved`, `declined` and `reversed` are final: a settlement that
+//! hears an approval for an attempt another settlement already ended
+//! returns the stored outcome and changes nothing. A replay of a
+//! `declined` or `reversed` attempt returns `PAYMENT_DECLINED` naming why.
 //! Must never call the gateway with a key that is not derived from the
-//! command's key, and never apply an effect without an approval.
+//! command's key, never apply an effect without an approval, and never
+//! apply one of an attempt that is reversing or has ended.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,16 +41,22 @@ use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::money::Money;
 use crate::ports::{
-    CaptureRequest, KeyRange, PaymentOutcome, PaymentRequest, PortError, Record, RefundRequest,
+    CaptureRequest, PaymentOutcome, PaymentRequest, PortError, Record, StorageError,
 };
 
 use super::Engine;
 use super::confirm::{Booking, ConfirmRequest};
-use super::idempotency::{Fingerprint, remember, replayed};
+use super::idempotency::{Fingerprint, KeyUse, claim, key_use, remember_claimed};
 use super::keys;
 use super::modify::Modification;
 use super::payment::Payment;
 use super::txn::{ReadAhead, Txn, decode_json, retry_on_conflict};
+
+mod reconcile;
+mod reversal;
+
+pub(crate) use reconcile::PendingCall;
+pub use reconcile::ReconcileReport;
 
 /// Where a payment attempt is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +76,18 @@ pub enum AttemptState {
     Declined {
         /// The gateway's reason.
         reason: String,
+    },
+    /// Approved, but the command could no longer apply: being refunded in
+    /// full (`<key>:reverse`), the refund's answer not known yet. Never
+    /// applied; settling it only asks for the refund again.
+    Reversing {
+        /// The gateway's id of the payment being refunded.
+        gateway_id: String,
+        /// Why the command could not apply.
+        reason: String,
+        /// The last error the gateway reported about the refund, if any.
+        #[serde(default)]
+        last_error: Option<String>,
     },
     /// Approved, but the command could no longer apply: refunded in full.
     Reversed {
@@ -99,33 +128,21 @@ pub struct PaymentAttempt {
     payment_method: String,
 }
 
-/// What [`Engine::reconcile_payments`] did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ReconcileReport {
-    /// Gateway keys whose outcome is now known and applied.
-    pub settled: Vec<String>,
-    /// Gateway keys still unknown (the gateway failed again).
-    pub still_pending: Vec<String>,
-}
-
-/// A queue entry: which record a pending gateway call belongs to.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum PendingCall {
-    /// A charge of the attempt under this command key.
-    Charge { attempt: String },
-    /// A refund recorded on this booking.
-    Refund { booking: BookingId },
-}
-
-/// How a command finds its earlier runs.
+/// An earlier run of a command, found under its key.
 pub(crate) enum Prior {
     /// It completed: its booking.
     Done(BookingId),
-    /// An attempt was recorded and is still pending.
+    /// An attempt was recorded and is still pending or reversing.
     Started(Box<PaymentAttempt>),
-    /// Never ran.
-    Fresh,
+}
+
+/// How settling an approval ended.
+enum Completion {
+    /// The effect applied (now or by an earlier settlement).
+    Applied(Box<Booking>),
+    /// The attempt is reversing: its refund is to be asked for, then this
+    /// error returned.
+    Reverse(Box<PaymentAttempt>, Error),
 }
 
 impl PaymentAttempt {
@@ -159,6 +176,20 @@ impl PaymentAttempt {
         format!("{}:charge", self.key)
     }
 
+    /// The key of the full refund of an approval that could not apply.
+    fn reverse_key(&self) -> String {
+        reverse_key(&self.key)
+    }
+
+    /// The gateway key of the call its state waits on: the reversal while
+    /// reversing, the charge otherwise.
+    fn awaited_call(&self) -> String {
+        match self.state {
+            AttemptState::Reversing { .. } => self.reverse_key(),
+            _ => self.charge_key(),
+        }
+    }
+
     fn payment_request(&self, key: String) -> PaymentRequest {
         PaymentRequest {
             idempotency_key: key,
@@ -167,6 +198,30 @@ impl PaymentAttempt {
             currency: self.amount.currency().code().to_owned(),
             payment_method: self.payment_method.clone(),
         }
+    }
+}
+
+/// The gateway key of the reversal of the attempt under `command_key`.
+fn reverse_key(command_key: &str) -> String {
+    format!("{command_key}:reverse")
+}
+
+/// What an attempt whose payment was refunded because of `reason` answers.
+fn refunded(reason: &str) -> Error {
+    Error::PaymentDeclined {
+        reason: format!("the payment was refunded because {reason}"),
+    }
+}
+
+/// What an attempt that ended unpaid (declined or reversed) answers;
+/// `None` for any other state.
+fn ended_unpaid(state: &AttemptState) -> Option<Error> {
+    match state {
+        AttemptState::Declined { reason } => Some(Error::PaymentDeclined {
+            reason: reason.clone(),
+        }),
+        AttemptState::Reversed { reason } => Some(refunded(reason)),
+        _ => None,
     }
 }
 
@@ -198,64 +253,33 @@ impl Engine {
         Ok((decode_json(&record)?, record))
     }
 
-    /// Re-asks the gateway about every call whose outcome is unknown,
-    /// with the same keys, and applies the answers: pending charges are
-    /// settled as in [`Engine::pay_and_confirm`], pending refunds are
-    /// issued. Safe to run at any time and from several processes.
-    ///
-    /// Errors: only storage errors; a gateway that fails again leaves the
-    /// call in `still_pending`.
-    pub async fn reconcile_payments(&self) -> Result<ReconcileReport> {
-        let entries = self
-            .storage
-            .scan(&KeyRange::prefix(keys::PENDING_GATEWAY_CALLS), usize::MAX)
-            .await?;
-        let mut report = ReconcileReport::default();
-        for entry in entries {
-            let gateway_key = entry.key[keys::PENDING_GATEWAY_CALLS.len()..].to_owned();
-            let outcome = match decode_json(&entry)? {
-                PendingCall::Charge { attempt } => match self.payment_attempt(&attempt).await {
-                    Ok(a) if matches!(a.state, AttemptState::Pending { .. }) => {
-                        self.settle(a).await.map(|_| ())
-                    }
-                    other => other.map(|_| ()),
-                },
-                PendingCall::Refund { booking } => self.issue_refunds(&booking).await,
-            };
-            let still = self
-                .storage
-                .get(std::slice::from_ref(&entry.key))
-                .await?
-                .pop()
-                .flatten()
-                .is_some();
-            match outcome {
-                Err(e) if !is_final(&e) && !matches!(e, Error::Port { .. }) => return Err(e),
-                _ if still => report.still_pending.push(gateway_key),
-                _ => report.settled.push(gateway_key),
-            }
-        }
-        Ok(report)
-    }
-
-    /// Finds an earlier run of `command` under `key`: completed, started,
-    /// or none. Errors: `IDEMPOTENCY_CONFLICT` for another command or
-    /// request under the key; `PAYMENT_DECLINED` for an attempt that was
-    /// declined or reversed.
+    /// Finds an earlier run of `command` under `key`: completed, or an
+    /// attempt pending or reversing; `None` if it never ran. Errors:
+    /// `IDEMPOTENCY_CONFLICT` for another command or request under the
+    /// key; `PAYMENT_DECLINED` for an attempt that was declined or
+    /// reversed.
     pub(crate) async fn prior_attempt(
         &self,
         key: &str,
         command: &str,
         request: &Fingerprint,
-    ) -> Result<Prior> {
+    ) -> Result<Option<Prior>> {
         let keys = [keys::idempotency(key), keys::payment_attempt(key)];
         let mut got = self.storage.get(&keys).await?.into_iter();
         let (idem, attempt) = (got.next().flatten(), got.next().flatten());
-        if let Some(id) = replayed(key, idem.as_ref(), command, request)? {
-            return Ok(Prior::Done(BookingId::new(id)?));
-        }
+        let claimed = match key_use(key, idem.as_ref(), command, request)? {
+            KeyUse::Done(id) => return Ok(Some(Prior::Done(BookingId::new(id)?))),
+            KeyUse::Claimed => true,
+            KeyUse::Unused => false,
+        };
         let Some(record) = attempt else {
-            return Ok(Prior::Fresh);
+            if claimed {
+                return Err(Error::CorruptRecord {
+                    key: keys[1].clone(),
+                    message: "a key claimed by a payment attempt that is not recorded".into(),
+                });
+            }
+            return Ok(None);
         };
         let attempt: PaymentAttempt = decode_json(&record)?;
         if attempt.command != command || attempt.request != request.to_value() {
@@ -263,33 +287,61 @@ impl Engine {
                 key: key.to_owned(),
             });
         }
-        match attempt.state {
-            AttemptState::Declined { reason } => Err(Error::PaymentDeclined { reason }),
-            AttemptState::Reversed { reason } => Err(Error::PaymentDeclined {
-                reason: format!("the payment was refunded because {reason}"),
-            }),
-            _ => Ok(Prior::Started(Box::new(attempt))),
+        match ended_unpaid(&attempt.state) {
+            Some(ended) => Err(ended),
+            None => Ok(Some(Prior::Started(Box::new(attempt)))),
         }
     }
 
-    /// Records a new attempt and its queue entry, before any gateway call.
-    pub(crate) async fn start_attempt(&self, attempt: PaymentAttempt) -> Result<PaymentAttempt> {
-        let mut txn = Txn::default();
-        let key = keys::payment_attempt(&attempt.key);
-        txn.expect(&key, None);
-        txn.put_json(&key, &attempt);
-        txn.put_json(
-            keys::pending_gateway_call(&attempt.charge_key()),
-            &PendingCall::Charge {
-                attempt: attempt.key.clone(),
-            },
-        );
-        self.commit(txn).await?;
-        Ok(attempt)
+    /// Records a new attempt, its queue entry and its claim on the
+    /// command's key (`request` is the command's request), before any
+    /// gateway call. If another run under the key got there first, that
+    /// run instead (`IDEMPOTENCY_CONFLICT` if it is another command's).
+    pub(crate) async fn start_attempt(
+        &self,
+        attempt: PaymentAttempt,
+        request: &Fingerprint,
+    ) -> Result<Prior> {
+        retry_on_conflict(self.config.max_attempts, || async {
+            let mut txn = Txn::default();
+            let key = keys::payment_attempt(&attempt.key);
+            txn.expect(&key, None);
+            txn.put_json(&key, &attempt);
+            let idem = keys::idempotency(&attempt.key);
+            claim(&mut txn, &idem, &attempt.command, request);
+            txn.put_json(
+                keys::pending_gateway_call(&attempt.charge_key()),
+                &PendingCall::Charge {
+                    attempt: attempt.key.clone(),
+                },
+            );
+            match self.commit(txn).await {
+                Ok(_) => Ok(Prior::Started(Box::new(attempt.clone()))),
+                Err(conflict @ Error::Storage(StorageError::Conflict { .. })) => self
+                    .prior_attempt(&attempt.key, &attempt.command, request)
+                    .await?
+                    .ok_or(conflict),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
-    /// Asks the gateway about `attempt` and applies its answer.
+    /// Finishes a run: the booking it made, or its attempt settled.
+    pub(crate) async fn resume(&self, prior: Prior) -> Result<Booking> {
+        match prior {
+            Prior::Done(id) => self.booking(&id).await,
+            Prior::Started(attempt) => self.settle(*attempt).await,
+        }
+    }
+
+    /// Asks the gateway about `attempt` and applies its answer; for an
+    /// attempt that is reversing, only asks for its refund again.
     pub(crate) async fn settle(&self, attempt: PaymentAttempt) -> Result<Booking> {
+        if let AttemptState::Reversing { reason, .. } = &attempt.state {
+            self.reverse(&attempt).await?;
+            return Err(refunded(reason));
+        }
         let gateway = self.gateway()?;
         let outcome = if gateway.capabilities().separate_capture {
             let auth = attempt.payment_request(format!("{}:authorize", attempt.key));
@@ -331,16 +383,21 @@ impl Engine {
         }
     }
 
-    /// Notes the gateway's error on the pending attempt; the error to return.
+    /// Notes the gateway's error on the attempt if it is still where
+    /// `attempt` was (pending, or reversing); the error to return.
     async fn still_unknown(&self, attempt: &PaymentAttempt, err: PortError) -> Error {
         let noted = retry_on_conflict(self.config.max_attempts, || async {
             let (mut current, record) = self.read_attempt(&attempt.key).await?;
-            if !matches!(current.state, AttemptState::Pending { .. }) {
+            if std::mem::discriminant(&current.state) != std::mem::discriminant(&attempt.state) {
                 return Ok(());
             }
-            current.state = AttemptState::Pending {
-                last_error: Some(err.message.clone()),
-            };
+            match &mut current.state {
+                AttemptState::Pending { last_error }
+                | AttemptState::Reversing { last_error, .. } => {
+                    *last_error = Some(err.message.clone());
+                }
+                _ => return Ok(()),
+            }
             let mut txn = Txn::default();
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &current);
@@ -358,57 +415,72 @@ impl Engine {
         }
     }
 
-    /// Applies an approved attempt's effect, or reverses the payment if the
-    /// effect can no longer apply.
+    /// Applies an approved attempt's effect if it is still pending, or,
+    /// if the effect can no longer apply, commits it `reversing` and
+    /// reverses the payment. An attempt another settlement already ended
+    /// answers as it ended (its booking, or `PAYMENT_DECLINED`); one
+    /// already reversing is only reversed.
     async fn complete(&self, attempt: PaymentAttempt, gateway_id: String) -> Result<Booking> {
-        let applied = retry_on_conflict(self.config.max_attempts, || async {
-            let (mut current, record) = self.read_attempt(&attempt.key).await?;
-            if let AttemptState::Approved { .. } = current.state {
-                let idem = self.storage.get(&[keys::idempotency(&attempt.key)]).await?;
-                let id = replayed(
-                    &attempt.key,
-                    idem[0].as_ref(),
-                    &attempt.command,
-                    &Fingerprint::of(&attempt.request),
-                )?
-                .ok_or_else(|| {
-                    Error::not_found("booking of payment attempt", attempt.key.as_str())
-                })?;
-                return self.booking(&BookingId::new(id)?).await;
+        let request = Fingerprint::of(&attempt.request);
+        let completion = retry_on_conflict(self.config.max_attempts, || async {
+            let idem_key = keys::idempotency(&attempt.key);
+            let wanted = [keys::payment_attempt(&attempt.key), idem_key.clone()];
+            let mut got = self.storage.get(&wanted).await?.into_iter();
+            let (record, idem) = (got.next().flatten(), got.next().flatten());
+            let record =
+                record.ok_or_else(|| Error::not_found("payment attempt", attempt.key.as_str()))?;
+            let current: PaymentAttempt = decode_json(&record)?;
+            let used = key_use(&attempt.key, idem.as_ref(), &attempt.command, &request);
+            match (&current.state, used) {
+                (AttemptState::Approved { .. }, Ok(KeyUse::Done(id))) => {
+                    let booking = self.booking(&BookingId::new(id)?).await?;
+                    return Ok(Completion::Applied(Box::new(booking)));
+                }
+                (AttemptState::Pending { .. }, Ok(KeyUse::Unused | KeyUse::Claimed)) => {}
+                (AttemptState::Pending { .. }, Err(taken)) if is_final(&taken) => {
+                    // Another command's record holds the key: cannot apply.
+                    return self
+                        .begin_reversal(current, &record, &gateway_id, taken)
+                        .await;
+                }
+                (AttemptState::Reversing { reason, .. }, _) => {
+                    let why = refunded(reason);
+                    return Ok(Completion::Reverse(Box::new(current), why));
+                }
+                (state, used) => {
+                    if let Some(ended) = ended_unpaid(state) {
+                        return Err(ended);
+                    }
+                    used?;
+                    return Err(Error::CorruptRecord {
+                        key: idem_key,
+                        message: format!("does not match payment attempt {}", attempt.key),
+                    });
+                }
             }
-            let payment = Payment {
-                key: attempt.charge_key(),
-                gateway_id: gateway_id.clone(),
-                amount: attempt.amount,
-                refunded: Money::zero(attempt.amount.currency()),
-                at: self.clock.now(),
-            };
             let mut txn = Txn::default();
-            let booking = match &attempt.purpose {
-                Purpose::Confirm { request } => {
-                    self.confirm_into(&mut txn, request, Some(payment), None, ReadAhead::default())
-                        .await?
+            let booking = match self.apply(&mut txn, &current, &gateway_id).await {
+                Ok(booking) => booking,
+                Err(why) if is_final(&why) => {
+                    return self
+                        .begin_reversal(current, &record, &gateway_id, why)
+                        .await;
                 }
-                Purpose::Balance { booking } => {
-                    self.balance_into(&mut txn, booking, payment).await?
-                }
-                Purpose::Modify { change } => {
-                    self.modify_into(&mut txn, change, Some(payment), &attempt.key)
-                        .await?
-                }
+                Err(err) => return Err(err),
             };
-            current.state = AttemptState::Approved {
+            let mut approved = current;
+            approved.state = AttemptState::Approved {
                 gateway_id: gateway_id.clone(),
             };
             txn.expect_read(&record.key, Some(&record));
-            txn.put_json(&record.key, &current);
+            txn.put_json(&record.key, &approved);
             txn.delete(keys::pending_gateway_call(&attempt.charge_key()));
-            let idem = keys::idempotency(&attempt.key);
-            remember(
+            remember_claimed(
                 &mut txn,
-                &idem,
+                &idem_key,
+                idem.as_ref(),
                 &attempt.command,
-                &Fingerprint::of(&attempt.request),
+                &request,
                 booking.id.as_str(),
             );
             txn.event(
@@ -422,62 +494,49 @@ impl Engine {
                 }),
             );
             self.commit(txn).await?;
-            Ok(booking)
+            Ok(Completion::Applied(Box::new(booking)))
         })
-        .await;
-        match applied {
-            Err(err) if is_final(&err) => {
-                self.reverse(&attempt, &gateway_id, &err).await?;
-                Err(err)
+        .await?;
+        match completion {
+            Completion::Applied(booking) => Ok(*booking),
+            Completion::Reverse(reversing, why) => {
+                self.reverse(&reversing).await?;
+                Err(why)
             }
-            other => other,
         }
     }
 
-    /// Refunds an approved payment whose effect could not apply.
-    async fn reverse(&self, attempt: &PaymentAttempt, gateway_id: &str, why: &Error) -> Result<()> {
-        let outcome = self
-            .gateway()?
-            .refund(&RefundRequest {
-                idempotency_key: format!("{}:reverse", attempt.key),
-                payment_id: gateway_id.to_owned(),
-                amount: attempt.amount.amount().to_string(),
-                currency: attempt.amount.currency().code().to_owned(),
-            })
-            .await;
-        match outcome {
-            Ok(PaymentOutcome::Approved { .. }) => {
-                let payload = json!({
-                    "reference": attempt.reference,
-                    "payment": {"amount": attempt.amount.amount().to_string(),
-                                "currency": attempt.amount.currency().code(),
-                                "gateway_id": gateway_id},
-                    "reason": why.to_string(),
-                });
-                let state = AttemptState::Reversed {
-                    reason: why.to_string(),
-                };
-                self.end_attempt(attempt, state, "payment.reversed", &payload)
+    /// Writes into `txn` the effect of the approved `attempt`, carrying
+    /// the payment the gateway knows as `gateway_id`.
+    async fn apply(
+        &self,
+        txn: &mut Txn,
+        attempt: &PaymentAttempt,
+        gateway_id: &str,
+    ) -> Result<Booking> {
+        let payment = Payment {
+            key: attempt.charge_key(),
+            gateway_id: gateway_id.to_owned(),
+            amount: attempt.amount,
+            refunded: Money::zero(attempt.amount.currency()),
+            at: self.clock.now(),
+        };
+        match &attempt.purpose {
+            Purpose::Confirm { request } => {
+                self.confirm_into(txn, request, Some(payment), None, ReadAhead::default())
                     .await
             }
-            Ok(PaymentOutcome::Declined { reason }) => {
-                let err = PortError::new(format!(
-                    "approved but not applied ({why}); reversal declined: {reason}"
-                ));
-                Err(self.still_unknown(attempt, err).await)
-            }
-            Err(e) => {
-                let err = PortError::new(format!(
-                    "approved but not applied ({why}); reversal failed: {}",
-                    e.message
-                ));
-                Err(self.still_unknown(attempt, err).await)
+            Purpose::Balance { booking } => self.balance_into(txn, booking, payment).await,
+            Purpose::Modify { change } => {
+                self.modify_into(txn, change, Some(payment), &attempt.key)
+                    .await
             }
         }
     }
 
-    /// Ends a pending attempt in `state`, dropping its queue entry, with
-    /// one event.
+    /// Ends the attempt in `state` if it is still where `attempt` was
+    /// (pending, or reversing), dropping the queue entry of the call it
+    /// waited on, with one event.
     async fn end_attempt(
         &self,
         attempt: &PaymentAttempt,
@@ -487,14 +546,14 @@ impl Engine {
     ) -> Result<()> {
         retry_on_conflict(self.config.max_attempts, || async {
             let (mut current, record) = self.read_attempt(&attempt.key).await?;
-            if !matches!(current.state, AttemptState::Pending { .. }) {
+            if std::mem::discriminant(&current.state) != std::mem::discriminant(&attempt.state) {
                 return Ok(());
             }
             current.state = state.clone();
             let mut txn = Txn::default();
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &current);
-            txn.delete(keys::pending_gateway_call(&attempt.charge_key()));
+            txn.delete(keys::pending_gateway_call(&attempt.awaited_call()));
             txn.event(kind, payload);
             self.commit(txn).await?;
             Ok(())

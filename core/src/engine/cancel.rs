@@ -27,7 +27,8 @@ use crate::policy::{BookingStart, CancellationEvent, CancellationPolicy, RefundP
 use crate::time::local_date;
 
 use super::Engine;
-use super::confirm::{Booking, StatusChange, booking_event};
+use super::confirm::{Booking, StatusChange};
+use super::events::booking_event;
 use super::hold::{ItemNeeds, booked_units};
 use super::idempotency::{self, remember, replayed};
 use super::keys;
@@ -100,7 +101,8 @@ impl Engine {
 
     /// Records a no-show: judged by the policy as a late cancellation (its
     /// late penalty), otherwise like [`Engine::cancel`], with
-    /// `booking.no_show`. Only a `confirmed` booking can be a no-show.
+    /// `booking.no_show`. Only a `confirmed` booking can be a no-show, and
+    /// only once it has started (`INVALID_INPUT` before).
     pub async fn mark_no_show(&self, request: &NoShowRequest) -> Result<Booking> {
         let fingerprint = idempotency::Fingerprint::of(request);
         self.end_booking(
@@ -131,6 +133,9 @@ impl Engine {
             let (mut booking, record) = self.read_booking(id).await?;
             let now = self.clock.now();
             let status = booking.status.transition(id.as_str(), to)?;
+            if to == BookingStatus::NoShow {
+                ensure_started(&booking, now)?;
+            }
             let event = match to {
                 BookingStatus::NoShow => CancellationEvent::NoShow,
                 _ => CancellationEvent::Cancelled { at: now },
@@ -191,6 +196,22 @@ impl Engine {
     }
 }
 
+/// `Ok` once the booking's first item has started: a guest can fail to
+/// show up only then. Else `INVALID_INPUT`.
+fn ensure_started(booking: &Booking, now: DateTime<Utc>) -> Result<()> {
+    let first = booking.terms.first_start();
+    if now < first {
+        return Err(Error::invalid(
+            "booking",
+            format!(
+                "{} starts at {first}: a no-show is recorded only after the start",
+                booking.id
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The quote for `event` on `booking`: by its snapshotted policy, or,
 /// when its items have different policies, each group of items by its own
 /// on its share of the price (in proportion to the items' totals) and of
@@ -223,16 +244,37 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
         .collect();
     let shares = Shares::of(booking.total, paid, change_fees, weights)?;
     let mut parts = Vec::with_capacity(groups.len());
-    for (index, (policy, start, items)) in groups.into_iter().enumerate() {
+    for (index, (policy, start, items)) in groups.iter().enumerate() {
         let facts = booking_facts(
-            start,
+            *start,
             booking.created_at,
             items.iter().map(|i| &booking.items[*i]),
             shares.prices[index],
             shares.paid[index],
             shares.fees[index],
         )?;
-        parts.push(RefundPart::new(items, policy.quote(&facts, event)?));
+        // Groups of one policy (items starting at different instants) share
+        // its fixed penalties by their price shares: one booking, one fee.
+        let sharing: Vec<usize> = (0..groups.len())
+            .filter(|j| groups[*j].0 == *policy)
+            .collect();
+        let quote = if sharing.len() > 1 {
+            let mut weights: Vec<Decimal> =
+                sharing.iter().map(|j| shares.prices[*j].amount()).collect();
+            if weights.iter().all(Decimal::is_zero) {
+                weights.fill(Decimal::ONE);
+            }
+            let position = sharing
+                .iter()
+                .position(|j| *j == index)
+                .expect("a group shares its own policy");
+            policy
+                .with_fixed_share(&weights, position)?
+                .quote(&facts, event)?
+        } else {
+            policy.quote(&facts, event)?
+        };
+        parts.push(RefundPart::new(items.clone(), quote));
     }
     RefundQuote::combine(parts)
 }

@@ -29,7 +29,8 @@ use crate::token::{GateId, Scope, TicketClaims, TokenId, ZoneId};
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
-use super::confirm::{Booking, StatusChange, booking_event};
+use super::confirm::{Booking, StatusChange};
+use super::events::booking_event;
 use super::keys;
 use super::revocation::RevocationRecord;
 use super::tickets::TicketRecord;

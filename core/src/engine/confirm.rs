@@ -23,9 +23,9 @@ use crate::pricing::UsageLimit;
 use super::Engine;
 use super::booking_record::{encode_booking, held_items_json};
 use super::catalog_cache::CatalogView;
+use super::events::booking_event;
 use super::hold::{HeldItem, Hold, HoldState, booked_units};
 use super::idempotency::{self, remember, replayed};
-use super::item::Span;
 use super::keys;
 use super::payment::{BookingMoney, Payment};
 use super::terms::{Attribution, BookingTerms, booking_terms, commission_ledger, taxes_of};
@@ -435,116 +435,4 @@ fn resource_month_entries(booking: &Booking) -> BTreeMap<String, (NaiveDate, Nai
         }
     }
     entries
-}
-
-/// The payload of `booking.*` events, with the fields the default SMS
-/// templates read (see [`crate::notify`]).
-pub(crate) fn booking_event<'a>(view: &'a CatalogView, booking: &'a Booking) -> BookingEvent<'a> {
-    let first = &booking.items[0];
-    let entry = view.resources.get(first.resource());
-    let property = entry.and_then(|e| view.properties.get(&e.resource.property));
-    let (start, end) = match (&first.request.item.span, property) {
-        (Span::Stay(stay), _) => (stay.check_in().to_string(), stay.check_out().to_string()),
-        (Span::Session { start }, Some(p)) => {
-            let tz = p.time_zone;
-            let end = first
-                .uses
-                .first()
-                .and(entry)
-                .and_then(|e| match &e.resource.kind {
-                    crate::catalog::ResourceKind::Timed { schedule, .. } => {
-                        schedule.occurrence_at(tz, *start)
-                    }
-                    crate::catalog::ResourceKind::Nightly { .. } => None,
-                })
-                .map(|o| o.slot().end())
-                .unwrap_or(*start);
-            (
-                start
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string(),
-                end.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-            )
-        }
-        (Span::Session { start }, None) => (start.to_rfc3339(), start.to_rfc3339()),
-    };
-    // Fields in alphabetical order, as `json!` wrote them before: the
-    // payload's bytes did not change when it became typed.
-    BookingEvent {
-        booking: BookingPart {
-            currency: booking.total.currency(),
-            id: &booking.id,
-            status: booking.status,
-            total: booking.total.amount().to_string(),
-        },
-        broker: Contact {
-            id: booking.terms.attribution.broker.as_deref(),
-            phone: booking.terms.attribution.broker_phone.as_deref(),
-        },
-        customer: Person {
-            name: &booking.customer.name,
-            phone: &booking.customer.phone,
-        },
-        owner: Contact {
-            id: property.map(|p| p.owner.as_str()),
-            phone: property.and_then(|p| p.owner_phone.as_deref()),
-        },
-        period: Period { end, start },
-        property: PropertyPart {
-            id: property.map(|p| p.id.as_str()),
-            name: property.map(|p| p.name.as_str()),
-            owner: property.map(|p| p.owner.as_str()),
-        },
-        resources: booking
-            .items
-            .iter()
-            .map(|i| i.resource().as_str())
-            .collect(),
-    }
-}
-
-/// The payload of `booking.*` events (see [`booking_event`]).
-#[derive(Serialize)]
-pub(crate) struct BookingEvent<'a> {
-    booking: BookingPart<'a>,
-    broker: Contact<'a>,
-    customer: Person<'a>,
-    owner: Contact<'a>,
-    period: Period,
-    property: PropertyPart<'a>,
-    resources: Vec<&'a str>,
-}
-
-#[derive(Serialize)]
-struct BookingPart<'a> {
-    currency: crate::money::Currency,
-    id: &'a BookingId,
-    status: BookingStatus,
-    total: String,
-}
-
-#[derive(Serialize)]
-struct Contact<'a> {
-    id: Option<&'a str>,
-    phone: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Person<'a> {
-    name: &'a str,
-    phone: &'a str,
-}
-
-#[derive(Serialize)]
-struct Period {
-    end: String,
-    start: String,
-}
-
-#[derive(Serialize)]
-struct PropertyPart<'a> {
-    id: Option<&'a str>,
-    name: Option<&'a str>,
-    owner: Option<&'a str>,
 }

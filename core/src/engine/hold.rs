@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -23,6 +23,7 @@ use crate::pricing::Quote;
 use super::Engine;
 use super::availability::ledger_of;
 use super::catalog_cache::CatalogView;
+use super::events::HoldEvent;
 use super::idempotency::{self, remember, replayed};
 use super::item::Need;
 use super::keys;
@@ -229,27 +230,6 @@ impl Hold {
     }
 }
 
-/// The body of `hold.*` events.
-#[derive(Serialize)]
-struct HoldEvent<'a> {
-    hold: &'a HoldId,
-    total: &'a Money,
-    #[serde(serialize_with = "crate::text::serialize_instant")]
-    expires_at: DateTime<Utc>,
-    resources: Vec<&'a ResourceId>,
-}
-
-impl<'a> HoldEvent<'a> {
-    fn of(hold: &'a Hold) -> HoldEvent<'a> {
-        HoldEvent {
-            hold: &hold.id,
-            total: &hold.total,
-            expires_at: hold.expires_at,
-            resources: hold.items.iter().map(HeldItem::resource).collect(),
-        }
-    }
-}
-
 impl Engine {
     /// Holds every item of the request, or none of them.
     ///
@@ -272,7 +252,7 @@ impl Engine {
                 ),
             ));
         }
-        let max_ttl = self.config.max_hold_ttl;
+        let max_ttl = self.config.max_hold_ttl.min(self.config.max_hold_lifetime);
         if request.ttl_seconds == 0 || i64::from(request.ttl_seconds) > max_ttl.num_seconds() {
             return Err(Error::invalid(
                 "ttl_seconds",
@@ -315,7 +295,9 @@ impl Engine {
         }
         let now = self.clock.now();
         let id = HoldId::generate();
-        let expires_at = now + Duration::seconds(i64::from(request.ttl_seconds));
+        // Expiries are whole milliseconds, as ledgers and `hx/` keys keep
+        // them: a hold is active exactly while its ledger entries count.
+        let expires_at = (now + Duration::seconds(i64::from(request.ttl_seconds))).trunc_subsecs(3);
         let (items, needs) = self.price_items(&view, now, &request.items).await?;
         let currency = items[0].quote.currency();
         let total = Money::sum(
@@ -347,7 +329,7 @@ impl Engine {
             total,
             created_at: now,
             expires_at,
-            max_until: now + self.config.max_hold_lifetime,
+            max_until: (now + self.config.max_hold_lifetime).trunc_subsecs(3),
             state: HoldState::Active,
         };
         txn.expect(keys::CATALOG_EPOCH, view.epoch);
@@ -355,7 +337,7 @@ impl Engine {
         txn.put_json(keys::hold(&hold.id), &hold);
         txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
         remember(&mut txn, &idem_key, "hold", fingerprint, hold.id.as_str());
-        txn.event("hold.created", &HoldEvent::of(&hold));
+        txn.event("hold.created", &HoldEvent::of(&view, &hold));
         // A hold lost to a power cut is a hold that expired early: the
         // confirm fails cleanly, and a payment through the engine commits
         // its attempt durably first, which makes this commit durable too.
@@ -399,7 +381,8 @@ impl Engine {
             self.give_back(&mut txn, &hold, now).await?;
             hold.state = HoldState::Released { at: now };
             self.write_resolved_hold(&mut txn, &hold, &record);
-            txn.event("hold.released", &HoldEvent::of(&hold));
+            let view = self.catalog().await?;
+            txn.event("hold.released", &HoldEvent::of(&view, &hold));
             self.commit(txn).await?;
             Ok(hold)
         })
@@ -420,7 +403,7 @@ impl Engine {
             let (mut hold, record) = self.read_hold(id).await?;
             let now = self.clock.now();
             hold.ensure_active(now)?;
-            let expires_at = now + Duration::seconds(i64::from(ttl_seconds));
+            let expires_at = (now + Duration::seconds(i64::from(ttl_seconds))).trunc_subsecs(3);
             if expires_at > hold.max_until {
                 return Err(Error::HoldExtensionLimit {
                     hold: hold.id.to_string(),
@@ -444,7 +427,8 @@ impl Engine {
             hold.expires_at = expires_at;
             txn.put_json(keys::hold(&hold.id), &hold);
             txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
-            txn.event("hold.extended", &HoldEvent::of(&hold));
+            let view = self.catalog().await?;
+            txn.event("hold.extended", &HoldEvent::of(&view, &hold));
             self.commit(txn).await?;
             Ok(hold)
         })
@@ -475,7 +459,9 @@ impl Engine {
                     return Ok(false);
                 }
                 if now < hold.expires_at {
-                    // Due within the millisecond the key rounds down to.
+                    // Due within the millisecond the key rounds down to
+                    // (holds written before expiries were whole
+                    // milliseconds).
                     return Ok(false);
                 }
                 self.give_back(&mut txn, &hold, now).await?;
@@ -483,7 +469,8 @@ impl Engine {
                     at: hold.expires_at,
                 };
                 self.write_resolved_hold(&mut txn, &hold, &record);
-                txn.event("hold.expired", &HoldEvent::of(&hold));
+                let view = self.catalog().await?;
+                txn.event("hold.expired", &HoldEvent::of(&view, &hold));
                 self.commit(txn).await?;
                 Ok(true)
             })

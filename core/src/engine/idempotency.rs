@@ -7,6 +7,14 @@
 //! as the command's effects, so a command and its record land together or
 //! not at all. Must never decide anything else.
 //!
+//! A command that pays through the gateway claims its key when it records
+//! its payment attempt, before any gateway call (see [`super::attempt`]):
+//! the key holds a *claim* (`{"v":2,"command":...,"pending":true,
+//! "request":...}`) until the attempt applies and replaces it with the
+//! record. Every other command and request under a claimed key is a
+//! conflict, as under a completed one, so no command can take the key of a
+//! payment whose outcome is still unknown.
+//!
 //! The record is JSON, written as
 //! `{"v":2,"command":"<command>","result":"<id>","request":<request>}` with
 //! the request's canonical bytes (its serde JSON, fields in declaration
@@ -80,30 +88,64 @@ fn exact_replay<'r>(bytes: &'r [u8], command: &str, request: &Fingerprint) -> Op
     std::str::from_utf8(result).ok()
 }
 
+/// What an idempotency record says to `command` with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyUse {
+    /// Nothing is under the key.
+    Unused,
+    /// The command completed with this result id.
+    Done(String),
+    /// A payment attempt of this very command and request claimed the key
+    /// and has not applied yet.
+    Claimed,
+}
+
+/// How `command` with `request` finds the key: unused, completed with a
+/// result, or claimed by its own payment attempt; a conflict if another
+/// command or request used or claimed it.
+pub(crate) fn key_use(
+    key: &str,
+    record: Option<&Record>,
+    command: &str,
+    request: &Fingerprint,
+) -> Result<KeyUse> {
+    let Some(record) = record else {
+        return Ok(KeyUse::Unused);
+    };
+    if let Some(result) = exact_replay(&record.value, command, request) {
+        return Ok(KeyUse::Done(result.to_owned()));
+    }
+    let stored: Value = decode_json(record)?;
+    let same = stored.get("command").and_then(Value::as_str) == Some(command)
+        && stored.get("request") == Some(&request.to_value());
+    let claimed = stored.get("pending").and_then(Value::as_bool) == Some(true);
+    match stored.get("result").and_then(Value::as_str) {
+        Some(result) if same => Ok(KeyUse::Done(result.to_owned())),
+        None if same && claimed => Ok(KeyUse::Claimed),
+        _ if same => Err(Error::CorruptRecord {
+            key: record.key.clone(),
+            message: "idempotency record without a result".into(),
+        }),
+        _ => Err(Error::IdempotencyConflict {
+            key: key.to_owned(),
+        }),
+    }
+}
+
 /// The stored result id if `record` is a replay of `command` with
-/// `request`; a conflict if the key was used otherwise; `None` if unused.
+/// `request`; a conflict if the key was used or claimed otherwise, or is
+/// claimed by a payment attempt (only the attempt resumes its claim);
+/// `None` if unused.
 pub(crate) fn replayed(
     key: &str,
     record: Option<&Record>,
     command: &str,
     request: &Fingerprint,
 ) -> Result<Option<String>> {
-    let Some(record) = record else {
-        return Ok(None);
-    };
-    if let Some(result) = exact_replay(&record.value, command, request) {
-        return Ok(Some(result.to_owned()));
-    }
-    let stored: Value = decode_json(record)?;
-    let same = stored.get("command").and_then(Value::as_str) == Some(command)
-        && stored.get("request") == Some(&request.to_value());
-    match stored.get("result").and_then(Value::as_str) {
-        Some(result) if same => Ok(Some(result.to_owned())),
-        _ if same => Err(Error::CorruptRecord {
-            key: record.key.clone(),
-            message: "idempotency record without a result".into(),
-        }),
-        _ => Err(Error::IdempotencyConflict {
+    match key_use(key, record, command, request)? {
+        KeyUse::Unused => Ok(None),
+        KeyUse::Done(result) => Ok(Some(result)),
+        KeyUse::Claimed => Err(Error::IdempotencyConflict {
             key: key.to_owned(),
         }),
     }
@@ -118,6 +160,39 @@ pub(crate) fn remember(
     result: &str,
 ) {
     txn.expect(storage_key, None);
+    txn.put_raw(storage_key, encode(command, request, result));
+}
+
+/// Claims the key in `txn` for a payment attempt of `command` with
+/// `request`, expecting it to be unused.
+pub(crate) fn claim(txn: &mut Txn, storage_key: &str, command: &str, request: &Fingerprint) {
+    txn.expect(storage_key, None);
+    txn.put_raw(storage_key, encode_claim(command, request));
+}
+
+/// The claim of `command` with `request`.
+fn encode_claim(command: &str, request: &Fingerprint) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + command.len() + request.0.len());
+    out.extend_from_slice(HEAD);
+    serde_json::to_writer(&mut out, command).expect("strings serialize");
+    out.extend_from_slice(br#","pending":true,"request":"#);
+    out.extend_from_slice(&request.0);
+    out.push(b'}');
+    out
+}
+
+/// Records in `txn` the result of the command whose claim is `claimed`
+/// (the record as read, pinned), or of one that never claimed the key
+/// (`None`: expected unused).
+pub(crate) fn remember_claimed(
+    txn: &mut Txn,
+    storage_key: &str,
+    claimed: Option<&Record>,
+    command: &str,
+    request: &Fingerprint,
+    result: &str,
+) {
+    txn.expect_read(storage_key, claimed);
     txn.put_raw(storage_key, encode(command, request, result));
 }
 
@@ -150,6 +225,23 @@ mod tests {
             assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
         }
         assert_eq!(replayed("k", None, "hold", &request).unwrap(), None);
+    }
+
+    #[test]
+    fn a_claim_is_its_own_attempts_and_a_conflict_for_everything_else() {
+        let request = Fingerprint::of(&json!({"hold": "h-1"}));
+        let stored = record(encode_claim("pay_and_confirm", &request));
+        let own = key_use("k", Some(&stored), "pay_and_confirm", &request).unwrap();
+        assert_eq!(own, KeyUse::Claimed);
+        for (command, request) in [
+            ("cancel", &request),
+            ("pay_and_confirm", &Fingerprint::of(&json!({"hold": "h-2"}))),
+        ] {
+            let err = key_use("k", Some(&stored), command, request).unwrap_err();
+            assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+        }
+        let err = replayed("k", Some(&stored), "pay_and_confirm", &request).unwrap_err();
+        assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
     }
 
     #[test]

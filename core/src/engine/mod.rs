@@ -24,6 +24,7 @@ mod cancel;
 mod catalog_cache;
 mod checkin;
 mod confirm;
+mod events;
 mod hold;
 mod hold_cache;
 mod idempotency;
@@ -41,6 +42,7 @@ mod refund;
 mod revocation;
 mod search;
 mod setup;
+mod stay;
 mod terms;
 mod tickets;
 mod txn;
@@ -66,6 +68,7 @@ pub use quote::{QuoteRequest, Quoted};
 pub use refund::{Refund, RefundState};
 pub use revocation::ReissueRequest;
 pub use search::{SearchFor, SearchHit, SearchRequest};
+pub use stay::{CompleteRequest, DeskCheckInRequest};
 pub use terms::{Attribution, BookingTerms};
 pub use tickets::{IssuedTicket, TicketSettings};
 
@@ -78,7 +81,8 @@ pub struct EngineConfig {
     /// How many times an operation re-reads and retries after a storage
     /// conflict before it reports [`crate::Error::Contention`].
     pub max_attempts: u32,
-    /// The longest time to live a hold may ask for.
+    /// The longest time to live a hold may ask for (and never more than
+    /// `max_hold_lifetime`).
     pub max_hold_ttl: chrono::Duration,
     /// How long a hold may live in all, extensions included.
     pub max_hold_lifetime: chrono::Duration,

@@ -12,7 +12,8 @@
 //! `confirmed` booking paid through the engine is charged the difference
 //! when its total grows (a payment attempt, as in
 //! [`Engine::pay_and_confirm`]; the swap is applied only once approved,
-//! and the charge is reversed if the new dates were sold meanwhile) and
+//! and the charge is reversed if the new dates were sold meanwhile or the
+//! booking changed since it was priced, even back to the same items) and
 //! refunded it when it shrinks. A `pending_payment` booking's balance
 //! absorbs the difference; it is refunded only what it paid beyond its new
 //! total (and confirmed if that settles it). The cancellation policy and
@@ -30,11 +31,12 @@ use crate::money::Money;
 
 use super::Engine;
 use super::attempt::{PaymentAttempt, Prior, Purpose};
-use super::confirm::{Booking, StatusChange, booking_event, write_indexes};
+use super::confirm::{Booking, StatusChange, write_indexes};
+use super::events::booking_event;
 use super::hold::{HeldItem, MAX_HOLD_ITEMS, booked_units};
-use super::idempotency::{self, remember, replayed};
+use super::idempotency::{self, remember};
 use super::keys;
-use super::payment::Payment;
+use super::payment::{Payment, check_method};
 use super::quote::QuoteRequest;
 use super::refund::plan_refunds;
 use super::terms::{commission_ledger, starts, taxes_of};
@@ -72,13 +74,17 @@ pub struct ModificationQuote {
 }
 
 /// A priced modification, kept on a payment attempt until it is approved.
+/// Applying it fails if the booking changed since it was priced: other
+/// items than `from`, other change fees than `new_total` was built on, or
+/// other payments than make the charge exactly what is due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Modification {
     booking: BookingId,
-    /// The items it replaces: applying fails if the booking changed since.
+    /// The items it replaces.
     from: Vec<HeldItem>,
     items: Vec<HeldItem>,
     change_fee: Money,
+    /// The new items' totals, the change fees before it and `change_fee`.
     new_total: Money,
 }
 
@@ -103,83 +109,101 @@ impl Engine {
     /// difference charged or refunded (see the module docs).
     ///
     /// Errors: those of [`Engine::quote_modification`], `INVALID_INPUT`
-    /// (a charge is due and no payment method was given),
+    /// (a charge is due and no payment method was given; a blank payment
+    /// method or one over 500 characters, refused before anything else),
     /// `PAYMENT_UNSUPPORTED`, `PAYMENT_DECLINED`, `PAYMENT_OUTCOME_UNKNOWN`,
     /// `IDEMPOTENCY_CONFLICT`. On any error the booking and its inventory
-    /// are unchanged.
+    /// are unchanged. A charge approved after the booking changed (other
+    /// items, change fees or payments than it was priced on) is refunded
+    /// in full, as one whose new dates were sold.
     pub async fn modify(&self, request: &ModifyRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
+        if let Some(method) = &request.payment_method {
+            check_method(method)?;
+        }
         let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
-        let attempt = match self.prior_attempt(key, "modify", &fingerprint).await? {
-            Prior::Done(id) => return self.booking(&id).await,
-            Prior::Started(attempt) => *attempt,
-            Prior::Fresh => {
-                let (change, quote) = self
-                    .plan_modification(&request.booking, &request.items)
-                    .await?;
-                if quote.to_charge.is_zero() {
-                    return self.modify_without_charge(key, &fingerprint, &change).await;
-                }
-                let method = request.payment_method.as_deref().ok_or_else(|| {
-                    Error::invalid(
-                        "payment_method",
-                        format!("{} is due: give a payment method", quote.to_charge),
-                    )
-                })?;
-                self.gateway()?;
-                let attempt = PaymentAttempt::new(
-                    key,
-                    "modify",
-                    &fingerprint,
-                    Purpose::Modify {
-                        change: Box::new(change),
-                    },
-                    request.booking.as_str(),
-                    quote.to_charge,
-                    method,
-                    self.clock.now(),
-                );
-                self.start_attempt(attempt).await?
-            }
+        let prior = match self.prior_attempt(key, "modify", &fingerprint).await? {
+            Some(prior) => prior,
+            None => self.begin_modification(request, &fingerprint).await?,
         };
-        self.settle(attempt).await
+        self.resume(prior).await
     }
 
+    /// The first run of `request`: applied at once if nothing is to be
+    /// charged, otherwise a payment attempt started for the difference.
+    async fn begin_modification(
+        &self,
+        request: &ModifyRequest,
+        fingerprint: &idempotency::Fingerprint,
+    ) -> Result<Prior> {
+        let key = &request.idempotency_key;
+        let (change, quote) = self
+            .plan_modification(&request.booking, &request.items)
+            .await?;
+        if quote.to_charge.is_zero() {
+            return self.modify_without_charge(key, fingerprint, &change).await;
+        }
+        let method = request.payment_method.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "payment_method",
+                format!("{} is due: give a payment method", quote.to_charge),
+            )
+        })?;
+        self.gateway()?;
+        let attempt = PaymentAttempt::new(
+            key,
+            "modify",
+            fingerprint,
+            Purpose::Modify {
+                change: Box::new(change),
+            },
+            request.booking.as_str(),
+            quote.to_charge,
+            method,
+            self.clock.now(),
+        );
+        self.start_attempt(attempt, fingerprint).await
+    }
+
+    /// Applies `change`, which moves no money in, with the command's
+    /// record, then issues the refunds it planned. If another run under
+    /// `key` got there first (the same request completed, or its payment
+    /// attempt claimed the key), that run instead.
     async fn modify_without_charge(
         &self,
         key: &str,
         fingerprint: &idempotency::Fingerprint,
         change: &Modification,
-    ) -> Result<Booking> {
-        retry_on_conflict(self.config.max_attempts, || async {
-            let idem_key = keys::idempotency(key);
-            let idem = self.storage.get(std::slice::from_ref(&idem_key)).await?;
-            if replayed(key, idem[0].as_ref(), "modify", fingerprint)?.is_some() {
-                return Ok(());
+    ) -> Result<Prior> {
+        let earlier = retry_on_conflict(self.config.max_attempts, || async {
+            if let Some(prior) = self.prior_attempt(key, "modify", fingerprint).await? {
+                return Ok(Some(prior));
             }
             let mut txn = Txn::default();
             self.modify_into(&mut txn, change, None, key).await?;
             remember(
                 &mut txn,
-                &idem_key,
+                &keys::idempotency(key),
                 "modify",
                 fingerprint,
                 change.booking.as_str(),
             );
             self.commit(txn).await?;
-            Ok(())
+            Ok(None)
         })
         .await?;
+        if let Some(prior) = earlier {
+            return Ok(prior);
+        }
         let booking = self.booking(&change.booking).await?;
         if booking.money.has_pending_refunds() {
             match self.issue_refunds(&booking.id).await {
                 Ok(()) | Err(Error::Port { .. }) => {}
                 Err(e) => return Err(e),
             }
-            return self.booking(&booking.id).await;
         }
-        Ok(booking)
+        Ok(Prior::Done(booking.id))
     }
 
     async fn plan_modification(
@@ -263,12 +287,7 @@ impl Engine {
     ) -> Result<Booking> {
         let (mut booking, record) = self.read_booking(&change.booking).await?;
         check_modifiable(&booking)?;
-        if booking.items != change.from {
-            return Err(Error::invalid(
-                "booking",
-                format!("{} changed since the modification was priced", booking.id),
-            ));
-        }
+        check_unchanged(&booking, change, payment.as_ref())?;
         let view = self.catalog().await?;
         let now = self.clock.now();
         let requests: Vec<QuoteRequest> = change.items.iter().map(|i| i.request.clone()).collect();
@@ -333,6 +352,35 @@ impl Engine {
         txn.event("booking.modified", &booking_event(&view, &booking));
         Ok(booking)
     }
+}
+
+/// Checks that `booking` is still what `change` was priced on: the same
+/// items, the same change fees (its `new_total` adds up on them), and
+/// payments that make `payment` (none: nothing) exactly what is due. A
+/// booking changed and changed back (A → B → A) has paid change fees
+/// since, so the stale price is refused too.
+fn check_unchanged(
+    booking: &Booking,
+    change: &Modification,
+    payment: Option<&Payment>,
+) -> Result<()> {
+    let currency = booking.total.currency();
+    let mut expected = booking
+        .money
+        .change_fees(currency)
+        .checked_add(&change.change_fee)?;
+    for item in &change.items {
+        expected = expected.checked_add(&item.quote.total())?;
+    }
+    let charged = payment.map_or(Money::zero(currency), |p| p.amount);
+    let (due, _) = money_moves(booking, change.new_total)?;
+    if booking.items != change.from || expected != change.new_total || due != charged {
+        return Err(Error::invalid(
+            "booking",
+            format!("{} changed since the modification was priced", booking.id),
+        ));
+    }
+    Ok(())
 }
 
 fn check_modifiable(booking: &Booking) -> Result<()> {

@@ -28,11 +28,13 @@ use crate::money::{Currency, Money};
 use crate::ports::PaymentGateway;
 
 use super::Engine;
-use super::attempt::{PaymentAttempt, Prior, Purpose};
-use super::confirm::{Booking, ConfirmRequest, StatusChange, booking_event};
+use super::attempt::{PaymentAttempt, Purpose};
+use super::confirm::{Booking, ConfirmRequest, StatusChange};
+use super::events::booking_event;
+use super::hold::Hold;
 use super::idempotency;
 use super::refund::{Refund, RefundState};
-use super::terms::Attribution;
+use super::terms::{Attribution, booking_terms, commission_ledger, taxes_of};
 use super::txn::Txn;
 
 /// One payment the engine took for a booking.
@@ -148,7 +150,8 @@ pub struct PayBalanceRequest {
     pub payment_method: String,
 }
 
-fn check_method(method: &str) -> Result<()> {
+/// Checks a payment method token: 1-500 characters, not blank.
+pub(crate) fn check_method(method: &str) -> Result<()> {
     if method.trim().is_empty() || method.len() > 500 {
         return Err(Error::invalid(
             "payment_method",
@@ -181,26 +184,29 @@ impl Engine {
     /// `PAYMENT_DECLINED` (no booking; the hold stays active until its
     /// TTL; event `payment.failed`), `PAYMENT_OUTCOME_UNKNOWN` (the attempt
     /// stays pending: retry with the same key or run
-    /// [`Engine::reconcile_payments`]), `IDEMPOTENCY_CONFLICT`. If the
-    /// payment is approved but the hold can no longer be confirmed (it
-    /// expired while the outcome was unknown), the payment is refunded in
-    /// full and the hold's error is returned.
+    /// [`Engine::reconcile_payments`]), `IDEMPOTENCY_CONFLICT`. The
+    /// booking's terms and commission split are checked before the gateway
+    /// is asked: an attribution the property's commission plan has no
+    /// terms for, or fees the total cannot pay, get the error the
+    /// confirmation would give (`INVALID_INPUT`) and nothing is charged. If the payment is approved but the hold can no
+    /// longer be confirmed (it expired while the outcome was unknown), the
+    /// payment is refunded in full and the hold's error is returned.
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
         check_method(&request.payment_method)?;
         let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
-        let attempt = match self
+        let prior = match self
             .prior_attempt(key, "pay_and_confirm", &fingerprint)
             .await?
         {
-            Prior::Done(id) => return self.booking(&id).await,
-            Prior::Started(attempt) => *attempt,
-            Prior::Fresh => {
+            Some(prior) => prior,
+            None => {
                 self.gateway()?;
                 let hold = self.hold_by_id(&request.hold).await?;
                 hold.ensure_active(self.clock.now())?;
+                self.check_terms(&hold, &request.attribution).await?;
                 let amount = match request.amount {
                     PayAmount::Full => hold.total,
                     PayAmount::Deposit { amount } => deposit(amount, hold.total)?,
@@ -222,10 +228,24 @@ impl Engine {
                     &request.payment_method,
                     self.clock.now(),
                 );
-                self.start_attempt(attempt).await?
+                self.start_attempt(attempt, &fingerprint).await?
             }
         };
-        self.settle(attempt).await
+        self.resume(prior).await
+    }
+
+    /// Checks that `hold` can be confirmed with the terms of
+    /// `attribution`: the terms exist and the commission plan can split
+    /// its total, as the confirmation will (see [`super::terms`]; the
+    /// ledger is built under a throwaway id and dropped).
+    async fn check_terms(&self, hold: &Hold, attribution: &Attribution) -> Result<()> {
+        let view = self.catalog().await?;
+        let terms = booking_terms(&view, &hold.items, attribution)?;
+        let resource = view.resource(hold.items[0].resource())?;
+        let owner = &view.property(&resource.resource.property)?.owner;
+        let taxes = taxes_of(&hold.items, hold.total.currency())?;
+        commission_ledger(&terms, &BookingId::generate(), owner, hold.total, taxes)?;
+        Ok(())
     }
 
     /// Charges the balance of a `pending_payment` booking and, if
@@ -241,10 +261,9 @@ impl Engine {
         check_method(&request.payment_method)?;
         let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
-        let attempt = match self.prior_attempt(key, "pay_balance", &fingerprint).await? {
-            Prior::Done(id) => return self.booking(&id).await,
-            Prior::Started(attempt) => *attempt,
-            Prior::Fresh => {
+        let prior = match self.prior_attempt(key, "pay_balance", &fingerprint).await? {
+            Some(prior) => prior,
+            None => {
                 self.gateway()?;
                 let booking = self.booking(&request.booking).await?;
                 let balance = balance_due(&booking)?;
@@ -260,10 +279,10 @@ impl Engine {
                     &request.payment_method,
                     self.clock.now(),
                 );
-                self.start_attempt(attempt).await?
+                self.start_attempt(attempt, &fingerprint).await?
             }
         };
-        self.settle(attempt).await
+        self.resume(prior).await
     }
 
     /// Writes into `txn` an approved balance `payment` on `booking`,

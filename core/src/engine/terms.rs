@@ -33,7 +33,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +128,16 @@ impl BookingTerms {
     pub fn start_of(&self, index: usize) -> BookingStart {
         self.item_starts.get(index).copied().unwrap_or(self.start)
     }
+
+    /// When the booking's earliest item starts.
+    pub fn first_start(&self) -> DateTime<Utc> {
+        self.item_starts
+            .iter()
+            .map(BookingStart::instant)
+            .chain([self.start.instant()])
+            .min()
+            .expect("a booking has a start")
+    }
 }
 
 impl Engine {
@@ -164,7 +174,8 @@ impl Engine {
     /// the platform fee and the commissions of its own channel and broker
     /// (see [`Attribution`]). Bookings made from now on snapshot it.
     ///
-    /// Errors: `NOT_FOUND` for an unknown property.
+    /// Errors: `NOT_FOUND` for an unknown property, `CURRENCY_MISMATCH`
+    /// for flat fees in another currency than the property's.
     pub async fn set_commission_plan(
         &self,
         property: &PropertyId,
@@ -172,7 +183,13 @@ impl Engine {
     ) -> Result<()> {
         retry_on_conflict(self.config.max_attempts, || async {
             let view = self.catalog().await?;
-            view.property(property)?;
+            let currency = view.property(property)?.currency;
+            if let Some(c) = plan.currency().filter(|c| *c != currency) {
+                return Err(Error::CurrencyMismatch {
+                    left: currency.code().to_owned(),
+                    right: c.code().to_owned(),
+                });
+            }
             let mut txn = Txn::default();
             txn.put_json(keys::commission_plan(property), &(property, &plan));
             self.commit_catalog_change(&view, txn, "commission_plan", property.as_str(), "put")
@@ -336,10 +353,20 @@ pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> 
 }
 
 /// What a cancellation policy reads of a booking. `paid` is what the
-/// guest paid through the engine, net of refunds; `non_refundable` is the
-/// change fees. Night amounts: what each stay item's quote says each of
-/// its nights costs ([`crate::pricing::Quote::nights`]), summed per date
-/// across items, in date order. A quote stored before quotes carried
+/// guest paid through the engine, net of refunds.
+///
+/// Non-refundable: `change_fees` (what modifications charged) plus every
+/// non-refundable fee line ([`crate::pricing::Fee::refundable`]) of the
+/// items' quotes, as snapshotted on the booking, so a later change to the
+/// rate plan never changes what a booking keeps; capped at `price`.
+///
+/// Night amounts, for first-nights penalties
+/// ([`crate::policy::Penalty::FirstNights`]): what each stay item's quote
+/// says each of its nights costs ([`crate::pricing::Quote::nights`]), and
+/// for a session item its whole accommodation as one night on the
+/// session's local date (in `start`'s time zone: every item is at one
+/// property), as pricing counts a slot as one night; summed per date
+/// across items, in date order. A stay quote stored before quotes carried
 /// nights has its accommodation (its lines other than fees and taxes)
 /// spread evenly over its nights instead.
 pub(crate) fn booking_facts<'i>(
@@ -348,25 +375,35 @@ pub(crate) fn booking_facts<'i>(
     items: impl IntoIterator<Item = &'i HeldItem>,
     price: Money,
     paid: Money,
-    non_refundable: Money,
+    change_fees: Money,
 ) -> Result<BookingFacts> {
     let currency = price.currency();
+    let mut non_refundable = change_fees;
     let mut nights: std::collections::BTreeMap<NaiveDate, Money> = Default::default();
     for item in items {
-        let Span::Stay(stay) = &item.request.item.span else {
-            continue;
-        };
+        for line in item.quote.lines().iter().filter(|l| !l.refundable) {
+            non_refundable = non_refundable.checked_add(&line.amount)?;
+        }
         let accommodation = item.quote.accommodation();
         if accommodation.is_negative() || accommodation.is_zero() {
             continue;
         }
-        let night_count = stay.night_dates().count();
-        let amounts = if item.quote.nights().len() == night_count {
-            item.quote.nights().to_vec()
-        } else {
-            accommodation.allocate(&vec![Decimal::ONE; night_count])?
+        let (dates, amounts): (Vec<NaiveDate>, Vec<Money>) = match &item.request.item.span {
+            Span::Stay(stay) => {
+                let night_count = stay.night_dates().count();
+                let amounts = if item.quote.nights().len() == night_count {
+                    item.quote.nights().to_vec()
+                } else {
+                    accommodation.allocate(&vec![Decimal::ONE; night_count])?
+                };
+                (stay.night_dates().collect(), amounts)
+            }
+            Span::Session { start: at } => {
+                let date = crate::time::local_date(*at, start.time_zone());
+                (vec![date], vec![accommodation])
+            }
         };
-        for (night, amount) in stay.night_dates().zip(amounts) {
+        for (night, amount) in dates.into_iter().zip(amounts) {
             let sum = nights.entry(night).or_insert(Money::zero(currency));
             *sum = sum.checked_add(&amount)?;
         }

@@ -106,16 +106,26 @@ impl Money {
         }
     }
 
-    /// `self + other`, refusing different currencies.
+    /// `self + other`, refusing different currencies, and with
+    /// [`Error::InvalidInput`] a sum too large for a decimal.
     pub fn checked_add(&self, other: &Money) -> Result<Money> {
         self.same_currency(other)?;
-        Ok(Money::new(self.amount + other.amount, self.currency))
+        let sum = self
+            .amount
+            .checked_add(other.amount)
+            .ok_or_else(|| Error::invalid("amount", format!("{self} + {other} is too large")))?;
+        Ok(Money::new(sum, self.currency))
     }
 
-    /// `self - other`, refusing different currencies.
+    /// `self - other`, refusing different currencies, and with
+    /// [`Error::InvalidInput`] a difference too large for a decimal.
     pub fn checked_sub(&self, other: &Money) -> Result<Money> {
         self.same_currency(other)?;
-        Ok(Money::new(self.amount - other.amount, self.currency))
+        let difference = self
+            .amount
+            .checked_sub(other.amount)
+            .ok_or_else(|| Error::invalid("amount", format!("{self} - {other} is too large")))?;
+        Ok(Money::new(difference, self.currency))
     }
 
     /// Compares two amounts of the same currency.
@@ -169,9 +179,12 @@ impl Money {
                 format!("{self} has more decimals than {} allows", self.currency),
             ));
         }
-        let scaled = self.amount * Decimal::from(10i64.pow(self.currency.minor_units()));
-        i64::try_from(scaled.trunc())
-            .map_err(|_| Error::invalid("amount", format!("{self} is too large")))
+        let too_large = || Error::invalid("amount", format!("{self} is too large"));
+        let scaled = self
+            .amount
+            .checked_mul(Decimal::from(10i64.pow(self.currency.minor_units())))
+            .ok_or_else(too_large)?;
+        i64::try_from(scaled.trunc()).map_err(|_| too_large())
     }
 
     /// Sums `parts`, all of which must be in `currency`.
@@ -190,8 +203,11 @@ impl Money {
     /// Uses the largest-remainder method: every part first gets its share
     /// rounded toward zero, then the minor units left over go one each to
     /// the parts with the largest remainders (ties to the earlier part).
-    /// The amount must already be rounded to the minor unit; weights must be
-    /// non-negative and not all zero.
+    /// The shares are computed in integers, never rounded, so any amount
+    /// that fits minor units allocates. The amount must already be rounded
+    /// to the minor unit; weights must be non-negative, not all zero, and
+    /// fit 128 bits when written at the scale of the most precise one
+    /// ([`Error::InvalidInput`] otherwise).
     ///
     /// ```
     /// use reservo::money::Money;
@@ -211,25 +227,30 @@ impl Money {
         {
             return Err(Error::invalid("weights", format!("weight {w} is negative")));
         }
-        let total_weight: Decimal = weights.iter().sum();
-        if total_weight.is_zero() {
+        let weights = integer_weights(weights)?;
+        let total_weight = weights
+            .iter()
+            .try_fold(0u128, |sum, w| sum.checked_add(*w))
+            .ok_or_else(|| Error::invalid("weights", "weights too large to allocate"))?;
+        if total_weight == 0 {
             return Err(Error::invalid("weights", "weights sum to zero"));
         }
         let total_minor = self.to_minor()?;
-        let magnitude = Decimal::from(total_minor.unsigned_abs());
+        let magnitude = total_minor.unsigned_abs();
         let mut parts = Vec::with_capacity(weights.len());
         let mut remainders = Vec::with_capacity(weights.len());
         let mut given: u64 = 0;
         for (index, weight) in weights.iter().enumerate() {
-            let exact = magnitude * *weight / total_weight;
-            let floor = exact.trunc();
-            let floor_units = u64::try_from(floor).expect("a share never exceeds the total");
-            given += floor_units;
-            parts.push(floor_units);
-            remainders.push((exact - floor, index));
+            let (floor, remainder) = mul_div(magnitude, *weight, total_weight);
+            // Each floor is at most its exact share, so they sum to at
+            // most `magnitude` and neither this nor `left` can overflow.
+            given += floor;
+            parts.push(floor);
+            remainders.push((remainder, index));
         }
-        let mut left = total_minor.unsigned_abs() - given;
-        // Largest remainder first; among equal remainders the earlier part.
+        let mut left = magnitude - given;
+        // Largest remainder first (all over the same `total_weight`, so
+        // comparing them is exact); among equal remainders the earlier part.
         remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for (_, index) in remainders {
             if left == 0 {
@@ -238,15 +259,67 @@ impl Money {
             parts[index] += 1;
             left -= 1;
         }
-        let sign: i64 = if total_minor < 0 { -1 } else { 1 };
-        Ok(parts
+        let sign: i128 = if total_minor < 0 { -1 } else { 1 };
+        parts
             .into_iter()
             .map(|units| {
-                let units = i64::try_from(units).expect("parts fit the total") * sign;
-                Money::from_minor(units, self.currency)
+                // |part| <= |total|, so the signed part fits as the total does.
+                let units = i64::try_from(i128::from(units) * sign)
+                    .map_err(|_| Error::invalid("amount", format!("{self} is too large")))?;
+                Ok(Money::from_minor(units, self.currency))
             })
-            .collect())
+            .collect()
     }
+}
+
+/// Non-negative `weights` as integers at one common scale (the largest
+/// scale among them), so that their ratios are kept exactly.
+fn integer_weights(weights: &[Decimal]) -> Result<Vec<u128>> {
+    let weights: Vec<Decimal> = weights.iter().map(Decimal::normalize).collect();
+    let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
+    weights
+        .iter()
+        .map(|w| {
+            let mantissa = w.mantissa().unsigned_abs();
+            10u128
+                .checked_pow(scale - w.scale())
+                .and_then(|factor| mantissa.checked_mul(factor))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "weights",
+                        format!("weight {w} is too large to allocate at scale {scale}"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `amount × weight ÷ total` as (quotient, remainder), exactly, for
+/// `weight <= total`: binary long multiplication that keeps the running
+/// product reduced modulo `total`, so nothing ever overflows.
+fn mul_div(amount: u64, weight: u128, total: u128) -> (u64, u128) {
+    debug_assert!(weight <= total && total > 0);
+    let (mut quotient, mut remainder) = (0u64, 0u128);
+    for bit in (0..u64::BITS).rev() {
+        // Double: the quotient stays at most the bits of `amount` seen so
+        // far, and the remainder stays below `total`.
+        quotient <<= 1;
+        if remainder >= total - remainder {
+            remainder -= total - remainder;
+            quotient += 1;
+        } else {
+            remainder += remainder;
+        }
+        if amount >> bit & 1 == 1 {
+            if remainder >= total - weight {
+                remainder -= total - weight;
+                quotient += 1;
+            } else {
+                remainder += weight;
+            }
+        }
+    }
+    (quotient, remainder)
 }
 
 impl PartialOrd for Money {
@@ -395,6 +468,51 @@ mod tests {
         );
         assert_eq!(
             eur("1.001").allocate(&[dec!(1)]).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+    }
+
+    #[test]
+    fn allocation_of_the_largest_amounts_is_exact_and_never_panics() {
+        for total in [i64::MAX, i64::MIN, 10i64.pow(16)] {
+            let money = Money::from_minor(total, Currency::EUR);
+            let weights = [Decimal::MAX, dec!(9e15), dec!(1), Decimal::ZERO];
+            let parts = money.allocate(&weights).unwrap();
+            let sum = Money::sum(Currency::EUR, &parts).unwrap();
+            assert_eq!(sum, money, "{total}");
+            assert!(parts[3].is_zero());
+        }
+        // 10^16 cents in thirds: 3333333333333334, then two of ...333
+        let thirds = Money::from_minor(10i64.pow(16), Currency::EUR)
+            .allocate(&[dec!(1), dec!(1), dec!(1)])
+            .unwrap();
+        let minor: Vec<i64> = thirds.iter().map(|m| m.to_minor().unwrap()).collect();
+        assert_eq!(
+            minor,
+            [
+                3_333_333_333_333_334,
+                3_333_333_333_333_333,
+                3_333_333_333_333_333
+            ]
+        );
+        // weights that do not fit 128 bits at a common scale are refused
+        let apart = [Decimal::MAX, Decimal::new(1, 28)];
+        assert_eq!(
+            eur("1").allocate(&apart).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        // sums and minor units too large for a decimal are typed errors
+        let max = Money::new(Decimal::MAX, Currency::EUR);
+        assert_eq!(
+            max.checked_add(&eur("1")).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        assert_eq!(
+            max.negated().checked_sub(&eur("1")).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        assert_eq!(
+            max.round_default().to_minor().unwrap_err().code(),
             "INVALID_INPUT"
         );
     }

@@ -60,12 +60,6 @@ pub(super) const TEMPLATES: &[(&str, Audience, &str)] = &[
         "Booking {booking.id} at {property.name} ({period.start} to {period.end}) was cancelled.",
     ),
     (
-        "hold.expired",
-        Guest,
-        "Hi {customer.name}, your hold at {property.name} from {period.start} to {period.end} \
-         has expired; nothing was booked.",
-    ),
-    (
         "refund.issued",
         Guest,
         "Hi {customer.name}, a refund of {refund.amount} {refund.currency} for booking \

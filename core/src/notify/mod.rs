@@ -25,14 +25,19 @@
 //! The default templates ([`SmsTemplates::defaults`]) read these fields;
 //! the engine's events carry them (and may carry more). `period` is the
 //! booked dates for a stay (check-in and check-out dates) or the local
-//! start and end of a slot, as text in the property's time zone. `broker`
+//! start and end of a slot, as text in the property's time zone (over
+//! several items, the earliest start and the latest end). `broker`
 //! (and any audience's phone) may be absent: that audience then gets
 //! nothing.
+//!
+//! `hold.*` events (`hold.created`, `hold.released`, `hold.extended`,
+//! `hold.expired`) carry `hold`, `total`, `expires_at`, `resources`,
+//! `property` and `period` but no customer (a hold has none), so no
+//! default template reads them.
 //!
 //! | kind | fields used |
 //! |---|---|
 //! | `booking.confirmed`, `booking.modified`, `booking.cancelled` | `booking.id`, `property.name`, `period.start`, `period.end`, `customer.name`, `customer.phone`, `owner.phone`, `broker.phone` |
-//! | `hold.expired` | `property.name`, `period.start`, `period.end`, `customer.name`, `customer.phone` |
 //! | `refund.issued` | `booking.id`, `refund.amount`, `refund.currency`, `customer.name`, `customer.phone` |
 //!
 //! ```
@@ -49,13 +54,6 @@
 //!     "owner":    {"name": "Rui Costa", "phone": "+351934567890"},
 //!     "broker":   {"name": "Sunny Stays", "phone": "+442071234567"}
 //! });
-//! // hold.expired: the hold has no booking id yet.
-//! let hold = json!({
-//!     "hold":     {"id": "hd_01JD4Z5K", "expired_at": "2026-06-01T10:15:00Z"},
-//!     "property": {"id": "villa-sol", "name": "Villa Sol"},
-//!     "period":   {"start": "2026-07-10", "end": "2026-07-13"},
-//!     "customer": {"name": "Ana Lima", "phone": "+351912345678"}
-//! });
 //! // refund.issued: the amount as a decimal string, never a float.
 //! let refund = json!({
 //!     "booking":  {"id": "bk_01JD4Z7Q"},
@@ -68,7 +66,6 @@
 //!     ("booking.confirmed", &booking),
 //!     ("booking.modified", &booking),
 //!     ("booking.cancelled", &booking),
-//!     ("hold.expired", &hold),
 //!     ("refund.issued", &refund),
 //! ];
 //! for (kind, payload) in examples {

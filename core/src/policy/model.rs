@@ -44,6 +44,11 @@ pub enum Penalty {
     },
     /// The amounts of the first `nights` nights of the booking's quote, plus
     /// `percent_of_rest` of whatever remains of the refundable part.
+    ///
+    /// A session (a slot of a timed resource) counts as one night: the
+    /// engine gives its whole accommodation as the amount of the night of
+    /// its local date, as pricing counts a slot as one night, so "first
+    /// night kept" keeps a lesson's price.
     FirstNights {
         /// How many nights, from the first, are forfeited in full.
         nights: NonZeroU16,
@@ -346,6 +351,32 @@ impl CancellationPolicy {
             .chain([&self.late_penalty])
             .find_map(Penalty::fixed_amount)
             .map(Money::currency)
+    }
+
+    /// This policy for one of several parts of a booking that it judges
+    /// together (items starting at different instants): each fixed penalty
+    /// shared out among the parts in proportion to `weights` (largest
+    /// remainder), and part `index`'s share kept, so the parts together
+    /// keep the fixed amount once, not once each.
+    pub(crate) fn with_fixed_share(
+        &self,
+        weights: &[rust_decimal::Decimal],
+        index: usize,
+    ) -> Result<CancellationPolicy> {
+        let share = |penalty: Penalty| -> Result<Penalty> {
+            match penalty {
+                Penalty::Fixed { amount } => Ok(Penalty::Fixed {
+                    amount: amount.allocate(weights)?[index],
+                }),
+                other => Ok(other),
+            }
+        };
+        let mut policy = self.clone();
+        for tier in &mut policy.tiers {
+            tier.penalty = share(tier.penalty)?;
+        }
+        policy.late_penalty = share(policy.late_penalty)?;
+        Ok(policy)
     }
 
     /// The tier that applies to a cancellation at `cancelled_at`, with its

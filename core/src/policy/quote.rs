@@ -24,9 +24,12 @@ use crate::money::{Currency, Money, RoundingMode};
 /// * `paid` — what the guest has paid so far, net of earlier refunds
 ///   (at most `price`);
 /// * `non_refundable` — the part of the price never refunded (a service
-///   fee, say), at most `price`;
+///   fee, say), at most `price`. The engine gives the booking's change
+///   fees plus its quote lines of fees marked non-refundable
+///   ([`crate::pricing::Fee::refundable`]);
 /// * `night_amounts` — the per-night amounts of the booking's quote, in
-///   night order, for first-night penalties (may be empty for slots).
+///   night order, for first-night penalties (the engine gives a session
+///   as one night).
 ///
 /// All amounts are non-negative, in whole minor units and in one currency.
 ///

@@ -174,6 +174,7 @@ fn line(
         unit_amount: at_minor_scale(unit_amount, currency),
         amount: at_minor_scale(unit_amount * Decimal::from(quantity), currency),
         included: false,
+        refundable: true,
     }
 }
 
@@ -345,8 +346,9 @@ impl RatePlan {
             if amount.is_zero() {
                 continue;
             }
-            sink.push(|| {
-                line(
+            sink.push(|| QuoteLine {
+                refundable: fee.refundable,
+                ..line(
                     RuleKind::Fee,
                     fee.id.as_str(),
                     fee.name.clone(),

@@ -1,7 +1,8 @@
 //! Fees: cleaning, linen, resort or booking fees added to the accommodation.
 //!
-//! Owns [`Fee`] and [`FeeBasis`]: what a fee costs and how many times it
-//! is charged. Must never be discounted (length-of-stay tiers and promos
+//! Owns [`Fee`] and [`FeeBasis`]: what a fee costs, how many times it is
+//! charged and whether a cancellation may refund it. Must never be
+//! discounted (length-of-stay tiers and promos
 //! take money off the accommodation only) and never depends on other fees.
 
 use serde::{Deserialize, Serialize};
@@ -57,8 +58,16 @@ impl FeeBasis {
 ///     amount: Price::parse("60.00", "EUR").unwrap(),
 ///     basis: FeeBasis::PerBooking,
 ///     taxable: true,
+///     refundable: true,
 /// };
 /// assert!(cleaning.taxable);
+/// // A service fee the property keeps whatever the cancellation policy says.
+/// let service: Fee = serde_json::from_str(r#"{"id": "service", "name": "Service",
+///     "amount": {"amount": "20.00", "currency": "EUR"}, "basis": "per_booking",
+///     "taxable": false, "refundable": false}"#).unwrap();
+/// assert!(!service.refundable);
+/// // Without the flag a fee is refundable, and the flag is then not written.
+/// assert!(!serde_json::to_string(&cleaning).unwrap().contains("refundable"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +82,25 @@ pub struct Fee {
     pub basis: FeeBasis,
     /// Whether taxes on fees apply to it (see [`super::TaxBase`]).
     pub taxable: bool,
+    /// Whether a cancellation may refund it (`true`, the default when
+    /// absent). A non-refundable fee's quote line is marked so
+    /// ([`super::QuoteLine::refundable`]), and a cancellation keeps that
+    /// line's amount whatever the policy refunds: it is part of the
+    /// non-refundable amount of [`crate::policy::BookingFacts`]. Taxes on
+    /// the fee are not part of it.
+    #[serde(default = "refundable_default", skip_serializing_if = "is_refundable")]
+    pub refundable: bool,
+}
+
+/// A fee or quote line without the flag is refundable.
+pub(super) fn refundable_default() -> bool {
+    true
+}
+
+/// The flag is written only when it is `false`, so plans and quotes
+/// stored before it existed keep their bytes.
+pub(super) fn is_refundable(refundable: &bool) -> bool {
+    *refundable
 }
 
 impl Fee {

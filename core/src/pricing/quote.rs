@@ -65,6 +65,14 @@ pub struct QuoteLine {
     /// in the other lines, so it is shown but not added to the total.
     #[serde(default)]
     pub included: bool,
+    /// `false` only for the line of a non-refundable fee
+    /// ([`super::Fee::refundable`]): a cancellation keeps its amount
+    /// whatever the policy refunds. Absent (and not written) when `true`.
+    #[serde(
+        default = "super::fee::refundable_default",
+        skip_serializing_if = "super::fee::is_refundable"
+    )]
+    pub refundable: bool,
 }
 
 /// A priced stay or slot: lines in a deterministic order and their totals.
@@ -119,6 +127,15 @@ impl Quote {
         let mut included_taxes = Decimal::ZERO;
         for (index, line) in lines.iter().enumerate() {
             check_line(index, line, currency)?;
+            if !line.refundable && line.rule.kind != RuleKind::Fee {
+                return Err(Error::invalid(
+                    "lines",
+                    format!(
+                        "line {index} ({}) is marked non-refundable but is not a fee",
+                        line.description
+                    ),
+                ));
+            }
             let amount = line.amount.amount();
             match (line.rule.kind, line.included) {
                 (RuleKind::Tax, true) => included_taxes += amount,
@@ -173,6 +190,7 @@ impl Quote {
     ///     unit_amount: eur(unit),
     ///     amount: eur(amount),
     ///     included: false,
+    ///     refundable: true,
     /// };
     /// let lines = vec![
     ///     line(RuleKind::Base, "flex", 1, "100.00", "100.00"),

@@ -96,6 +96,7 @@ pub fn fee(rule: &str, amount: &str, basis: FeeBasis, taxable: bool) -> Fee {
         amount: eur(amount),
         basis,
         taxable,
+        refundable: true,
     }
 }
 
