@@ -27,10 +27,10 @@ use crate::policy::{BookingStart, CancellationEvent, CancellationPolicy, RefundP
 use crate::time::local_date;
 
 use super::Engine;
-use super::confirm::{Booking, StatusChange};
+use super::confirm::Booking;
 use super::events::booking_event;
 use super::hold::{ItemNeeds, booked_units};
-use super::idempotency::{self, remember, replayed};
+use super::idempotency::{self, remember};
 use super::keys;
 use super::refund::plan_refunds;
 use super::terms::booking_facts;
@@ -125,9 +125,7 @@ impl Engine {
     ) -> Result<Booking> {
         idempotency::validate_key(key)?;
         retry_on_conflict(self.config.max_attempts, || async {
-            let idem_key = keys::idempotency(key);
-            let idem = self.storage.get(std::slice::from_ref(&idem_key)).await?;
-            if replayed(key, idem[0].as_ref(), command, fingerprint)?.is_some() {
+            if self.replay_of(key, command, fingerprint).await?.is_some() {
                 return Ok(());
             }
             let (mut booking, record) = self.read_booking(id).await?;
@@ -165,11 +163,16 @@ impl Engine {
                     }
                 }
             }
-            booking.status = status;
-            booking.history.push(StatusChange { status, at: now });
+            booking.enter(status, now);
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &booking);
-            remember(&mut txn, &idem_key, command, fingerprint, id.as_str());
+            remember(
+                &mut txn,
+                &keys::idempotency(key),
+                command,
+                fingerprint,
+                id.as_str(),
+            );
             let view = self.catalog().await?;
             let mut payload =
                 serde_json::to_value(booking_event(&view, &booking)).expect("events serialize");

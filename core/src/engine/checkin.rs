@@ -29,7 +29,7 @@ use crate::token::{GateId, Scope, TicketClaims, TokenId, ZoneId};
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
-use super::confirm::{Booking, StatusChange};
+use super::confirm::Booking;
 use super::events::booking_event;
 use super::keys;
 use super::revocation::RevocationRecord;
@@ -193,14 +193,10 @@ fn check_in_booking(
     record: &Record,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    booking.status = booking
+    let status = booking
         .status
         .transition(booking.id.as_str(), BookingStatus::CheckedIn)?;
-    let since = booking.history.last().map_or(at, |h| h.at);
-    booking.history.push(StatusChange {
-        status: booking.status,
-        at: at.max(since),
-    });
+    booking.enter(status, at);
     txn.expect_read(&record.key, Some(record));
     txn.put_json(&record.key, booking);
     txn.event("booking.checked_in", &booking_event(view, booking));

@@ -396,6 +396,20 @@ fn chosen_items(hold: &Hold, items: Option<&[usize]>) -> Result<Vec<usize>> {
     Ok(unique.into_iter().collect())
 }
 
+impl Booking {
+    /// Moves the booking to `status` (already checked as a legal
+    /// transition) and records it in its history at `at`, never before its
+    /// last change.
+    pub(crate) fn enter(&mut self, status: BookingStatus, at: DateTime<Utc>) {
+        let since = self.history.last().map_or(at, |h| h.at);
+        self.status = status;
+        self.history.push(StatusChange {
+            status,
+            at: at.max(since),
+        });
+    }
+}
+
 pub(crate) fn write_indexes(txn: &mut Txn, booking: &Booking) {
     txn.put_raw(
         keys::booking_by_customer(&booking.customer.phone, &booking.id),

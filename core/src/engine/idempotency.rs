@@ -151,6 +151,22 @@ pub(crate) fn replayed(
     }
 }
 
+impl super::Engine {
+    /// Reads the key's record: the stored result id if `command` with
+    /// `request` already ran under `key`, `None` if the key is unused, a
+    /// conflict otherwise (see [`replayed`]).
+    pub(crate) async fn replay_of(
+        &self,
+        key: &str,
+        command: &str,
+        request: &Fingerprint,
+    ) -> Result<Option<String>> {
+        let storage_key = super::keys::idempotency(key);
+        let record = self.storage.get(std::slice::from_ref(&storage_key)).await?;
+        replayed(key, record[0].as_ref(), command, request)
+    }
+}
+
 /// Records the key in `txn`, expecting it to be unused.
 pub(crate) fn remember(
     txn: &mut Txn,

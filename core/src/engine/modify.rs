@@ -31,7 +31,7 @@ use crate::money::Money;
 
 use super::Engine;
 use super::attempt::{PaymentAttempt, Prior, Purpose};
-use super::confirm::{Booking, StatusChange, write_indexes};
+use super::confirm::{Booking, write_indexes};
 use super::events::booking_event;
 use super::hold::{HeldItem, MAX_HOLD_ITEMS, booked_units};
 use super::idempotency::{self, remember};
@@ -337,11 +337,7 @@ impl Engine {
         }
         let paid = booking.money.paid(currency);
         if booking.status == BookingStatus::PendingPayment && paid >= booking.total {
-            booking.status = BookingStatus::Confirmed;
-            booking.history.push(StatusChange {
-                status: booking.status,
-                at: now,
-            });
+            booking.enter(BookingStatus::Confirmed, now);
         }
         txn.expect_read(&record.key, Some(&record));
         txn.put_json(&record.key, &booking);

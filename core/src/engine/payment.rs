@@ -29,7 +29,7 @@ use crate::ports::PaymentGateway;
 
 use super::Engine;
 use super::attempt::{PaymentAttempt, Purpose};
-use super::confirm::{Booking, ConfirmRequest, StatusChange};
+use super::confirm::{Booking, ConfirmRequest};
 use super::events::booking_event;
 use super::hold::Hold;
 use super::idempotency;
@@ -305,13 +305,10 @@ impl Engine {
             ));
         }
         let now = self.clock.now();
-        booking.status = booking
+        let status = booking
             .status
             .transition(id.as_str(), BookingStatus::Confirmed)?;
-        booking.history.push(StatusChange {
-            status: booking.status,
-            at: now,
-        });
+        booking.enter(status, now);
         booking.money.payments.push(payment);
         txn.expect_read(&record.key, Some(&record));
         txn.put_json(&record.key, &booking);

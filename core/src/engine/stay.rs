@@ -15,10 +15,10 @@ use crate::ids::BookingId;
 use crate::time::local_date;
 
 use super::Engine;
-use super::confirm::{Booking, StatusChange};
+use super::confirm::Booking;
 use super::events::booking_event;
 use super::hold::{ItemNeeds, booked_units};
-use super::idempotency::{self, Fingerprint, remember, replayed};
+use super::idempotency::{self, Fingerprint, remember};
 use super::keys;
 use super::txn::{Txn, retry_on_conflict};
 
@@ -115,9 +115,7 @@ impl Engine {
     ) -> Result<Booking> {
         idempotency::validate_key(key)?;
         retry_on_conflict(self.config.max_attempts, || async {
-            let idem_key = keys::idempotency(key);
-            let idem = self.storage.get(std::slice::from_ref(&idem_key)).await?;
-            if replayed(key, idem[0].as_ref(), command, fingerprint)?.is_some() {
+            if self.replay_of(key, command, fingerprint).await?.is_some() {
                 return Ok(());
             }
             let (mut booking, record) = self.read_booking(id).await?;
@@ -130,15 +128,16 @@ impl Engine {
                     .await?;
                 self.revoke_tickets(&mut txn, &booking, now).await?;
             }
-            let since = booking.history.last().map_or(now, |h| h.at);
-            booking.status = status;
-            booking.history.push(StatusChange {
-                status,
-                at: now.max(since),
-            });
+            booking.enter(status, now);
             txn.expect_read(&record.key, Some(&record));
             txn.put_json(&record.key, &booking);
-            remember(&mut txn, &idem_key, command, fingerprint, id.as_str());
+            remember(
+                &mut txn,
+                &keys::idempotency(key),
+                command,
+                fingerprint,
+                id.as_str(),
+            );
             let view = self.catalog().await?;
             let kind = format!("booking.{}", status.as_str());
             txn.event(&kind, &booking_event(&view, &booking));
