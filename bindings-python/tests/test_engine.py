@@ -111,12 +111,19 @@ def test_replayed_commands_return_the_first_result(engine: Engine) -> None:
 
 def test_release_extend_and_expiry(engine: Engine, clock: ManualClock) -> None:
     hold = engine.hold([villa_week()], idempotency_key="a", ttl_seconds=600)
-    extended = engine.extend(hold.id, 1200)
+    extended = engine.extend(hold.id, 1200, idempotency_key="e")
     assert extended.expires_at == clock.now() + timedelta(seconds=1200)
-    released = engine.release(hold.id)
+    clock.advance(timedelta(seconds=30))
+    # A retried extension answers with the hold and does not move it again.
+    again = engine.extend(hold.id, 1200, idempotency_key="e")
+    assert again.expires_at == extended.expires_at
+    with pytest.raises(errors.IdempotencyConflict):
+        engine.extend(hold.id, 900, idempotency_key="e")
+    released = engine.release(hold.id, idempotency_key="r")
     assert released.state == "released"
+    assert engine.release(hold.id, idempotency_key="r").state == "released"
     with pytest.raises(errors.HoldAlreadyResolved):
-        engine.release(hold.id)
+        engine.release(hold.id, idempotency_key="r-2")
 
     other = engine.hold([villa_week()], idempotency_key="b", ttl_seconds=60)
     clock.advance(timedelta(seconds=61))

@@ -114,7 +114,10 @@ class Run:
             )
             return {"status": booking.status}
         if op == "release":
-            return {"state": self.engine.release(self.holds[when["hold"]].id).state}
+            released = self.engine.release(
+                self.holds[when["hold"]].id, idempotency_key=when["idempotency_key"]
+            )
+            return {"state": released.state}
         if op == "advance":
             self.clock.advance(timedelta(seconds=when["seconds"]))
             return {}

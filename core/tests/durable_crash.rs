@@ -25,7 +25,7 @@ use chrono::NaiveDate;
 use durable_support::{
     ChildProcess, NightAudit, READY, Rng, book_and_acknowledge, d, hold_one, say,
 };
-use reservo::engine::{Engine, Hold, HoldState};
+use reservo::engine::{Engine, Hold, HoldState, ReleaseRequest};
 use reservo::ports::{KeyRange, Storage};
 use reservo::store::SqliteStore;
 
@@ -67,7 +67,13 @@ async fn keep_booking(engine: Arc<Engine>, round: u64, task: u64, seed: u64, dea
         match rng.below(10) {
             0 => {
                 let hold = hold_one(&engine, &key, stay).await.expect("units left");
-                engine.release(&hold.id).await.expect("release own hold");
+                engine
+                    .release(&ReleaseRequest::new(
+                        format!("release-{}", hold.id),
+                        hold.id.clone(),
+                    ))
+                    .await
+                    .expect("release own hold");
             }
             1 => {
                 hold_one(&engine, &key, stay).await.expect("units left");

@@ -18,7 +18,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use holds::*;
 use lifecycle::{confirm, date, villa_stay};
 use money::events as payloads;
-use reservo::engine::{CancelRequest, Item, QuoteRequest};
+use reservo::engine::{CancelRequest, ExtendRequest, Item, QuoteRequest, ReleaseRequest};
 use reservo::ids::BookingId;
 use reservo::ports::Storage;
 
@@ -195,8 +195,23 @@ async fn refused_commands_append_no_event_and_cursors_page_the_rest() {
     subset.items = Some(vec![1]);
     let _ = w.engine.confirm(&subset).await.unwrap_err();
     confirm(&w, "c", &id).await;
-    let _ = w.engine.release(&id).await.unwrap_err();
-    let _ = w.engine.extend(&id, 60).await.unwrap_err();
+    let _ = w
+        .engine
+        .release(&ReleaseRequest::new(
+            format!("release-198-{}", id),
+            id.clone(),
+        ))
+        .await
+        .unwrap_err();
+    let _ = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-200-{}", id),
+            id.clone(),
+            60,
+        ))
+        .await
+        .unwrap_err();
     let events = w.store.read_events(0, usize::MAX).await.unwrap();
     assert_eq!(events.len(), count + 1);
     assert_eq!(events.last().unwrap().kind, "booking.confirmed");

@@ -14,7 +14,9 @@ use catalog::{d, nightly, nightly_plan, rid, start_of_tests};
 use chrono::{Duration, NaiveDate};
 use reservo::booking::Customer;
 use reservo::catalog::Property;
-use reservo::engine::{Booking, ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
+use reservo::engine::{
+    Booking, ConfirmRequest, Engine, ExtendRequest, HoldRequest, Item, QuoteRequest, ReleaseRequest,
+};
 use reservo::party::Party;
 use reservo::ports::{
     CommitBatch, Committed, Key, KeyRange, Record, Storage, StorageError, StoredEvent,
@@ -136,8 +138,21 @@ async fn racer(engine: Arc<Engine>, task: u64) -> Acknowledged {
             attribution: Default::default(),
         };
         let outcome = match dice.below(4) {
-            0 => engine.release(&hold.id).await.map(|_| None),
-            1 => match engine.extend(&hold.id, 60).await {
+            0 => engine
+                .release(&ReleaseRequest::new(
+                    format!("r-{task}-{round}"),
+                    hold.id.clone(),
+                ))
+                .await
+                .map(|_| None),
+            1 => match engine
+                .extend(&ExtendRequest::new(
+                    format!("e-{task}-{round}"),
+                    hold.id.clone(),
+                    60,
+                ))
+                .await
+            {
                 Ok(_) => engine.confirm(&confirm).await.map(Some),
                 Err(err) => Err(err),
             },

@@ -1,7 +1,7 @@
 //! Holds at their edges: expiry at the exact instant and inside its last
 //! millisecond, lifetime and extension limits, several items on one
-//! ledger, session seats at capacity, bad hold and confirm requests, and
-//! replays and key conflicts.
+//! ledger, session seats at capacity, and bad hold and confirm requests.
+//! Replays and key conflicts are in `engine_hold_retries.rs`.
 
 #[path = "support/catalog.rs"]
 mod catalog;
@@ -20,7 +20,7 @@ use holds::*;
 use lifecycle::{confirm, date, villa_stay};
 use money::events as payloads;
 use reservo::booking::{BookingStatus, Customer};
-use reservo::engine::{CancelRequest, EngineConfig, HoldState, Item, QuoteRequest};
+use reservo::engine::{EngineConfig, ExtendRequest, HoldState, Item, QuoteRequest, ReleaseRequest};
 use reservo::ids::HoldId;
 use reservo::ports::Clock;
 
@@ -100,7 +100,15 @@ async fn extending_a_hold_in_its_last_millisecond_keeps_its_units() {
     w.clock
         .set(first.expires_at - Duration::microseconds(300))
         .unwrap();
-    let extended = w.engine.extend(&first.id, 600).await.unwrap();
+    let extended = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-103-{}", first.id),
+            first.id.clone(),
+            600,
+        ))
+        .await
+        .unwrap();
     // Five minutes into the ten-minute extension.
     w.clock.advance(Duration::minutes(5));
     let now = w.clock.now();
@@ -181,11 +189,26 @@ async fn at_the_exact_expiry_instant_availability_confirm_and_sweep_agree() {
         .unwrap_err();
     assert_eq!(err.code(), "HOLD_EXPIRED");
     assert_eq!(
-        w.engine.release(&double_hold).await.unwrap_err().code(),
+        w.engine
+            .release(&ReleaseRequest::new(
+                format!("release-184-{}", double_hold),
+                double_hold.clone()
+            ))
+            .await
+            .unwrap_err()
+            .code(),
         "HOLD_EXPIRED"
     );
     assert_eq!(
-        w.engine.extend(&double_hold, 60).await.unwrap_err().code(),
+        w.engine
+            .extend(&ExtendRequest::new(
+                format!("extend-189-{}", double_hold),
+                double_hold.clone(),
+                60
+            ))
+            .await
+            .unwrap_err()
+            .code(),
         "HOLD_EXPIRED"
     );
     assert_eq!(w.store.dump(), before, "refusals change nothing");
@@ -232,7 +255,15 @@ async fn extend_with_the_largest_ttl_is_the_extension_limit_not_an_overflow() {
     let w = world().await;
     let id = hold(&w, "h", vec![villa((7, 3), (7, 5))]).await;
     let before = w.store.dump();
-    let err = w.engine.extend(&id, u32::MAX).await.unwrap_err();
+    let err = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-236-{}", id),
+            id.clone(),
+            u32::MAX,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "HOLD_EXTENSION_LIMIT");
     assert_eq!(w.store.dump(), before);
 }
@@ -485,85 +516,12 @@ async fn a_confirm_of_an_unknown_hold_is_not_found_and_changes_nothing() {
     assert_eq!(err.code(), "NOT_FOUND");
     let err = w
         .engine
-        .release(&HoldId::new("no-such-hold").unwrap())
+        .release(&ReleaseRequest::new(
+            "release-488",
+            HoldId::new("no-such-hold").unwrap(),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "NOT_FOUND");
-    assert_eq!(w.store.dump(), before);
-}
-
-// ------------------------------------------------------------ idempotency
-
-#[tokio::test]
-async fn a_hold_replayed_after_it_expired_and_its_nights_were_resold_returns_it() {
-    let w = world().await;
-    let request = hold_request("h", vec![villa((7, 3), (7, 5))], 60);
-    let first = w.engine.hold(&request).await.unwrap();
-    w.clock.advance(Duration::seconds(61));
-    hold(&w, "other", vec![villa((7, 3), (7, 5))]).await;
-    let before = w.store.dump();
-    let replay = w.engine.hold(&request).await.unwrap();
-    assert_eq!(replay.id, first.id);
-    assert_eq!(replay.expires_at, first.expires_at);
-    assert_eq!(w.store.dump(), before, "a replay writes nothing");
-    // The same key for another TTL is a conflict, even once expired.
-    let err = w
-        .engine
-        .hold(&hold_request("h", vec![villa((7, 3), (7, 5))], 61))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
-    assert_eq!(w.store.dump(), before);
-}
-
-#[tokio::test]
-async fn a_key_used_by_one_command_conflicts_for_another_and_changes_nothing() {
-    let w = world().await;
-    let id = hold(&w, "shared", vec![villa((7, 3), (7, 5))]).await;
-    let before = w.store.dump();
-    let err = w
-        .engine
-        .confirm(&confirm_request("shared", &id, ana()))
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
-    assert_eq!(w.store.dump(), before);
-    let booking = confirm(&w, "c", &id).await;
-    let err = w
-        .engine
-        .cancel(&CancelRequest {
-            idempotency_key: "c".into(),
-            booking: booking.id.clone(),
-            reason: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
-    assert_eq!(
-        w.engine.booking(&booking.id).await.unwrap().status,
-        BookingStatus::Confirmed
-    );
-}
-
-#[tokio::test]
-async fn a_subset_confirm_replays_and_another_subset_under_the_key_conflicts() {
-    let w = world().await;
-    let id = hold(
-        &w,
-        "h",
-        vec![double((7, 3), (7, 5)), double((7, 3), (7, 5))],
-    )
-    .await;
-    let mut request = confirm_request("c", &id, ana());
-    request.items = Some(vec![1]);
-    let booking = w.engine.confirm(&request).await.unwrap();
-    let before = w.store.dump();
-    assert_eq!(w.engine.confirm(&request).await.unwrap(), booking);
-    request.items = Some(vec![0]);
-    let err = w.engine.confirm(&request).await.unwrap_err();
-    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
-    request.items = None;
-    let err = w.engine.confirm(&request).await.unwrap_err();
-    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
     assert_eq!(w.store.dump(), before);
 }

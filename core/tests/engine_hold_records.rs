@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use catalog::{d, rid, world};
 use chrono::Duration;
 use holds::*;
-use reservo::engine::{Engine, HoldState};
+use reservo::engine::{Engine, ExtendRequest, HoldState, ReleaseRequest};
 use reservo::ports::{Key, Storage};
 use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
 use reservo::time::ManualClock;
@@ -237,8 +237,21 @@ async fn every_change_appends_its_event_in_commit_order() {
     let confirmed = hold(&w, "h1", vec![villa((7, 3), (7, 5))]).await;
     let released = hold(&w, "h2", vec![double((7, 3), (7, 5))]).await;
     let extended = hold(&w, "h3", vec![lesson(7, 4, 1)]).await;
-    w.engine.extend(&extended, 1200).await.unwrap();
-    w.engine.release(&released).await.unwrap();
+    w.engine
+        .extend(&ExtendRequest::new(
+            format!("extend-240-{}", extended),
+            extended.clone(),
+            1200,
+        ))
+        .await
+        .unwrap();
+    w.engine
+        .release(&ReleaseRequest::new(
+            format!("release-241-{}", released),
+            released.clone(),
+        ))
+        .await
+        .unwrap();
     let booking = w
         .engine
         .confirm(&confirm_request("c1", &confirmed, ana()))

@@ -18,7 +18,9 @@ use async_trait::async_trait;
 use catalog::{d, rid, stay, world};
 use chrono::Duration;
 use holds::*;
-use reservo::engine::{Engine, EngineConfig, HoldState, SearchFor, SearchRequest};
+use reservo::engine::{
+    Engine, EngineConfig, ExtendRequest, HoldState, ReleaseRequest, SearchFor, SearchRequest,
+};
 use reservo::ids::HoldId;
 use reservo::ports::{CommitBatch, Durability, Key, KeyRange, Record, Storage};
 use reservo::store::MemoryStore;
@@ -159,8 +161,21 @@ async fn confirming_an_expired_hold_is_hold_expired_and_changes_nothing() {
         .unwrap_err();
     assert_eq!(err.code(), "HOLD_EXPIRED");
     for err in [
-        w.engine.release(&id).await.unwrap_err(),
-        w.engine.extend(&id, 60).await.unwrap_err(),
+        w.engine
+            .release(&ReleaseRequest::new(
+                format!("release-162-{}", id),
+                id.clone(),
+            ))
+            .await
+            .unwrap_err(),
+        w.engine
+            .extend(&ExtendRequest::new(
+                format!("extend-164-{}", id),
+                id.clone(),
+                60,
+            ))
+            .await
+            .unwrap_err(),
     ] {
         assert_eq!(err.code(), "HOLD_EXPIRED");
     }
@@ -176,7 +191,13 @@ async fn a_hold_resolves_exactly_once() {
         .await
         .unwrap();
     let released = hold(&w, "h2", vec![double((7, 3), (7, 5))]).await;
-    w.engine.release(&released).await.unwrap();
+    w.engine
+        .release(&ReleaseRequest::new(
+            format!("release-179-{}", released),
+            released.clone(),
+        ))
+        .await
+        .unwrap();
     let before = w.store.dump();
     for (id, state) in [(&confirmed, "confirmed"), (&released, "released")] {
         let errors = [
@@ -184,8 +205,21 @@ async fn a_hold_resolves_exactly_once() {
                 .confirm(&confirm_request(&format!("again-{id}"), id, ana()))
                 .await
                 .unwrap_err(),
-            w.engine.release(id).await.unwrap_err(),
-            w.engine.extend(id, 60).await.unwrap_err(),
+            w.engine
+                .release(&ReleaseRequest::new(
+                    format!("release-187-{}", id),
+                    id.clone(),
+                ))
+                .await
+                .unwrap_err(),
+            w.engine
+                .extend(&ExtendRequest::new(
+                    format!("extend-191-{}", id),
+                    id.clone(),
+                    60,
+                ))
+                .await
+                .unwrap_err(),
         ];
         for err in errors {
             assert_eq!(err.code(), "HOLD_ALREADY_RESOLVED");
@@ -270,7 +304,15 @@ async fn extend_moves_the_expiry_up_to_the_lifetime_cap_and_no_further() {
         .unwrap();
     assert_eq!(held.max_until, t0 + Duration::hours(2));
     w.clock.advance(Duration::minutes(50));
-    let extended = w.engine.extend(&held.id, 3600).await.unwrap();
+    let extended = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-276-{}", held.id),
+            held.id.clone(),
+            3600,
+        ))
+        .await
+        .unwrap();
     assert_eq!(extended.expires_at, t0 + Duration::minutes(110));
     // Past the first expiry, the extended hold still takes the villa.
     w.clock.advance(Duration::minutes(20));
@@ -281,13 +323,37 @@ async fn extend_moves_the_expiry_up_to_the_lifetime_cap_and_no_further() {
     );
     // Exactly up to the cap is fine; a second past it is not.
     let before = w.store.dump();
-    let err = w.engine.extend(&held.id, 50 * 60 + 1).await.unwrap_err();
+    let err = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-287-{}", held.id),
+            held.id.clone(),
+            50 * 60 + 1,
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "HOLD_EXTENSION_LIMIT");
     assert_eq!(w.store.dump(), before);
-    let capped = w.engine.extend(&held.id, 50 * 60).await.unwrap();
+    let capped = w
+        .engine
+        .extend(&ExtendRequest::new(
+            format!("extend-290-{}", held.id),
+            held.id.clone(),
+            50 * 60,
+        ))
+        .await
+        .unwrap();
     assert_eq!(capped.expires_at, held.max_until);
     assert_eq!(
-        w.engine.extend(&held.id, 0).await.unwrap_err().code(),
+        w.engine
+            .extend(&ExtendRequest::new(
+                format!("extend-293-{}", held.id),
+                held.id.clone(),
+                0
+            ))
+            .await
+            .unwrap_err()
+            .code(),
         "INVALID_INPUT"
     );
     w.clock.advance(Duration::minutes(50));
@@ -401,7 +467,14 @@ async fn the_sweep_skips_holds_resolved_or_extended_after_it_scanned() {
         .confirm(&confirm_request("c1", &confirmed.id, ana()))
         .await
         .unwrap();
-    w.engine.extend(&extended.id, 600).await.unwrap();
+    w.engine
+        .extend(&ExtendRequest::new(
+            format!("extend-407-{}", extended.id),
+            extended.id.clone(),
+            600,
+        ))
+        .await
+        .unwrap();
     w.clock.advance(Duration::seconds(60));
     let stale = StaleExpiryScan {
         snapshot: Mutex::new(Some(snapshot)),

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use catalog::{World, world};
 use holds::*;
 use reservo::booking::BookingStatus;
-use reservo::engine::{Engine, Hold, HoldState};
+use reservo::engine::{Engine, Hold, HoldState, ReleaseRequest};
 use reservo::ports::{CommitBatch, Key};
 use spy_store::{Hooks, Spy};
 
@@ -145,7 +145,13 @@ async fn a_unit_another_engine_took_meanwhile_is_not_sold_twice() {
     let w = world().await;
     let (engine, spy) = counted(&w).await;
     let mine = hold_villa(&engine, "mine").await.unwrap();
-    engine.release(&mine.id).await.unwrap();
+    engine
+        .release(&ReleaseRequest::new(
+            format!("release-148-{}", mine.id),
+            mine.id.clone(),
+        ))
+        .await
+        .unwrap();
     let other = another_engine(&w);
     let theirs = hold_villa(&other, "theirs").await.unwrap();
     let before = spy.hooks.now();
@@ -171,7 +177,13 @@ async fn a_unit_another_engine_freed_meanwhile_is_not_refused() {
     let (engine, _spy) = counted(&w).await;
     let first = hold_villa(&engine, "first").await.unwrap();
     let other = another_engine(&w);
-    other.release(&first.id).await.unwrap();
+    other
+        .release(&ReleaseRequest::new(
+            format!("release-174-{}", first.id),
+            first.id.clone(),
+        ))
+        .await
+        .unwrap();
     let second = hold_villa(&engine, "second")
         .await
         .expect("the villa is free again");

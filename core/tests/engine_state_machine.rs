@@ -19,7 +19,9 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use reservo::booking::Customer;
 use reservo::catalog::{Block, BlockReason, BlockSpan};
-use reservo::engine::{ConfirmRequest, HoldRequest, HoldState, Item, QuoteRequest};
+use reservo::engine::{
+    ConfirmRequest, ExtendRequest, HoldRequest, HoldState, Item, QuoteRequest, ReleaseRequest,
+};
 use reservo::ids::{BlockId, HoldId};
 use reservo::party::Party;
 use reservo::ports::Clock;
@@ -394,9 +396,16 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
             }
             let index = hold % model.holds.len();
             let verdict = model.check_active(&model.holds[index], now);
-            let result = w.engine.release(&model.holds[index].id).await;
+            let request = ReleaseRequest::new(model.key("release"), model.holds[index].id.clone());
+            let result = w.engine.release(&request).await;
             expect(step, verdict, code(&result))?;
-            if result.is_ok() {
+            if let Ok(released) = result {
+                // A retry with the same key answers with the hold again.
+                let replay = w.engine.release(&request).await;
+                prop_assert_eq!(
+                    replay.map(|h| h.state).map_err(|e| e.code()),
+                    Ok(released.state)
+                );
                 model.holds[index].resolved = Some(HoldState::Released { at: now });
             }
         }
@@ -405,6 +414,7 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
                 return Ok(());
             }
             let index = hold % model.holds.len();
+            let key = model.key("extend");
             let target = &model.holds[index];
             let expires_at = now + Duration::seconds(i64::from(*ttl));
             let verdict = if *ttl == 0 {
@@ -418,9 +428,16 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
                     }
                 })
             };
-            let result = w.engine.extend(&target.id, *ttl).await;
+            let request = ExtendRequest::new(key, target.id.clone(), *ttl);
+            let result = w.engine.extend(&request).await;
             expect(step, verdict, code(&result))?;
-            if result.is_ok() {
+            if let Ok(extended) = result {
+                // A retry with the same key does not move the expiry again.
+                let replay = w.engine.extend(&request).await;
+                prop_assert_eq!(
+                    replay.map(|h| h.expires_at).map_err(|e| e.code()),
+                    Ok(extended.expires_at)
+                );
                 model.holds[index].expires_at = expires_at;
             }
         }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reservo::booking::Customer;
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{
-    ConfirmRequest, Engine, Hold, HoldRequest, Item, QuoteRequest, SearchFor, SearchRequest,
+    ConfirmRequest, Engine, Hold, HoldRequest, Item, QuoteRequest, ReleaseRequest, SearchFor,
+    SearchRequest,
 };
 use reservo::ids::{PropertyId, RatePlanId, ResourceId};
 use reservo::money::Money;
@@ -229,7 +230,8 @@ impl Run {
                 let hold = self.holds[when["hold"].as_str().expect("hold name")]
                     .id
                     .clone();
-                let released = self.engine.release(&hold).await?;
+                let request = ReleaseRequest::new(field::<String>(when, "idempotency_key"), hold);
+                let released = self.engine.release(&request).await?;
                 json!({"state": released.state_at(self.clock_now())})
             }
             "advance" => {

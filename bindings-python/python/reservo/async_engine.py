@@ -189,13 +189,19 @@ class AsyncEngine(_EngineBase):
             broker_phone=broker_phone,
         )
 
-    async def release(self, hold: str) -> Hold:
-        """Gives a hold's inventory back."""
-        return await self._native.release(hold)
+    async def release(self, hold: str, *, idempotency_key: str) -> Hold:
+        """Gives a hold's inventory back. A retry with the same key answers
+        with the released hold."""
+        return await self._native.release(hold, idempotency_key=idempotency_key)
 
-    async def extend(self, hold: str, ttl_seconds: int) -> Hold:
-        """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap."""
-        return await self._native.extend(hold, ttl_seconds)
+    async def extend(
+        self, hold: str, ttl_seconds: int, *, idempotency_key: str
+    ) -> Hold:
+        """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap.
+        A retry with the same key does not move it again."""
+        return await self._native.extend(
+            hold, ttl_seconds, idempotency_key=idempotency_key
+        )
 
     async def expire_due(self, limit: int = 100) -> list[str]:
         """Marks up to ``limit`` overdue holds expired; returns their ids."""

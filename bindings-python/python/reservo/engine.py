@@ -272,13 +272,18 @@ class Engine(_EngineBase):
             broker_phone=broker_phone,
         ).wait()
 
-    def release(self, hold: str) -> Hold:
-        """Gives a hold's inventory back."""
-        return self._native.release(hold).wait()
+    def release(self, hold: str, *, idempotency_key: str) -> Hold:
+        """Gives a hold's inventory back. A retry with the same key answers
+        with the released hold instead of :class:`HoldAlreadyResolved`."""
+        return self._native.release(hold, idempotency_key=idempotency_key).wait()
 
-    def extend(self, hold: str, ttl_seconds: int) -> Hold:
-        """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap."""
-        return self._native.extend(hold, ttl_seconds).wait()
+    def extend(self, hold: str, ttl_seconds: int, *, idempotency_key: str) -> Hold:
+        """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap.
+        A retry with the same key answers with the hold and does not move
+        the expiry again."""
+        return self._native.extend(
+            hold, ttl_seconds, idempotency_key=idempotency_key
+        ).wait()
 
     def expire_due(self, limit: int = 100) -> list[str]:
         """Marks up to ``limit`` overdue holds expired; returns their ids."""

@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 
 use reservo::commission::FeeRate;
 use reservo::engine::{
-    Attribution, ConfirmRequest, Engine, EngineConfig, HoldRequest, QuoteRequest, SearchFor,
-    SearchRequest,
+    Attribution, ConfirmRequest, Engine, EngineConfig, ExtendRequest, HoldRequest, QuoteRequest,
+    ReleaseRequest, SearchFor, SearchRequest,
 };
 use reservo::ids::{BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
 use reservo::money::Percentage;
@@ -352,14 +352,16 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.confirm(&request).await.map(PyBooking::from) }))
     }
 
-    fn release(&self, hold: &str) -> PyResult<Pending> {
-        let hold = id::<HoldId>(hold)?;
-        Ok(self.call(|e| async move { e.release(&hold).await.map(PyHold::from) }))
+    #[pyo3(signature = (hold, *, idempotency_key))]
+    fn release(&self, hold: &str, idempotency_key: String) -> PyResult<Pending> {
+        let request = ReleaseRequest::new(idempotency_key, id::<HoldId>(hold)?);
+        Ok(self.call(|e| async move { e.release(&request).await.map(PyHold::from) }))
     }
 
-    fn extend(&self, hold: &str, ttl_seconds: u32) -> PyResult<Pending> {
-        let hold = id::<HoldId>(hold)?;
-        Ok(self.call(|e| async move { e.extend(&hold, ttl_seconds).await.map(PyHold::from) }))
+    #[pyo3(signature = (hold, ttl_seconds, *, idempotency_key))]
+    fn extend(&self, hold: &str, ttl_seconds: u32, idempotency_key: String) -> PyResult<Pending> {
+        let request = ExtendRequest::new(idempotency_key, id::<HoldId>(hold)?, ttl_seconds);
+        Ok(self.call(|e| async move { e.extend(&request).await.map(PyHold::from) }))
     }
 
     #[pyo3(signature = (limit=100))]

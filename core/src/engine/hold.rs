@@ -1,11 +1,11 @@
 //! Holds: two-phase reservations of inventory with a time to live.
 //!
 //! Owns taking inventory for one or more items atomically (all or
-//! nothing), and the hold's life after that: release, extend up to a
-//! maximum lifetime, expiry, and the sweep that reports expiries. A hold
-//! resolves exactly once (confirmed, released or expired), enforced by
-//! commits that expect the hold record's version. Confirmation lives in
-//! [`super::confirm`]. Must never let an expired hold count: ledgers
+//! nothing), expiry, the sweep that reports expiries, and the ledger
+//! rewrites a hold's later changes share. A hold resolves exactly once
+//! (confirmed, released or expired), enforced by commits that expect the
+//! hold record's version. Release and extension live in
+//! [`super::hold_change`], confirmation in [`super::confirm`]. Must never let an expired hold count: ledgers
 //! compare each hold's expiry with the clock (see [`super::ledger`]).
 
 use std::collections::BTreeMap;
@@ -370,71 +370,6 @@ impl Engine {
         Ok((hold, record))
     }
 
-    /// Gives a hold's inventory back. Errors: `NOT_FOUND`, `HOLD_EXPIRED`,
-    /// `HOLD_ALREADY_RESOLVED`.
-    pub async fn release(&self, id: &HoldId) -> Result<Hold> {
-        retry_on_conflict(self.config.max_attempts, || async {
-            let (mut hold, record) = self.read_hold(id).await?;
-            let now = self.clock.now();
-            hold.ensure_active(now)?;
-            let mut txn = Txn::default();
-            self.give_back(&mut txn, &hold, now).await?;
-            hold.state = HoldState::Released { at: now };
-            self.write_resolved_hold(&mut txn, &hold, &record);
-            let view = self.catalog().await?;
-            txn.event("hold.released", &HoldEvent::of(&view, &hold));
-            self.commit(txn).await?;
-            Ok(hold)
-        })
-        .await
-    }
-
-    /// Moves a hold's expiry to `ttl_seconds` from now, but never past its
-    /// `max_until`. Errors: `NOT_FOUND`, `INVALID_INPUT`, `HOLD_EXPIRED`,
-    /// `HOLD_ALREADY_RESOLVED`, `HOLD_EXTENSION_LIMIT`.
-    pub async fn extend(&self, id: &HoldId, ttl_seconds: u32) -> Result<Hold> {
-        if ttl_seconds == 0 {
-            return Err(Error::invalid(
-                "ttl_seconds",
-                "must be greater than zero, got 0",
-            ));
-        }
-        retry_on_conflict(self.config.max_attempts, || async {
-            let (mut hold, record) = self.read_hold(id).await?;
-            let now = self.clock.now();
-            hold.ensure_active(now)?;
-            let expires_at = (now + Duration::seconds(i64::from(ttl_seconds))).trunc_subsecs(3);
-            if expires_at > hold.max_until {
-                return Err(Error::HoldExtensionLimit {
-                    hold: hold.id.to_string(),
-                    max_until: hold.max_until,
-                });
-            }
-            let mut txn = Txn::default();
-            let expires_ms = expires_at.timestamp_millis();
-            self.rewrite_ledgers(&mut txn, &hold, now, &ReadAhead::default(), |_, ledger| {
-                for entry in ledger
-                    .holds
-                    .iter_mut()
-                    .filter(|h| h.hold == hold.id.as_str())
-                {
-                    entry.expires_at_ms = expires_ms;
-                }
-            })
-            .await?;
-            txn.expect_read(&record.key, Some(&record));
-            txn.delete(keys::hold_expiry(hold.expires_at, &hold.id));
-            hold.expires_at = expires_at;
-            txn.put_json(keys::hold(&hold.id), &hold);
-            txn.put_json(keys::hold_expiry(hold.expires_at, &hold.id), &hold.id);
-            let view = self.catalog().await?;
-            txn.event("hold.extended", &HoldEvent::of(&view, &hold));
-            self.commit(txn).await?;
-            Ok(hold)
-        })
-        .await
-    }
-
     /// Marks up to `limit` holds whose time ran out as expired, drops them
     /// from the ledgers and appends a `hold.expired` event for each. For
     /// hosts that want those events: availability never waits for it.
@@ -501,7 +436,12 @@ impl Engine {
 
     /// Gives all of the hold's units back to its ledgers (released or
     /// expired: nothing booked).
-    async fn give_back(&self, txn: &mut Txn, hold: &Hold, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) async fn give_back(
+        &self,
+        txn: &mut Txn,
+        hold: &Hold,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.drop_from_ledgers(txn, hold, now, &BTreeMap::new(), &ReadAhead::default())
             .await
     }
@@ -509,7 +449,7 @@ impl Engine {
     /// Reads every ledger the hold uses (unless all were read `ahead`),
     /// drops expired holds from it, applies `change`, and writes it back in
     /// `txn` pinned to the version read.
-    async fn rewrite_ledgers(
+    pub(crate) async fn rewrite_ledgers(
         &self,
         txn: &mut Txn,
         hold: &Hold,

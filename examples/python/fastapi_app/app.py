@@ -226,6 +226,12 @@ class PayBalanceIn(BaseModel):
     idempotency_key: str
 
 
+class ReleaseIn(BaseModel):
+    """Release a hold under the client's idempotency key."""
+
+    idempotency_key: str
+
+
 class CancelIn(BaseModel):
     """Cancel a booking under the client's idempotency key."""
 
@@ -349,9 +355,10 @@ def create_app(
         )
         return hold_out(created)
 
-    @app.delete("/holds/{hold}")
-    async def release(hold: str) -> HoldOut:
-        return hold_out(await engine.release(hold))
+    @app.post("/holds/{hold}/release")
+    async def release(hold: str, body: ReleaseIn) -> HoldOut:
+        released = await engine.release(hold, idempotency_key=body.idempotency_key)
+        return hold_out(released)
 
     @app.post("/holds/{hold}/confirm", status_code=201)
     async def confirm(hold: str, body: ConfirmIn) -> BookingOut:

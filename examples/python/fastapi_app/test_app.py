@@ -108,6 +108,21 @@ def test_quote_hold_confirm_over_http(client: TestClient) -> None:
     assert fetched.json() == booking.json()
 
 
+def test_release_over_http_is_safe_to_retry(client: TestClient) -> None:
+    hold = held(client)
+    assert client.post("/quotes", json=STAY).status_code == 409
+    for _ in range(2):
+        released = client.post(f"/holds/{hold}/release", json={"idempotency_key": "r1"})
+        assert released.status_code == 200, released.json()
+        assert released.json()["state"] == "released"
+    assert client.post("/quotes", json=STAY).json()["available"] == 1
+    again = client.post(f"/holds/{hold}/release", json={"idempotency_key": "r2"})
+    assert (again.status_code, again.json()["code"]) == (
+        409,
+        "HOLD_ALREADY_RESOLVED",
+    )
+
+
 def test_errors_are_json_with_their_code(client: TestClient) -> None:
     client.post(
         "/holds", json={"items": [STAY], "ttl_seconds": 600, "idempotency_key": "h1"}
