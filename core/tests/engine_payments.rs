@@ -8,8 +8,6 @@ mod gateway;
 #[path = "support/money.rs"]
 mod money;
 
-use std::sync::Arc;
-
 use chrono::Duration;
 use gateway::{DECLINED_CARD, TestGateway};
 use money::{
@@ -18,7 +16,6 @@ use money::{
 use reservo::booking::BookingStatus;
 use reservo::engine::{AttemptState, Engine, HoldState, PayAmount, PayBalanceRequest};
 use reservo::ports::GatewayCapabilities;
-use reservo::store::MemoryStore;
 use rust_decimal_macros::dec;
 
 #[tokio::test]
@@ -259,11 +256,53 @@ async fn bad_deposits_and_missing_gateways_change_nothing() {
     }
     assert_eq!(s.w.store.dump(), before);
     assert!(s.gateway.calls().is_empty());
-    let store = Arc::new(MemoryStore::new());
-    let bare = Engine::builder(store).build();
+    // An engine without a gateway on the same store cannot take payments.
+    let bare = Engine::builder(s.w.store.clone())
+        .clock(s.w.clock.clone())
+        .build();
     let err = bare
         .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "PAYMENT_UNSUPPORTED");
+    assert_eq!(s.w.store.dump(), before);
+}
+
+/// A hold that costs nothing (a free plan, a full discount) is confirmed
+/// by `pay_and_confirm` without a gateway call: gateways refuse charges
+/// of nothing. A retry answers with the same booking; a deposit on it is
+/// bad input.
+#[tokio::test]
+async fn a_free_hold_is_confirmed_without_asking_the_gateway() {
+    let s = shop().await;
+    let free = reservo::pricing::RatePlan::from_json(
+        r#"{"id": "flex", "name": "Free stay", "unit": "night",
+            "base_price": {"amount": "0.00", "currency": "EUR"}}"#,
+    )
+    .unwrap();
+    s.w.engine.put_rate_plan(free).await.unwrap();
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    assert!(hold.total.is_zero(), "{}", hold.total);
+    let before = s.w.store.dump();
+    let err =
+        s.w.engine
+            .pay_and_confirm(&pay("p0", &hold, deposit("10.00")))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert_eq!(s.w.store.dump(), before);
+    let request = pay("p1", &hold, PayAmount::Full);
+    let booking = s.w.engine.pay_and_confirm(&request).await.unwrap();
+    assert_eq!(booking.status, BookingStatus::Confirmed);
+    assert!(booking.money.payments.is_empty());
+    assert!(s.gateway.calls().is_empty(), "{:?}", s.gateway.calls());
+    assert!(events(&s.w, "payment.captured").await.is_empty());
+    assert_eq!(events(&s.w, "booking.confirmed").await.len(), 1);
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, [0, 0, 0]);
+    assert_eq!(s.w.engine.pay_and_confirm(&request).await.unwrap(), booking);
+    // The key is the payment command's: a plain confirm under it conflicts.
+    let confirm = reservo::engine::ConfirmRequest::new("p1", hold.id.clone(), ana());
+    let err = s.w.engine.confirm(&confirm).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+    assert!(s.gateway.calls().is_empty());
 }

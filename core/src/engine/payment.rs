@@ -32,10 +32,11 @@ use super::attempt::{PaymentAttempt, Purpose};
 use super::confirm::{Booking, ConfirmRequest};
 use super::events::booking_event;
 use super::hold::Hold;
-use super::idempotency;
+use super::idempotency::{self, remember};
+use super::keys;
 use super::refund::{Refund, RefundState};
 use super::terms::{Attribution, booking_terms, commission_ledger, taxes_of};
-use super::txn::Txn;
+use super::txn::{ReadAhead, Txn, retry_on_conflict};
 
 /// One payment the engine took for a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,7 +174,8 @@ impl Engine {
 
     /// Charges the hold's total (or a deposit) through the gateway and, if
     /// approved, confirms the hold as a booking carrying the payment, in
-    /// one commit with `payment.captured`.
+    /// one commit with `payment.captured`. A hold whose total is zero is
+    /// confirmed without a gateway call and carries no payment.
     ///
     /// The gateway is asked with keys derived from the idempotency key
     /// (`<key>:charge`, or `<key>:authorize` then `<key>:capture` when it
@@ -203,10 +205,8 @@ impl Engine {
         {
             Some(prior) => prior,
             None => {
-                self.gateway()?;
                 let hold = self.hold_by_id(&request.hold).await?;
                 hold.ensure_active(self.clock.now())?;
-                self.check_terms(&hold, &request.attribution).await?;
                 let amount = match request.amount {
                     PayAmount::Full => hold.total,
                     PayAmount::Deposit { amount } => deposit(amount, hold.total)?,
@@ -218,6 +218,11 @@ impl Engine {
                     items: None,
                     attribution: request.attribution.clone(),
                 };
+                if amount.is_zero() {
+                    return self.confirm_free(&confirm, &fingerprint).await;
+                }
+                self.gateway()?;
+                self.check_terms(&hold, &request.attribution).await?;
                 let attempt = PaymentAttempt::new(
                     key,
                     "pay_and_confirm",
@@ -232,6 +237,37 @@ impl Engine {
             }
         };
         self.resume(prior).await
+    }
+
+    /// Confirms a hold whose total is zero (free entry, a full discount)
+    /// without asking the gateway, under the `pay_and_confirm` request's
+    /// key: gateways refuse charges of nothing.
+    async fn confirm_free(
+        &self,
+        confirm: &ConfirmRequest,
+        fingerprint: &idempotency::Fingerprint,
+    ) -> Result<Booking> {
+        let key = &confirm.idempotency_key;
+        let id = retry_on_conflict(self.config.max_attempts, || async {
+            if let Some(id) = self.replay_of(key, "pay_and_confirm", fingerprint).await? {
+                return BookingId::new(id);
+            }
+            let mut txn = Txn::default();
+            let booking = self
+                .confirm_into(&mut txn, confirm, None, None, ReadAhead::default())
+                .await?;
+            remember(
+                &mut txn,
+                &keys::idempotency(key),
+                "pay_and_confirm",
+                fingerprint,
+                booking.id.as_str(),
+            );
+            self.commit(txn).await?;
+            Ok(booking.id)
+        })
+        .await?;
+        self.booking(&id).await
     }
 
     /// Checks that `hold` can be confirmed with the terms of
