@@ -220,6 +220,36 @@ def test_longer_stay_is_quoted_then_charged_the_difference(clock: ManualClock) -
     assert shop.gateway.captured == Decimal("490.00")
 
 
+def test_a_modification_at_a_quoted_total_refuses_a_new_price(
+    clock: ManualClock,
+) -> None:
+    shop = fee_shop(clock)
+    booking = shop.paid_in_full()
+    longer = [villa(date(2026, 7, 14), date(2026, 7, 18))]
+    quote = shop.engine.quote_modification(booking.id, longer)
+    dearer = {**VILLA_PLAN, "base_price": {"amount": "150.00", "currency": "EUR"}}
+    shop.engine.put_rate_plan(RatePlan.from_dict(dearer))
+    with pytest.raises(errors.PriceChanged):
+        shop.engine.modify(
+            booking.id,
+            longer,
+            idempotency_key="m1",
+            payment_method="tok_visa",
+            expected_total=quote.new_total,
+        )
+    assert shop.engine.booking(booking.id) == booking
+    assert shop.gateway.captured == Decimal("360.00")
+    requote = shop.engine.quote_modification(booking.id, longer)
+    modified = shop.engine.modify(
+        booking.id,
+        longer,
+        idempotency_key="m2",
+        payment_method="tok_visa",
+        expected_total=requote.new_total,
+    )
+    assert modified.total == requote.new_total != quote.new_total
+
+
 def test_shorter_stay_refunds_the_difference_less_the_change_fee(
     clock: ManualClock,
 ) -> None:

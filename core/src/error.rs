@@ -251,6 +251,17 @@ pub enum Error {
         /// The operation.
         operation: String,
     },
+    /// The price of a change is not the one the caller agreed to (it was
+    /// quoted, then rates, fees or the booking changed): quote it again.
+    #[error("{subject} now costs {actual}, not the {expected} expected: quote it again")]
+    PriceChanged {
+        /// What was priced (for example the modification of a booking).
+        subject: String,
+        /// The total the caller expected.
+        expected: String,
+        /// The total it costs now.
+        actual: String,
+    },
     /// A refund larger than what is left to refund.
     #[error("refund of {requested} exceeds the {refundable} that can still be refunded")]
     RefundExceedsPaid {
@@ -390,6 +401,7 @@ impl Error {
             Error::PaymentDeclined { .. } => "PAYMENT_DECLINED",
             Error::PaymentOutcomeUnknown { .. } => "PAYMENT_OUTCOME_UNKNOWN",
             Error::PaymentUnsupported { .. } => "PAYMENT_UNSUPPORTED",
+            Error::PriceChanged { .. } => "PRICE_CHANGED",
             Error::RefundExceedsPaid { .. } => "REFUND_EXCEEDS_PAID",
             Error::TokenMalformed { .. } => "TOKEN_MALFORMED",
             Error::TokenUnknownKey { .. } => "TOKEN_UNKNOWN_KEY",
@@ -496,6 +508,11 @@ mod tests {
             },
             Error::PaymentUnsupported {
                 operation: "o".into(),
+            },
+            Error::PriceChanged {
+                subject: "s".into(),
+                expected: "1".into(),
+                actual: "2".into(),
             },
             Error::RefundExceedsPaid {
                 requested: "1".into(),

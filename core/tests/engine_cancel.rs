@@ -306,6 +306,7 @@ async fn each_item_is_judged_from_its_own_start() {
                 booking: booking.id.clone(),
                 items: vec![villa((7, 13), (7, 16)), villa((7, 20), (7, 23))],
                 payment_method: Some("tok_visa".into()),
+                expected_total: None,
             })
             .await
             .unwrap();

@@ -341,6 +341,7 @@ async fn cancellation_racing_a_refunding_modification_stays_consistent() {
         booking: booking.id.clone(),
         items: vec![villa((7, 13), (7, 15))],
         payment_method: None,
+        expected_total: None,
     };
     let c1 = cancel("c1", &booking.id);
     let (cancelled, modified) = tokio::join!(engine.cancel(&c1), engine.modify(&shorter));

@@ -269,6 +269,7 @@ fn modify(key: &str, booking: &Booking, from: (u32, u32), to: (u32, u32)) -> Mod
         booking: booking.id.clone(),
         items: vec![money::villa(from, to)],
         payment_method: Some("tok_visa".into()),
+        expected_total: None,
     }
 }
 

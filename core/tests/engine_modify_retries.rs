@@ -216,3 +216,80 @@ async fn separate_capture_gateway_captures_the_difference_once_after_lost_author
     );
     assert_eq!(s.gateway.captured(), dec!(480.00));
 }
+
+/// A modification applied at the price quoted: `expected_total` is the
+/// quote's `new_total`; when rates change between the quote and the
+/// modification, it fails with `PRICE_CHANGED` before anything is charged
+/// or changed, and applies at the new quote.
+#[tokio::test]
+async fn a_modification_expected_at_its_quoted_total_refuses_a_new_price() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let mut request = modify("m1", &booking.id, (7, 14), (7, 18));
+    let quote =
+        s.w.engine
+            .quote_modification(&booking.id, &request.items)
+            .await
+            .unwrap();
+    request.expected_total = Some(quote.new_total);
+    s.w.engine
+        .put_rate_plan(catalog::nightly_plan("flex", "120.00"))
+        .await
+        .unwrap();
+    let calls = s.gateway.calls().len();
+    let before = s.w.store.dump();
+    let err = s.w.engine.modify(&request).await.unwrap_err();
+    assert_eq!(err.code(), "PRICE_CHANGED");
+    assert!(
+        err.to_string().contains(&quote.new_total.to_string()),
+        "{err}"
+    );
+    assert_eq!(s.gateway.calls().len(), calls, "nothing is charged");
+    assert_eq!(s.w.store.dump(), before, "nothing changes");
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 18)).await, [0, 0, 0, 1, 1]);
+
+    // The same key with the new quote's total is a new request: applied,
+    // charged exactly the new difference.
+    let requote =
+        s.w.engine
+            .quote_modification(&booking.id, &request.items)
+            .await
+            .unwrap();
+    assert_ne!(requote.new_total, quote.new_total);
+    request.expected_total = Some(requote.new_total);
+    let modified = s.w.engine.modify(&request).await.unwrap();
+    assert_eq!(modified.total, requote.new_total);
+    assert_eq!(net_at_gateway(&s.gateway), requote.new_total.amount());
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 18)).await, [1, 0, 0, 0, 0]);
+    // A replay answers with the booking; the same key at another expected
+    // total conflicts.
+    assert_eq!(s.w.engine.modify(&request).await.unwrap(), modified);
+    request.expected_total = Some(quote.new_total);
+    let err = s.w.engine.modify(&request).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+}
+
+/// Without `expected_total` a modification's record is what it was before
+/// the field existed (the field is not serialized when absent), and an
+/// expected total in the booking's currency but another scale is the same
+/// price.
+#[tokio::test]
+async fn an_expected_total_compares_amounts_not_their_digits() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let mut request = modify("m1", &booking.id, (7, 14), (7, 16));
+    assert!(
+        !serde_json::to_string(&request)
+            .unwrap()
+            .contains("expected_total")
+    );
+    let quote =
+        s.w.engine
+            .quote_modification(&booking.id, &request.items)
+            .await
+            .unwrap();
+    let padded = format!("{}0", quote.new_total.amount());
+    request.expected_total = Some(eur(&padded));
+    let modified = s.w.engine.modify(&request).await.unwrap();
+    assert_eq!(modified.total, quote.new_total);
+}

@@ -107,6 +107,7 @@ async fn modifying_a_booking_replaces_its_tickets() {
             booking: booking.id.clone(),
             items: vec![villa((7, 14), (7, 17))],
             payment_method: Some("tok_visa".into()),
+            expected_total: None,
         })
         .await
         .unwrap();

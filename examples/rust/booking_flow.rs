@@ -313,7 +313,8 @@ async fn main() -> Result<(), Failure> {
     let report = notifier.run_once(100).await?;
     check(report.sent == 2, "confirmation SMS to guest and owner")?;
 
-    // 6. Modify: one more night. The difference is charged.
+    // 6. Modify: one more night. The difference is charged, at the price
+    // quoted (if rates changed in between, it fails with PRICE_CHANGED).
     let longer = Item::stay(villa.clone(), Stay::new(date(7, 4), date(7, 12))?, family);
     let change = engine
         .quote_modification(&booking.id, &[QuoteRequest::new(longer.clone())])
@@ -328,6 +329,7 @@ async fn main() -> Result<(), Failure> {
             booking: booking.id.clone(),
             items: vec![QuoteRequest::new(longer)],
             payment_method: Some("tok_visa_4242".into()),
+            expected_total: Some(change.new_total),
         })
         .await?;
     println!(

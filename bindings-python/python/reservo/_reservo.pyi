@@ -661,6 +661,7 @@ class NativeEngine:
         *,
         idempotency_key: str,
         payment_method: str | None = None,
+        expected_total: Money | None = None,
     ) -> Pending[Booking]: ...
     def set_cancellation_policy(
         self, rate_plan: str, policy: CancellationPolicy

@@ -337,15 +337,19 @@ class AsyncEngine(_EngineBase):
         *,
         idempotency_key: str,
         payment_method: str | None = None,
+        expected_total: Money | None = None,
     ) -> Booking:
         """Replaces a booking's items in one commit, charging the difference
-        (with ``payment_method``) or refunding it. On any error nothing
-        changes."""
+        (with ``payment_method``) or refunding it. Pass the ``new_total`` of
+        :meth:`quote_modification` as ``expected_total`` to apply it only
+        at that price (:class:`PriceChanged` otherwise). On any error
+        nothing changes."""
         return await self._native.modify(
             booking,
             items,
             idempotency_key=idempotency_key,
             payment_method=payment_method,
+            expected_total=expected_total,
         )
 
     # ------------------------------------------------ terms and payouts

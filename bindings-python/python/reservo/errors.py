@@ -200,6 +200,13 @@ class PaymentUnsupported(ReservoError):
     code = "PAYMENT_UNSUPPORTED"
 
 
+class PriceChanged(ReservoError):
+    """The price of a change is not the one the caller agreed to: quote it
+    again (for example ``modify(expected_total=...)`` after rates changed)."""
+
+    code = "PRICE_CHANGED"
+
+
 class RefundExceedsPaid(ReservoError):
     """A refund larger than what is left to refund."""
 

@@ -146,19 +146,21 @@ impl PyEngine {
         }))
     }
 
-    #[pyo3(signature = (booking, items, *, idempotency_key, payment_method=None))]
+    #[pyo3(signature = (booking, items, *, idempotency_key, payment_method=None, expected_total=None))]
     fn modify(
         &self,
         booking: &str,
         items: &Bound<'_, PyAny>,
         idempotency_key: String,
         payment_method: Option<String>,
+        expected_total: Option<PyRef<'_, PyMoney>>,
     ) -> PyResult<Pending> {
         let request = ModifyRequest {
             idempotency_key,
             booking: id::<BookingId>(booking)?,
             items: quote_requests(items)?,
             payment_method,
+            expected_total: expected_total.map(|total| total.inner),
         };
         Ok(self.call(|e| async move { e.modify(&request).await.map(PyBooking::from) }))
     }

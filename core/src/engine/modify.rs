@@ -54,6 +54,13 @@ pub struct ModifyRequest {
     /// The payment method to charge if the total grows.
     #[serde(default)]
     pub payment_method: Option<String>,
+    /// The new total the caller agreed to, as
+    /// [`Engine::quote_modification`] reported it (`new_total`): if the
+    /// change costs anything else when applied (rates, fees or the booking
+    /// changed in between), it fails with `PRICE_CHANGED` and nothing
+    /// changes. `None` applies it at whatever it costs then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_total: Option<Money>,
 }
 
 /// The price of a modification, before it is applied.
@@ -111,6 +118,7 @@ impl Engine {
     /// Errors: those of [`Engine::quote_modification`], `INVALID_INPUT`
     /// (a charge is due and no payment method was given; a blank payment
     /// method or one over 500 characters, refused before anything else),
+    /// `PRICE_CHANGED` (it no longer costs `expected_total`),
     /// `PAYMENT_UNSUPPORTED`, `PAYMENT_DECLINED`, `PAYMENT_OUTCOME_UNKNOWN`,
     /// `IDEMPOTENCY_CONFLICT`. On any error the booking and its inventory
     /// are unchanged. A charge approved after the booking changed (other
@@ -141,6 +149,15 @@ impl Engine {
         let (change, quote) = self
             .plan_modification(&request.booking, &request.items)
             .await?;
+        if let Some(expected) = &request.expected_total
+            && *expected != quote.new_total
+        {
+            return Err(Error::PriceChanged {
+                subject: format!("the modification of {}", request.booking),
+                expected: expected.to_string(),
+                actual: quote.new_total.to_string(),
+            });
+        }
         if quote.to_charge.is_zero() {
             return self.modify_without_charge(key, fingerprint, &change).await;
         }

@@ -28,6 +28,7 @@ pub fn modify(key: &str, booking: &BookingId, from: (u32, u32), to: (u32, u32)) 
         booking: booking.clone(),
         items: vec![villa(from, to)],
         payment_method: Some("tok_visa".into()),
+        expected_total: None,
     }
 }
 

@@ -43,6 +43,7 @@ STATUS: dict[type[reservo.ReservoError], int] = {
     errors.IdempotencyConflict: 409,
     errors.IllegalTransition: 409,
     errors.RefundExceedsPaid: 409,
+    errors.PriceChanged: 409,
     errors.TokenAlreadyUsed: 409,
     errors.PaymentDeclined: 402,
     errors.PaymentOutcomeUnknown: 502,
