@@ -390,6 +390,18 @@ def test_owner_statement_counts_bookings_by_stay_and_refunds_by_their_date(
     )
     assert june.totals.refunds == eur("260.00")
     assert june.totals.owner_payout == eur("-234.00")
+    in_euros = shop.engine.owner_statement(
+        "owner-ana", start=date(2026, 7, 1), end=date(2026, 8, 1), currency="EUR"
+    )
+    assert in_euros.to_dict() == july.to_dict()
+    in_pounds = shop.engine.owner_statement(
+        "owner-ana", start=date(2026, 7, 1), end=date(2026, 8, 1), currency="GBP"
+    )
+    assert (in_pounds.currency, in_pounds.lines) == ("GBP", [])
+    with pytest.raises(errors.UnknownCurrency):
+        shop.engine.owner_statement(
+            "owner-ana", start=date(2026, 7, 1), end=date(2026, 8, 1), currency="XXY"
+        )
     with pytest.raises(errors.NotFound):
         shop.engine.owner_statement(
             "owner-nobody", start=date(2026, 7, 1), end=date(2026, 8, 1)

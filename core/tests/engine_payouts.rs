@@ -193,3 +193,87 @@ async fn owner_statement_totals_bookings_by_stay_and_refunds_by_their_date() {
     let err = s.w.engine.owner_statement(&nobody, july).await.unwrap_err();
     assert_eq!(err.code(), "NOT_FOUND");
 }
+
+/// An owner with properties in two currencies: one statement per currency
+/// from `owner_statement_in`; `owner_statement` refuses to add them up.
+#[tokio::test]
+async fn an_owner_with_bookings_in_two_currencies_gets_a_statement_per_currency() {
+    let s = shop().await;
+    let owner = OwnerId::new("owner-ana").unwrap();
+    let july = StatementPeriod::new(d(7, 1), d(8, 1)).unwrap();
+    let flat = reservo::catalog::Property::new(
+        "london-flat",
+        "London Flat",
+        "owner-ana",
+        "Europe/London",
+        "GBP",
+    )
+    .unwrap();
+    s.w.engine.put_property(flat).await.unwrap();
+    let pounds = catalog::nightly_plan("pounds", "80.00");
+    let pounds = reservo::pricing::RatePlan::from_json(
+        &serde_json::to_string(&pounds)
+            .unwrap()
+            .replace("EUR", "GBP"),
+    )
+    .unwrap();
+    s.w.engine.put_rate_plan(pounds).await.unwrap();
+    s.w.engine
+        .put_resource(catalog::nightly("flat", "london-flat", 1, 2, "pounds"))
+        .await
+        .unwrap();
+    // No bookings yet: the statement is in the properties' currency.
+    let empty = s.w.engine.owner_statement(&owner, july).await.unwrap();
+    assert!(empty.lines.is_empty());
+    let villa = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &villa, PayAmount::Full))
+        .await
+        .unwrap();
+    let in_euros = s.w.engine.owner_statement(&owner, july).await.unwrap();
+    assert_eq!(in_euros.totals.gross, eur("360.00"));
+    let flat =
+        s.w.engine
+            .hold(&HoldRequest {
+                idempotency_key: "h2".into(),
+                items: vec![QuoteRequest::new(Item::stay(
+                    rid("flat"),
+                    stay((7, 20), (7, 22)),
+                    Party::adults(2).unwrap(),
+                ))],
+                ttl_seconds: 600,
+            })
+            .await
+            .unwrap();
+    let flat =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &flat, PayAmount::Full))
+            .await
+            .unwrap();
+    let gbp = flat.total.currency();
+    assert_eq!(gbp.code(), "GBP");
+    let err = s.w.engine.owner_statement(&owner, july).await.unwrap_err();
+    assert_eq!(err.code(), "CURRENCY_MISMATCH");
+    let eur_code = eur("0.00").currency();
+    let in_euros =
+        s.w.engine
+            .owner_statement_in(&owner, july, eur_code)
+            .await
+            .unwrap();
+    assert_eq!(in_euros.totals.gross, eur("360.00"));
+    assert_eq!(in_euros.lines.len(), 1);
+    let in_pounds =
+        s.w.engine
+            .owner_statement_in(&owner, july, gbp)
+            .await
+            .unwrap();
+    assert_eq!(in_pounds.totals.gross, flat.total);
+    assert_eq!(in_pounds.lines.len(), 1);
+    let nobody = OwnerId::new("owner-nobody").unwrap();
+    let err =
+        s.w.engine
+            .owner_statement_in(&nobody, july, gbp)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "NOT_FOUND");
+}

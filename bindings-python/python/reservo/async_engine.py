@@ -366,12 +366,16 @@ class AsyncEngine(_EngineBase):
         await self._native.set_commission_plan(property, plan)
 
     async def owner_statement(
-        self, owner: str, *, start: date, end: date
+        self, owner: str, *, start: date, end: date, currency: str | None = None
     ) -> OwnerStatement:
         """``owner``'s statement for ``[start, end)`` over every booking of
         the owner's properties: bookings on their start date, refunds on
-        theirs."""
-        return await self._native.owner_statement(owner, start=start, end=end)
+        theirs. An owner with bookings in several currencies gets one
+        statement per ``currency`` (ISO 4217 code); without it, such an
+        owner's statement is :class:`CurrencyMismatch`."""
+        return await self._native.owner_statement(
+            owner, start=start, end=end, currency=currency
+        )
 
     # ---------------------------------------------- tickets and check-in
 

@@ -449,11 +449,17 @@ class Engine(_EngineBase):
         """Sets a property's commission plan for bookings made from now on."""
         self._native.set_commission_plan(property, plan).wait()
 
-    def owner_statement(self, owner: str, *, start: date, end: date) -> OwnerStatement:
+    def owner_statement(
+        self, owner: str, *, start: date, end: date, currency: str | None = None
+    ) -> OwnerStatement:
         """``owner``'s statement for ``[start, end)`` over every booking of
         the owner's properties: bookings on their start date, refunds on
-        theirs."""
-        return self._native.owner_statement(owner, start=start, end=end).wait()
+        theirs. An owner with bookings in several currencies gets one
+        statement per ``currency`` (ISO 4217 code); without it, such an
+        owner's statement is :class:`CurrencyMismatch`."""
+        return self._native.owner_statement(
+            owner, start=start, end=end, currency=currency
+        ).wait()
 
     # ---------------------------------------------- tickets and check-in
 

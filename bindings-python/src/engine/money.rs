@@ -12,6 +12,7 @@ use reservo::engine::{
     PayAmount, PayBalanceRequest, PayRequest,
 };
 use reservo::ids::{BookingId, HoldId, OwnerId, PropertyId, RatePlanId};
+use reservo::money::Currency;
 
 use super::PyEngine;
 use crate::convert::{Instant, id};
@@ -183,20 +184,24 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.set_commission_plan(&property, plan).await }))
     }
 
-    #[pyo3(signature = (owner, *, start, end))]
+    #[pyo3(signature = (owner, *, start, end, currency=None))]
     fn owner_statement(
         &self,
         py: Python<'_>,
         owner: &str,
         start: NaiveDate,
         end: NaiveDate,
+        currency: Option<&str>,
     ) -> PyResult<Pending> {
         let owner = id::<OwnerId>(owner)?;
         let period = StatementPeriod::new(start, end).py(py)?;
+        let currency = currency.map(Currency::from_code).transpose().py(py)?;
         Ok(self.call(|e| async move {
-            e.owner_statement(&owner, period)
-                .await
-                .map(PyOwnerStatement::from)
+            let statement = match currency {
+                Some(currency) => e.owner_statement_in(&owner, period, currency).await,
+                None => e.owner_statement(&owner, period).await,
+            };
+            statement.map(PyOwnerStatement::from)
         }))
     }
 }

@@ -10,6 +10,7 @@
 use crate::commission::{BookingLedger, OwnerStatement, StatementPeriod, owner_statement};
 use crate::error::{Error, Result};
 use crate::ids::OwnerId;
+use crate::money::Currency;
 
 use super::Engine;
 use super::keys;
@@ -17,7 +18,9 @@ use super::keys;
 impl Engine {
     /// `owner`'s statement for `period`: one line per booking with money
     /// movements in the period, and totals, in the currency of the owner's
-    /// properties. Reads every booking of the owner.
+    /// bookings (of its properties if it has none yet). Reads every booking
+    /// of the owner. An owner with bookings in several currencies gets one
+    /// statement per currency from [`Engine::owner_statement_in`].
     ///
     /// Errors: `NOT_FOUND` if no property has this owner,
     /// `CURRENCY_MISMATCH` if the owner's bookings are in several
@@ -27,21 +30,65 @@ impl Engine {
         owner: &OwnerId,
         period: StatementPeriod,
     ) -> Result<OwnerStatement> {
+        let (properties, ledgers) = self.owner_ledgers(owner).await?;
+        let mut booked: Vec<Currency> = ledgers.iter().map(currency_of).collect();
+        booked.sort_by(|a, b| a.code().cmp(b.code()));
+        booked.dedup();
+        let currency = match booked.as_slice() {
+            [] => properties[0],
+            [one] => *one,
+            [first, second, ..] => {
+                return Err(Error::CurrencyMismatch {
+                    left: first.code().to_owned(),
+                    right: second.code().to_owned(),
+                });
+            }
+        };
+        owner_statement(owner, period, currency, &ledgers)
+    }
+
+    /// `owner`'s statement for `period` over its bookings in `currency`
+    /// only (an owner with properties in several currencies gets one
+    /// statement per currency). See [`Engine::owner_statement`].
+    ///
+    /// Errors: `NOT_FOUND` if no property has this owner.
+    pub async fn owner_statement_in(
+        &self,
+        owner: &OwnerId,
+        period: StatementPeriod,
+        currency: Currency,
+    ) -> Result<OwnerStatement> {
+        let (_, mut ledgers) = self.owner_ledgers(owner).await?;
+        ledgers.retain(|ledger| currency_of(ledger) == currency);
+        owner_statement(owner, period, currency, &ledgers)
+    }
+
+    /// The currencies of `owner`'s properties (sorted by code, at least
+    /// one) and the commission ledgers of its bookings.
+    async fn owner_ledgers(&self, owner: &OwnerId) -> Result<(Vec<Currency>, Vec<BookingLedger>)> {
         let view = self.catalog().await?;
-        let currency = view
+        let mut properties: Vec<Currency> = view
             .properties
             .values()
             .filter(|p| &p.owner == owner)
             .map(|p| p.currency)
-            .min_by_key(|c| c.code().to_owned())
-            .ok_or_else(|| Error::not_found("owner", owner.as_str()))?;
+            .collect();
+        if properties.is_empty() {
+            return Err(Error::not_found("owner", owner.as_str()));
+        }
+        properties.sort_by(|a, b| a.code().cmp(b.code()));
+        properties.dedup();
         let bookings = self
             .bookings_from_index(keys::bookings_of_owner(owner))
             .await?;
-        let ledgers: Vec<BookingLedger> = bookings
+        let ledgers = bookings
             .into_iter()
             .filter_map(|b| b.money.commission)
             .collect();
-        owner_statement(owner, period, currency, &ledgers)
+        Ok((properties, ledgers))
     }
+}
+
+fn currency_of(ledger: &BookingLedger) -> Currency {
+    ledger.split().gross().currency()
 }
