@@ -56,7 +56,10 @@ pub struct NotifierBuilder {
 }
 
 impl NotifierBuilder {
-    /// Uses `templates` instead of [`SmsTemplates::defaults`].
+    /// Uses `templates` instead of [`SmsTemplates::defaults`]. Every
+    /// audience they have a template for needs a recipient path
+    /// ([`SmsTemplates::set_recipient`]), or [`NotifierBuilder::build`]
+    /// refuses them.
     pub fn templates(mut self, templates: SmsTemplates) -> Self {
         self.notifier.templates = templates;
         self
@@ -75,9 +78,11 @@ impl NotifierBuilder {
     }
 
     /// The notifier, once the config is checked
-    /// ([`NotifierConfig::validate`]).
+    /// ([`NotifierConfig::validate`]) and every template has a recipient
+    /// path; either failing is an [`Error::InvalidInput`].
     pub fn build(self) -> Result<Notifier> {
         self.notifier.config.validate()?;
+        self.notifier.templates.check_recipients()?;
         Ok(self.notifier)
     }
 }
@@ -274,13 +279,15 @@ impl Notifier {
                 "attempt {} was claimed but not reported back before its lease ran out",
                 delivery.attempts
             ));
-            if delivery.attempts >= self.config.retry.max_attempts {
-                delivery.state = DeliveryState::Failed { at: now };
-                let batch = records::replace(&record.key, record.version, &delivery);
-                let applied = self.commit(batch).await?.is_some();
-                report.count(Outcome::Failed, applied);
-                return Ok(());
-            }
+        }
+        // Out of attempts: its last claim died, or the limit was lowered
+        // since it was scheduled.
+        if delivery.attempts >= self.config.retry.max_attempts {
+            delivery.state = DeliveryState::Failed { at: now };
+            let batch = records::replace(&record.key, record.version, &delivery);
+            let applied = self.commit(batch).await?.is_some();
+            report.count(Outcome::Failed, applied);
+            return Ok(());
         }
         delivery.attempts += 1;
         delivery.state = DeliveryState::Pending {

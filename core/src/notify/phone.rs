@@ -1,8 +1,12 @@
 //! Phone numbers in E.164 form, the only form an [`SmsSender`] is given.
 //!
 //! Owns the check that a recipient is `+`, a country code and subscriber
-//! number: 2 to 15 digits in all, the first not `0`. Must never guess: a
-//! national number, spaces or punctuation are refused, not repaired.
+//! number: 8 to 15 digits in all, the first not `0` — the rule of
+//! [`validate_e164`], so the notifier texts exactly the numbers a booking
+//! or property may carry. Must never guess: a national number, spaces or
+//! punctuation are refused, not repaired.
+//!
+//! [`validate_e164`]: crate::booking::validate_e164
 //!
 //! [`SmsSender`]: crate::ports::SmsSender
 
@@ -15,7 +19,7 @@ use crate::error::{Error, Result};
 /// ```
 /// use reservo::notify::PhoneNumber;
 /// assert_eq!(PhoneNumber::parse("+351912345678").unwrap().as_str(), "+351912345678");
-/// for bad in ["351912345678", "+0912", "+1 415 555 0100", "+1234567890123456", "+"] {
+/// for bad in ["351912345678", "+0912", "+4412", "+1 415 555 0100", "+1234567890123456", "+"] {
 ///     assert_eq!(PhoneNumber::parse(bad).unwrap_err().code(), "INVALID_INPUT");
 /// }
 /// ```
@@ -23,19 +27,15 @@ use crate::error::{Error, Result};
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
-    /// Checks that `number` is E.164: `+`, then 2 to 15 digits, the first
+    /// Checks that `number` is E.164: `+`, then 8 to 15 digits, the first
     /// from 1 to 9.
     pub fn parse(number: &str) -> Result<PhoneNumber> {
-        let digits = number.strip_prefix('+').unwrap_or_default();
-        let well_formed = (2..=15).contains(&digits.len())
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && !digits.starts_with('0');
-        if !well_formed {
+        if crate::booking::validate_e164(number).is_err() {
             return Err(Error::invalid(
                 "phone",
                 format!(
                     "{number:?} is not an E.164 number: expected '+', a country code and \
-                     number, 2 to 15 digits in all, no spaces (like +14155550100)"
+                     number, 8 to 15 digits in all, no spaces (like +14155550100)"
                 ),
             ));
         }

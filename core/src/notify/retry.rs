@@ -36,7 +36,8 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// What each further wait is multiplied by; at least 1 (1: constant).
     pub factor: u32,
-    /// The longest wait; at least `base`.
+    /// The longest wait; at least `base`, at most
+    /// [`NotifierConfig::LONGEST_WAIT`].
     pub cap: Duration,
     /// Attempts before a delivery is failed for good; at least 1.
     pub max_attempts: u32,
@@ -79,6 +80,7 @@ impl RetryPolicy {
                 format!("{} is shorter than the base {}", self.cap, self.base),
             ));
         }
+        no_longer_than_a_wait_can_be("retry.cap", self.cap)?;
         if self.max_attempts == 0 {
             return Err(Error::invalid(
                 "retry.max_attempts",
@@ -118,7 +120,8 @@ pub struct NotifierConfig {
     /// How long a claimed delivery belongs to the dispatcher that claimed
     /// it. It must be longer than the slowest send: a delivery whose lease
     /// runs out is claimed again (by any dispatcher) and sent again under
-    /// the same dedupe key. 2 minutes unless set.
+    /// the same dedupe key. 2 minutes unless set, at most
+    /// [`NotifierConfig::LONGEST_WAIT`].
     pub lease: Duration,
 }
 
@@ -132,6 +135,11 @@ impl Default for NotifierConfig {
 }
 
 impl NotifierConfig {
+    /// The longest backoff cap or lease: 365 days. A delivery's next
+    /// attempt is "now" plus one of them, and must stay an instant that
+    /// can be computed and keyed.
+    pub const LONGEST_WAIT: Duration = Duration::days(365);
+
     /// Checks every tunable, naming the first that is out of range.
     pub fn validate(&self) -> Result<()> {
         self.retry.validate()?;
@@ -141,8 +149,23 @@ impl NotifierConfig {
                 format!("must be greater than zero, got {}", self.lease),
             ));
         }
-        Ok(())
+        no_longer_than_a_wait_can_be("lease", self.lease)
     }
+}
+
+/// Refuses a wait longer than [`NotifierConfig::LONGEST_WAIT`]: adding it
+/// to "now" could overflow an instant.
+fn no_longer_than_a_wait_can_be(field: &str, wait: Duration) -> Result<()> {
+    if wait > NotifierConfig::LONGEST_WAIT {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "{wait} is longer than the longest wait, {}",
+                NotifierConfig::LONGEST_WAIT
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

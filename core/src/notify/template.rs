@@ -282,7 +282,8 @@ impl SmsTemplates {
     }
 
     /// Says where `audience`'s phone number is in event payloads. Without a
-    /// recipient path an audience gets no messages.
+    /// recipient path an audience gets no messages, so a
+    /// [`Notifier`](super::Notifier) refuses templates for it.
     pub fn set_recipient(&mut self, audience: Audience, path: &str) -> Result<()> {
         self.recipients.insert(audience, PayloadPath::parse(path)?);
         Ok(())
@@ -300,6 +301,26 @@ impl SmsTemplates {
         let template = Template::parse(template)?;
         self.templates.insert((kind.to_owned(), audience), template);
         Ok(())
+    }
+
+    /// Refuses, with [`Error::InvalidInput`] naming it, the first template
+    /// for an audience that has no recipient path: its messages could
+    /// never be addressed, and would be dropped without a trace.
+    pub(super) fn check_recipients(&self) -> Result<()> {
+        let unaddressed = self
+            .templates
+            .keys()
+            .find(|(_, audience)| !self.recipients.contains_key(audience));
+        match unaddressed {
+            Some((kind, audience)) => Err(Error::invalid(
+                format!("template {kind} for {}", audience.as_str()),
+                format!(
+                    "the {} has no recipient path: call set_recipient first",
+                    audience.as_str()
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The template for `kind` and `audience`, if any.
