@@ -28,10 +28,28 @@ use crate::token::{Entries, GateId, TicketClaims, ZoneId};
 /// assert!(hours.contains(t(9)) && !hours.contains(t(17)));
 /// assert_eq!(EntryHours::new(t(17), t(9)).unwrap_err().code(), "INVALID_INPUT");
 /// ```
+///
+/// Deserializing checks the same: hours read from JSON or a store cannot
+/// close before they open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedHours")]
 pub struct EntryHours {
     opens: NaiveTime,
     closes: NaiveTime,
+}
+
+/// [`EntryHours`] as serialized, before [`EntryHours::new`] checks them.
+#[derive(Deserialize)]
+struct UncheckedHours {
+    opens: NaiveTime,
+    closes: NaiveTime,
+}
+
+impl TryFrom<UncheckedHours> for EntryHours {
+    type Error = Error;
+    fn try_from(hours: UncheckedHours) -> Result<EntryHours> {
+        EntryHours::new(hours.opens, hours.closes)
+    }
 }
 
 impl EntryHours {

@@ -31,7 +31,7 @@ use super::catalog_cache::CatalogView;
 use super::confirm::Booking;
 use super::idempotency::{self, remember, replayed};
 use super::keys;
-use super::tickets::{IssuedTicket, TicketSet, TicketSettings};
+use super::tickets::{IssuedTicket, TicketRecord, TicketSet, TicketSettings};
 use super::txn::{Txn, decode_json, retry_on_conflict};
 
 /// A request to replace a booking's tickets (a lost phone, a forwarded
@@ -182,9 +182,11 @@ impl Engine {
 
     /// Replaces the tickets of `booking` (as it is after a modification)
     /// in `txn`: the current tokens are revoked and new ones issued under
-    /// the same ticket reference, from `view`. New tickets start with no
-    /// scans. Errors with `INVALID_INPUT` on an engine without a ticket
-    /// issuer if the booking has tickets to replace.
+    /// the same ticket reference, from `view`. Each new ticket starts with
+    /// the scans of the one it replaces (the same guest of the same item),
+    /// so a used entry stays used. Errors with `INVALID_INPUT` on an
+    /// engine without a ticket issuer if the booking has tickets to
+    /// replace.
     pub(crate) async fn reissue_tickets(
         &self,
         txn: &mut Txn,
@@ -207,7 +209,20 @@ impl Engine {
         };
         self.revoke_tokens(txn, &booking.id, &set.tokens, now)
             .await?;
-        let issued = self.write_new_tickets(txn, issuer, view, booking, &set.ticket_ref)?;
+        // Pinned, so that a scan of an old ticket committed meanwhile is
+        // carried over too (the commit retries on it).
+        let old_keys: Vec<String> = set.tokens.iter().map(keys::ticket).collect();
+        let old_records = self.storage.get(&old_keys).await?;
+        for (key, record) in old_keys.iter().zip(&old_records) {
+            txn.expect_read(key, record.as_ref());
+        }
+        let replaced = old_records
+            .iter()
+            .flatten()
+            .map(decode_json)
+            .collect::<Result<Vec<TicketRecord>>>()?;
+        let issued =
+            self.write_new_tickets(txn, issuer, view, booking, &set.ticket_ref, &replaced)?;
         let renewed = TicketSet {
             ticket_ref: set.ticket_ref,
             tokens: issued.iter().map(|t| t.token_id.clone()).collect(),
@@ -255,7 +270,8 @@ impl Engine {
     }
 
     /// Replaces a booking's tickets: the current ones are revoked, new ones
-    /// issued under the same ticket reference. Only confirmed and
+    /// issued under the same ticket reference, each with the scans of the
+    /// one it replaces (a used entry stays used). Only confirmed and
     /// checked-in bookings have tickets.
     ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (a bad key, a booking in

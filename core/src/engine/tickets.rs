@@ -156,6 +156,18 @@ pub(crate) struct TicketRecord {
 }
 
 impl TicketRecord {
+    /// This ticket's scans as the history of the ticket `token` that
+    /// replaces it.
+    fn scans_as(&self, token: &TokenId) -> Vec<ScanRecord> {
+        self.scans
+            .iter()
+            .map(|record| ScanRecord {
+                token: token.clone(),
+                ..record.clone()
+            })
+            .collect()
+    }
+
     fn issued(&self) -> Result<IssuedTicket> {
         let claims = self.claims.to_claims()?;
         Ok(IssuedTicket {
@@ -284,6 +296,9 @@ impl Engine {
 
     /// Signs one ticket per guest of every item of `booking` under
     /// `ticket_ref` and writes their `tt/` records, expecting them absent.
+    /// Each new ticket starts with the scans of the ticket it replaces in
+    /// `replaced` (the same guest of the same item, by position), so that
+    /// replacing a ticket never gives back entries it used.
     pub(crate) fn write_new_tickets(
         &self,
         txn: &mut Txn,
@@ -291,9 +306,11 @@ impl Engine {
         view: &CatalogView,
         booking: &Booking,
         ticket_ref: &BookingId,
+        replaced: &[TicketRecord],
     ) -> Result<Vec<IssuedTicket>> {
         let mut issued = Vec::new();
         for (index, item) in booking.items.iter().enumerate() {
+            let mut predecessors = replaced.iter().filter(|old| old.item == index);
             let entry = view.resource(item.resource())?;
             let property = view.property(&entry.resource.property)?;
             let settings = &issuer.settings;
@@ -316,12 +333,16 @@ impl Engine {
                     entry: policy,
                     scope: scope.clone(),
                 };
+                let scans = predecessors
+                    .next()
+                    .map(|old| old.scans_as(&claims.token_id))
+                    .unwrap_or_default();
                 let record = TicketRecord {
                     booking: booking.id.clone(),
                     item: index,
                     text: issuer.keys.issue(&claims),
                     claims: StoredClaims::of(&claims),
-                    scans: Vec::new(),
+                    scans,
                 };
                 let key = keys::ticket(&claims.token_id);
                 txn.expect(&key, None);
@@ -347,7 +368,7 @@ impl Engine {
         let ticket_ref = new_ticket_ref();
         txn.expect(keys::ticket_ref(&ticket_ref), None);
         txn.put_json(keys::ticket_ref(&ticket_ref), &booking.id);
-        let issued = self.write_new_tickets(txn, issuer, view, booking, &ticket_ref)?;
+        let issued = self.write_new_tickets(txn, issuer, view, booking, &ticket_ref, &[])?;
         let set = TicketSet {
             ticket_ref,
             tokens: issued.iter().map(|t| t.token_id.clone()).collect(),

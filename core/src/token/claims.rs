@@ -64,7 +64,7 @@ impl std::str::FromStr for TokenId {
     /// Parses the lower- or upper-case hex that [`TokenId`] displays as.
     fn from_str(s: &str) -> Result<TokenId> {
         let bad = || Error::invalid("token_id", format!("{s:?} is not 2 to 32 hex digits"));
-        if s.len() % 2 != 0 || !s.is_ascii() {
+        if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         let bytes = (0..s.len())

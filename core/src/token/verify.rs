@@ -141,6 +141,15 @@ impl Verifier {
     /// [`Error::TokenNotYetValid`], [`Error::TokenExpired`],
     /// [`Error::TokenRevoked`].
     pub fn verify_at(&self, token: &str, at: DateTime<Utc>) -> Result<TicketClaims> {
+        let claims = self.open(token)?;
+        self.check_at(&claims, at)?;
+        Ok(claims)
+    }
+
+    /// The claims of `token` once its encoding, key, signature and claims
+    /// check out, whatever the time and the revocation list: the first
+    /// half of [`Verifier::verify_at`].
+    pub(crate) fn open(&self, token: &str) -> Result<TicketClaims> {
         let text = token
             .strip_prefix(TOKEN_PREFIX)
             .ok_or_else(|| malformed(format!("a token starts with {TOKEN_PREFIX:?}")))?;
@@ -148,21 +157,33 @@ impl Verifier {
         let payload = cose::open(&envelope, None, &self.keys)?;
         let set = ClaimsSet::from_slice(&payload)
             .map_err(|e| malformed(format!("the payload is not a CWT claims set: {e}")))?;
-        let claims = TicketClaims::from_claims_set(set)?;
+        TicketClaims::from_claims_set(set)
+    }
+
+    /// Whether claims [`Verifier::open`] returned are valid at `at` (with
+    /// leeway, saturating at the ends of time) and not revoked: the second
+    /// half of [`Verifier::verify_at`].
+    pub(crate) fn check_at(&self, claims: &TicketClaims, at: DateTime<Utc>) -> Result<()> {
         let validity = claims.validity;
-        if at + self.leeway < validity.not_before() {
+        let latest = at
+            .checked_add_signed(self.leeway)
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if latest < validity.not_before() {
             return Err(Error::TokenNotYetValid {
                 not_before: validity.not_before(),
             });
         }
-        if at - self.leeway >= validity.expires() {
+        let earliest = at
+            .checked_sub_signed(self.leeway)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        if earliest >= validity.expires() {
             return Err(Error::TokenExpired {
                 expired_at: validity.expires(),
             });
         }
         if let Some(list) = &self.revocations {
-            list.check(&claims)?;
+            list.check(claims)?;
         }
-        Ok(claims)
+        Ok(())
     }
 }

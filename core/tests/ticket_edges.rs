@@ -1,0 +1,112 @@
+//! Edges of entry tickets: retried scans, replaced tickets, hostile input
+//! to the token types.
+
+#[path = "support/catalog.rs"]
+mod catalog;
+#[path = "support/tickets.rs"]
+mod tickets;
+
+use chrono::{DateTime, Duration, Utc};
+use reservo::booking::BookingStatus;
+use reservo::checkin::Passage;
+use reservo::engine::{CompleteRequest, ReissueRequest, TicketSettings};
+use reservo::token::{TokenId, Verifier};
+use tickets::{
+    book_tickets, entry, issuer_keys, june, lesson, lesson_start, ticketing_world, villa_stay,
+};
+
+#[tokio::test]
+async fn a_scan_retried_after_the_ticket_expired_returns_the_first_decision() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (_, tickets) = book_tickets(&w.engine, lesson(1), "t1").await;
+    let ends = lesson_start() + Duration::hours(2);
+    w.clock.set(ends - Duration::seconds(1)).unwrap();
+    let request = entry(&tickets[0], "beach");
+    let first = w.engine.check_in(&request).await.unwrap();
+    assert_eq!(first.passage, Passage::Entry);
+
+    // The gate timed out and sends the same scan again, a moment later.
+    w.clock.set(ends + Duration::seconds(5)).unwrap();
+    let again = w.engine.check_in(&request).await.unwrap();
+    assert_eq!((again.passage, again.scan), (first.passage, first.scan));
+    // A new scan is still refused.
+    let late = w.engine.check_in(&entry(&tickets[0], "beach")).await;
+    assert_eq!(late.unwrap_err().code(), "TOKEN_EXPIRED");
+}
+
+#[tokio::test]
+async fn a_scan_retried_after_its_tickets_were_revoked_returns_the_first_decision() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, tickets) = book_tickets(&w.engine, villa_stay(1), "t1").await;
+    w.clock.set(june(10, 14)).unwrap();
+    let request = entry(&tickets[0], "desk");
+    let first = w.engine.check_in(&request).await.unwrap();
+    w.engine
+        .complete_booking(&CompleteRequest {
+            idempotency_key: "out".into(),
+            booking: booking.id.clone(),
+        })
+        .await
+        .unwrap();
+
+    let again = w.engine.check_in(&request).await.unwrap();
+    assert_eq!((again.passage, again.scan), (first.passage, first.scan));
+    assert_eq!(again.status, BookingStatus::Completed);
+    let new_scan = w.engine.check_in(&entry(&tickets[0], "desk")).await;
+    assert_eq!(new_scan.unwrap_err().code(), "TOKEN_REVOKED");
+}
+
+#[tokio::test]
+async fn reissued_tickets_of_a_checked_in_booking_do_not_admit_again() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, old) = book_tickets(&w.engine, villa_stay(2), "t1").await;
+    w.clock.set(june(10, 14)).unwrap();
+    w.engine.check_in(&entry(&old[0], "desk")).await.unwrap();
+
+    // A lost phone: the tickets are replaced.
+    let new = w
+        .engine
+        .reissue_booking_tickets(&ReissueRequest {
+            idempotency_key: "lost-phone".into(),
+            booking: booking.id.clone(),
+        })
+        .await
+        .unwrap();
+    w.clock.set(june(10, 16)).unwrap();
+    match w.engine.check_in(&entry(&new[0], "side-door")).await {
+        Err(reservo::Error::TokenAlreadyUsed { used_at, gate }) => {
+            assert_eq!((used_at, gate.as_str()), (june(10, 14), "desk"));
+        }
+        other => panic!("expected TOKEN_ALREADY_USED, got {other:?}"),
+    }
+    // The guest who had not entered yet still can, once.
+    let second = w.engine.check_in(&entry(&new[1], "desk")).await.unwrap();
+    assert_eq!(second.passage, Passage::Entry);
+    let again = w.engine.check_in(&entry(&new[1], "desk")).await;
+    assert_eq!(again.unwrap_err().code(), "TOKEN_ALREADY_USED");
+}
+
+#[tokio::test]
+async fn verifying_at_the_ends_of_time_with_leeway_is_an_error_not_a_panic() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (_, tickets) = book_tickets(&w.engine, villa_stay(1), "t1").await;
+    let scanner = Verifier::new(issuer_keys().public_keys())
+        .with_leeway(Duration::minutes(5))
+        .unwrap();
+    let text = &tickets[0].text;
+    let at_end = scanner.verify_at(text, DateTime::<Utc>::MAX_UTC);
+    assert_eq!(at_end.unwrap_err().code(), "TOKEN_EXPIRED");
+    let at_start = scanner.verify_at(text, DateTime::<Utc>::MIN_UTC);
+    assert_eq!(at_start.unwrap_err().code(), "TOKEN_NOT_YET_VALID");
+}
+
+#[test]
+fn token_ids_parse_from_hex_digits_only() {
+    for text in ["+f+f", "+0", "0x", " 0f0f"] {
+        let err = text.parse::<TokenId>().unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{text:?}");
+    }
+    assert!(serde_json::from_str::<TokenId>(r#""+a+b""#).is_err());
+    let id: TokenId = "0F0f".parse().unwrap();
+    assert_eq!(id.to_string(), "0f0f");
+}
