@@ -79,7 +79,10 @@ pub fn validate_e164(phone: &str) -> Result<()> {
     } else {
         Err(Error::invalid(
             "phone",
-            format!("{phone:?} is not an E.164 number such as +14155550100"),
+            format!(
+                "{phone:?} is not an E.164 number: expected '+', a country code and \
+                 number, 8 to 15 digits in all, no spaces (like +14155550100)"
+            ),
         ))
     }
 }

@@ -115,17 +115,20 @@ impl Engine {
         let contended = contended.as_ref().map(ResourceId::as_str);
         retry_contending(self.config.max_attempts, contended, || {
             self.known_first(contended, |known| {
-                self.try_confirm(request, &fingerprint, known)
+                self.try_confirm(request, "confirm", &fingerprint, known)
             })
         })
         .await
     }
 
-    /// One try; with `known` (see [`Engine::known_first`]), on that view
-    /// and the known hold and ledgers, if all are known, without reading.
-    async fn try_confirm(
+    /// One try, recorded under the request's key as `command` (`confirm`,
+    /// or `pay_and_confirm` for a hold that costs nothing); with `known`
+    /// (see [`Engine::known_first`]), on that view and the known hold and
+    /// ledgers, if all are known, without reading.
+    pub(crate) async fn try_confirm(
         &self,
         request: &ConfirmRequest,
+        command: &str,
         fingerprint: &idempotency::Fingerprint,
         known: Option<Arc<CatalogView>>,
     ) -> Result<Booking> {
@@ -154,7 +157,7 @@ impl Engine {
         if let Some(id) = replayed(
             &request.idempotency_key,
             idem.as_ref(),
-            "confirm",
+            command,
             fingerprint,
         )? {
             return self.booking(&BookingId::new(id)?).await;
@@ -165,7 +168,7 @@ impl Engine {
         remember(
             &mut txn,
             &idem_key,
-            "confirm",
+            command,
             fingerprint,
             booking.id.as_str(),
         );

@@ -32,11 +32,10 @@ use super::attempt::{PaymentAttempt, Purpose};
 use super::confirm::{Booking, ConfirmRequest};
 use super::events::booking_event;
 use super::hold::Hold;
-use super::idempotency::{self, remember};
-use super::keys;
+use super::idempotency;
 use super::refund::{Refund, RefundState};
 use super::terms::{Attribution, booking_terms, commission_ledger, taxes_of};
-use super::txn::{ReadAhead, Txn, retry_on_conflict};
+use super::txn::{Txn, retry_on_conflict};
 
 /// One payment the engine took for a booking.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -247,27 +246,10 @@ impl Engine {
         confirm: &ConfirmRequest,
         fingerprint: &idempotency::Fingerprint,
     ) -> Result<Booking> {
-        let key = &confirm.idempotency_key;
-        let id = retry_on_conflict(self.config.max_attempts, || async {
-            if let Some(id) = self.replay_of(key, "pay_and_confirm", fingerprint).await? {
-                return BookingId::new(id);
-            }
-            let mut txn = Txn::default();
-            let booking = self
-                .confirm_into(&mut txn, confirm, None, None, ReadAhead::default())
-                .await?;
-            remember(
-                &mut txn,
-                &keys::idempotency(key),
-                "pay_and_confirm",
-                fingerprint,
-                booking.id.as_str(),
-            );
-            self.commit(txn).await?;
-            Ok(booking.id)
+        retry_on_conflict(self.config.max_attempts, || {
+            self.try_confirm(confirm, "pay_and_confirm", fingerprint, None)
         })
-        .await?;
-        self.booking(&id).await
+        .await
     }
 
     /// Checks that `hold` can be confirmed with the terms of

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A phone number in E.164 form, such as `+14155550100`.
 ///
@@ -30,15 +30,7 @@ impl PhoneNumber {
     /// Checks that `number` is E.164: `+`, then 8 to 15 digits, the first
     /// from 1 to 9.
     pub fn parse(number: &str) -> Result<PhoneNumber> {
-        if crate::booking::validate_e164(number).is_err() {
-            return Err(Error::invalid(
-                "phone",
-                format!(
-                    "{number:?} is not an E.164 number: expected '+', a country code and \
-                     number, 8 to 15 digits in all, no spaces (like +14155550100)"
-                ),
-            ));
-        }
+        crate::booking::validate_e164(number)?;
         Ok(PhoneNumber(number.to_owned()))
     }
 
