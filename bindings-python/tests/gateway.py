@@ -1,6 +1,7 @@
 """A payment gateway in Python that behaves like a real PSP, for the tests:
 idempotent on every key, captures and refunds tracked per payment, partial
-refunds optional. It declines the card ``tok_declined``, can fail before
+refunds optional. It declines the card ``tok_declined`` (and the captures of
+``tok_capture_declined``, whose authorizations it voids), can fail before
 doing anything (``fail_next``) or do the work and lose the answer
 (``lose_next``), and records every call. ``AsyncTestGateway`` is the same
 gateway with ``async def`` methods."""
@@ -19,9 +20,11 @@ from reservo.ports import (
     PaymentOutcome,
     PaymentRequest,
     RefundRequest,
+    VoidRequest,
 )
 
 DECLINED_CARD = "tok_declined"
+CAPTURE_DECLINED_CARD = "tok_capture_declined"
 
 Work = Callable[[Decimal], PaymentOutcome]
 """What a gateway call does the first time its key is seen."""
@@ -54,6 +57,7 @@ class TestGateway:
     payments: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
     _outcomes: dict[str, PaymentOutcome] = field(default_factory=dict)
     _authorizations: dict[str, Decimal] = field(default_factory=dict)
+    _doomed: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -99,6 +103,8 @@ class TestGateway:
                 return {"outcome": "declined", "reason": "card declined"}
             authorization = self._new_id("au")
             self._authorizations[authorization] = amount
+            if request["payment_method"] == CAPTURE_DECLINED_CARD:
+                self._doomed.add(authorization)
             return {"outcome": "approved", "gateway_id": authorization}
 
         return self._run(
@@ -107,6 +113,8 @@ class TestGateway:
 
     def capture(self, request: CaptureRequest) -> PaymentOutcome:
         def work(amount: Decimal) -> PaymentOutcome:
+            if request["authorization_id"] in self._doomed:
+                return {"outcome": "declined", "reason": "authorization withdrawn"}
             authorized = self._authorizations.pop(request["authorization_id"], None)
             if authorized is None or amount > authorized:
                 return {"outcome": "declined", "reason": "no such authorization"}
@@ -136,6 +144,19 @@ class TestGateway:
             return {"outcome": "approved", "gateway_id": self._new_id("re")}
 
         return self._run("refund", request["idempotency_key"], request["amount"], work)
+
+    @property
+    def open_authorizations(self) -> int:
+        """Authorizations neither captured nor voided."""
+        return len(self._authorizations)
+
+    def void(self, request: VoidRequest) -> PaymentOutcome:
+        def work(_: Decimal) -> PaymentOutcome:
+            if self._authorizations.pop(request["authorization_id"], None) is None:
+                return {"outcome": "declined", "reason": "no such authorization"}
+            return {"outcome": "approved", "gateway_id": self._new_id("vo")}
+
+        return self._run("void", request["idempotency_key"], "0", work)
 
 
 class AsyncTestGateway:

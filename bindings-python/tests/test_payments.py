@@ -11,7 +11,13 @@ import pytest
 from reservo import AsyncEngine, Engine, ManualClock, MemoryStore, errors
 
 from .conftest import ANA, Shop, eur, set_up_catalog, villa_july
-from .gateway import DECLINED_CARD, AsyncTestGateway, GatewayTimeout, TestGateway
+from .gateway import (
+    CAPTURE_DECLINED_CARD,
+    DECLINED_CARD,
+    AsyncTestGateway,
+    GatewayTimeout,
+    TestGateway,
+)
 
 
 def test_full_payment_confirms_the_booking_with_the_payment_recorded(
@@ -157,6 +163,31 @@ def test_gateways_that_capture_separately_are_authorized_then_captured(
         ("capture", "p1:charge"),
     ]
     assert shop.gateway.captured == Decimal("360.00")
+
+
+def test_a_declined_capture_voids_its_authorization(clock: ManualClock) -> None:
+    shop = Shop(clock, TestGateway(separate_capture=True))
+    hold = shop.hold(villa_july())
+    with pytest.raises(errors.PaymentDeclined, match="withdrawn"):
+        shop.engine.pay_and_confirm(
+            hold.id,
+            customer=ANA,
+            payment_method=CAPTURE_DECLINED_CARD,
+            idempotency_key="p1",
+        )
+    assert [(c.op, c.key) for c in shop.gateway.calls] == [
+        ("authorize", "p1:authorize"),
+        ("capture", "p1:charge"),
+        ("void", "p1:void"),
+    ]
+    assert shop.gateway.open_authorizations == 0
+    [failed] = [e for e in shop.engine.events(limit=100) if e.kind == "payment.failed"]
+    assert failed.payload["authorization"] == {
+        "id": "au_1",
+        "voided": True,
+        "message": None,
+    }
+    assert shop.engine.get_hold(hold.id).state == "active"
 
 
 def test_blocking_engine_runs_an_async_gateway_on_the_background_loop(

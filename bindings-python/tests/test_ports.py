@@ -351,6 +351,10 @@ def test_payment_gateway_in_python_through_the_port() -> None:
     with pytest.raises(errors.PortError) as caught:
         port.refund(refund).wait()
     assert isinstance(caught.value.__cause__, Broken)
+    # `void` is optional: a gateway without it gets the core's decline.
+    void = port.void({"idempotency_key": "v", "authorization_id": "au_9"}).wait()
+    assert void["outcome"] == "declined"
+    assert "does not void" in void["reason"] and "au_9" in void["reason"]
 
 
 def test_payment_gateway_awaited_from_asyncio() -> None:

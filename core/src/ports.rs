@@ -433,6 +433,29 @@ pub struct CaptureRequest {
     pub currency: String,
 }
 
+/// A request to release an authorization that will not be captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidRequest {
+    /// Deduplication key for the void.
+    pub idempotency_key: String,
+    /// The gateway's id of the authorization.
+    pub authorization_id: String,
+}
+
+impl VoidRequest {
+    /// What a gateway that does not void authorizations answers: the
+    /// default of [`PaymentGateway::void`], for adapters that forward to
+    /// hosts which may not implement it.
+    pub fn unsupported(&self) -> PaymentOutcome {
+        PaymentOutcome::Declined {
+            reason: format!(
+                "this gateway does not void authorizations ({} lapses at the issuer)",
+                self.authorization_id
+            ),
+        }
+    }
+}
+
 /// A request to refund (part of) a captured payment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundRequest {
@@ -514,6 +537,21 @@ pub trait PaymentGateway: Send + Sync {
     /// Refunds all or part of a captured payment. A partial refund is only
     /// requested when [`GatewayCapabilities::partial_refunds`] is true.
     async fn refund(&self, request: &RefundRequest) -> Result<PaymentOutcome, PortError>;
+
+    /// Releases an authorization that will not be captured because its
+    /// capture was declined, so the guest's funds are not held until the
+    /// authorization lapses at the issuer. Only called when
+    /// [`GatewayCapabilities::separate_capture`] is true.
+    ///
+    /// The engine asks once, under `<command key>:void`, and goes on
+    /// whatever the answer: `Approved` (released), `Declined` or `Err`
+    /// are recorded in the `payment.failed` event's `authorization`
+    /// (`{"id", "voided", "message"}`) for the host to follow up. The
+    /// default declines: a gateway that does not implement voids lets its
+    /// authorizations lapse.
+    async fn void(&self, request: &VoidRequest) -> Result<PaymentOutcome, PortError> {
+        Ok(request.unsupported())
+    }
 }
 
 // -------------------------------------------------------------------- sms
@@ -536,6 +574,14 @@ pub trait SmsSender: Send + Sync {
     /// Sends `message`, returning the provider's message id. An `Err` means
     /// not sent (or unknown): the engine retries with backoff under the same
     /// dedupe key and records the failure if it keeps failing.
+    ///
+    /// Must return within a bounded time (give the provider's HTTP client
+    /// a timeout and return `Err` when it passes): the engine does not
+    /// time calls out itself (it runs on any executor), and a notifier
+    /// waits for each send before the next, so a call that never returns
+    /// stops that notifier's deliveries until the process restarts. The
+    /// claim it holds lapses after the notifier's lease, so other
+    /// notifiers on the same store carry on.
     async fn send(&self, message: &SmsMessage) -> Result<String, PortError>;
 }
 

@@ -28,6 +28,7 @@ __all__ = [
     "SmsMessage",
     "SmsSender",
     "Storage",
+    "VoidRequest",
 ]
 
 
@@ -113,6 +114,13 @@ class CaptureRequest(TypedDict):
     currency: str
 
 
+class VoidRequest(TypedDict):
+    """A request to release an authorization whose capture was declined."""
+
+    idempotency_key: str
+    authorization_id: str
+
+
 class RefundRequest(TypedDict):
     """A request to refund (part of) a captured payment."""
 
@@ -146,6 +154,13 @@ class PaymentGateway(Protocol):
     Every method must be idempotent on the request's ``idempotency_key``.
     Return a declined outcome for a definite "no"; raise when the outcome is
     unknown (timeout, reset), and the engine retries with the same key.
+
+    A gateway that captures separately may also define
+    ``void(request: VoidRequest) -> PaymentOutcome`` (plain or ``async``):
+    the engine calls it once when a capture is declined, to release the
+    authorization, and records the answer in the ``payment.failed`` event
+    (``authorization: {id, voided, message}``). Without it the
+    authorization lapses at the issuer.
     """
 
     def capabilities(self) -> GatewayCapabilities:

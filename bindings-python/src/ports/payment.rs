@@ -7,6 +7,8 @@
 //! return `{"outcome": "approved", "gateway_id": ...}` or
 //! `{"outcome": "declined", "reason": ...}`, plainly or as `async def`. An
 //! exception means the outcome is unknown; it is kept as the error's source.
+//! `void` (releasing an authorization whose capture was declined) is
+//! optional: an object without it gets the core's default, a decline.
 
 use async_trait::async_trait;
 use pyo3::prelude::*;
@@ -15,7 +17,7 @@ use serde::Serialize;
 
 use reservo::ports::{
     CaptureRequest, GatewayCapabilities, PaymentGateway, PaymentOutcome, PaymentRequest, PortError,
-    RefundRequest,
+    RefundRequest, VoidRequest,
 };
 
 use super::call_host;
@@ -87,6 +89,15 @@ impl PaymentGateway for PyPaymentGateway {
 
     async fn refund(&self, request: &RefundRequest) -> Result<PaymentOutcome, PortError> {
         self.call("refund", request).await
+    }
+
+    async fn void(&self, request: &VoidRequest) -> Result<PaymentOutcome, PortError> {
+        let implemented = Python::attach(|py| self.host.bind(py).hasattr("void"))
+            .map_err(|e| port_error("payment gateway void()", e))?;
+        if implemented {
+            return self.call("void", request).await;
+        }
+        Ok(request.unsupported())
     }
 }
 
@@ -167,6 +178,14 @@ impl PyGatewayPort {
     fn refund(&self, request: &Bound<'_, PyAny>) -> PyResult<crate::runtime::Pending> {
         self.call(request, "refund", |g, r: RefundRequest| async move {
             g.refund(&r).await
+        })
+    }
+
+    /// Voids an authorization, through the port (the core's default
+    /// decline when the gateway has no `void`).
+    fn void(&self, request: &Bound<'_, PyAny>) -> PyResult<crate::runtime::Pending> {
+        self.call(request, "void", |g, r: VoidRequest| async move {
+            g.void(&r).await
         })
     }
 }

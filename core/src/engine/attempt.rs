@@ -12,7 +12,8 @@
 //!    so no other command can take the key while the outcome is unknown;
 //! 2. the gateway is asked; an `Err` (unknown outcome) leaves it pending
 //!    and returns `PAYMENT_OUTCOME_UNKNOWN`;
-//! 3. a decline ends it `declined` (event `payment.failed`); an approval
+//! 3. a decline ends it `declined` (event `payment.failed`; a declined
+//!    capture's authorization is voided first, see [`charge`]); an approval
 //!    applies the command's effect (confirm, balance, modification) in the
 //!    same commit as `approved`, the idempotency record and
 //!    `payment.captured`;
@@ -40,9 +41,7 @@ use serde_json::json;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::money::Money;
-use crate::ports::{
-    CaptureRequest, PaymentOutcome, PaymentRequest, PortError, Record, StorageError,
-};
+use crate::ports::{PaymentOutcome, PaymentRequest, PortError, Record, StorageError};
 
 use super::Engine;
 use super::confirm::{Booking, ConfirmRequest};
@@ -52,8 +51,11 @@ use super::modify::Modification;
 use super::payment::Payment;
 use super::txn::{ReadAhead, Txn, decode_json, retry_on_conflict};
 
+mod charge;
 mod reconcile;
 mod reversal;
+
+use charge::Answer;
 
 pub(crate) use reconcile::PendingCall;
 pub use reconcile::ReconcileReport;
@@ -343,41 +345,15 @@ impl Engine {
             return Err(refunded(reason));
         }
         let gateway = self.gateway()?;
-        let outcome = if gateway.capabilities().separate_capture {
-            let auth = attempt.payment_request(format!("{}:authorize", attempt.key));
-            match gateway.authorize(&auth).await {
-                Ok(PaymentOutcome::Approved { gateway_id }) => {
-                    gateway
-                        .capture(&CaptureRequest {
-                            idempotency_key: attempt.charge_key(),
-                            authorization_id: gateway_id,
-                            amount: auth.amount,
-                            currency: auth.currency,
-                        })
-                        .await
-                }
-                other => other,
-            }
-        } else {
-            gateway
-                .charge(&attempt.payment_request(attempt.charge_key()))
-                .await
-        };
+        let Answer {
+            outcome,
+            authorization,
+        } = self.ask(gateway, &attempt).await;
         match outcome {
             Ok(PaymentOutcome::Approved { gateway_id }) => self.complete(attempt, gateway_id).await,
             Ok(PaymentOutcome::Declined { reason }) => {
-                let payload = json!({
-                    "reference": attempt.reference,
-                    "payment": {"amount": attempt.amount.amount().to_string(),
-                                "currency": attempt.amount.currency().code()},
-                    "reason": reason,
-                });
-                let state = AttemptState::Declined {
-                    reason: reason.clone(),
-                };
-                self.end_attempt(&attempt, state, "payment.failed", &payload)
-                    .await?;
-                Err(Error::PaymentDeclined { reason })
+                let declined = self.decline(gateway, &attempt, reason, authorization);
+                Err(declined.await?)
             }
             Err(e) => Err(self.still_unknown(&attempt, e).await),
         }

@@ -12,12 +12,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use reservo::ports::{
     CaptureRequest, GatewayCapabilities, PaymentGateway, PaymentOutcome, PaymentRequest, PortError,
-    RefundRequest,
+    RefundRequest, VoidRequest,
 };
 use rust_decimal::Decimal;
 
 /// The payment method the gateway always declines.
 pub const DECLINED_CARD: &str = "tok_declined";
+
+/// A payment method the gateway authorizes but whose captures it
+/// declines (an authorization the issuer withdrew).
+pub const CAPTURE_DECLINED_CARD: &str = "tok_capture_declined";
 
 /// One call as the gateway saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,10 @@ struct Inner {
     /// Captured payments: id → (amount, refunded).
     payments: HashMap<String, (Decimal, Decimal)>,
     authorizations: HashMap<String, Decimal>,
+    /// Authorizations whose capture is declined.
+    doomed: Vec<String>,
+    /// Whether voids fail before doing anything.
+    voids_fail: bool,
     next_id: u64,
 }
 
@@ -70,6 +78,11 @@ impl TestGateway {
         self.inner.lock().unwrap().lose_next = n;
     }
 
+    /// Every void from now on fails before the gateway does anything.
+    pub fn fail_voids(&self) {
+        self.inner.lock().unwrap().voids_fail = true;
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.inner.lock().unwrap().calls.clone()
     }
@@ -94,6 +107,12 @@ impl TestGateway {
             .values()
             .map(|p| p.1)
             .sum()
+    }
+
+    /// Authorizations neither captured nor voided: funds still held on
+    /// guests' cards.
+    pub fn open_authorizations(&self) -> usize {
+        self.inner.lock().unwrap().authorizations.len()
     }
 
     /// Amounts refunded per payment, by payment id.
@@ -177,6 +196,9 @@ impl PaymentGateway for TestGateway {
                 }
                 let id = new_id(inner, "au");
                 inner.authorizations.insert(id.clone(), amount);
+                if method == CAPTURE_DECLINED_CARD {
+                    inner.doomed.push(id.clone());
+                }
                 PaymentOutcome::Approved { gateway_id: id }
             },
         )
@@ -184,15 +206,15 @@ impl PaymentGateway for TestGateway {
 
     async fn capture(&self, r: &CaptureRequest) -> Result<PaymentOutcome, PortError> {
         let auth = r.authorization_id.clone();
-        self.run(
-            "capture",
-            &r.idempotency_key,
-            &r.amount,
-            |inner, amount| match inner.authorizations.remove(&auth) {
+        self.run("capture", &r.idempotency_key, &r.amount, |inner, amount| {
+            if inner.doomed.contains(&auth) {
+                return declined("authorization withdrawn by the issuer");
+            }
+            match inner.authorizations.remove(&auth) {
                 Some(authorized) if amount <= authorized => capture(inner, amount),
                 _ => declined("no such authorization"),
-            },
-        )
+            }
+        })
     }
 
     async fn charge(&self, r: &PaymentRequest) -> Result<PaymentOutcome, PortError> {
@@ -223,6 +245,21 @@ impl PaymentGateway for TestGateway {
                 .insert(payment.clone(), (paid, refunded + amount));
             PaymentOutcome::Approved {
                 gateway_id: new_id(inner, "re"),
+            }
+        })
+    }
+
+    async fn void(&self, r: &VoidRequest) -> Result<PaymentOutcome, PortError> {
+        if self.inner.lock().unwrap().voids_fail {
+            return Err(PortError::new("connection reset during void"));
+        }
+        let auth = r.authorization_id.clone();
+        self.run("void", &r.idempotency_key, "0", |inner, _| {
+            match inner.authorizations.remove(&auth) {
+                Some(_) => PaymentOutcome::Approved {
+                    gateway_id: new_id(inner, "vo"),
+                },
+                None => declined("no such authorization"),
             }
         })
     }
