@@ -8,10 +8,14 @@
 //! them: a sync makes every frame written before it began durable, so one
 //! sync serves every commit applied before it (group commit, while the
 //! write connection goes on with the next ones). A failed sync fails every
-//! commit it was to cover.
+//! commit it was to cover, and every later one: after a failed `fsync`
+//! the kernel may have dropped the unwritten pages and a later `fsync`
+//! succeeds without them, and recovery stops at the first lost frame of
+//! the log, so nothing applied after it can be called durable either.
 //!
 //! Readers of the outbox must not see an event before it is durable
-//! ([`LogSync::visible_durable`]): early commits are counted when they
+//! ([`LogSync::visible_durable`]): early commits, and deferred commits
+//! that append events (also written `NORMAL`), are counted when they
 //! begin and when they end, and each sync records how many had ended
 //! before it began.
 //!
@@ -37,6 +41,8 @@ struct State {
     /// How many early commits had ended before the last successful sync
     /// began: all of them are durable.
     covered: u64,
+    /// Why a sync failed, once one has: every later waiter fails with it.
+    failed: Option<String>,
     stop: bool,
 }
 
@@ -53,6 +59,9 @@ struct Shared {
     /// Held by the syncer while it syncs; tests take it to hold syncs back.
     #[cfg(test)]
     gate: Mutex<()>,
+    /// Makes the next sync fail, for tests.
+    #[cfg(test)]
+    fail_next: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -83,6 +92,8 @@ impl LogSync {
             syncs: Default::default(),
             #[cfg(test)]
             gate: Mutex::new(()),
+            #[cfg(test)]
+            fail_next: Default::default(),
         });
         let thread = {
             let shared = Arc::clone(&shared);
@@ -136,6 +147,12 @@ impl LogSync {
         self.shared.syncs.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Makes the next sync fail as if `fdatasync` had.
+    #[cfg(test)]
+    pub(super) fn fail_next_sync(&self) {
+        self.shared.fail_next.store(true, SeqCst);
+    }
+
     /// Holds every sync back while the guard lives.
     #[cfg(test)]
     pub(super) fn hold_syncs(&self) -> MutexGuard<'_, ()> {
@@ -162,7 +179,7 @@ impl Drop for LogSync {
 fn sync_loop(shared: &Shared) {
     let mut log: Option<(File, Identity)> = None;
     loop {
-        let (covered, ended) = {
+        let (covered, ended, failed) = {
             let mut state = shared.lock();
             while state.waiting.is_empty() && !state.stop {
                 state = shared
@@ -176,20 +193,37 @@ fn sync_loop(shared: &Shared) {
             (
                 std::mem::take(&mut state.waiting),
                 shared.ended.load(SeqCst),
+                state.failed.clone(),
             )
         };
-        let outcome = {
-            #[cfg(test)]
-            let _gate = shared.gate.lock().unwrap_or_else(PoisonError::into_inner);
-            sync(&shared.log, &mut log)
+        let outcome = match failed {
+            Some(failed) => Err(format!("an earlier sync failed: {failed}")),
+            None => {
+                #[cfg(test)]
+                let _gate = shared.gate.lock().unwrap_or_else(PoisonError::into_inner);
+                #[cfg(test)]
+                let injected = shared.fail_next.swap(false, SeqCst);
+                #[cfg(not(test))]
+                let injected = false;
+                if injected {
+                    Err("injected sync failure".to_owned())
+                } else {
+                    sync(&shared.log, &mut log)
+                }
+            }
         };
         #[cfg(test)]
         shared
             .syncs
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        if outcome.is_ok() {
+        {
             let mut state = shared.lock();
-            state.covered = state.covered.max(ended);
+            match &outcome {
+                Ok(()) => state.covered = state.covered.max(ended),
+                Err(message) => {
+                    state.failed.get_or_insert_with(|| message.clone());
+                }
+            }
         }
         for answer in covered {
             let answer_with = outcome.as_ref().map_err(|message| {
@@ -263,5 +297,7 @@ fn sync(path: &Path, open: &mut Option<(File, Identity)>) -> Result<(), String> 
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
+#[cfg(test)]
+mod deferred_tests;
 #[cfg(test)]
 mod tests;

@@ -31,7 +31,9 @@
 //!   may reuse their place in the log.
 //!
 //! Only a run that starts with a header that is not a commit header is
-//! gathered; anything else is written straight through.
+//! gathered; anything else is written straight through. A run longer than
+//! the default VFS writes in one call ([`MAX_WRITE`], under 128 KiB) goes
+//! out in several consecutive writes.
 
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::collections::HashMap;
@@ -49,6 +51,12 @@ const FRAME_HEADER: usize = 24;
 /// Gathered bytes that are written even before a commit frame: a large
 /// transaction's frames go out in runs of about this size.
 const MAX_GATHERED: usize = 1 << 20;
+/// The most bytes handed to the default VFS in one write. SQLite's unix
+/// VFS never writes more than a page at once and cuts every write to its
+/// low 17 bits (`nBuf &= 0x1ffff` in `seekAndWriteFd`): a longer write
+/// comes back short and fails as `SQLITE_FULL`. So a gathered run goes out
+/// in writes below 128 KiB.
+const MAX_WRITE: usize = 120 << 10;
 
 /// Registers the VFS with SQLite once per process and answers its name.
 ///
@@ -156,15 +164,25 @@ struct Log {
 unsafe impl Send for Log {}
 
 impl Log {
+    /// Writes `data` at `offset` through the default VFS, in calls of at
+    /// most [`MAX_WRITE`] bytes.
     fn write_through(&self, data: &[u8], offset: i64) -> c_int {
-        #[cfg(test)]
-        tests::LOG_WRITES.with(|writes| writes.set(writes.get() + 1));
-        let amount = c_int::try_from(data.len()).expect("SQLite writes fit a c_int");
-        // SAFETY: `inner` is an open file of the default VFS.
-        unsafe {
-            let write = (*(*self.inner).pMethods).xWrite.expect("every VFS writes");
-            write(self.inner, data.as_ptr().cast(), amount, offset)
+        let mut at = offset;
+        for chunk in data.chunks(MAX_WRITE) {
+            #[cfg(test)]
+            tests::LOG_WRITES.with(|writes| writes.set(writes.get() + 1));
+            let amount = c_int::try_from(chunk.len()).expect("a chunk fits a c_int");
+            // SAFETY: `inner` is an open file of the default VFS.
+            let rc = unsafe {
+                let write = (*(*self.inner).pMethods).xWrite.expect("every VFS writes");
+                write(self.inner, chunk.as_ptr().cast(), amount, at)
+            };
+            if rc != ffi::SQLITE_OK {
+                return rc;
+            }
+            at += i64::try_from(chunk.len()).expect("a small chunk");
         }
+        ffi::SQLITE_OK
     }
 
     /// Writes what was gathered, and forgets it even if the write fails.

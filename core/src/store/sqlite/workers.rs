@@ -93,8 +93,9 @@ impl Readers {
 /// A commit waiting for the writer, and where to send its outcome.
 struct CommitJob {
     batch: CommitBatch,
-    /// Answered once applied, before it is synced ([`CommitWriter::commit_applied`]).
-    early: bool,
+    /// Counted by the log syncer until it is over: it may be visible
+    /// before it is durable ([`CommitWriter::counts_until_synced`]).
+    counted: bool,
     answer: oneshot::Sender<Result<Applied, StorageError>>,
 }
 
@@ -243,14 +244,29 @@ impl CommitWriter {
         &self.shared.log_sync
     }
 
-    /// Applies `batch` here or on the writer thread. An `early` one is
-    /// counted by the log syncer from before it is applied until it is
-    /// over, wherever it runs.
+    /// Whether the log syncer must count `batch` from before it is applied
+    /// until it is over, so that `read_events` hands out none of its
+    /// events before a sync covers them: an `early` commit
+    /// ([`CommitWriter::commit_applied`]), or a deferred one that appends
+    /// events, on a `Full` store. Both are written `NORMAL`: visible when
+    /// applied, durable only once the log is synced. An event handed out
+    /// and then lost to a power cut is worse than a late one: the next
+    /// commit's event takes its sequence number, and a reader already past
+    /// it never sees that event.
+    fn counts_until_synced(&self, batch: &CommitBatch, early: bool) -> bool {
+        self.shared.configured == Synchronous::Full
+            && (early || (batch.durability == Durability::Deferred && !batch.events.is_empty()))
+    }
+
+    /// Applies `batch` here or on the writer thread. A counted one (see
+    /// [`CommitWriter::counts_until_synced`]) is counted by the log syncer
+    /// from before it is applied until it is over, wherever it runs.
     async fn apply(&self, batch: CommitBatch, early: bool) -> Result<Applied, StorageError> {
-        if early {
+        let counted = self.counts_until_synced(&batch, early);
+        if counted {
             self.shared.log_sync.begin();
         }
-        if let Some(outcome) = self.commit_here(&batch, early) {
+        if let Some(outcome) = self.commit_here(&batch, counted) {
             return outcome;
         }
         let (answer, answered) = oneshot::channel();
@@ -258,7 +274,7 @@ impl CommitWriter {
         self.shared.queued.fetch_add(1, Ordering::SeqCst);
         let job = CommitJob {
             batch,
-            early,
+            counted,
             answer,
         };
         if self
@@ -267,7 +283,7 @@ impl CommitWriter {
             .is_none_or(|queue| queue.send(job).is_err())
         {
             self.shared.queued.fetch_sub(1, Ordering::SeqCst);
-            if early {
+            if counted {
                 self.shared.log_sync.end();
             }
             return Err(stopped());
@@ -285,7 +301,7 @@ impl CommitWriter {
     fn commit_here(
         &self,
         batch: &CommitBatch,
-        early: bool,
+        counted: bool,
     ) -> Option<Result<Applied, StorageError>> {
         if !self.commit_on_caller || self.shared.queued.load(Ordering::SeqCst) > 0 {
             return None;
@@ -302,7 +318,7 @@ impl CommitWriter {
                 outcome.map(|c| (c, unsynced))
             }
         };
-        if early {
+        if counted {
             self.shared.log_sync.end();
         }
         Some(outcome)
@@ -368,7 +384,7 @@ fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
             )
         }));
         let unsynced = shared.unsynced(&writer);
-        for _ in group.iter().filter(|job| job.early) {
+        for _ in group.iter().filter(|job| job.counted) {
             shared.log_sync.end();
         }
         // Answered below: callers arriving from now on may commit on
