@@ -20,7 +20,7 @@ use crate::ids::{PropertyId, RatePlanId, ResourceId};
 use crate::money::Money;
 use crate::party::Party;
 use crate::ports::Key;
-use crate::pricing::{self, SlotStart};
+use crate::pricing::{self, PriceUnit, SlotStart};
 use crate::restriction::BookedAt;
 use crate::time::{Slot, Stay, local_date};
 
@@ -78,7 +78,9 @@ const SCAN_PAGE: usize = 4096;
 impl Engine {
     /// Everything bookable for the request, with its price, in resource id
     /// (then session start) order. Resources with no capacity left, closed
-    /// by a restriction, or too small for the party are left out.
+    /// by a restriction, too small for the party, or on a default rate
+    /// plan that prices the other unit (nights for a timed resource, slots
+    /// for a nightly one: [`Engine::quote`] refuses those) are left out.
     ///
     /// Errors: `INVALID_INPUT` for a bad range, `NOT_FOUND` for an unknown
     /// property, `IN_THE_PAST` for a stay that has begun.
@@ -135,6 +137,7 @@ impl Engine {
                 continue;
             };
             if max_occupancy < size
+                || !prices_by(entry, PriceUnit::Night)
                 || request
                     .property
                     .as_ref()
@@ -294,7 +297,7 @@ impl Engine {
             let ResourceKind::Timed { seats, schedule } = &entry.resource.kind else {
                 continue;
             };
-            if *seats < size {
+            if *seats < size || !prices_by(entry, PriceUnit::Slot) {
                 continue;
             }
             let tz = view.property(&entry.resource.property)?.time_zone;
@@ -338,6 +341,18 @@ impl Engine {
         }
         Ok(hits)
     }
+}
+
+/// Whether the resource's default plan prices by `unit`, as its kind
+/// needs. A resource whose plan prices the other unit cannot be quoted
+/// (its quote is `INVALID_INPUT`), so a search leaves it out rather than
+/// failing for every other resource. A missing plan is left to pricing,
+/// which reports it.
+fn prices_by(entry: &ResourceEntry, unit: PriceUnit) -> bool {
+    entry
+        .plan
+        .as_ref()
+        .is_none_or(|plan| plan.spec().unit == unit)
 }
 
 /// Prices for one search, computed once per rate plan and time zone (many

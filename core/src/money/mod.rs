@@ -14,8 +14,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod allocation;
 mod currency;
 mod percentage;
+
+use allocation::{integer_weights, mul_div};
 
 pub use currency::{Currency, RoundingMode};
 pub use percentage::Percentage;
@@ -143,13 +146,64 @@ impl Money {
     }
 
     /// `self × factor`, unrounded.
+    ///
+    /// # Panics
+    ///
+    /// If the product is too large for a decimal (about 7.9 × 10^28).
+    /// Amounts and factors that come from outside the program go through
+    /// [`Money::checked_times`] instead.
     pub fn times(&self, factor: Decimal) -> Money {
         Money::new(self.amount * factor, self.currency)
     }
 
+    /// `self × factor`, unrounded, and with [`Error::InvalidInput`] a
+    /// product too large for a decimal.
+    ///
+    /// ```
+    /// use reservo::money::Money;
+    /// use rust_decimal::Decimal;
+    /// let night = Money::parse("99.99", "EUR").unwrap();
+    /// assert_eq!(night.checked_times(Decimal::from(3)).unwrap().to_string(), "299.97 EUR");
+    /// let huge = Money::new(Decimal::MAX, night.currency());
+    /// assert_eq!(huge.checked_times(Decimal::TWO).unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn checked_times(&self, factor: Decimal) -> Result<Money> {
+        let product = self
+            .amount
+            .checked_mul(factor)
+            .ok_or_else(|| Error::invalid("amount", format!("{self} × {factor} is too large")))?;
+        Ok(Money::new(product, self.currency))
+    }
+
     /// `percent`% of `self`, unrounded.
+    ///
+    /// # Panics
+    ///
+    /// If the share is too large for a decimal, which takes a percentage
+    /// beyond ±100 (within, see [`Percentage::of`], which never fails).
+    /// Percentages that come from outside the program go through
+    /// [`Money::checked_percent`] instead.
     pub fn percent(&self, percent: Decimal) -> Money {
-        Money::new(self.amount * percent / Decimal::ONE_HUNDRED, self.currency)
+        self.checked_percent(percent)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `percent`% of `self`, unrounded, and with [`Error::InvalidInput`] a
+    /// share too large for a decimal (only possible beyond ±100 %).
+    pub fn checked_percent(&self, percent: Decimal) -> Result<Money> {
+        let share = self
+            .amount
+            .checked_mul(percent)
+            .map(|product| product / Decimal::ONE_HUNDRED)
+            .or_else(|| {
+                // `amount × percent` overflowed, but the share itself may
+                // fit: take the hundredth first.
+                (self.amount / Decimal::ONE_HUNDRED).checked_mul(percent)
+            })
+            .ok_or_else(|| {
+                Error::invalid("amount", format!("{percent}% of {self} is too large"))
+            })?;
+        Ok(Money::new(share, self.currency))
     }
 
     /// The amount negated.
@@ -270,56 +324,6 @@ impl Money {
             })
             .collect()
     }
-}
-
-/// Non-negative `weights` as integers at one common scale (the largest
-/// scale among them), so that their ratios are kept exactly.
-fn integer_weights(weights: &[Decimal]) -> Result<Vec<u128>> {
-    let weights: Vec<Decimal> = weights.iter().map(Decimal::normalize).collect();
-    let scale = weights.iter().map(Decimal::scale).max().unwrap_or(0);
-    weights
-        .iter()
-        .map(|w| {
-            let mantissa = w.mantissa().unsigned_abs();
-            10u128
-                .checked_pow(scale - w.scale())
-                .and_then(|factor| mantissa.checked_mul(factor))
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "weights",
-                        format!("weight {w} is too large to allocate at scale {scale}"),
-                    )
-                })
-        })
-        .collect()
-}
-
-/// `amount × weight ÷ total` as (quotient, remainder), exactly, for
-/// `weight <= total`: binary long multiplication that keeps the running
-/// product reduced modulo `total`, so nothing ever overflows.
-fn mul_div(amount: u64, weight: u128, total: u128) -> (u64, u128) {
-    debug_assert!(weight <= total && total > 0);
-    let (mut quotient, mut remainder) = (0u64, 0u128);
-    for bit in (0..u64::BITS).rev() {
-        // Double: the quotient stays at most the bits of `amount` seen so
-        // far, and the remainder stays below `total`.
-        quotient <<= 1;
-        if remainder >= total - remainder {
-            remainder -= total - remainder;
-            quotient += 1;
-        } else {
-            remainder += remainder;
-        }
-        if amount >> bit & 1 == 1 {
-            if remainder >= total - weight {
-                remainder -= total - weight;
-                quotient += 1;
-            } else {
-                remainder += weight;
-            }
-        }
-    }
-    (quotient, remainder)
 }
 
 impl PartialOrd for Money {

@@ -75,14 +75,21 @@ impl Percentage {
         self.0.is_zero()
     }
 
-    /// This percentage of `amount`, exact (unrounded).
+    /// This percentage of `amount`, unrounded. Never fails: a share of at
+    /// most 100 % is never larger than the amount. It is exact unless
+    /// `amount × percent` exceeds a decimal (amounts beyond 10^26), where
+    /// it is computed as `amount ÷ 100 × percent`, to a decimal's 28
+    /// significant digits.
     pub fn of(self, amount: &Money) -> Money {
-        amount.percent(self.0)
+        // `checked_percent` fails only beyond 100 %: within 0-100 the
+        // share fits wherever the amount does, so the fallback is never
+        // taken.
+        amount.checked_percent(self.0).unwrap_or(*amount)
     }
 
     /// This percentage of `amount`, rounded to the minor unit with `mode`.
     pub fn of_money(self, amount: Money, mode: RoundingMode) -> Money {
-        amount.percent(self.0).round(mode)
+        self.of(&amount).round(mode)
     }
 }
 

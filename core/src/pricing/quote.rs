@@ -99,6 +99,10 @@ pub struct Quote {
     taxes: Money,
     included_taxes: Money,
     total: Money,
+    /// The lines that are neither fees nor taxes, summed once (and checked)
+    /// when the quote is built; not written, since it follows from them.
+    #[serde(skip)]
+    accommodation: Money,
     /// Written as decimal strings in the quote's currency, and left out
     /// when empty (slots, and quotes built from lines alone).
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "amounts_only")]
@@ -125,6 +129,7 @@ impl Quote {
         let mut subtotal = Decimal::ZERO;
         let mut taxes = Decimal::ZERO;
         let mut included_taxes = Decimal::ZERO;
+        let mut accommodation = Decimal::ZERO;
         for (index, line) in lines.iter().enumerate() {
             check_line(index, line, currency)?;
             if !line.refundable && line.rule.kind != RuleKind::Fee {
@@ -137,10 +142,26 @@ impl Quote {
                 ));
             }
             let amount = line.amount.amount();
+            let add = |sum: &mut Decimal| -> Result<()> {
+                *sum = sum.checked_add(amount).ok_or_else(|| {
+                    Error::invalid(
+                        "lines",
+                        format!(
+                            "line {index} ({}) makes the total too large",
+                            line.description
+                        ),
+                    )
+                })?;
+                Ok(())
+            };
             match (line.rule.kind, line.included) {
-                (RuleKind::Tax, true) => included_taxes += amount,
-                (RuleKind::Tax, false) => taxes += amount,
-                (_, false) => subtotal += amount,
+                (RuleKind::Tax, true) => add(&mut included_taxes)?,
+                (RuleKind::Tax, false) => add(&mut taxes)?,
+                (RuleKind::Fee, false) => add(&mut subtotal)?,
+                (_, false) => {
+                    add(&mut subtotal)?;
+                    add(&mut accommodation)?;
+                }
                 (_, true) => {
                     return Err(Error::invalid(
                         "lines",
@@ -153,7 +174,16 @@ impl Quote {
             }
         }
         let money = |amount| at_minor_scale(amount, currency);
-        let total = subtotal + taxes;
+        let total = subtotal.checked_add(taxes).ok_or_else(|| {
+            Error::invalid(
+                "lines",
+                format!(
+                    "the lines add up to {} and {} in taxes, too large",
+                    money(subtotal),
+                    money(taxes)
+                ),
+            )
+        })?;
         if total < Decimal::ZERO {
             return Err(Error::invalid(
                 "lines",
@@ -168,6 +198,7 @@ impl Quote {
             taxes: money(taxes),
             included_taxes: money(included_taxes),
             total: money(total),
+            accommodation: money(accommodation),
             nights: Vec::new(),
         })
     }
@@ -219,7 +250,12 @@ impl Quote {
                     format!("night {index} costs {night}: not a whole, non-negative amount"),
                 ));
             }
-            sum += night.amount();
+            sum = sum.checked_add(night.amount()).ok_or_else(|| {
+                Error::invalid(
+                    "nights",
+                    format!("night {index} makes the nights too large"),
+                )
+            })?;
         }
         let accommodation = self.accommodation();
         if !nights.is_empty() && sum != accommodation.amount() {
@@ -282,13 +318,7 @@ impl Quote {
 
     /// The sum of the lines that are neither fees nor taxes.
     pub fn accommodation(&self) -> Money {
-        let sum = self
-            .lines
-            .iter()
-            .filter(|l| !matches!(l.rule.kind, RuleKind::Fee | RuleKind::Tax))
-            .map(|l| l.amount.amount())
-            .sum();
-        at_minor_scale(sum, self.currency)
+        self.accommodation
     }
 }
 
@@ -316,7 +346,11 @@ fn check_line(index: usize, line: &QuoteLine, currency: Currency) -> Result<()> 
             ));
         }
     }
-    if line.unit_amount.amount() * Decimal::from(line.quantity) != line.amount.amount() {
+    let product = line
+        .unit_amount
+        .amount()
+        .checked_mul(Decimal::from(line.quantity));
+    if product != Some(line.amount.amount()) {
         return Err(Error::invalid(
             "lines",
             format!(
