@@ -13,6 +13,7 @@ use holds::{adults, hold_request};
 use reservo::catalog::{Resource, ResourceKind};
 use reservo::engine::{Item, QuoteRequest, SearchFor, SearchHit, SearchRequest};
 use reservo::ids::RatePlanId;
+use reservo::ports::{CommitBatch, Expectation, Mutation, Storage};
 
 fn stays(from: (u32, u32), to: (u32, u32), guests: u32) -> SearchRequest {
     SearchRequest {
@@ -58,17 +59,12 @@ async fn search_prices_and_counts_every_hit_as_a_quote_does() {
     }
 }
 
-#[tokio::test]
-async fn a_resource_on_a_plan_of_the_other_unit_does_not_break_search() {
-    let w = world().await;
-    // "lesson" prices slots and "flex" nights: neither resource below can
-    // be quoted, and a search must still list everything else.
-    w.engine
-        .put_resource(nightly("odd-room", "casa-azul", 1, 4, "lesson"))
-        .await
-        .unwrap();
-    w.engine
-        .put_resource(Resource {
+/// "lesson" prices sessions and "flex" nights: neither resource can be
+/// quoted.
+fn on_plans_of_the_other_unit() -> [Resource; 2] {
+    [
+        nightly("odd-room", "casa-azul", 1, 4, "lesson"),
+        Resource {
             id: rid("odd-class"),
             property: pid("surf-school"),
             name: "Odd class".into(),
@@ -77,15 +73,13 @@ async fn a_resource_on_a_plan_of_the_other_unit_does_not_break_search() {
                 seats: 8,
                 schedule: daily_lessons(),
             },
-        })
-        .await
-        .unwrap();
-    let odd = Item::stay(rid("odd-room"), stay((7, 1), (7, 4)), adults(2));
-    let err = w.engine.quote(&QuoteRequest::new(odd)).await.unwrap_err();
-    assert_eq!(err.code(), "INVALID_INPUT");
+        },
+    ]
+}
 
+/// What a search of stays and one of sessions find.
+async fn everything_found(w: &catalog::World) -> (Vec<String>, Vec<String>) {
     let hits = w.engine.search(&stays((7, 1), (7, 4), 2)).await.unwrap();
-    assert_eq!(found(&hits), ["double 5 380.00 EUR", "villa 1 380.00 EUR"]);
     let sessions = w
         .engine
         .search(&SearchRequest {
@@ -98,6 +92,63 @@ async fn a_resource_on_a_plan_of_the_other_unit_does_not_break_search() {
         })
         .await
         .unwrap();
-    let resources: Vec<String> = sessions.iter().map(|h| h.resource.to_string()).collect();
-    assert_eq!(resources, ["surf-lesson", "surf-lesson"]);
+    let sessions = sessions.iter().map(|h| h.resource.to_string()).collect();
+    (found(&hits), sessions)
+}
+
+#[tokio::test]
+async fn a_resource_on_a_plan_of_the_other_unit_is_refused_and_changes_nothing() {
+    let w = world().await;
+    let before = everything_found(&w).await;
+    assert_eq!(
+        before,
+        (
+            vec![
+                "double 5 380.00 EUR".to_owned(),
+                "villa 1 380.00 EUR".to_owned()
+            ],
+            vec!["surf-lesson".to_owned(), "surf-lesson".to_owned()]
+        )
+    );
+    for resource in on_plans_of_the_other_unit() {
+        let err = w.engine.put_resource(resource.clone()).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+        assert!(err.to_string().contains(resource.id.as_str()), "{err}");
+    }
+    assert_eq!(everything_found(&w).await, before);
+}
+
+#[tokio::test]
+async fn a_stored_resource_on_a_plan_of_the_other_unit_does_not_break_search() {
+    // Catalogs written before imports checked the plan's unit may hold
+    // such resources: written here past the engine, with the catalog's
+    // epoch moved on as an import does.
+    let w = world().await;
+    let before = everything_found(&w).await;
+    let epoch = w.store.get(&["cat/epoch".into()]).await.unwrap().remove(0);
+    let epoch = epoch.expect("the world's catalog was imported");
+    let next: u64 = serde_json::from_slice::<u64>(&epoch.value).unwrap() + 1;
+    let mut mutations = vec![Mutation::Put {
+        key: "cat/epoch".into(),
+        value: next.to_string().into_bytes(),
+    }];
+    for resource in on_plans_of_the_other_unit() {
+        mutations.push(Mutation::Put {
+            key: format!("cat/r/{}", resource.id),
+            value: serde_json::to_vec(&resource).unwrap(),
+        });
+    }
+    let batch = CommitBatch {
+        expectations: vec![Expectation {
+            key: "cat/epoch".into(),
+            version: Some(epoch.version),
+        }],
+        mutations,
+        ..CommitBatch::default()
+    };
+    w.store.commit(batch).await.unwrap();
+    let odd = Item::stay(rid("odd-room"), stay((7, 1), (7, 4)), adults(2));
+    let err = w.engine.quote(&QuoteRequest::new(odd)).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert_eq!(everything_found(&w).await, before);
 }

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use crate::catalog::{Property, Resource};
 use crate::error::{Error, Result};
 use crate::ids::{PropertyId, RatePlanId};
-use crate::pricing::RatePlan;
+use crate::pricing::{PriceUnit, RatePlan};
 
 use super::Engine;
 use super::catalog_cache::CatalogView;
@@ -63,7 +63,8 @@ impl Engine {
     ///
     /// Errors, with nothing written: `INVALID_INPUT` (a record fails its
     /// checks, an id appears twice in the import, a resource would change
-    /// between nightly and timed), `NOT_FOUND` (a resource's property or
+    /// between nightly and timed, or its rate plan prices sessions for a
+    /// nightly resource or nights for a timed one), `NOT_FOUND` (a resource's property or
     /// rate plan is neither in the import nor in the catalog),
     /// `CURRENCY_MISMATCH` (a resource's rate plan prices in another
     /// currency than its property, including resources already in the
@@ -159,7 +160,7 @@ fn once<'a>(seen: &mut HashSet<(&'a str, &'a str)>, kind: &'a str, id: &'a str) 
 
 /// The import against the catalog it lands on: every resource it puts, and
 /// every resource of the catalog whose property or plan it replaces, has
-/// its property and plan, in one currency.
+/// its property and a plan of its unit, in one currency.
 fn check_against(view: &CatalogView, import: &CatalogImport) -> Result<()> {
     let properties: HashMap<&PropertyId, &Property> =
         import.properties.iter().map(|p| (&p.id, p)).collect();
@@ -174,7 +175,11 @@ fn check_against(view: &CatalogView, import: &CatalogImport) -> Result<()> {
         None => view.rate_plan(id),
     };
     for resource in &import.resources {
-        check_currency(property(&resource.property)?, plan(&resource.rate_plan)?)?;
+        check_plan(
+            resource,
+            property(&resource.property)?,
+            plan(&resource.rate_plan)?,
+        )?;
         if let Some(existing) = view.resources.get(&resource.id) {
             if existing.resource.is_nightly() != resource.is_nightly() {
                 return Err(Error::invalid(
@@ -190,15 +195,42 @@ fn check_against(view: &CatalogView, import: &CatalogImport) -> Result<()> {
         let touched =
             properties.contains_key(&resource.property) || plans.contains_key(&resource.rate_plan);
         if touched && !imported.contains(resource.id.as_str()) {
-            check_currency(property(&resource.property)?, plan(&resource.rate_plan)?)?;
+            check_plan(
+                resource,
+                property(&resource.property)?,
+                plan(&resource.rate_plan)?,
+            )?;
         }
     }
     Ok(())
 }
 
-/// Errors: `CURRENCY_MISMATCH` if `plan` prices in another currency than
-/// `property`.
-fn check_currency(property: &Property, plan: &RatePlan) -> Result<()> {
+/// Whether `plan` can price `resource` of `property`. Errors:
+/// `CURRENCY_MISMATCH` if it prices in another currency than `property`;
+/// `INVALID_INPUT` if it prices nights for a timed resource or sessions
+/// for a nightly one (no quote of the resource could succeed).
+fn check_plan(resource: &Resource, property: &Property, plan: &RatePlan) -> Result<()> {
+    let sold_by = |unit| match unit {
+        PriceUnit::Night => "night",
+        PriceUnit::Slot => "session",
+    };
+    let needed = if resource.is_nightly() {
+        PriceUnit::Night
+    } else {
+        PriceUnit::Slot
+    };
+    if plan.spec().unit != needed {
+        return Err(Error::invalid(
+            "rate_plan",
+            format!(
+                "rate plan {} prices by the {}, and resource {} is sold by the {}",
+                plan.id(),
+                sold_by(plan.spec().unit),
+                resource.id,
+                sold_by(needed)
+            ),
+        ));
+    }
     if property.currency != plan.currency() {
         return Err(Error::CurrencyMismatch {
             left: property.currency.code().to_owned(),

@@ -78,8 +78,9 @@ impl Engine {
     /// Each call reloads the catalog; to load many resources, use
     /// [`Engine::import_catalog`].
     ///
-    /// Errors: `INVALID_INPUT` (a bad resource, or one changing between
-    /// nightly and timed), `NOT_FOUND`, `CURRENCY_MISMATCH`.
+    /// Errors: `INVALID_INPUT` (a bad resource, one changing between
+    /// nightly and timed, or one on a plan of the other unit),
+    /// `NOT_FOUND`, `CURRENCY_MISMATCH`.
     pub async fn put_resource(&self, resource: Resource) -> Result<()> {
         self.import_catalog(&CatalogImport {
             resources: vec![resource],
