@@ -211,3 +211,59 @@ proptest! {
         prop_assert_eq!(doubles, entries.saturating_sub(1));
     }
 }
+
+#[test]
+fn a_gate_sending_an_admitted_scan_again_gets_its_first_decision() {
+    let (rules, claims) = (venue(false), ticket(1));
+    let mut log = ScanLog::new();
+    let scan = entry_at("north", 0);
+    let first = log.check_in(&rules, &claims, scan.clone()).unwrap();
+    assert_eq!(first, Passage::Entry);
+    // The gate's retry is stamped anew; it is still the same scan.
+    let mut again = scan.clone();
+    again.at += Duration::seconds(3);
+    assert_eq!(
+        log.check_in(&rules, &claims, again).unwrap(),
+        Passage::Entry
+    );
+    assert_eq!(log.len(), 1);
+    // A new scan of the used ticket is refused.
+    let err = log
+        .check_in(&rules, &claims, entry_at("north", 1))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+    // The id sent again from another gate is a conflict, recorded nowhere.
+    let mut elsewhere = scan;
+    elsewhere.gate = GateId::new("south").unwrap();
+    let err = log.check_in(&rules, &claims, elsewhere).unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+    assert_eq!(log.len(), 2);
+}
+
+#[test]
+fn a_scan_id_claimed_by_an_admission_and_a_refusal_keeps_the_admission_in_either_order() {
+    let scan = entry_at("north", 0);
+    let admitted = ScanRecord {
+        token: TokenId::from_bytes(*b"zzzz-9").unwrap(),
+        scan: scan.clone(),
+        outcome: Ok(Passage::Entry),
+    };
+    let refused = ScanRecord {
+        token: ticket(1).token_id,
+        scan,
+        outcome: Err(Refusal::WrongGate {
+            gate: GateId::new("north").unwrap(),
+        }),
+    };
+    // By its ordering alone the refusal would be kept.
+    assert!(refused < admitted);
+    for (first, second) in [(&admitted, &refused), (&refused, &admitted)] {
+        let (mut log, mut other) = (ScanLog::new(), ScanLog::new());
+        log.insert(first.clone());
+        other.insert(second.clone());
+        assert_eq!(log.merge(&other).conflicts.len(), 1);
+        assert_eq!(log.records().collect::<Vec<_>>(), [&admitted]);
+        assert_eq!(log.for_token(&admitted.token).len(), 1);
+        assert!(log.for_token(&refused.token).is_empty());
+    }
+}

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::checkin::rules::{Passage, Refusal, VenueRules, evaluate};
 use crate::checkin::{Scan, ScanId, ScanRecord};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::token::{TicketClaims, TokenId};
 
 /// The scan records of one gate, or of many merged.
@@ -27,8 +27,16 @@ pub struct MergeReport {
     /// Records that were new to this log.
     pub added: usize,
     /// Scan ids that two logs recorded with different contents. The log
-    /// keeps the smaller record (by its ordering), whichever came first.
+    /// keeps a passage over a refusal (the person did pass), then the
+    /// smaller record (by its ordering), whichever came first.
     pub conflicts: Vec<ScanId>,
+}
+
+/// Which of two records claiming one scan id a log keeps, whichever it saw
+/// first: a passage over a refusal (the person did pass, and double
+/// admissions are found among passages), then the smaller record.
+fn preferred(a: &ScanRecord, b: &ScanRecord) -> bool {
+    (a.outcome.is_err(), a) < (b.outcome.is_err(), b)
 }
 
 /// An admission that, in the merged log, went beyond what the token allows
@@ -66,7 +74,7 @@ impl ScanLog {
         };
         if *held != record {
             report.conflicts.push(record.scan.id.clone());
-            if record < *held {
+            if preferred(&record, held) {
                 let old = held.clone();
                 self.reindex(&old, &record);
                 self.records.insert(record.scan.id.clone(), record);
@@ -124,15 +132,47 @@ impl ScanLog {
         records
     }
 
+    /// The record of a scan sent again: one with `scan`'s id, already
+    /// decided for `token` at the same gate, zone and direction (its
+    /// instant may differ: a gate's retry is stamped anew). `None` for a
+    /// new scan id.
+    ///
+    /// Errors: `IDEMPOTENCY_CONFLICT` when the id was recorded for another
+    /// token, gate, zone or direction.
+    pub fn retried(&self, token: &TokenId, scan: &Scan) -> Result<Option<&ScanRecord>> {
+        let Some(done) = self.records.get(&scan.id) else {
+            return Ok(None);
+        };
+        let same = (
+            &done.token,
+            &done.scan.gate,
+            &done.scan.zone,
+            done.scan.direction,
+        ) == (token, &scan.gate, &scan.zone, scan.direction);
+        if !same {
+            return Err(Error::IdempotencyConflict {
+                key: scan.id.to_string(),
+            });
+        }
+        Ok(Some(done))
+    }
+
     /// Decides `scan` with [`evaluate`] against this log and records the
-    /// outcome. A scan id already in the log is decided again but not
-    /// recorded twice.
+    /// outcome. A scan sent again (see [`ScanLog::retried`]) gets its first
+    /// decision and is not recorded twice: a gate retrying an admission
+    /// must not be told the ticket was already used, by itself.
+    ///
+    /// Errors: the rules' refusals; `IDEMPOTENCY_CONFLICT` for a scan id
+    /// already recorded for another token, gate, zone or direction.
     pub fn check_in(
         &mut self,
         rules: &VenueRules,
         claims: &TicketClaims,
         scan: Scan,
     ) -> Result<Passage> {
+        if let Some(done) = self.retried(&claims.token_id, &scan)? {
+            return Ok(done.outcome.clone()?);
+        }
         let outcome = evaluate(rules, claims, self.for_token(&claims.token_id), &scan);
         self.insert(ScanRecord {
             token: claims.token_id.clone(),

@@ -287,20 +287,13 @@ impl Engine {
             claims: claims.clone(),
             scan,
         };
-        if let Some(done) = ticket.scans.iter().find(|r| r.scan.id == scan.id) {
-            let same = (&done.scan.gate, &done.scan.zone, done.scan.direction)
-                == (&scan.gate, &scan.zone, scan.direction);
-            if !same {
-                return Err(Error::IdempotencyConflict {
-                    key: scan.id.to_string(),
-                });
-            }
+        let mut log = log_of(&ticket.scans);
+        if let Some(done) = log.retried(&claims.token_id, &scan)? {
             let passage = done.outcome.clone().map_err(Refusal::into_error)?;
             return Ok(outcome(passage, &booking, done.scan.clone()));
         }
         let view = self.catalog().await?;
         let rules = rules_for(&view, &claims.resource)?;
-        let mut log = log_of(&ticket.scans);
         let decided = log.check_in(&rules, &claims, scan.clone());
         let mut txn = Txn::default();
         if matches!(decided, Ok(Passage::Entry)) && booking.status != BookingStatus::CheckedIn {
