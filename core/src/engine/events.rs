@@ -5,7 +5,8 @@
 //! and its resources. Must never change the bytes of a field a released
 //! version wrote: hosts parse these payloads.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::booking::BookingStatus;
@@ -101,37 +102,53 @@ fn property_of<'a>(view: &'a CatalogView, items: &[HeldItem]) -> Option<&'a Prop
 }
 
 /// From the earliest start to the latest end over `items`: check-in and
-/// check-out dates of stays, local `YYYY-MM-DD HH:MM` of sessions (both
-/// begin with the date, so they compare as text in time order).
+/// check-out dates of stays, local `YYYY-MM-DD HH:MM` of sessions, ordered
+/// by date, then by instant (so sessions in the hour a DST change repeats
+/// are ordered by when they happen, not by their local text).
 fn period(view: &CatalogView, property: Option<&Property>, items: &[HeldItem]) -> Period {
-    let spans: Vec<(String, String)> = items
+    let edges: Vec<(Edge, Edge)> = items
         .iter()
         .map(|item| item_period(view, property, item))
         .collect();
+    let text = |edge: Option<&Edge>| edge.map(|e| e.text.clone()).unwrap_or_default();
     Period {
-        start: spans
-            .iter()
-            .map(|s| &s.0)
-            .min()
-            .cloned()
-            .unwrap_or_default(),
-        end: spans
-            .iter()
-            .map(|s| &s.1)
-            .max()
-            .cloned()
-            .unwrap_or_default(),
+        start: text(edges.iter().map(|e| &e.0).min()),
+        end: text(edges.iter().map(|e| &e.1).max()),
+    }
+}
+
+/// One end of an item as a period shows it, ordered by its date, then its
+/// instant (a stay's date comes before the sessions of that day).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Edge {
+    date: NaiveDate,
+    at: Option<DateTime<Utc>>,
+    text: String,
+}
+
+impl Edge {
+    fn day(date: NaiveDate) -> Edge {
+        Edge {
+            date,
+            at: None,
+            text: date.to_string(),
+        }
+    }
+
+    fn local(at: DateTime<Utc>, tz: Tz) -> Edge {
+        let local = at.with_timezone(&tz);
+        Edge {
+            date: local.date_naive(),
+            at: Some(at),
+            text: local.format("%Y-%m-%d %H:%M").to_string(),
+        }
     }
 }
 
 /// The start and end of one item, as [`period`] shows them.
-fn item_period(
-    view: &CatalogView,
-    property: Option<&Property>,
-    item: &HeldItem,
-) -> (String, String) {
+fn item_period(view: &CatalogView, property: Option<&Property>, item: &HeldItem) -> (Edge, Edge) {
     match (&item.request.item.span, property) {
-        (Span::Stay(stay), _) => (stay.check_in().to_string(), stay.check_out().to_string()),
+        (Span::Stay(stay), _) => (Edge::day(stay.check_in()), Edge::day(stay.check_out())),
         (Span::Session { start }, Some(p)) => {
             let tz = p.time_zone;
             let end = view
@@ -143,10 +160,16 @@ fn item_period(
                 })
                 .map(|o| o.slot().end())
                 .unwrap_or(*start);
-            let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M");
-            (local(*start).to_string(), local(end).to_string())
+            (Edge::local(*start, tz), Edge::local(end, tz))
         }
-        (Span::Session { start }, None) => (start.to_rfc3339(), start.to_rfc3339()),
+        (Span::Session { start }, None) => {
+            let utc = |at: DateTime<Utc>| Edge {
+                date: at.date_naive(),
+                at: Some(at),
+                text: at.to_rfc3339(),
+            };
+            (utc(*start), utc(*start))
+        }
     }
 }
 
