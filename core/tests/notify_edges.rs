@@ -297,3 +297,56 @@ async fn notify_never_sends_more_than_max_attempts_after_the_limit_is_lowered() 
         Some("provider answered 503")
     );
 }
+
+/// The dedupe keys a notifier over its own store, with one booking
+/// confirmed, gives the sender.
+async fn keys_sent(namespace: Option<&str>, sender: &Arc<TestSender>) -> Vec<String> {
+    let store = Arc::new(MemoryStore::new());
+    emit(&*store, "booking.confirmed", &[guest_only("bk_1")]).await;
+    let builder = Notifier::builder(store, sender.clone())
+        .clock(clock())
+        .config(config());
+    let builder = match namespace {
+        Some(namespace) => builder.dedupe_namespace(namespace),
+        None => builder,
+    };
+    let before = sender.calls().len();
+    builder.build().unwrap().run_once(10).await.unwrap();
+    sender.calls()[before..]
+        .iter()
+        .map(|m| m.dedupe_key.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn stores_sharing_one_sender_keep_their_dedupe_keys_apart_with_namespaces() {
+    let sender = TestSender::accepting();
+    // Without namespaces two stores' first events carry the same key: a
+    // provider that drops repeats would drop the second tenant's SMS.
+    let plain = [
+        keys_sent(None, &sender).await,
+        keys_sent(None, &sender).await,
+    ];
+    assert_eq!(plain[0], ["reservo-sms-1-guest"]);
+    assert_eq!(plain[0], plain[1]);
+    let apart = [
+        keys_sent(Some("tenant-a"), &sender).await,
+        keys_sent(Some("tenant_b.eu"), &sender).await,
+    ];
+    assert_eq!(apart[0], ["reservo-sms-tenant-a-1-guest"]);
+    assert_eq!(apart[1], ["reservo-sms-tenant_b.eu-1-guest"]);
+}
+
+#[tokio::test]
+async fn notify_refuses_a_dedupe_namespace_a_provider_key_cannot_carry() {
+    let too_long = "n".repeat(65);
+    for namespace in ["", "tenant a", "tenant/7", "ténant", too_long.as_str()] {
+        let store = Arc::new(MemoryStore::new());
+        let err = Notifier::builder(store, TestSender::accepting())
+            .dedupe_namespace(namespace)
+            .build()
+            .err()
+            .expect("a malformed namespace must be refused");
+        assert_eq!(err.code(), "INVALID_INPUT", "{namespace:?}");
+    }
+}

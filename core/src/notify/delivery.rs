@@ -68,7 +68,8 @@ pub struct Delivery {
     /// Who it is for.
     pub audience: Audience,
     /// Stable across every attempt, retry and restart:
-    /// [`Delivery::dedupe_key_for`] of `seq` and `audience`.
+    /// [`Delivery::dedupe_key_in`] the notifier's namespace, of `seq` and
+    /// `audience`.
     pub dedupe_key: String,
     /// The rendered message; `None` when rendering failed (the error is in
     /// `last_error`).
@@ -95,18 +96,36 @@ impl Delivery {
     /// assert_eq!(Delivery::dedupe_key_for(42, Audience::Owner), "reservo-sms-42-owner");
     /// ```
     pub fn dedupe_key_for(seq: u64, audience: Audience) -> String {
-        format!("reservo-sms-{seq}-{}", audience.as_str())
+        Delivery::dedupe_key_in(None, seq, audience)
     }
 
-    /// The delivery of `event` to `audience`, created at `now`: due at once
-    /// if it rendered, failed with the rendering error if not.
+    /// The dedupe key of the delivery of event `seq` to `audience` by a
+    /// notifier with dedupe `namespace`
+    /// ([`NotifierBuilder::dedupe_namespace`](super::NotifierBuilder::dedupe_namespace)).
+    ///
+    /// ```
+    /// use reservo::notify::{Audience, Delivery};
+    /// assert_eq!(Delivery::dedupe_key_in(Some("tenant-7"), 42, Audience::Guest),
+    ///            "reservo-sms-tenant-7-42-guest");
+    /// assert_eq!(Delivery::dedupe_key_in(None, 42, Audience::Guest), "reservo-sms-42-guest");
+    /// ```
+    pub fn dedupe_key_in(namespace: Option<&str>, seq: u64, audience: Audience) -> String {
+        match namespace {
+            Some(namespace) => format!("reservo-sms-{namespace}-{seq}-{}", audience.as_str()),
+            None => format!("reservo-sms-{seq}-{}", audience.as_str()),
+        }
+    }
+
+    /// The delivery of `event` to `audience` under `dedupe_key`, created
+    /// at `now`: due at once if it rendered, failed with the rendering
+    /// error if not.
     pub(super) fn from_rendered(
         event: &StoredEvent,
         audience: Audience,
+        dedupe_key: String,
         rendered: Result<Rendered>,
         now: DateTime<Utc>,
     ) -> Delivery {
-        let dedupe_key = Delivery::dedupe_key_for(event.seq, audience);
         let (message, state, last_error) = match rendered {
             Ok(Rendered { to, body }) => (
                 Some(SmsMessage {

@@ -77,11 +77,28 @@ impl NotifierBuilder {
         self
     }
 
+    /// Puts `namespace` into every dedupe key this notifier creates
+    /// (`reservo-sms-<namespace>-<seq>-<audience>`), for stores that share
+    /// one SMS provider account: each store numbers its events from 1, so
+    /// without a namespace two stores' deliveries would carry the same keys
+    /// and a provider that drops repeats would drop one of them. Use a
+    /// stable id of the store or tenant (1–64 ASCII letters, digits, `.`,
+    /// `_` or `-`; checked by [`NotifierBuilder::build`]). Deliveries
+    /// already queued keep their keys.
+    pub fn dedupe_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.notifier.namespace = Some(namespace.into());
+        self
+    }
+
     /// The notifier, once the config is checked
-    /// ([`NotifierConfig::validate`]) and every template has a recipient
-    /// path; either failing is an [`Error::InvalidInput`].
+    /// ([`NotifierConfig::validate`]), every template has a recipient
+    /// path and the dedupe namespace, if any, is well formed; any failing
+    /// is an [`Error::InvalidInput`].
     pub fn build(self) -> Result<Notifier> {
         self.notifier.config.validate()?;
+        if let Some(namespace) = &self.notifier.namespace {
+            check_namespace(namespace)?;
+        }
         self.notifier.templates.check_recipients()?;
         Ok(self.notifier)
     }
@@ -137,6 +154,20 @@ pub struct Notifier {
     clock: Arc<dyn Clock>,
     templates: SmsTemplates,
     config: NotifierConfig,
+    namespace: Option<String>,
+}
+
+/// Refuses a dedupe namespace that is empty, longer than 64 characters or
+/// has characters other than ASCII letters, digits, `.`, `_` and `-`.
+fn check_namespace(namespace: &str) -> Result<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if namespace.is_empty() || namespace.len() > 64 || !namespace.chars().all(allowed) {
+        return Err(Error::invalid(
+            "dedupe_namespace",
+            format!("{namespace:?} must be 1-64 ASCII letters, digits, '.', '_' or '-'"),
+        ));
+    }
+    Ok(())
 }
 
 impl Notifier {
@@ -151,6 +182,7 @@ impl Notifier {
                 clock: Arc::new(SystemClock),
                 templates: SmsTemplates::defaults(),
                 config: NotifierConfig::default(),
+                namespace: None,
             },
         }
     }
@@ -256,7 +288,8 @@ impl Notifier {
                     .map(|_| Err(Error::invalid("event payload", message.clone()))),
             };
             if let Some(rendered) = rendered {
-                out.push(Delivery::from_rendered(event, audience, rendered, now));
+                let key = Delivery::dedupe_key_in(self.namespace.as_deref(), event.seq, audience);
+                out.push(Delivery::from_rendered(event, audience, key, rendered, now));
             }
         }
         out
