@@ -8,11 +8,15 @@
 
 #![cfg(feature = "sqlite")]
 
+#[path = "support/batches.rs"]
+mod batches;
+
 use std::sync::Arc;
 
+use batches::{batch, delete, expect, put};
+
 use reservo::ports::{
-    CommitBatch, Committed, Expectation, Key, KeyRange, Mutation, NewEvent, Record, Storage,
-    StorageError, Version,
+    CommitBatch, Committed, Key, KeyRange, NewEvent, Record, Storage, StorageError, Version,
 };
 use reservo::store::{MAX_KEY_LEN, MemoryStore, SqliteOptions, SqliteStore};
 
@@ -49,32 +53,6 @@ fn subjects() -> Vec<Subject> {
             _dir: Some(dir_off),
         },
     ]
-}
-
-fn put(key: &str, value: &[u8]) -> Mutation {
-    Mutation::Put {
-        key: key.into(),
-        value: value.to_vec(),
-    }
-}
-
-fn delete(key: &str) -> Mutation {
-    Mutation::Delete { key: key.into() }
-}
-
-fn expect(key: &str, version: Option<Version>) -> Expectation {
-    Expectation {
-        key: key.into(),
-        version,
-    }
-}
-
-fn batch(expectations: Vec<Expectation>, mutations: Vec<Mutation>) -> CommitBatch {
-    CommitBatch {
-        expectations,
-        mutations,
-        ..CommitBatch::default()
-    }
 }
 
 async fn everything(store: &dyn Storage) -> (Vec<Record>, usize) {

@@ -8,66 +8,24 @@
 //! of its own random prefix and drops them at the end, so runs can share a
 //! database.
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use pg::{connect, drop_tables, fresh_prefix, inspect, pg_url};
 use reservo::ports::{CommitBatch, Expectation, Mutation, NewEvent, Storage, StorageError};
 use reservo::store::{PostgresOptions, PostgresStore, conformance};
 
-/// The server to test against, or `None` (after a notice) to skip.
-fn pg_url() -> Option<String> {
-    match std::env::var("RESERVO_PG_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-            "RESERVO_PG_URL is not set and CI=true: the PostgreSQL store must be tested in CI. \
-             Run: scripts/postgres.sh run -- cargo test -p reservo --features \
-             postgres,conformance --test store_postgres"
-        ),
-        _ => {
-            eprintln!(
-                "SKIPPED: RESERVO_PG_URL is not set, so the PostgreSQL store was not tested. \
-                 Run under scripts/postgres.sh run -- ... to test it."
-            );
-            None
-        }
-    }
-}
+/// What provides a server for these tests.
+const RUN: &str = "cargo test -p reservo --features postgres,conformance --test store_postgres";
 
-/// A table prefix no other test or run uses.
-fn fresh_prefix() -> String {
-    format!("t{}_", &uuid::Uuid::new_v4().simple().to_string()[..16])
-}
-
-async fn connect(url: &str, prefix: &str) -> PostgresStore {
-    let options = PostgresOptions::default()
-        .with_pool_size(4)
-        .with_table_prefix(prefix);
-    PostgresStore::connect_with(url, options)
-        .await
-        .unwrap_or_else(|e| panic!("connecting with prefix {prefix}: {e}"))
-}
-
-/// A plain connection, to look at the tables the way an operator would.
-async fn inspect(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("inspection connection");
-    tokio::spawn(connection);
-    client
-}
-
-/// Drops every table of the prefixes; test hygiene for shared databases.
-async fn drop_tables(url: &str, prefixes: &[String]) {
-    let client = inspect(url).await;
-    for p in prefixes {
-        client
-            .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {p}records, {p}events, {p}pending_events, {p}counters, {p}migrations;
-                 DROP SEQUENCE IF EXISTS {p}versions;"
-            ))
-            .await
-            .expect("dropping test tables");
+/// Drops every table of the prefixes.
+async fn drop_all(url: &str, prefixes: &[String]) {
+    for prefix in prefixes {
+        drop_tables(url, prefix).await;
     }
 }
 
@@ -87,7 +45,7 @@ fn event(kind: &str, payload: &str) -> NewEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_passes_the_conformance_kit() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefixes = Arc::new(Mutex::new(Vec::new()));
     let report = conformance::run({
         let (url, prefixes) = (url.clone(), Arc::clone(&prefixes));
@@ -101,13 +59,13 @@ async fn postgres_store_passes_the_conformance_kit() {
     })
     .await;
     let prefixes = prefixes.lock().expect("prefix list").clone();
-    drop_tables(&url, &prefixes).await;
+    drop_all(&url, &prefixes).await;
     report.assert_all_passed();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnecting_sees_committed_records_versions_and_events() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     let first = connect(&url, &prefix).await;
     let committed = first
@@ -135,7 +93,7 @@ async fn reconnecting_sees_committed_records_versions_and_events() {
         (events[0].seq, events[0].kind.as_str()),
         (1, "booking.created")
     );
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 /// The migrations table's rows, `(version, applied_at)` in version order
@@ -167,7 +125,7 @@ async fn applied_migrations(url: &str, prefix: &str) -> Vec<i64> {
 /// and new ones (numbered by readers) follow on from the counter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_numbered_by_a_previous_release_keep_their_numbers() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     let store = connect(&url, &prefix).await;
     inspect(&url)
@@ -203,12 +161,12 @@ async fn events_numbered_by_a_previous_release_keep_their_numbers() {
         store.read_events(2, 10).await.expect("read again")[..] == events[2..],
         "a second read numbers nothing again"
     );
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_again_applies_no_migration_twice() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     connect(&url, &prefix).await;
     assert_eq!(applied_migrations(&url, &prefix).await, vec![1, 2]);
@@ -217,12 +175,12 @@ async fn connecting_again_applies_no_migration_twice() {
     connect(&url, &prefix).await;
     // Same rows with the same timestamps: nothing was re-applied.
     assert_eq!(migration_rows(&url, &prefix).await, after_first);
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_connects_all_succeed_and_migrate_once() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     let connects: Vec<_> = (0..6)
         .map(|_| {
@@ -249,12 +207,12 @@ async fn concurrent_first_connects_all_succeed_and_migrate_once() {
         distinct.len(),
         "a migration ran twice: {rows:?}"
     );
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_newer_than_this_reservo_are_refused() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     connect(&url, &prefix).await;
     inspect(&url)
@@ -274,7 +232,7 @@ async fn tables_newer_than_this_reservo_are_refused() {
         matches!(refused, Err(StorageError::Backend { .. })),
         "{refused:?}"
     );
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 #[tokio::test]
@@ -291,7 +249,7 @@ async fn unsafe_table_prefix_is_refused_before_any_sql_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stores_with_different_prefixes_share_a_database_without_sharing_data() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let (a, b) = (fresh_prefix(), fresh_prefix());
     let (store_a, store_b) = (connect(&url, &a).await, connect(&url, &b).await);
     let batch = CommitBatch {
@@ -302,12 +260,12 @@ async fn stores_with_different_prefixes_share_a_database_without_sharing_data() 
     store_a.commit(batch).await.expect("commit to a");
     assert_eq!(store_b.get(&["k".into()]).await.expect("get"), vec![None]);
     assert!(store_b.read_events(0, 10).await.expect("events").is_empty());
-    drop_tables(&url, &[a, b]).await;
+    drop_all(&url, &[a, b]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expecting_a_key_absent_without_writing_it_leaves_it_absent() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     let store = connect(&url, &prefix).await;
     store
@@ -333,7 +291,7 @@ async fn expecting_a_key_absent_without_writing_it_leaves_it_absent() {
         1,
         "no placeholder row was left behind"
     );
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }
 
 // ------------------------------------------------- several OS processes
@@ -388,7 +346,7 @@ async fn child_process_increments_the_shared_counter() {
     let (Ok(prefix), Ok(id), Some(url)) = (
         std::env::var(CHILD_PREFIX),
         std::env::var(CHILD_ID),
-        pg_url(),
+        pg_url(RUN),
     ) else {
         eprintln!("not started as a child process: nothing to do");
         return;
@@ -401,7 +359,7 @@ async fn child_process_increments_the_shared_counter() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commits_from_several_processes_lose_and_duplicate_nothing() {
-    let Some(url) = pg_url() else { return };
+    let Some(url) = pg_url(RUN) else { return };
     let prefix = fresh_prefix();
     let exe = std::env::current_exe().expect("test binary path");
     // The children connect to a fresh prefix at the same time, so they also
@@ -488,5 +446,5 @@ async fn commits_from_several_processes_lose_and_duplicate_nothing() {
         .collect();
     assert_eq!(writers.len(), expected_events, "a writer committed twice");
     drop(reader);
-    drop_tables(&url, &[prefix]).await;
+    drop_all(&url, &[prefix]).await;
 }

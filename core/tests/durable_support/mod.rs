@@ -391,61 +391,20 @@ impl NightAudit {
 
 /// The PostgreSQL side: which server, fresh table prefixes, clean-up.
 #[cfg(feature = "postgres")]
+#[path = "../support/pg.rs"]
+mod pg;
+
 pub mod postgres {
-    use reservo::store::{PostgresOptions, PostgresStore};
+    // Each test binary uses a part of them.
+    #[allow(unused_imports)]
+    pub use super::pg::{connect_with_pool as connect, drop_tables, fresh_prefix, inspect as raw};
 
     /// The server to test against, or `None` (after a notice) to skip;
     /// under `CI=true` a missing server fails the test.
     pub fn url() -> Option<String> {
-        match std::env::var("RESERVO_PG_URL") {
-            Ok(url) if !url.is_empty() => Some(url),
-            _ if std::env::var("CI").as_deref() == Ok("true") => panic!(
-                "RESERVO_PG_URL is not set and CI=true: the durable tests must run against \
-                 PostgreSQL in CI. Run: scripts/postgres.sh run -- cargo test -p reservo \
-                 --all-features --test durable_multiprocess --test durable_postgres_locks"
-            ),
-            _ => {
-                eprintln!(
-                    "SKIPPED: RESERVO_PG_URL is not set, so the PostgreSQL part was not \
-                     tested. Run under scripts/postgres.sh run -- ... to test it."
-                );
-                None
-            }
-        }
-    }
-
-    /// A table prefix no other test or run uses.
-    pub fn fresh_prefix() -> String {
-        format!("t{}_", &uuid::Uuid::new_v4().simple().to_string()[..16])
-    }
-
-    pub async fn connect(url: &str, prefix: &str, pool_size: usize) -> PostgresStore {
-        let options = PostgresOptions::default()
-            .with_pool_size(pool_size)
-            .with_table_prefix(prefix);
-        PostgresStore::connect_with(url, options)
-            .await
-            .unwrap_or_else(|e| panic!("connecting with prefix {prefix}: {e}"))
-    }
-
-    /// A plain connection, to act beside the store as another client would.
-    pub async fn raw(url: &str) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("plain connection");
-        tokio::spawn(connection);
-        client
-    }
-
-    /// Drops the tables of `prefix`: test hygiene for a shared database.
-    pub async fn drop_tables(url: &str, prefix: &str) {
-        raw(url)
-            .await
-            .batch_execute(&format!(
-                "DROP TABLE IF EXISTS {prefix}records, {prefix}events, {prefix}pending_events, \
-                 {prefix}counters, {prefix}migrations; DROP SEQUENCE IF EXISTS {prefix}versions;"
-            ))
-            .await
-            .expect("dropping test tables");
+        super::pg::pg_url(
+            "cargo test -p reservo --all-features --test durable_multiprocess \
+             --test durable_postgres_locks",
+        )
     }
 }

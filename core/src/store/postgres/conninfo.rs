@@ -59,11 +59,27 @@ impl Parsed<'_> {
 
 /// A URL's part before its query, and the query (empty if it has none);
 /// `None` if `connection` is not a URL.
+///
+/// As in libpq (and the driver), the user and password run from the
+/// scheme to the first `@` unless a `/` comes first, so a password may hold
+/// a `?` without percent-encoding it: the query starts at the first `?`
+/// after them.
 fn url_query(connection: &str) -> Option<(&str, &str)> {
-    ["postgres://", "postgresql://"]
-        .iter()
-        .any(|scheme| connection.starts_with(scheme))
-        .then(|| connection.split_once('?').unwrap_or((connection, "")))
+    let scheme = ["postgres://", "postgresql://"]
+        .into_iter()
+        .find(|scheme| connection.starts_with(scheme))?;
+    let rest = &connection[scheme.len()..];
+    let credentials_end = match rest.find(['@', '/']) {
+        Some(at) if rest.as_bytes()[at] == b'@' => scheme.len() + at + 1,
+        _ => scheme.len(),
+    };
+    Some(match connection[credentials_end..].find('?') {
+        Some(mark) => {
+            let mark = credentials_end + mark;
+            (&connection[..mark], &connection[mark + 1..])
+        }
+        None => (connection, ""),
+    })
 }
 
 /// A URL query's `key=value` pairs, percent-decoded, in order.
@@ -72,10 +88,11 @@ fn url_pairs(query: &str) -> Result<Vec<Pair<'_>>, StorageError> {
         .split('&')
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
+            // Not quoted: a mistyped URL can put a password here.
             let (key, value) = pair.split_once('=').ok_or_else(|| {
-                StorageError::backend(format!(
-                    "invalid PostgreSQL connection string: parameter {pair:?} has no value"
-                ))
+                StorageError::backend(
+                    "invalid PostgreSQL connection string: a query parameter has no `=`",
+                )
             })?;
             Ok((percent_decode(key)?, percent_decode(value)?))
         })
@@ -150,7 +167,7 @@ fn key_value_pairs(connection: &str) -> Result<Vec<Pair<'_>>, StorageError> {
         let after = after.trim_start();
         let after = after
             .strip_prefix('=')
-            .ok_or_else(|| invalid(&format!("{key:?} is not followed by `=`")))?
+            .ok_or_else(|| invalid(&format!("{} is not followed by `=`", name_of(key))))?
             .trim_start();
         let (quoted, body) = match after.strip_prefix('\'') {
             Some(body) => (true, body),
@@ -181,16 +198,28 @@ fn key_value_pairs(connection: &str) -> Result<Vec<Pair<'_>>, StorageError> {
         }
         if quoted && !closed {
             return Err(invalid(&format!(
-                "the value of {key:?} has no closing quote"
+                "the value of {} has no closing quote",
+                name_of(key)
             )));
         }
         if !quoted && value.is_empty() {
-            return Err(invalid(&format!("{key:?} has no value")));
+            return Err(invalid(&format!("{} has no value", name_of(key))));
         }
         pairs.push((Cow::Borrowed(key), Cow::Owned(value)));
         rest = body[end..].trim_start();
     }
     Ok(pairs)
+}
+
+/// `key` quoted for an error message if it looks like a parameter's name;
+/// otherwise (a mistyped URL, say `postgresql+asyncpg://app:secret@db`) a
+/// description that quotes nothing, since it may hold a password.
+fn name_of(key: &str) -> Cow<'_, str> {
+    if key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Cow::Owned(format!("{key:?}"))
+    } else {
+        Cow::Borrowed("a parameter (not shown: it is not a parameter name)")
+    }
 }
 
 /// `value` escaped for a single-quoted libpq value.

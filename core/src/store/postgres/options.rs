@@ -41,8 +41,10 @@ impl PostgresOptions {
 
     /// The prefix of every table the store uses: 1 to 40 characters of
     /// lowercase ASCII letters, digits and `_`, starting with a letter or
-    /// `_`. Stores with different prefixes share a database without seeing
-    /// each other's data.
+    /// `_`, and not ending in `pending_` (the store with prefix `p` has a
+    /// table `{p}pending_events`, which would be the events table of the
+    /// prefix `{p}pending_`). Stores with different prefixes share a
+    /// database without seeing each other's data.
     pub fn with_table_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.table_prefix = prefix.into();
         self
@@ -68,11 +70,15 @@ pub(super) fn validate_prefix(prefix: &str) -> Result<(), StorageError> {
     let rest_ok = prefix
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if starts_well && rest_ok && prefix.len() <= 40 {
+    // `{p}pending_` + `events` is `{p}` + `pending_events`: two stores'
+    // tables would be one (and `CREATE TABLE IF NOT EXISTS` would not say).
+    let shadows_another = prefix.ends_with("pending_");
+    if starts_well && rest_ok && prefix.len() <= 40 && !shadows_another {
         Ok(())
     } else {
         Err(StorageError::backend(format!(
-            "invalid table prefix {prefix:?}: use 1 to 40 of [a-z0-9_], not starting with a digit"
+            "invalid table prefix {prefix:?}: use 1 to 40 of [a-z0-9_], not starting with a digit \
+             and not ending in `pending_`"
         )))
     }
 }

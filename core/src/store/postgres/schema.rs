@@ -230,6 +230,11 @@ impl Sql {
 
 /// Brings the tables for `sql`'s prefix up to the latest migration.
 ///
+/// A database already up to date is only read (no DDL, no lock), so a role
+/// that may read and write the tables but not create anything (the usual
+/// split between a migrating role and the app's, and PostgreSQL 15's
+/// default for the `public` schema) can connect once they exist.
+///
 /// Concurrent callers, in any number of processes, serialize on a row lock:
 /// the row `version = 0` of `{p}migrations`, taken with `SELECT ... FOR
 /// UPDATE` in the transaction that applies the pending migrations. A row
@@ -240,6 +245,9 @@ impl Sql {
 /// PostgreSQL (duplicate table, duplicate type, or a duplicate catalog row)
 /// are retried.
 pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> {
+    if up_to_date(pool, sql).await? {
+        return Ok(());
+    }
     let create = sql.table(
         "CREATE TABLE IF NOT EXISTS {p}migrations (
             version INT8 PRIMARY KEY,
@@ -272,6 +280,41 @@ pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> 
     .await
 }
 
+/// Whether every migration this Reservo knows is recorded for `sql`'s
+/// prefix, read without locking or creating anything; refuses tables newer
+/// than this Reservo. `false` if the migrations table does not exist yet.
+async fn up_to_date(pool: &Pool, sql: &Sql) -> Result<bool, StorageError> {
+    let applied = sql.table("SELECT version FROM {p}migrations WHERE version > 0");
+    retrying(
+        || async {
+            let client = pool.get().await?;
+            let rows = match client.query(&applied, &[]).await {
+                Ok(rows) => rows,
+                Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+            let applied: BTreeSet<i64> = rows.iter().map(|row| row.get(0)).collect();
+            refuse_newer(&applied, sql)?;
+            Ok(MIGRATIONS.iter().all(|m| applied.contains(&m.version)))
+        },
+        |e| db_backend("reading the applied migrations kept conflicting", e),
+    )
+    .await
+}
+
+/// An error if `applied` holds a migration this Reservo does not know.
+fn refuse_newer(applied: &BTreeSet<i64>, sql: &Sql) -> Result<(), StorageError> {
+    let known = latest_migration();
+    match applied.iter().find(|&&v| v > known) {
+        Some(newer) => Err(StorageError::backend(format!(
+            "tables with prefix {:?} are at migration {newer}, newer than the {known} \
+             this version of Reservo knows: upgrade Reservo",
+            sql.prefix
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// One attempt at applying every pending migration under the lock row.
 async fn apply_pending(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
     let tx = client.transaction().await?;
@@ -297,14 +340,7 @@ async fn apply_pending(client: &mut Client, sql: &Sql) -> Result<(), AttemptErro
         .iter()
         .map(|row| row.get(0))
         .collect();
-    let known = latest_migration();
-    if let Some(newer) = applied.iter().find(|&&v| v > known) {
-        return Err(AttemptError::Fatal(StorageError::backend(format!(
-            "tables with prefix {:?} are at migration {newer}, newer than the {known} \
-             this version of Reservo knows: upgrade Reservo",
-            sql.prefix
-        ))));
-    }
+    refuse_newer(&applied, sql)?;
     for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
         for statement in migration.statements {
             tx.batch_execute(&sql.table(statement)).await?;
