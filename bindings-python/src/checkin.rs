@@ -6,14 +6,13 @@
 
 use std::sync::Mutex;
 
-use chrono::NaiveTime;
 use pyo3::prelude::*;
 
 use reservo::checkin::{Direction, EntryHours, Passage, Scan, ScanId, ScanLog, VenueRules};
 use reservo::ids::ResourceId;
 use reservo::token::{GateId, ZoneId};
 
-use crate::convert::{Instant, id};
+use crate::convert::{Civil, Instant, id};
 use crate::errors::IntoPyResult;
 use crate::tokens::{PyTicketClaims, locked};
 
@@ -57,7 +56,7 @@ impl PyVenueRules {
         py: Python<'_>,
         time_zone: &str,
         resources: Vec<String>,
-        entry_hours: Option<(NaiveTime, NaiveTime)>,
+        entry_hours: Option<(Civil, Civil)>,
         anti_passback: bool,
     ) -> PyResult<Self> {
         let rules = VenueRules {
@@ -67,7 +66,7 @@ impl PyVenueRules {
                 .map(|r| id::<ResourceId>(r))
                 .collect::<PyResult<_>>()?,
             entry_hours: entry_hours
-                .map(|(opens, closes)| EntryHours::new(opens, closes))
+                .map(|(opens, closes)| EntryHours::new(opens.0, closes.0))
                 .transpose()
                 .py(py)?,
             anti_passback,

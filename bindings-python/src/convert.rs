@@ -11,10 +11,11 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTime, PyTuple,
+    PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTime, PyTuple, PyType,
 };
 use pyo3::{Borrowed, intern};
 use rust_decimal::Decimal;
@@ -52,8 +53,164 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Instant {
             ));
         }
         let utc = chrono::Utc.into_pyobject(py)?;
-        let in_utc = ob.call_method1(intern!(py, "astimezone"), (utc,))?;
+        let in_utc = match ob.call_method1(intern!(py, "astimezone"), (utc,)) {
+            Ok(in_utc) => in_utc,
+            Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
+                let error = reservo::Error::invalid(
+                    "datetime",
+                    format!("{} is outside the years 1-9999 in UTC", ob.str()?),
+                );
+                return Err(core_err(py, error));
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Instant(in_utc.extract()?))
+    }
+}
+
+/// A calendar day: a `datetime.date` that is not a `datetime` (whose time
+/// and zone would be dropped without a word, and whose day depends on the
+/// zone it is written in).
+#[derive(Debug, Clone, Copy)]
+pub struct Day(pub NaiveDate);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Day {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if ob.is_instance_of::<PyDateTime>() {
+            return Err(PyTypeError::new_err(format!(
+                "expected a datetime.date, got the datetime {}: pass its .date() in the property's time zone",
+                ob.str()?
+            )));
+        }
+        if !ob.is_instance_of::<PyDate>() {
+            return Err(PyTypeError::new_err(format!(
+                "expected a datetime.date, got {}",
+                ob.get_type().name()?
+            )));
+        }
+        Ok(Day(ob.extract()?))
+    }
+}
+
+/// A civil time of day (check-in times, entry hours): a `datetime.time`
+/// without a `tzinfo`, read in the property's time zone. A time with a
+/// zone is `InvalidInput`: the zone would be dropped without a word.
+#[derive(Debug, Clone, Copy)]
+pub struct Civil(pub NaiveTime);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Civil {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = ob.py();
+        if ob.is_instance_of::<PyTime>() && !ob.getattr(intern!(py, "tzinfo"))?.is_none() {
+            return Err(core_err(
+                py,
+                reservo::Error::invalid(
+                    "time",
+                    format!(
+                        "{} has a time zone: pass the civil time (no tzinfo), read in the property's time zone",
+                        ob.str()?
+                    ),
+                ),
+            ));
+        }
+        Ok(Civil(ob.extract()?))
+    }
+}
+
+/// The unsigned integer types the core counts in, with their largest value.
+pub trait Unsigned {
+    /// The largest value of the type.
+    const MAX: u64;
+}
+
+impl Unsigned for u8 {
+    const MAX: u64 = u8::MAX as u64;
+}
+
+impl Unsigned for u32 {
+    const MAX: u64 = u32::MAX as u64;
+}
+
+impl Unsigned for u64 {
+    const MAX: u64 = u64::MAX;
+}
+
+impl Unsigned for usize {
+    const MAX: u64 = usize::MAX as u64;
+}
+
+/// A whole number that fits the core's unsigned field `T`: a negative or
+/// too large `int` is `InvalidInput` (a `ValueError`), not the
+/// `OverflowError` of the conversion.
+#[derive(Debug, Clone, Copy)]
+pub struct Count<T>(pub T);
+
+impl<'a, 'py, T> FromPyObject<'a, 'py> for Count<T>
+where
+    T: FromPyObject<'a, 'py, Error = PyErr> + Unsigned,
+{
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = ob.py();
+        match ob.extract::<T>() {
+            Ok(value) => Ok(Count(value)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(core_err(
+                py,
+                reservo::Error::invalid(
+                    "integer",
+                    format!("{} is not between 0 and {}", ob.repr()?, T::MAX),
+                ),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// An exact decimal number: a `decimal.Decimal`, an `int` or a decimal
+/// `str`. A `float` is refused (most cents have no exact `float`, and large
+/// amounts lose them), as is a `bool`; text that is not a finite decimal is
+/// `InvalidInput`.
+#[derive(Debug, Clone, Copy)]
+pub struct Exact(pub Decimal);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Exact {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = ob.py();
+        let is_decimal = ob.is_instance(DECIMAL.import(py, "decimal", "Decimal")?)?;
+        let is_int = ob.is_instance_of::<PyInt>() && !ob.is_instance_of::<PyBool>();
+        if !(is_decimal || is_int || ob.is_instance_of::<PyString>()) {
+            let hint = if ob.is_instance_of::<PyFloat>() {
+                ": a float cannot hold most amounts exactly, pass Decimal(\"...\") or a str"
+            } else {
+                ""
+            };
+            return Err(PyTypeError::new_err(format!(
+                "expected a decimal.Decimal, int or str, got {}{hint}",
+                ob.get_type().name()?
+            )));
+        }
+        let text = ob.str()?.to_cow()?.trim().to_owned();
+        Decimal::from_str_exact(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map(Exact)
+            .map_err(|e| {
+                core_err(
+                    py,
+                    reservo::Error::invalid(
+                        "decimal",
+                        format!("{text:?} is not an exact decimal number: {e}"),
+                    ),
+                )
+            })
     }
 }
 
@@ -108,7 +265,16 @@ pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
         if let Ok(i) = ob.extract::<i64>() {
             return Ok(Value::from(i));
         }
-        return Ok(Value::from(ob.extract::<u64>()?));
+        return match ob.extract::<u64>() {
+            Ok(u) => Ok(Value::from(u)),
+            Err(_) => Err(core_err(
+                py,
+                reservo::Error::invalid(
+                    "integer",
+                    format!("{} does not fit in 64 bits", ob.repr()?),
+                ),
+            )),
+        };
     }
     if let Ok(s) = ob.cast::<PyString>() {
         return Ok(Value::String(s.to_cow()?.into_owned()));
@@ -123,7 +289,8 @@ pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
                 )
             });
     }
-    if let Ok(d) = ob.extract::<Decimal>() {
+    if ob.is_instance(DECIMAL.import(py, "decimal", "Decimal")?)? {
+        let Exact(d) = ob.extract()?;
         return Ok(Value::String(d.to_string()));
     }
     if ob.is_instance_of::<PyDateTime>() {

@@ -19,7 +19,7 @@ use reservo::policy::{
     BookingFacts, BookingStart, CancellationEvent, CancellationPolicy, RefundQuote, presets,
 };
 
-use crate::convert::{Instant, from_data, id, to_plain};
+use crate::convert::{Day, Instant, from_data, id, to_plain};
 use crate::errors::{IntoPyResult, core_err};
 use crate::values::{PyMoney, wrap_all};
 
@@ -263,9 +263,10 @@ impl PyBookingLedger {
         py: Python<'_>,
         booking: &str,
         owner: &str,
-        recognized_on: NaiveDate,
+        recognized_on: Day,
         split: PyRef<'_, PySplit>,
     ) -> PyResult<Self> {
+        let recognized_on = recognized_on.0;
         let ledger = BookingLedger::new(
             id::<BookingId>(booking)?,
             id::<OwnerId>(owner)?,
@@ -280,12 +281,8 @@ impl PyBookingLedger {
 
     /// Records a refund of `amount` on `on`, clawing it back from every
     /// party pro rata; returns the clawback split.
-    fn refund(
-        &self,
-        py: Python<'_>,
-        amount: PyRef<'_, PyMoney>,
-        on: NaiveDate,
-    ) -> PyResult<PySplit> {
+    fn refund(&self, py: Python<'_>, amount: PyRef<'_, PyMoney>, on: Day) -> PyResult<PySplit> {
+        let on = on.0;
         let mut ledger = self
             .ledger
             .lock()
@@ -391,11 +388,13 @@ value_object! {
 fn py_owner_statement(
     py: Python<'_>,
     owner: &str,
-    start: NaiveDate,
-    end: NaiveDate,
+    start: Day,
+    end: Day,
     currency: &str,
     ledgers: Vec<PyRef<'_, PyBookingLedger>>,
 ) -> PyResult<PyOwnerStatement> {
+    let start = start.0;
+    let end = end.0;
     let period = StatementPeriod::new(start, end).py(py)?;
     let currency = Currency::from_code(currency).py(py)?;
     let records = ledgers

@@ -9,10 +9,10 @@ use pyo3::prelude::*;
 
 use reservo::notify::{DispatchReport, Notifier};
 
-use crate::convert::Plain;
+use crate::convert::{Count, Plain};
 use crate::engine::PyManualClock;
 use crate::errors::IntoPyResult;
-use crate::ports::PySmsSender;
+use crate::ports::{PySmsSender, require_methods};
 use crate::runtime::Pending;
 use crate::stores::storage_of;
 
@@ -75,17 +75,22 @@ pub struct PyNotifier {
 #[pymethods]
 impl PyNotifier {
     #[new]
-    #[pyo3(signature = (store, sender, *, clock=None))]
+    #[pyo3(signature = (store, sender, *, clock=None, dedupe_namespace=None))]
     fn new(
         py: Python<'_>,
         store: &Bound<'_, PyAny>,
         sender: Py<PyAny>,
         clock: Option<PyRef<'_, PyManualClock>>,
+        dedupe_namespace: Option<String>,
     ) -> PyResult<Self> {
-        let (storage, _) = storage_of(store);
+        let (storage, _) = storage_of(store)?;
+        require_methods(sender.bind(py), "a reservo.SmsSender", &["send"])?;
         let mut builder = Notifier::builder(storage, Arc::new(PySmsSender::new(sender)));
         if let Some(clock) = clock {
             builder = builder.clock(clock.clock());
+        }
+        if let Some(namespace) = dedupe_namespace {
+            builder = builder.dedupe_namespace(namespace);
         }
         Ok(PyNotifier {
             notifier: Arc::new(builder.build().py(py)?),
@@ -93,8 +98,9 @@ impl PyNotifier {
     }
 
     /// Reads new events, queues deliveries and sends up to `max` due ones.
-    #[pyo3(signature = (max=100))]
-    fn run_once(&self, max: usize) -> Pending {
+    #[pyo3(signature = (max=Count(100)), text_signature = "(self, max=100)")]
+    fn run_once(&self, max: Count<usize>) -> Pending {
+        let max = max.0;
         let notifier = self.notifier.clone();
         Pending::new(true, async move {
             notifier
@@ -105,8 +111,9 @@ impl PyNotifier {
     }
 
     /// Deliveries that were given up, as data.
-    #[pyo3(signature = (limit=100))]
-    fn failed_deliveries(&self, limit: usize) -> Pending {
+    #[pyo3(signature = (limit=Count(100)), text_signature = "(self, limit=100)")]
+    fn failed_deliveries(&self, limit: Count<usize>) -> Pending {
+        let limit = limit.0;
         let notifier = self.notifier.clone();
         Pending::new(true, async move {
             let failed = notifier.failed_deliveries(limit).await?;

@@ -47,11 +47,31 @@ pub fn background_locals(py: Python<'_>) -> PyResult<TaskLocals> {
 
 /// Runs `fut` to completion on the calling thread with the GIL released.
 /// With `host_ports`, `async def` ports run on the background loop.
+///
+/// Refuses, with a `RuntimeError`, to block where it never could finish:
+/// on a thread of the shared runtime (a port that an engine call is
+/// running calls the blocking engine: tokio would panic), or, with host
+/// ports, on the background loop itself (an `async def` port calls the
+/// blocking engine, whose `async def` ports would wait for that loop).
 pub fn block_on<F, T>(py: Python<'_>, host_ports: bool, fut: F) -> PyResult<T>
 where
     F: Future<Output = reservo::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(PyRuntimeError::new_err(
+            "a blocking reservo call was made from inside a port that a reservo call is running: \
+             it cannot wait there. Use reservo.AsyncEngine (await it) in ports, or call the \
+             blocking Engine from another thread",
+        ));
+    }
+    if host_ports && on_background_loop(py) {
+        return Err(PyRuntimeError::new_err(
+            "a blocking reservo call was made from an async def port running on reservo's \
+             background loop: its own async def ports would wait for that loop forever. Use \
+             reservo.AsyncEngine (await it) in async def ports",
+        ));
+    }
     let result = if host_ports {
         let locals = background_locals(py)?;
         py.detach(|| runtime().block_on(pyo3_async_runtimes::tokio::scope(locals, fut)))
@@ -59,6 +79,16 @@ where
         py.detach(|| runtime().block_on(fut))
     };
     result.map_err(|e| core_err(py, e))
+}
+
+/// Whether the calling thread is running the background loop.
+fn on_background_loop(py: Python<'_>) -> bool {
+    let Some(locals) = BACKGROUND.get(py) else {
+        return false;
+    };
+    pyo3_async_runtimes::get_running_loop(py)
+        .map(|running| running.is(locals.event_loop(py)))
+        .unwrap_or(false)
 }
 
 /// A prepared engine call that has not started: `wait()` it, or `await` it.

@@ -12,8 +12,9 @@ use reservo::store::{
     MemoryStore, PostgresOptions, PostgresStore, SqliteOptions, SqliteStore, Synchronous,
 };
 
+use crate::convert::Count;
 use crate::errors::core_err;
-use crate::ports::PyStorage;
+use crate::ports::{PyStorage, require_methods};
 use crate::runtime::block_on;
 
 /// Records in memory, for tests, demos and short-lived hosts.
@@ -54,17 +55,21 @@ pub struct PySqliteStore {
 #[pymethods]
 impl PySqliteStore {
     #[new]
-    #[pyo3(signature = (
-        path, *, synchronous="full", lock_wait=None, readers=2, commit_on_caller=true
-    ))]
+    #[pyo3(
+        signature = (
+            path, *, synchronous="full", lock_wait=None, readers=Count(2), commit_on_caller=true
+        ),
+        text_signature = "(path, *, synchronous='full', lock_wait=None, readers=2, commit_on_caller=True)"
+    )]
     fn new(
         py: Python<'_>,
         path: PathBuf,
         synchronous: &str,
         lock_wait: Option<chrono::Duration>,
-        readers: usize,
+        readers: Count<usize>,
         commit_on_caller: bool,
     ) -> PyResult<Self> {
+        let readers = readers.0;
         let options = sqlite_options(synchronous, lock_wait, readers)
             .map_err(|e| core_err(py, e))?
             .commit_on_caller(commit_on_caller);
@@ -134,13 +139,17 @@ pub struct PyPostgresStore {
 #[pymethods]
 impl PyPostgresStore {
     #[new]
-    #[pyo3(signature = (url, *, table_prefix=None, pool_size=8))]
+    #[pyo3(
+        signature = (url, *, table_prefix=None, pool_size=Count(8)),
+        text_signature = "(url, *, table_prefix=None, pool_size=8)"
+    )]
     fn new(
         py: Python<'_>,
         url: String,
         table_prefix: Option<String>,
-        pool_size: usize,
+        pool_size: Count<usize>,
     ) -> PyResult<Self> {
+        let pool_size = pool_size.0;
         if pool_size == 0 {
             let error = reservo::Error::invalid("pool_size", "must be at least 1, got 0");
             return Err(core_err(py, error));
@@ -164,16 +173,23 @@ impl PyPostgresStore {
 }
 
 /// The storage port behind a `store` argument, and whether it is the
-/// host's own (Python) implementation.
-pub fn storage_of(store: &Bound<'_, PyAny>) -> (Arc<dyn Storage>, bool) {
+/// host's own (Python) implementation. Anything else than a built-in store
+/// must have the methods of `reservo.Storage`: a `TypeError` here, not a
+/// `StorageError` at the first call.
+pub fn storage_of(store: &Bound<'_, PyAny>) -> PyResult<(Arc<dyn Storage>, bool)> {
     if let Ok(s) = store.cast::<PyMemoryStore>() {
-        return (s.get().store.clone(), false);
+        return Ok((s.get().store.clone(), false));
     }
     if let Ok(s) = store.cast::<PySqliteStore>() {
-        return (s.get().store.clone(), false);
+        return Ok((s.get().store.clone(), false));
     }
     if let Ok(s) = store.cast::<PyPostgresStore>() {
-        return (s.get().store.clone(), false);
+        return Ok((s.get().store.clone(), false));
     }
-    (Arc::new(PyStorage::new(store.clone().unbind())), true)
+    require_methods(
+        store,
+        "a MemoryStore, SqliteStore, PostgresStore or a reservo.Storage",
+        &["get", "scan", "commit", "read_events"],
+    )?;
+    Ok((Arc::new(PyStorage::new(store.clone().unbind())), true))
 }

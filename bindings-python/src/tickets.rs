@@ -18,7 +18,7 @@ use reservo::token::qr::TokenQr;
 use reservo::token::{Entries, EntryPolicy};
 
 use crate::checkin::passage_name;
-use crate::convert::to_plain;
+use crate::convert::{Count, to_plain};
 use crate::errors::IntoPyResult;
 use crate::tokens::{PyTicketClaims, entry_policy};
 
@@ -28,9 +28,9 @@ value_object! {
     /// is free. The default is a single entry.
     PyEntryPolicy(EntryPolicy) as "EntryPolicy" {
         #[new]
-        #[pyo3(signature = (*, entries=Some(1), per_day=None, reentry=false))]
-        fn new(py: Python<'_>, entries: Option<u32>, per_day: Option<u32>, reentry: bool) -> PyResult<Self> {
-            entry_policy(py, entries, per_day, reentry).map(Self::from)
+        #[pyo3(signature = (*, entries=Some(Count(1)), per_day=None, reentry=false), text_signature = "(*, entries=1, per_day=None, reentry=False)")]
+        fn new(py: Python<'_>, entries: Option<Count<u32>>, per_day: Option<Count<u32>>, reentry: bool) -> PyResult<Self> {
+            entry_policy(py, entries.map(|e| e.0), per_day.map(|p| p.0), reentry).map(Self::from)
         }
 
         /// Total entries, or `None` for unlimited.
@@ -246,14 +246,16 @@ impl PyTokenQr {
     }
 
     /// The symbol as an SVG document, `module_px` units per module (1-64).
-    #[pyo3(signature = (module_px=4))]
-    fn to_svg(&self, py: Python<'_>, module_px: u32) -> PyResult<String> {
+    #[pyo3(signature = (module_px=Count(4)), text_signature = "(self, module_px=4)")]
+    fn to_svg(&self, py: Python<'_>, module_px: Count<u32>) -> PyResult<String> {
+        let module_px = module_px.0;
         self.qr.to_svg(module_px).py(py)
     }
 
     /// The symbol as a grayscale PNG, `module_px` pixels per module (1-64).
-    #[pyo3(signature = (module_px=4))]
-    fn to_png<'py>(&self, py: Python<'py>, module_px: u32) -> PyResult<Bound<'py, PyBytes>> {
+    #[pyo3(signature = (module_px=Count(4)), text_signature = "(self, module_px=4)")]
+    fn to_png<'py>(&self, py: Python<'py>, module_px: Count<u32>) -> PyResult<Bound<'py, PyBytes>> {
+        let module_px = module_px.0;
         let png = self.qr.to_png(module_px).py(py)?;
         Ok(PyBytes::new(py, &png))
     }

@@ -22,7 +22,7 @@ use reservo::token::{
     RevocationList, Scope, TicketClaims, TokenId, ValidityWindow, Verifier, ZoneId,
 };
 
-use crate::convert::{Instant, id};
+use crate::convert::{Count, Instant, id};
 use crate::errors::IntoPyResult;
 
 pub(crate) fn locked<T>(lock: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T>> {
@@ -443,7 +443,8 @@ pub struct PyRevocationList {
 #[pymethods]
 impl PyRevocationList {
     #[new]
-    fn new(sequence: u64, issued_at: Instant) -> Self {
+    fn new(sequence: Count<u64>, issued_at: Instant) -> Self {
+        let sequence = sequence.0;
         PyRevocationList {
             list: Mutex::new(RevocationList::new(sequence, issued_at.0)),
         }

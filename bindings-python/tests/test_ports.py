@@ -221,18 +221,39 @@ class Phone:
         return f"sms-{len(self.sent)}"
 
 
-def test_sms_sender_in_python_gets_booking_messages(clock: ManualClock) -> None:
+def booked_store(clock: ManualClock) -> DictStore:
+    """A Python store holding one confirmed booking of Ana's."""
     store = DictStore()
     engine = make_engine(store, clock)
     hold = engine.hold([stay()], idempotency_key="h", ttl_seconds=60)
     engine.confirm(
         hold.id, customer=Customer("Ana", "+351912345678"), idempotency_key="c"
     )
+    return store
+
+
+def test_sms_sender_in_python_gets_booking_messages(clock: ManualClock) -> None:
+    store = booked_store(clock)
     phone = Phone()
     report = Notifier(store, phone, clock=clock).run_once()
     assert report.sent == 1
     assert phone.sent[0]["to"] == "+351912345678"
     assert "Casa Azul" in phone.sent[0]["body"]
+
+
+def test_a_dedupe_namespace_keeps_stores_sharing_a_provider_apart(
+    clock: ManualClock,
+) -> None:
+    keys: dict[str, str] = {}
+    for tenant in ["tenant-a", "tenant-b"]:
+        store, phone = booked_store(clock), Phone()
+        Notifier(store, phone, clock=clock, dedupe_namespace=tenant).run_once()
+        keys[tenant] = phone.sent[0]["dedupe_key"]
+    # Both stores number the event alike: only the namespaces tell them apart.
+    a, b = (key.removeprefix(f"reservo-sms-{t}-") for t, key in keys.items())
+    assert a == b and a.removesuffix("-guest").isdigit()
+    with pytest.raises(errors.InvalidInput):
+        Notifier(DictStore(), Phone(), dedupe_namespace="tenant a")
 
 
 def test_owner_and_broker_phones_get_their_alerts(clock: ManualClock) -> None:

@@ -111,3 +111,85 @@ def test_engine_and_async_engine_offer_every_native_operation_alike() -> None:
         assert awaitable[name] == signature, name
         is_coroutine = inspect.iscoroutinefunction(getattr(reservo.AsyncEngine, name))
         assert is_coroutine == (name != "ticket_public_keys"), name
+
+
+def stub_kinds(fn: ast.FunctionDef) -> list[tuple[str, bool, bool]]:
+    """(name, keyword-only, has a default) of each parameter."""
+    args = fn.args
+    positional = args.posonlyargs + args.args
+    first_default = len(positional) - len(args.defaults)
+    found = [
+        (a.arg, False, i >= first_default)
+        for i, a in enumerate(positional)
+        if a.arg not in ("self", "cls")
+    ]
+    found += [
+        (a.arg, True, d is not None) for a, d in zip(args.kwonlyargs, args.kw_defaults)
+    ]
+    return found
+
+
+def runtime_kinds(obj: Any) -> list[tuple[str, bool, bool]] | None:
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    return [
+        (name, p.kind is p.KEYWORD_ONLY, p.default is not p.empty)
+        for name, p in sig.parameters.items()
+        if name not in ("self", "$self", "cls", "$cls")
+    ]
+
+
+def is_property(fn: ast.FunctionDef) -> bool:
+    return any(
+        isinstance(d, (ast.Name, ast.Attribute)) and ast.unparse(d).endswith("property")
+        for d in fn.decorator_list
+    )
+
+
+def stub_functions() -> list[tuple[str, str, ast.FunctionDef]]:
+    """(class or "", name, definition) of every callable the stub declares."""
+    found: list[tuple[str, str, ast.FunctionDef]] = []
+    for node in ast.parse(STUB.read_text()).body:
+        if isinstance(node, ast.FunctionDef):
+            found.append(("", node.name, node))
+        elif isinstance(node, ast.ClassDef):
+            found += [
+                (node.name, item.name, item)
+                for item in node.body
+                if isinstance(item, ast.FunctionDef) and not is_property(item)
+            ]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("owner", "member", "fn"),
+    stub_functions(),
+    ids=[f"{o}.{m}" if o else m for o, m, _ in stub_functions()],
+)
+def test_stub_marks_keyword_only_and_defaulted_parameters_as_the_runtime_does(
+    owner: str, member: str, fn: ast.FunctionDef
+) -> None:
+    target = getattr(_reservo, member) if not owner else getattr(_reservo, owner)
+    if owner and member != "__init__":
+        target = getattr(target, member)
+    actual = runtime_kinds(target)
+    if actual is not None:
+        assert actual == stub_kinds(fn)
+
+
+def test_native_engine_stub_returns_what_the_facades_return() -> None:
+    tree = ast.parse(STUB.read_text())
+    native = next(
+        n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "NativeEngine"
+    )
+    for fn in native.body:
+        if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("_"):
+            continue
+        returns = ast.unparse(fn.returns) if fn.returns else "None"
+        if returns.startswith("Pending["):
+            returns = returns[len("Pending[") : -1]
+        for facade in (reservo.Engine, reservo.AsyncEngine):
+            declared = inspect.signature(getattr(facade, fn.name)).return_annotation
+            assert declared == returns, f"{facade.__name__}.{fn.name}"

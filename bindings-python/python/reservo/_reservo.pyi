@@ -763,7 +763,12 @@ class DispatchReport:
 @final
 class NativeNotifier:
     def __init__(
-        self, store: object, sender: object, *, clock: ManualClock | None = None
+        self,
+        store: object,
+        sender: object,
+        *,
+        clock: ManualClock | None = None,
+        dedupe_namespace: str | None = None,
     ) -> None: ...
     def run_once(self, max: int = 100) -> Pending[DispatchReport]: ...
     def failed_deliveries(self, limit: int = 100) -> Pending[list[dict[str, Any]]]: ...

@@ -17,12 +17,24 @@ class Notifier:
 
     Its cursor and deliveries live in ``store`` (the engine's store), so
     several notifiers may run; each delivery is claimed by one of them.
+
+    Stores that share one SMS provider account pass ``dedupe_namespace`` (a
+    stable tenant or store id: 1-64 ASCII letters, digits, ``.``, ``_``,
+    ``-``), so their dedupe keys (``reservo-sms-<namespace>-<seq>-<audience>``)
+    never collide; each store numbers its events from 1.
     """
 
     def __init__(
-        self, store: Store, sender: SmsSender, *, clock: ManualClock | None = None
+        self,
+        store: Store,
+        sender: SmsSender,
+        *,
+        clock: ManualClock | None = None,
+        dedupe_namespace: str | None = None,
     ) -> None:
-        self._native = _reservo.NativeNotifier(store, sender, clock=clock)
+        self._native = _reservo.NativeNotifier(
+            store, sender, clock=clock, dedupe_namespace=dedupe_namespace
+        )
 
     def run_once(self, max: int = 100) -> DispatchReport:
         """Reads new events, queues deliveries and sends up to ``max`` due ones."""

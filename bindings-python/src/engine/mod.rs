@@ -12,9 +12,8 @@ mod tickets;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use rust_decimal::Decimal;
 
 use reservo::commission::FeeRate;
 use reservo::engine::{
@@ -27,9 +26,9 @@ use reservo::pricing::Promo;
 use reservo::restriction::Restrictions;
 use reservo::time::{ManualClock, Stay};
 
-use crate::convert::{Instant, from_data, id};
+use crate::convert::{Count, Day, Exact, Instant, from_data, id};
 use crate::errors::{IntoPyResult, core_err};
-use crate::ports::PyPaymentGateway;
+use crate::ports::{PyPaymentGateway, require_methods};
 use crate::runtime::Pending;
 use crate::stores::storage_of;
 use crate::tickets::PyTicketSettings;
@@ -67,8 +66,20 @@ impl PyManualClock {
     }
 
     /// Moves the clock forward by `by` (a `timedelta`).
-    fn advance(&self, by: chrono::Duration) {
+    fn advance(&self, py: Python<'_>, by: chrono::Duration) -> PyResult<()> {
+        use reservo::ports::Clock;
+        if self.clock.now().checked_add_signed(by).is_none() {
+            let error = reservo::Error::invalid(
+                "by",
+                format!(
+                    "{} seconds from the clock's instant is past the last representable instant",
+                    by.num_seconds()
+                ),
+            );
+            return Err(core_err(py, error));
+        }
         self.clock.advance(by);
+        Ok(())
     }
 
     fn __repr__(&self) -> String {
@@ -115,30 +126,37 @@ impl PyEngine {
         tickets: Option<PyRef<'_, PyIssuerKeySet>>,
         ticket_settings: Option<PyRef<'_, PyTicketSettings>>,
         change_fee: Option<PyRef<'_, PyMoney>>,
-        change_fee_percent: Option<Decimal>,
-        max_attempts: Option<u32>,
+        change_fee_percent: Option<Exact>,
+        max_attempts: Option<Count<u32>>,
         max_hold_ttl: Option<chrono::Duration>,
         max_hold_lifetime: Option<chrono::Duration>,
         durable_holds: bool,
     ) -> PyResult<Self> {
-        let (storage, host_storage) = storage_of(store);
+        let (storage, host_storage) = storage_of(store)?;
         let defaults = EngineConfig::default();
         let config = EngineConfig {
-            max_attempts: max_attempts.unwrap_or(defaults.max_attempts),
+            max_attempts: max_attempts.map_or(defaults.max_attempts, |c| c.0),
             max_hold_ttl: max_hold_ttl.unwrap_or(defaults.max_hold_ttl),
             max_hold_lifetime: max_hold_lifetime.unwrap_or(defaults.max_hold_lifetime),
             durable_holds,
         };
+        check_config(&config).py(py)?;
         let mut builder = Engine::builder(storage).config(config);
         if let Some(clock) = clock {
             builder = builder.clock(clock.clock.clone());
         }
         let host_ports = host_storage || payment_gateway.is_some();
         if let Some(gateway) = payment_gateway {
+            require_methods(
+                gateway.bind(py),
+                "a reservo.PaymentGateway",
+                &["capabilities", "authorize", "capture", "charge", "refund"],
+            )?;
             builder = builder.payment_gateway(Arc::new(PyPaymentGateway::new(gateway)));
         }
         if change_fee.is_some() || change_fee_percent.is_some() {
-            let percent = Percentage::new(change_fee_percent.unwrap_or_default()).py(py)?;
+            let percent =
+                Percentage::new(change_fee_percent.map(|p| p.0).unwrap_or_default()).py(py)?;
             let fee = FeeRate::new(percent, change_fee.map(|m| m.inner)).py(py)?;
             builder = builder.change_fee(fee);
         }
@@ -239,12 +257,9 @@ impl PyEngine {
         }))
     }
 
-    fn night_availability(
-        &self,
-        resource: &str,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> PyResult<Pending> {
+    fn night_availability(&self, resource: &str, start: Day, end: Day) -> PyResult<Pending> {
+        let start = start.0;
+        let end = end.0;
         let resource = id::<ResourceId>(resource)?;
         Ok(self.call(|e| async move {
             e.night_availability(&resource, start, end)
@@ -253,12 +268,9 @@ impl PyEngine {
         }))
     }
 
-    fn session_availability(
-        &self,
-        resource: &str,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> PyResult<Pending> {
+    fn session_availability(&self, resource: &str, start: Day, end: Day) -> PyResult<Pending> {
+        let start = start.0;
+        let end = end.0;
         let resource = id::<ResourceId>(resource)?;
         Ok(self.call(|e| async move {
             e.session_availability(&resource, start, end)
@@ -271,11 +283,13 @@ impl PyEngine {
     fn search_stays(
         &self,
         py: Python<'_>,
-        check_in: NaiveDate,
-        check_out: NaiveDate,
+        check_in: Day,
+        check_out: Day,
         party: PyRef<'_, PyParty>,
         property: Option<&str>,
     ) -> PyResult<Pending> {
+        let check_in = check_in.0;
+        let check_out = check_out.0;
         let what = SearchFor::Stay(Stay::new(check_in, check_out).py(py)?);
         self.search(what, &party, property)
     }
@@ -283,11 +297,13 @@ impl PyEngine {
     #[pyo3(signature = (start, end, *, party, property=None))]
     fn search_sessions(
         &self,
-        start: NaiveDate,
-        end: NaiveDate,
+        start: Day,
+        end: Day,
         party: PyRef<'_, PyParty>,
         property: Option<&str>,
     ) -> PyResult<Pending> {
+        let start = start.0;
+        let end = end.0;
         self.search(
             SearchFor::Sessions {
                 from: start,
@@ -318,8 +334,9 @@ impl PyEngine {
         &self,
         items: &Bound<'_, PyAny>,
         idempotency_key: String,
-        ttl_seconds: u32,
+        ttl_seconds: Count<u32>,
     ) -> PyResult<Pending> {
+        let ttl_seconds = ttl_seconds.0;
         let request = HoldRequest {
             idempotency_key,
             items: quote_requests(items)?,
@@ -336,14 +353,14 @@ impl PyEngine {
         hold: &str,
         customer: PyRef<'_, PyCustomer>,
         idempotency_key: String,
-        items: Option<Vec<usize>>,
+        items: Option<Vec<Count<usize>>>,
         channel: Option<String>,
         broker: Option<String>,
         broker_phone: Option<String>,
     ) -> PyResult<Pending> {
         let mut request =
             ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone());
-        request.items = items;
+        request.items = items.map(|items| items.into_iter().map(|i| i.0).collect());
         request.attribution = Attribution {
             channel,
             broker,
@@ -359,13 +376,20 @@ impl PyEngine {
     }
 
     #[pyo3(signature = (hold, ttl_seconds, *, idempotency_key))]
-    fn extend(&self, hold: &str, ttl_seconds: u32, idempotency_key: String) -> PyResult<Pending> {
+    fn extend(
+        &self,
+        hold: &str,
+        ttl_seconds: Count<u32>,
+        idempotency_key: String,
+    ) -> PyResult<Pending> {
+        let ttl_seconds = ttl_seconds.0;
         let request = ExtendRequest::new(idempotency_key, id::<HoldId>(hold)?, ttl_seconds);
         Ok(self.call(|e| async move { e.extend(&request).await.map(PyHold::from) }))
     }
 
-    #[pyo3(signature = (limit=100))]
-    fn expire_due(&self, limit: usize) -> Pending {
+    #[pyo3(signature = (limit=Count(100)), text_signature = "(self, limit=100)")]
+    fn expire_due(&self, limit: Count<usize>) -> Pending {
+        let limit = limit.0;
         self.call(|e| async move {
             e.expire_due(limit)
                 .await
@@ -391,12 +415,9 @@ impl PyEngine {
         })
     }
 
-    fn bookings_for_resource(
-        &self,
-        resource: &str,
-        start: NaiveDate,
-        end: NaiveDate,
-    ) -> PyResult<Pending> {
+    fn bookings_for_resource(&self, resource: &str, start: Day, end: Day) -> PyResult<Pending> {
+        let start = start.0;
+        let end = end.0;
         let resource = id::<ResourceId>(resource)?;
         Ok(self.call(|e| async move {
             e.bookings_for_resource(&resource, start, end)
@@ -405,8 +426,10 @@ impl PyEngine {
         }))
     }
 
-    #[pyo3(signature = (after=0, limit=100))]
-    fn events(&self, after: u64, limit: usize) -> Pending {
+    #[pyo3(signature = (after=Count(0), limit=Count(100)), text_signature = "(self, after=0, limit=100)")]
+    fn events(&self, after: Count<u64>, limit: Count<usize>) -> Pending {
+        let after = after.0;
+        let limit = limit.0;
         self.call(|e| async move {
             let events = e.storage().read_events(after, limit).await?;
             Ok(events
@@ -415,6 +438,36 @@ impl PyEngine {
                 .collect::<Vec<_>>())
         })
     }
+}
+
+/// Refuses a configuration the core would misbehave on: no attempt at all
+/// (every write would report `Contention`), or a hold time to live or
+/// lifetime that is not positive or is longer than any `ttl_seconds`
+/// (which would overflow an instant).
+fn check_config(config: &EngineConfig) -> reservo::Result<()> {
+    if config.max_attempts == 0 {
+        return Err(reservo::Error::invalid(
+            "max_attempts",
+            "must be at least 1, got 0",
+        ));
+    }
+    let longest = chrono::Duration::seconds(i64::from(u32::MAX));
+    for (name, value) in [
+        ("max_hold_ttl", config.max_hold_ttl),
+        ("max_hold_lifetime", config.max_hold_lifetime),
+    ] {
+        if value <= chrono::Duration::zero() || value > longest {
+            return Err(reservo::Error::invalid(
+                name,
+                format!(
+                    "must be positive and at most {} seconds, got {} seconds",
+                    longest.num_seconds(),
+                    value.num_seconds()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl PyEngine {

@@ -3,7 +3,6 @@
 //! refunds, refund quotes, modification, booking terms and owner
 //! statements. Each returns a [`Pending`] call, as in [`super`].
 
-use chrono::NaiveDate;
 use pyo3::prelude::*;
 
 use reservo::commission::StatementPeriod;
@@ -15,7 +14,7 @@ use reservo::ids::{BookingId, HoldId, OwnerId, PropertyId, RatePlanId};
 use reservo::money::Currency;
 
 use super::PyEngine;
-use crate::convert::{Instant, id};
+use crate::convert::{Day, Instant, id};
 use crate::domain::{PyCancellationPolicy, PyCommissionPlan, PyOwnerStatement, PyRefundQuote};
 use crate::errors::IntoPyResult;
 use crate::runtime::Pending;
@@ -189,10 +188,12 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         owner: &str,
-        start: NaiveDate,
-        end: NaiveDate,
+        start: Day,
+        end: Day,
         currency: Option<&str>,
     ) -> PyResult<Pending> {
+        let start = start.0;
+        let end = end.0;
         let owner = id::<OwnerId>(owner)?;
         let period = StatementPeriod::new(start, end).py(py)?;
         let currency = currency.map(Currency::from_code).transpose().py(py)?;

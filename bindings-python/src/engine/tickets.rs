@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveTime;
 use pyo3::prelude::*;
 
 use reservo::checkin::{EntryHours, ScanId};
@@ -15,7 +14,7 @@ use reservo::token::{GateId, Scope, ZoneId};
 
 use super::PyEngine;
 use crate::checkin::{PyScanLog, PyVenueRules, direction_of};
-use crate::convert::{from_data, id};
+use crate::convert::{Civil, from_data, id};
 use crate::errors::IntoPyResult;
 use crate::runtime::Pending;
 use crate::tickets::{PyCheckInOutcome, PyIssuedTicket, PyScanMergeReport};
@@ -109,7 +108,7 @@ impl PyEngine {
         &self,
         py: Python<'_>,
         property: &str,
-        entry_hours: Option<(NaiveTime, NaiveTime)>,
+        entry_hours: Option<(Civil, Civil)>,
         anti_passback: bool,
         gates: Vec<String>,
         zones: Vec<String>,
@@ -122,7 +121,7 @@ impl PyEngine {
         };
         let venue = VenueCheckIn {
             entry_hours: entry_hours
-                .map(|(opens, closes)| EntryHours::new(opens, closes))
+                .map(|(opens, closes)| EntryHours::new(opens.0, closes.0))
                 .transpose()
                 .py(py)?,
             anti_passback,

@@ -22,6 +22,25 @@ use pyo3::types::PyTuple;
 
 use crate::runtime::background_locals;
 
+/// Refuses, with a `TypeError` when the engine is built, a host object
+/// that lacks a method its port calls (`port` names the protocol), rather
+/// than a `StorageError` or `PaymentOutcomeUnknown` at the first call.
+pub fn require_methods(host: &Bound<'_, PyAny>, port: &str, methods: &[&str]) -> PyResult<()> {
+    for method in methods {
+        let callable = host
+            .getattr(*method)
+            .map(|attr| attr.is_callable())
+            .unwrap_or(false);
+        if !callable {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "expected {port}, got {} with no method {method}()",
+                host.get_type().name()?
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Calls `method` on the host object `target` with `args` (built with the
 /// GIL held) and awaits the result if the method is `async def`.
 pub async fn call_host<A>(target: &Py<PyAny>, method: &'static str, args: A) -> PyResult<Py<PyAny>>

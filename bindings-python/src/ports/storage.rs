@@ -17,6 +17,7 @@ use reservo::ports::{
 };
 
 use super::call_host;
+use crate::convert::Count;
 
 /// A stored record: key, opaque value bytes and version.
 #[pyclass(frozen, module = "reservo._reservo", name = "Record")]
@@ -29,7 +30,8 @@ pub struct PyRecord {
 #[pymethods]
 impl PyRecord {
     #[new]
-    fn new(key: String, value: Vec<u8>, version: u64) -> Self {
+    fn new(key: String, value: Vec<u8>, version: Count<u64>) -> Self {
+        let version = version.0;
         PyRecord {
             key,
             value,
@@ -84,7 +86,8 @@ pub struct PyStoredEvent {
 #[pymethods]
 impl PyStoredEvent {
     #[new]
-    fn new(seq: u64, kind: String, payload: Vec<u8>) -> Self {
+    fn new(seq: Count<u64>, kind: String, payload: Vec<u8>) -> Self {
+        let seq = seq.0;
         PyStoredEvent { seq, kind, payload }
     }
 
@@ -215,6 +218,57 @@ fn record_of(ob: &Bound<'_, PyAny>) -> PyResult<Record> {
     })
 }
 
+/// Refuses a `scan()` answer that breaks the contract: more than `limit`
+/// records, a key outside the range, or keys not in ascending order.
+fn check_scan(range: &KeyRange, limit: usize, records: &[Record]) -> PyResult<()> {
+    let invalid = |message: String| Err(pyo3::exceptions::PyValueError::new_err(message));
+    if records.len() > limit {
+        return invalid(format!(
+            "scan() returned {} records with a limit of {limit}",
+            records.len()
+        ));
+    }
+    for (i, record) in records.iter().enumerate() {
+        let key = &record.key;
+        if !range.contains(key) {
+            return invalid(format!(
+                "scan() returned {key:?}, outside [{:?}, {:?})",
+                range.start, range.end
+            ));
+        }
+        if i > 0 && records[i - 1].key >= *key {
+            return invalid(format!(
+                "scan() returned {key:?} after {:?}: keys must ascend",
+                records[i - 1].key
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a `read_events()` answer that breaks the contract: more than
+/// `limit` events, or sequence numbers not ascending from after `after` (a
+/// reader's cursor would never move on).
+fn check_events(after: u64, limit: usize, events: &[StoredEvent]) -> PyResult<()> {
+    if events.len() > limit {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "read_events() returned {} events with a limit of {limit}",
+            events.len()
+        )));
+    }
+    let mut previous = after;
+    for event in events {
+        if event.seq <= previous {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "read_events({after}, ...) returned seq {} after {previous}: sequence numbers must ascend past `after`",
+                event.seq
+            )));
+        }
+        previous = event.seq;
+    }
+    Ok(())
+}
+
 /// A storage port implemented by a Python object.
 pub struct PyStorage {
     host: Py<PyAny>,
@@ -253,6 +307,15 @@ impl Storage for PyStorage {
                             keys.len()
                         )));
                     }
+                    for (asked, record) in keys.iter().zip(&records) {
+                        if let Some(record) = record.as_ref().filter(|r| &r.key != asked) {
+                            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                                "get() returned the record of {:?} where {asked:?} was asked: \
+                                 entries must be in the order of the keys",
+                                record.key
+                            )));
+                        }
+                    }
                     Ok(records)
                 })
             });
@@ -266,7 +329,15 @@ impl Storage for PyStorage {
         })
         .await
         .and_then(|list| {
-            Python::attach(|py| list.bind(py).try_iter()?.map(|r| record_of(&r?)).collect())
+            Python::attach(|py| {
+                let records: Vec<Record> = list
+                    .bind(py)
+                    .try_iter()?
+                    .map(|r| record_of(&r?))
+                    .collect::<PyResult<_>>()?;
+                check_scan(range, limit, &records)?;
+                Ok(records)
+            })
         })
         .map_err(|e| storage_error("scan", e))
     }
@@ -294,7 +365,8 @@ impl Storage for PyStorage {
         .await
         .and_then(|list| {
             Python::attach(|py| {
-                list.bind(py)
+                let events: Vec<StoredEvent> = list
+                    .bind(py)
                     .try_iter()?
                     .map(|e| {
                         let e = e?;
@@ -305,7 +377,9 @@ impl Storage for PyStorage {
                             payload: event.payload.clone(),
                         })
                     })
-                    .collect()
+                    .collect::<PyResult<_>>()?;
+                check_events(after, limit, &events)?;
+                Ok(events)
             })
         })
         .map_err(|e| storage_error("read_events", e))

@@ -1,6 +1,6 @@
 //! Catalog values: `Property`, `Resource`, `RatePlan` and `Block`.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveTime;
 use pyo3::prelude::*;
 
 use reservo::catalog::{Block, BlockReason, BlockSpan, Property, Resource, ResourceKind};
@@ -8,7 +8,7 @@ use reservo::ids::{BlockId, PropertyId, RatePlanId, ResourceId};
 use reservo::pricing::RatePlan;
 use reservo::schedule::Schedule;
 
-use crate::convert::{Instant, from_data, id, to_plain};
+use crate::convert::{Civil, Count, Day, Instant, from_data, id, to_plain};
 use crate::errors::IntoPyResult;
 
 value_object! {
@@ -26,18 +26,18 @@ value_object! {
             owner: &str,
             time_zone: &str,
             currency: &str,
-            check_in_time: Option<NaiveTime>,
-            check_out_time: Option<NaiveTime>,
+            check_in_time: Option<Civil>,
+            check_out_time: Option<Civil>,
             owner_phone: Option<&str>,
         ) -> PyResult<Self> {
             let mut property = Property::new(id, name, owner, time_zone, currency).py(py)?;
             if let Some(phone) = owner_phone {
                 property = property.with_owner_phone(phone).py(py)?;
             }
-            if let Some(t) = check_in_time {
+            if let Some(Civil(t)) = check_in_time {
                 property.check_in_time = t;
             }
-            if let Some(t) = check_out_time {
+            if let Some(Civil(t)) = check_out_time {
                 property.check_out_time = t;
             }
             Ok(property.into())
@@ -109,15 +109,17 @@ value_object! {
     PyResource(Resource) as "Resource" {
         /// A resource sold by the night, with `units` identical units.
         #[staticmethod]
-        #[pyo3(signature = (id, *, property, name, rate_plan, max_occupancy, units=1))]
+        #[pyo3(signature = (id, *, property, name, rate_plan, max_occupancy, units=Count(1)), text_signature = "(id, *, property, name, rate_plan, max_occupancy, units=1)")]
         fn nightly(
             id: &str,
             property: &str,
             name: &str,
             rate_plan: &str,
-            max_occupancy: u32,
-            units: u32,
+            max_occupancy: Count<u32>,
+            units: Count<u32>,
         ) -> PyResult<Self> {
+        let max_occupancy = max_occupancy.0;
+        let units = units.0;
             resource(id, property, name, rate_plan, ResourceKind::Nightly { units, max_occupancy })
         }
 
@@ -132,9 +134,10 @@ value_object! {
             property: &str,
             name: &str,
             rate_plan: &str,
-            seats: u32,
+            seats: Count<u32>,
             schedule: &Bound<'_, PyAny>,
         ) -> PyResult<Self> {
+        let seats = seats.0;
             let schedule: Schedule = from_data(schedule, "schedule")?;
             resource(id, property, name, rate_plan, ResourceKind::Timed { seats, schedule })
         }
@@ -266,15 +269,17 @@ value_object! {
         /// A block of the nights `[start, end)` of a nightly resource.
         #[staticmethod]
         #[pyo3(signature = (id, *, resource, start, end, units=None, reason="maintenance"))]
-        fn nights(id: &str, resource: &str, start: NaiveDate, end: NaiveDate, units: Option<u32>, reason: &str) -> PyResult<Self> {
-            block(id, resource, BlockSpan::Nights { from: start, to: end }, units, reason)
+        fn nights(id: &str, resource: &str, start: Day, end: Day, units: Option<Count<u32>>, reason: &str) -> PyResult<Self> {
+        let start = start.0;
+        let end = end.0;
+            block(id, resource, BlockSpan::Nights { from: start, to: end }, units.map(|u| u.0), reason)
         }
 
         /// A block of the instants `[start, end)` of a timed resource.
         #[staticmethod]
         #[pyo3(signature = (id, *, resource, start, end, units=None, reason="maintenance"))]
-        fn period(id: &str, resource: &str, start: Instant, end: Instant, units: Option<u32>, reason: &str) -> PyResult<Self> {
-            block(id, resource, BlockSpan::Period { start: start.0, end: end.0 }, units, reason)
+        fn period(id: &str, resource: &str, start: Instant, end: Instant, units: Option<Count<u32>>, reason: &str) -> PyResult<Self> {
+            block(id, resource, BlockSpan::Period { start: start.0, end: end.0 }, units.map(|u| u.0), reason)
         }
 
         /// The block's id.

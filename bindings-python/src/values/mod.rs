@@ -35,6 +35,19 @@ macro_rules! value_object {
                 $crate::convert::hash_of(&self.inner)
             }
 
+            /// The value itself: it is immutable.
+            fn __copy__(slf: pyo3::PyRef<'_, Self>) -> pyo3::PyRef<'_, Self> {
+                slf
+            }
+
+            /// The value itself: it is immutable.
+            fn __deepcopy__<'py>(
+                slf: pyo3::PyRef<'py, Self>,
+                _memo: &pyo3::Bound<'py, pyo3::PyAny>,
+            ) -> pyo3::PyRef<'py, Self> {
+                slf
+            }
+
             /// The value in its JSON form: plain dicts and lists, amounts,
             /// dates and instants as strings.
             fn to_dict<'py>(

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use reservo::money::Money;
 
+use crate::convert::Exact;
 use crate::errors::IntoPyResult;
 
 value_object! {
@@ -12,8 +13,8 @@ value_object! {
     /// `decimal.Decimal`; mixing currencies is an error in the core.
     PyMoney(Money) as "Money" {
         #[new]
-        fn new(py: Python<'_>, amount: Decimal, currency: &str) -> PyResult<Self> {
-            Money::parse(&amount.to_string(), currency).py(py).map(PyMoney::from)
+        fn new(py: Python<'_>, amount: Exact, currency: &str) -> PyResult<Self> {
+            Money::parse(&amount.0.to_string(), currency).py(py).map(PyMoney::from)
         }
 
         /// The amount, exactly.

@@ -9,7 +9,7 @@ use reservo::ids::{RatePlanId, ResourceId};
 use reservo::party::Party;
 use reservo::time::Stay;
 
-use crate::convert::{Instant, id};
+use crate::convert::{Count, Day, Instant, id};
 use crate::errors::IntoPyResult;
 
 value_object! {
@@ -17,7 +17,9 @@ value_object! {
     PyParty(Party) as "Party" {
         #[new]
         #[pyo3(signature = (adults, children_ages=Vec::new()))]
-        fn new(py: Python<'_>, adults: u32, children_ages: Vec<u8>) -> PyResult<Self> {
+        fn new(py: Python<'_>, adults: Count<u32>, children_ages: Vec<Count<u8>>) -> PyResult<Self> {
+        let adults = adults.0;
+            let children_ages = children_ages.into_iter().map(|age| age.0).collect();
             Party::new(adults, children_ages).py(py).map(PyParty::from)
         }
 
@@ -52,7 +54,9 @@ value_object! {
         /// One unit of a nightly resource for the nights `[check_in, check_out)`.
         #[staticmethod]
         #[pyo3(signature = (resource, *, check_in, check_out, party))]
-        fn stay(py: Python<'_>, resource: &str, check_in: NaiveDate, check_out: NaiveDate, party: PyRef<'_, PyParty>) -> PyResult<Self> {
+        fn stay(py: Python<'_>, resource: &str, check_in: Day, check_out: Day, party: PyRef<'_, PyParty>) -> PyResult<Self> {
+        let check_in = check_in.0;
+        let check_out = check_out.0;
             let stay = Stay::new(check_in, check_out).py(py)?;
             Ok(Item::stay(id::<ResourceId>(resource)?, stay, party.inner.clone()).into())
         }
