@@ -525,3 +525,42 @@ async fn a_confirm_of_an_unknown_hold_is_not_found_and_changes_nothing() {
     assert_eq!(err.code(), "NOT_FOUND");
     assert_eq!(w.store.dump(), before);
 }
+
+/// Settings no engine can work with are refused when it is built: a hold
+/// lifetime so long that `now + lifetime` overflows would panic at the
+/// first hold, and no attempts would fail every write as contention.
+#[test]
+fn an_engine_config_it_cannot_work_with_is_refused_at_build() {
+    let lifetimes = [
+        Duration::days(365 * 1_000_000),
+        Duration::zero(),
+        -Duration::hours(1),
+    ];
+    let mut configs: Vec<EngineConfig> = lifetimes
+        .into_iter()
+        .flat_map(|d| {
+            [
+                EngineConfig {
+                    max_hold_lifetime: d,
+                    ..EngineConfig::default()
+                },
+                EngineConfig {
+                    max_hold_ttl: d,
+                    ..EngineConfig::default()
+                },
+            ]
+        })
+        .collect();
+    configs.push(EngineConfig {
+        max_attempts: 0,
+        ..EngineConfig::default()
+    });
+    for config in configs {
+        let store = std::sync::Arc::new(reservo::store::MemoryStore::new());
+        let built = reservo::engine::Engine::builder(store)
+            .config(config)
+            .try_build();
+        let err = built.err().expect("an unusable config must be refused");
+        assert_eq!(err.code(), "INVALID_INPUT", "{config:?}");
+    }
+}

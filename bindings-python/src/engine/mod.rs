@@ -140,7 +140,6 @@ impl PyEngine {
             max_hold_lifetime: max_hold_lifetime.unwrap_or(defaults.max_hold_lifetime),
             durable_holds,
         };
-        check_config(&config).py(py)?;
         let mut builder = Engine::builder(storage).config(config);
         if let Some(clock) = clock {
             builder = builder.clock(clock.clock.clone());
@@ -178,7 +177,7 @@ impl PyEngine {
             (None, None) => {}
         }
         Ok(PyEngine {
-            engine: Arc::new(builder.build()),
+            engine: Arc::new(builder.try_build().py(py)?),
             host_ports,
         })
     }
@@ -438,36 +437,6 @@ impl PyEngine {
                 .collect::<Vec<_>>())
         })
     }
-}
-
-/// Refuses a configuration the core would misbehave on: no attempt at all
-/// (every write would report `Contention`), or a hold time to live or
-/// lifetime that is not positive or is longer than any `ttl_seconds`
-/// (which would overflow an instant).
-fn check_config(config: &EngineConfig) -> reservo::Result<()> {
-    if config.max_attempts == 0 {
-        return Err(reservo::Error::invalid(
-            "max_attempts",
-            "must be at least 1, got 0",
-        ));
-    }
-    let longest = chrono::Duration::seconds(i64::from(u32::MAX));
-    for (name, value) in [
-        ("max_hold_ttl", config.max_hold_ttl),
-        ("max_hold_lifetime", config.max_hold_lifetime),
-    ] {
-        if value <= chrono::Duration::zero() || value > longest {
-            return Err(reservo::Error::invalid(
-                name,
-                format!(
-                    "must be positive and at most {} seconds, got {} seconds",
-                    longest.num_seconds(),
-                    value.num_seconds()
-                ),
-            ));
-        }
-    }
-    Ok(())
 }
 
 impl PyEngine {

@@ -109,6 +109,48 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// The longest `max_hold_ttl` or `max_hold_lifetime`: `u32::MAX`
+    /// seconds, the longest TTL a hold request can carry.
+    pub const LONGEST_HOLD: chrono::Duration = chrono::Duration::seconds(u32::MAX as i64);
+
+    /// Checks every tunable: at least one attempt, and hold durations that
+    /// are positive and at most [`EngineConfig::LONGEST_HOLD`]. Errors:
+    /// `INVALID_INPUT` naming the first that is out of range.
+    ///
+    /// ```
+    /// use reservo::engine::EngineConfig;
+    /// assert!(EngineConfig::default().validate().is_ok());
+    /// let none = EngineConfig { max_attempts: 0, ..EngineConfig::default() };
+    /// assert_eq!(none.validate().unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.max_attempts == 0 {
+            return Err(crate::Error::invalid(
+                "max_attempts",
+                "must be at least 1, got 0",
+            ));
+        }
+        let longest = EngineConfig::LONGEST_HOLD;
+        for (name, value) in [
+            ("max_hold_ttl", self.max_hold_ttl),
+            ("max_hold_lifetime", self.max_hold_lifetime),
+        ] {
+            if value <= chrono::Duration::zero() || value > longest {
+                return Err(crate::Error::invalid(
+                    name,
+                    format!(
+                        "must be positive and at most {} seconds, got {} seconds",
+                        longest.num_seconds(),
+                        value.num_seconds()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Builds an [`Engine`] from its ports.
 pub struct EngineBuilder {
     storage: Arc<dyn Storage>,
@@ -159,8 +201,22 @@ impl EngineBuilder {
     }
 
     /// The engine.
+    ///
+    /// # Panics
+    ///
+    /// If the config fails [`EngineConfig::validate`] (a program's own
+    /// constant gone wrong); a config read from input goes through
+    /// [`EngineBuilder::try_build`] instead.
     pub fn build(self) -> Engine {
-        Engine {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("invalid EngineConfig: {e}"))
+    }
+
+    /// The engine, once its config passes [`EngineConfig::validate`].
+    /// Errors: `INVALID_INPUT`.
+    pub fn try_build(self) -> crate::Result<Engine> {
+        self.config.validate()?;
+        Ok(Engine {
             storage: self.storage,
             clock: self.clock,
             config: self.config,
@@ -170,7 +226,7 @@ impl EngineBuilder {
             tickets: self.tickets,
             holds: hold_cache::HoldCache::default(),
             known: known::KnownRecords::default(),
-        }
+        })
     }
 }
 
