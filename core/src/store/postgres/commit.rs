@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use deadpool_postgres::Pool;
+use deadpool_postgres::{Client, Pool};
 use futures_util::future::{join3, join4};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -18,7 +18,7 @@ use tokio_postgres::{Row, Statement};
 /// A statement parameter.
 type Param<'a> = dyn ToSql + Sync + 'a;
 
-use super::retry::{AttemptError, retrying};
+use super::retry::{AttemptError, on_connection, retrying};
 use super::schema::Sql;
 use super::to_u64;
 use crate::ports::{CommitBatch, Committed, Durability, Mutation, StorageError, Version};
@@ -35,11 +35,11 @@ pub(super) async fn commit(
     validate_batch(&batch)?;
     let plan = Plan::new(&batch, may_defer_flush)?;
     retrying(
-        || async {
-            match &plan.in_one {
-                Some(in_one) => attempt_in_one(pool, sql, &plan, in_one).await,
-                None => attempt(pool, sql, &plan).await,
-            }
+        || {
+            on_connection(pool, async |client| match &plan.in_one {
+                Some(in_one) => attempt_in_one(client, sql, &plan, in_one).await,
+                None => attempt(client, sql, &plan).await,
+            })
         },
         // Contention that outlasts every retry changed nothing: to the
         // engine that is a conflict, and it re-reads and retries.
@@ -286,8 +286,7 @@ fn conflict(key: &[u8]) -> AttemptError {
 /// statement succeeded. Results are read in the same order, so the first
 /// error is the cause and later ones ("transaction aborted") are never
 /// reported.
-async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, AttemptError> {
-    let client = pool.get().await?;
+async fn attempt(client: &Client, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, AttemptError> {
     // Prepared before anything is sent (a round trip each, the first time
     // on a connection only), so the pipeline goes out whole.
     let begin = client.prepare_cached(&sql.begin).await?;
@@ -326,17 +325,17 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
     ) = join3(
         join4(
             client.query(&begin, &[]),
-            query_opt(&client, no_flush.as_ref(), &[]),
+            query_opt(client, no_flush.as_ref(), &[]),
             // Lock the expected keys, claim the absent ones, and check
             // every version under those locks (steps 1-2).
             query_if(
-                &client,
+                client,
                 !plan.present_keys.is_empty(),
                 &lock_present,
                 present_keys,
             ),
             query_if(
-                &client,
+                client,
                 !plan.shared_keys.is_empty(),
                 &share_present,
                 shared_keys,
@@ -344,13 +343,13 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         ),
         join4(
             query_if(
-                &client,
+                client,
                 !plan.absent_keys.is_empty(),
                 &claim_absent,
                 absent_keys,
             ),
             query_if(
-                &client,
+                client,
                 !plan.expected_keys.is_empty(),
                 &check_versions,
                 check_params,
@@ -359,7 +358,7 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
             client.query(&next_version, &[]),
             // Write (step 4), append the events unnumbered (step 5).
             query_if(
-                &client,
+                client,
                 !plan.checked_keys.is_empty(),
                 &put_checked,
                 checked_params,
@@ -367,19 +366,14 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
         ),
         join4(
             query_if(
-                &client,
+                client,
                 !plan.blind_keys.is_empty(),
                 &put_blind,
                 blind_params,
             ),
+            query_if(client, !plan.deleted_keys.is_empty(), &delete, deleted_keys),
             query_if(
-                &client,
-                !plan.deleted_keys.is_empty(),
-                &delete,
-                deleted_keys,
-            ),
-            query_if(
-                &client,
+                client,
                 !plan.event_kinds.is_empty(),
                 &append_events,
                 event_params,
@@ -428,12 +422,11 @@ async fn attempt(pool: &Pool, sql: &Sql, plan: &Plan<'_>) -> Result<Committed, A
 /// expected keys are read afterwards to name one that differs (versions
 /// only grow, so a stale one stays stale).
 async fn attempt_in_one(
-    pool: &Pool,
+    client: &Client,
     sql: &Sql,
     plan: &Plan<'_>,
     in_one: &InOne<'_>,
 ) -> Result<Committed, AttemptError> {
-    let client = pool.get().await?;
     let statement = client.prepare_cached(&sql.commit_in_one).await?;
     let params: &[&Param<'_>] = &[
         &plan.shared_keys,

@@ -202,7 +202,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -211,7 +211,7 @@ use crate::ports::{
 };
 pub use options::PostgresOptions;
 use options::validate_prefix;
-use retry::{AttemptError, backend, db_backend, retrying};
+use retry::{AttemptError, backend, db_backend, on_connection, retrying};
 use schema::Sql;
 
 /// A [`Storage`] on PostgreSQL or a Postgres-compatible engine, safe to
@@ -339,10 +339,11 @@ impl Storage for PostgresStore {
         }
         let wanted: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
         let rows = retrying(
-            || async {
-                let client = self.pool.get().await?;
-                let statement = client.prepare_cached(&self.sql.get).await?;
-                Ok(client.query(&statement, &[&wanted]).await?)
+            || {
+                on_connection(&self.pool, async |client| {
+                    let statement = client.prepare_cached(&self.sql.get).await?;
+                    Ok(client.query(&statement, &[&wanted]).await?)
+                })
             },
             |e| db_backend("reading records kept conflicting", e),
         )
@@ -362,21 +363,22 @@ impl Storage for PostgresStore {
         }
         let start = range.start.as_bytes();
         let rows = retrying(
-            || async {
-                let client = self.pool.get().await?;
-                let rows = match range.end.as_deref() {
-                    Some(end) => {
-                        let statement = client.prepare_cached(&self.sql.scan_bounded).await?;
-                        client
-                            .query(&statement, &[&start, &end.as_bytes(), &limit])
-                            .await?
-                    }
-                    None => {
-                        let statement = client.prepare_cached(&self.sql.scan_unbounded).await?;
-                        client.query(&statement, &[&start, &limit]).await?
-                    }
-                };
-                Ok(rows)
+            || {
+                on_connection(&self.pool, async |client| {
+                    let rows = match range.end.as_deref() {
+                        Some(end) => {
+                            let statement = client.prepare_cached(&self.sql.scan_bounded).await?;
+                            client
+                                .query(&statement, &[&start, &end.as_bytes(), &limit])
+                                .await?
+                        }
+                        None => {
+                            let statement = client.prepare_cached(&self.sql.scan_unbounded).await?;
+                            client.query(&statement, &[&start, &limit]).await?
+                        }
+                    };
+                    Ok(rows)
+                })
             },
             |e| db_backend("scanning records kept conflicting", e),
         )
@@ -407,10 +409,11 @@ impl Storage for PostgresStore {
         )
         .await?;
         let rows = retrying(
-            || async {
-                let client = self.pool.get().await?;
-                let statement = client.prepare_cached(&self.sql.read_events).await?;
-                Ok(client.query(&statement, &[&after, &limit]).await?)
+            || {
+                on_connection(&self.pool, async |client| {
+                    let statement = client.prepare_cached(&self.sql.read_events).await?;
+                    Ok(client.query(&statement, &[&after, &limit]).await?)
+                })
             },
             |e| db_backend("reading events kept conflicting", e),
         )
@@ -443,7 +446,11 @@ const NUMBERING_BATCH: i64 = 10_000;
 /// transaction at a stronger isolation level abort one of two concurrent
 /// numberings (`40001`), which is retried.
 async fn number_pending_events(pool: &Pool, sql: &Sql) -> Result<(), AttemptError> {
-    let mut client = pool.get().await?;
+    on_connection(pool, async |client| number_on(client, sql).await).await
+}
+
+/// [`number_pending_events`] on one connection.
+async fn number_on(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
     let any_pending = client.prepare_cached(&sql.any_pending).await?;
     let pending: bool = client.query_one(&any_pending, &[]).await?.get(0);
     if !pending {

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
-use deadpool_postgres::PoolError;
+use deadpool_postgres::{Client, Object, Pool, PoolError};
 use tokio_postgres::error::SqlState;
 
 use crate::ports::StorageError;
@@ -62,6 +62,43 @@ impl From<tokio_postgres::Error> for AttemptError {
             Some(code) if transient.contains(code) => AttemptError::Transient(e),
             _ => AttemptError::Fatal(db_backend("PostgreSQL failed", e)),
         }
+    }
+}
+
+/// Runs `work` on a connection of `pool`, and keeps the connection out
+/// of the pool if the work lost it (see [`forget_if_lost`]).
+pub(super) async fn on_connection<T>(
+    pool: &Pool,
+    work: impl AsyncFnOnce(&mut Client) -> Result<T, AttemptError>,
+) -> Result<T, AttemptError> {
+    let mut client = pool.get().await?;
+    let outcome = work(&mut client).await;
+    forget_if_lost(client, &outcome);
+    outcome
+}
+
+/// Keeps `client` out of the pool when the attempt on it lost its
+/// connection (closed, or ended by the server: SQLSTATE classes `08` and
+/// `57P`). The pool's fast recycling only asks whether a connection is
+/// closed, which one the server has just ended may not show yet, and the
+/// next caller would get it and fail.
+fn forget_if_lost<T>(client: Client, outcome: &Result<T, AttemptError>) {
+    let lost = |e: &tokio_postgres::Error| {
+        e.is_closed()
+            || e.code()
+                .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+    };
+    let failed_with_loss = match outcome {
+        Err(AttemptError::Fatal(StorageError::Backend {
+            source: Some(source),
+            ..
+        })) => source
+            .downcast_ref::<tokio_postgres::Error>()
+            .is_some_and(lost),
+        _ => false,
+    };
+    if failed_with_loss || client.is_closed() {
+        drop(Object::take(client));
     }
 }
 
