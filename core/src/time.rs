@@ -377,11 +377,44 @@ impl ManualClock {
     }
 
     /// Moves the clock forward by `by` (a negative duration is ignored).
+    ///
+    /// # Panics
+    ///
+    /// If that moves it past the last instant chrono can represent; use
+    /// [`ManualClock::try_advance`] where `by` comes from outside.
     pub fn advance(&self, by: chrono::Duration) {
+        if let Err(e) = self.try_advance(by) {
+            panic!("ManualClock::advance: {e}");
+        }
+    }
+
+    /// Moves the clock forward by `by` (a negative duration is ignored)
+    /// and returns where it now shows. One that would move it past the
+    /// last representable instant is an [`Error::InvalidInput`] and
+    /// leaves it where it was.
+    ///
+    /// ```
+    /// use chrono::{DateTime, Duration, Utc};
+    /// use reservo::time::ManualClock;
+    /// let clock = ManualClock::new(DateTime::<Utc>::MAX_UTC - Duration::days(1));
+    /// assert!(clock.try_advance(Duration::hours(1)).is_ok());
+    /// assert_eq!(clock.try_advance(Duration::days(1)).unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn try_advance(&self, by: chrono::Duration) -> Result<DateTime<Utc>> {
         let mut current = self.now.lock().unwrap_or_else(|e| e.into_inner());
         if by > chrono::Duration::zero() {
-            *current += by;
+            *current = current.checked_add_signed(by).ok_or_else(|| {
+                Error::invalid(
+                    "by",
+                    format!(
+                        "{} seconds after {} is past the last representable instant",
+                        by.num_seconds(),
+                        *current
+                    ),
+                )
+            })?;
         }
+        Ok(*current)
     }
 }
 
@@ -475,5 +508,24 @@ mod tests {
         );
         clock.advance(chrono::Duration::seconds(-5));
         assert_eq!(clock.now(), start);
+    }
+
+    #[test]
+    fn a_manual_clock_refused_an_advance_past_the_last_instant_stays_put() {
+        let start = DateTime::<Utc>::MAX_UTC - chrono::Duration::hours(1);
+        let clock = ManualClock::new(start);
+        let error = clock.try_advance(chrono::Duration::hours(2)).unwrap_err();
+        assert_eq!(error.code(), "INVALID_INPUT");
+        assert_eq!(clock.now(), start);
+        let moved = clock.try_advance(chrono::Duration::minutes(30)).unwrap();
+        assert_eq!(moved, start + chrono::Duration::minutes(30));
+        assert_eq!(clock.now(), moved);
+    }
+
+    #[test]
+    #[should_panic(expected = "past the last representable instant")]
+    fn advance_past_the_last_instant_panics_with_its_reason() {
+        let clock = ManualClock::new(DateTime::<Utc>::MAX_UTC);
+        clock.advance(chrono::Duration::seconds(1));
     }
 }
