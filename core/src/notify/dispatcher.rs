@@ -36,17 +36,37 @@ pub struct DispatchReport {
     /// Deliveries another notifier claimed first, or took over after this
     /// one's lease ran out; they are the other notifier's to finish.
     pub lost: usize,
+    /// Due deliveries whose records this notifier cannot read — written by
+    /// a newer Reservo (a rolling upgrade), or damaged. They are left where
+    /// they are, for a notifier that can read them, and the run goes on
+    /// with the others; [`Notifier::pending_deliveries`] fails naming such
+    /// a record's key.
+    pub unreadable: usize,
 }
 
 impl DispatchReport {
-    /// Whether the run found nothing to do: no new events, nothing due.
+    /// Whether the run found nothing to do: no new events, nothing due
+    /// that it could read. Records it cannot read are passed over again by
+    /// every run, so they do not count: a host calling
+    /// [`Notifier::run_once`] until idle is not kept looping by them.
     ///
     /// ```
     /// use reservo::notify::DispatchReport;
     /// assert!(DispatchReport::default().is_idle());
+    /// assert!(DispatchReport { unreadable: 1, ..Default::default() }.is_idle());
+    /// assert!(!DispatchReport { retried: 1, ..Default::default() }.is_idle());
     /// ```
     pub fn is_idle(&self) -> bool {
-        *self == DispatchReport::default()
+        let DispatchReport {
+            events,
+            queued,
+            sent,
+            retried,
+            failed,
+            lost,
+            unreadable: _,
+        } = *self;
+        events + queued + sent + retried + failed + lost == 0
     }
 }
 
@@ -192,21 +212,38 @@ impl Notifier {
     /// are due. Call it again while the report is not
     /// [idle](DispatchReport::is_idle) to catch up on a backlog.
     ///
-    /// Errors only when storage fails or holds a record it cannot read;
-    /// a failing sender is recorded, never returned. `max == 0` is an
-    /// [`Error::InvalidInput`].
+    /// Errors only when storage fails or its cursor record cannot be
+    /// read; a failing sender is recorded, never returned, and a delivery
+    /// record it cannot read is counted as
+    /// [`unreadable`](DispatchReport::unreadable) and passed over.
+    /// `max == 0` is an [`Error::InvalidInput`].
     pub async fn run_once(&self, max: usize) -> Result<DispatchReport> {
         if max == 0 {
             return Err(Error::invalid("max", "must be at least 1, got 0"));
         }
         let mut report = DispatchReport::default();
         self.ingest(max, &mut report).await?;
-        let due = self
-            .storage
-            .scan(&records::due_by(self.clock.now()), max)
-            .await?;
-        for record in due {
-            self.attempt(record, &mut report).await?;
+        let mut range = records::due_by(self.clock.now());
+        let mut attempted = 0;
+        // Unreadable records stay at the front of the queue: scan past
+        // them, so that they never hold up the deliveries due after them.
+        while attempted < max {
+            let due = self.storage.scan(&range, max - attempted).await?;
+            let exhausted = due.len() < max - attempted;
+            let Some(last) = due.last() else { break };
+            range.start = records::key_after(&last.key);
+            for record in due {
+                match records::decode_delivery(&record) {
+                    Ok(delivery) => {
+                        attempted += 1;
+                        self.attempt(record, delivery, &mut report).await?;
+                    }
+                    Err(_) => report.unreadable += 1,
+                }
+            }
+            if exhausted {
+                break;
+            }
         }
         Ok(report)
     }
@@ -295,16 +332,20 @@ impl Notifier {
         out
     }
 
-    /// Claims a due delivery, sends it, and records the outcome.
-    async fn attempt(&self, record: Record, report: &mut DispatchReport) -> Result<()> {
-        let mut delivery = records::decode_delivery(&record)?;
+    /// Claims a due delivery (`delivery`, decoded from `record`), sends
+    /// it, and records the outcome.
+    async fn attempt(
+        &self,
+        record: Record,
+        mut delivery: Delivery,
+        report: &mut DispatchReport,
+    ) -> Result<()> {
         let (DeliveryState::Pending { claimed, .. }, Some(message)) =
             (&delivery.state, delivery.message.clone())
         else {
-            return Err(Error::CorruptRecord {
-                key: record.key,
-                message: "a queued delivery must be pending and rendered".into(),
-            });
+            // Decodes, but is not what a queued delivery must be.
+            report.unreadable += 1;
+            return Ok(());
         };
         let now = self.clock.now();
         if *claimed {
