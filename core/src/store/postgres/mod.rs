@@ -202,7 +202,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::IsolationLevel;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -211,7 +211,7 @@ use crate::ports::{
 };
 pub use options::PostgresOptions;
 use options::validate_prefix;
-use retry::{AttemptError, backend, db_backend, on_connection, retrying};
+use retry::{AttemptError, backend, connect_timed_out, db_backend, on_connection, retrying};
 use schema::Sql;
 
 /// A [`Storage`] on PostgreSQL or a Postgres-compatible engine, safe to
@@ -302,7 +302,7 @@ impl PostgresStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| backend("invalid PostgreSQL connection string", e))?;
-        let config = with_generic_plans(config, tls.clone()).await?;
+        let config = with_generic_plans(config, tls.clone(), options.pool_timeout()).await?;
         let manager = Manager::from_config(
             config,
             tls,
@@ -312,6 +312,9 @@ impl PostgresStore {
         );
         let pool = Pool::builder(manager)
             .max_size(options.pool_size())
+            .wait_timeout(options.pool_timeout())
+            .create_timeout(options.pool_timeout())
+            .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| backend("cannot build the connection pool", e))?;
         let sql = Sql::new(options.table_prefix());
@@ -482,11 +485,17 @@ async fn number_on(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
 async fn with_generic_plans(
     mut config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
+    timeout: Option<std::time::Duration>,
 ) -> Result<tokio_postgres::Config, StorageError> {
-    let (client, connection) = config
-        .connect(tls)
-        .await
-        .map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
+    let connecting = config.connect(tls);
+    let connected = match timeout {
+        Some(timeout) => tokio::time::timeout(timeout, connecting)
+            .await
+            .map_err(|_| StorageError::backend(connect_timed_out(timeout)))?,
+        None => connecting.await,
+    };
+    let (client, connection) =
+        connected.map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
     let connection = tokio::spawn(connection);
     let known = client.simple_query("SHOW plan_cache_mode").await.is_ok();
     drop(client);

@@ -2,40 +2,66 @@
 //! connects, and the check that keeps its table prefix safe to paste into
 //! SQL.
 
+use std::time::Duration;
+
 use crate::ports::StorageError;
 
-/// How a [`PostgresStore`](super::PostgresStore) connects: pool size and
-/// table prefix.
+/// How a [`PostgresStore`](super::PostgresStore) connects: pool size, how
+/// long an operation waits for a connection, and table prefix.
 ///
 /// ```
+/// use std::time::Duration;
 /// use reservo::store::PostgresOptions;
 /// let options = PostgresOptions::default()
 ///     .with_pool_size(4)
+///     .with_pool_timeout(Some(Duration::from_secs(5)))
 ///     .with_table_prefix("tenant_a_");
 /// assert_eq!(options.table_prefix(), "tenant_a_");
 /// assert_eq!(options.pool_size(), 4);
+/// assert_eq!(options.pool_timeout(), Some(Duration::from_secs(5)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostgresOptions {
     pool_size: usize,
+    pool_timeout: Option<Duration>,
     table_prefix: String,
 }
 
 impl Default for PostgresOptions {
-    /// A pool of 8 connections and the table prefix `reservo_`.
+    /// A pool of 8 connections, a pool timeout of 30 seconds and the table
+    /// prefix `reservo_`.
     fn default() -> Self {
         PostgresOptions {
             pool_size: 8,
+            pool_timeout: Some(PostgresOptions::DEFAULT_POOL_TIMEOUT),
             table_prefix: "reservo_".to_owned(),
         }
     }
 }
 
 impl PostgresOptions {
+    /// The pool timeout of [`PostgresOptions::default`].
+    pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(30);
+
     /// The most connections the store opens at once (at least 1). Each
     /// operation in flight holds one for its duration.
     pub fn with_pool_size(mut self, size: usize) -> Self {
         self.pool_size = size.max(1);
+        self
+    }
+
+    /// How long an operation waits for a connection: for one of the pool's
+    /// to be free when all are in use, and for a new one to be established
+    /// (including TLS and authentication; also bounds the first connection
+    /// of [`PostgresStore::connect_with`](super::PostgresStore::connect_with)).
+    /// Past it the operation fails with a
+    /// [`StorageError::Backend`] that says so, having sent nothing to the
+    /// server. `None` waits as long as it takes — a server that stops
+    /// answering then hangs every caller. It does not bound a query once
+    /// sent: where the network may drop a connection without closing it,
+    /// add `keepalives_idle=30` to the URL, or a `statement_timeout`.
+    pub fn with_pool_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_timeout = timeout;
         self
     }
 
@@ -53,6 +79,11 @@ impl PostgresOptions {
     /// The most connections the store opens at once.
     pub fn pool_size(&self) -> usize {
         self.pool_size
+    }
+
+    /// How long an operation waits for a connection (`None`: forever).
+    pub fn pool_timeout(&self) -> Option<Duration> {
+        self.pool_timeout
     }
 
     /// The prefix of every table the store uses.

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
-use deadpool_postgres::{Client, Object, Pool, PoolError};
+use deadpool_postgres::{Client, Object, Pool, PoolError, TimeoutType};
 use tokio_postgres::error::SqlState;
 
 use crate::ports::StorageError;
@@ -105,11 +105,29 @@ fn forget_if_lost<T>(client: Client, outcome: &Result<T, AttemptError>) {
 impl From<PoolError> for AttemptError {
     fn from(e: PoolError) -> Self {
         let context = "cannot get a PostgreSQL connection";
-        match e {
-            PoolError::Backend(e) => AttemptError::Fatal(db_backend(context, e)),
-            e => AttemptError::Fatal(backend(context, e)),
-        }
+        let timed_out = |what: &str| {
+            StorageError::backend(format!(
+                "{context}: {what} within the pool timeout (PostgresOptions::with_pool_timeout); \
+                 nothing was sent to the server"
+            ))
+        };
+        AttemptError::Fatal(match e {
+            PoolError::Backend(e) => db_backend(context, e),
+            PoolError::Timeout(TimeoutType::Wait) => {
+                timed_out("every connection of the pool stayed in use")
+            }
+            PoolError::Timeout(TimeoutType::Create) => timed_out("a new connection was not made"),
+            e => backend(context, e),
+        })
     }
+}
+
+/// The message of a first connection that took longer than `timeout`.
+pub(super) fn connect_timed_out(timeout: Duration) -> String {
+    format!(
+        "cannot connect to PostgreSQL: no connection within the pool timeout of {timeout:?} \
+         (PostgresOptions::with_pool_timeout)"
+    )
 }
 
 /// A [`StorageError::Backend`] for a driver error, with the server's
