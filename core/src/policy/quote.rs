@@ -26,7 +26,8 @@ use crate::money::{Currency, Money, RoundingMode};
 /// * `non_refundable` — the part of the price never refunded (a service
 ///   fee, say), at most `price`. The engine gives the booking's change
 ///   fees plus its quote lines of fees marked non-refundable
-///   ([`crate::pricing::Fee::refundable`]);
+///   ([`crate::pricing::Fee::refundable`]) and the exclusive taxes
+///   charged on them ([`crate::pricing::Quote::non_refundable`]);
 /// * `night_amounts` — the per-night amounts of the booking's quote, in
 ///   night order, for first-night penalties (the engine gives a session
 ///   as one night).

@@ -34,6 +34,12 @@ pub(crate) trait LineSink {
     /// Takes a charge that every night bears alike (occupancy).
     #[inline]
     fn every_night(&mut self, _amount: Decimal) {}
+
+    /// Takes the exclusive taxes charged on the non-refundable fees, worked
+    /// out only if the sink keeps them; called only when the quote has a
+    /// non-refundable fee line.
+    #[inline]
+    fn non_refundable_taxes(&mut self, _amount: impl FnOnce() -> Decimal) {}
 }
 
 /// A sink that keeps no lines: for [`RatePlan::total`].
@@ -51,6 +57,9 @@ pub(crate) struct QuoteParts {
     pub lines: Vec<QuoteLine>,
     night_rates: Vec<Decimal>,
     every_night: Decimal,
+    /// The exclusive taxes on non-refundable fees, if the quote has any
+    /// such fee (see [`super::Quote::non_refundable_taxes`]).
+    pub non_refundable_taxes: Option<Decimal>,
 }
 
 impl LineSink for QuoteParts {
@@ -64,6 +73,10 @@ impl LineSink for QuoteParts {
 
     fn every_night(&mut self, amount: Decimal) {
         self.every_night += amount;
+    }
+
+    fn non_refundable_taxes(&mut self, amount: impl FnOnce() -> Decimal) {
+        self.non_refundable_taxes = Some(amount());
     }
 }
 
@@ -340,6 +353,7 @@ impl RatePlan {
         // 5. Fees.
         let guests = request.party.size();
         let mut fees = Decimal::ZERO;
+        let mut kept_fee = false;
         for fee in &spec.fees {
             let quantity = fee.basis.quantity(nights, guests);
             let amount = fee.amount.amount() * Decimal::from(quantity);
@@ -359,7 +373,11 @@ impl RatePlan {
             });
             if fee.taxable {
                 ledger.charge(Charge::TaxableFee, amount);
+                if !fee.refundable {
+                    ledger.keep_fee(amount);
+                }
             }
+            kept_fee |= !fee.refundable;
             fees += amount;
         }
 
@@ -392,6 +410,12 @@ impl RatePlan {
             if !included {
                 added_taxes += amount;
             }
+        }
+
+        // 7. What a cancellation keeps of the taxes: those on the
+        // non-refundable fees (inclusive ones are inside the fees already).
+        if kept_fee {
+            sink.non_refundable_taxes(|| (0..spec.taxes.len()).map(|i| ledger.kept(i)).sum());
         }
 
         Ok(accommodation + fees + added_taxes)

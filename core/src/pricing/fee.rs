@@ -86,8 +86,10 @@ pub struct Fee {
     /// absent). A non-refundable fee's quote line is marked so
     /// ([`super::QuoteLine::refundable`]), and a cancellation keeps that
     /// line's amount whatever the policy refunds: it is part of the
-    /// non-refundable amount of [`crate::policy::BookingFacts`]. Taxes on
-    /// the fee are not part of it.
+    /// non-refundable amount of [`crate::policy::BookingFacts`]. So are the
+    /// exclusive taxes charged on the fee ([`super::Quote::non_refundable_taxes`]),
+    /// which the host still owes on a fee it keeps; inclusive taxes are
+    /// inside the fee's amount already.
     #[serde(default = "refundable_default", skip_serializing_if = "is_refundable")]
     pub refundable: bool,
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::ids::RatePlanId;
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, RoundingMode};
 
 /// The kind of rule behind a quote line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -67,7 +67,9 @@ pub struct QuoteLine {
     pub included: bool,
     /// `false` only for the line of a non-refundable fee
     /// ([`super::Fee::refundable`]): a cancellation keeps its amount
-    /// whatever the policy refunds. Absent (and not written) when `true`.
+    /// whatever the policy refunds, and the exclusive taxes charged on it
+    /// ([`Quote::non_refundable_taxes`]). Absent (and not written) when
+    /// `true`.
     #[serde(
         default = "super::fee::refundable_default",
         skip_serializing_if = "super::fee::is_refundable"
@@ -89,7 +91,9 @@ pub struct QuoteLine {
 ///
 /// A stay's quote also says what each night costs ([`Quote::nights`]):
 /// what a "first night" cancellation penalty keeps, and what a guest is
-/// shown night by night.
+/// shown night by night. A quote with non-refundable fee lines says which
+/// part of its exclusive taxes was charged on them
+/// ([`Quote::non_refundable_taxes`]): a cancellation keeps that too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quote {
     rate_plan: RatePlanId,
@@ -107,6 +111,11 @@ pub struct Quote {
     /// when empty (slots, and quotes built from lines alone).
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "amounts_only")]
     nights: Vec<Money>,
+    /// Written only by pricing, for a quote with non-refundable fee lines
+    /// (so other quotes keep their bytes); see
+    /// [`Quote::non_refundable_taxes`] for quotes without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    non_refundable_taxes: Option<Money>,
 }
 
 /// Serializes amounts without their currency (the quote's own).
@@ -200,7 +209,69 @@ impl Quote {
             total: money(total),
             accommodation: money(accommodation),
             nights: Vec::new(),
+            non_refundable_taxes: None,
         })
+    }
+
+    /// This quote saying that `taxes` of its exclusive taxes were charged
+    /// on its non-refundable fee lines (as pricing works it out, see
+    /// [`Quote::non_refundable_taxes`]). Fails with `INVALID_INPUT` or
+    /// `CURRENCY_MISMATCH` unless `taxes` is in whole minor units of the
+    /// quote's currency, between zero and [`Quote::taxes`], and zero if no
+    /// line is non-refundable.
+    ///
+    /// ```
+    /// use reservo::ids::RatePlanId;
+    /// use reservo::money::{Currency, Money};
+    /// use reservo::pricing::{Quote, QuoteLine, RuleKind, RuleRef};
+    /// let eur = |a: &str| Money::parse(a, "EUR").unwrap();
+    /// let line = |kind, id: &str, amount: &str, refundable| QuoteLine {
+    ///     rule: RuleRef { kind, id: id.into() },
+    ///     description: id.into(),
+    ///     quantity: 1,
+    ///     unit_amount: eur(amount),
+    ///     amount: eur(amount),
+    ///     included: false,
+    ///     refundable,
+    /// };
+    /// let lines = vec![
+    ///     line(RuleKind::Base, "flex", "100.00", true),
+    ///     line(RuleKind::Fee, "service", "20.00", false),
+    ///     // 10% on the accommodation only: nothing on the service fee.
+    ///     line(RuleKind::Tax, "city", "10.00", true),
+    /// ];
+    /// let plan = RatePlanId::new("flex").unwrap();
+    /// let quote = Quote::from_lines(plan, Currency::from_code("EUR").unwrap(), lines).unwrap();
+    /// // Without pricing's word, the fee's share of the subtotal is assumed.
+    /// assert_eq!(quote.non_refundable_taxes(), eur("1.67"));
+    /// let quote = quote.with_non_refundable_taxes(eur("0.00")).unwrap();
+    /// assert_eq!(quote.non_refundable(), eur("20.00"));
+    /// assert!(quote.with_non_refundable_taxes(eur("10.01")).is_err());
+    /// ```
+    pub fn with_non_refundable_taxes(mut self, taxes: Money) -> Result<Quote> {
+        if taxes.currency() != self.currency {
+            return Err(Error::CurrencyMismatch {
+                left: self.currency.code().to_owned(),
+                right: taxes.currency().code().to_owned(),
+            });
+        }
+        let has_kept_fee = self.lines.iter().any(|l| !l.refundable);
+        if !taxes.is_rounded()
+            || taxes.is_negative()
+            || taxes.amount() > self.taxes.amount()
+            || (!has_kept_fee && !taxes.is_zero())
+        {
+            return Err(Error::invalid(
+                "non_refundable_taxes",
+                format!(
+                    "{taxes} must be whole, at most the taxes of {} and charged on \
+                     non-refundable fee lines",
+                    self.taxes
+                ),
+            ));
+        }
+        self.non_refundable_taxes = Some(at_minor_scale(taxes.amount(), self.currency));
+        Ok(self)
     }
 
     /// This quote saying what each night of its stay costs, in night
@@ -320,6 +391,54 @@ impl Quote {
     pub fn accommodation(&self) -> Money {
         self.accommodation
     }
+
+    /// The part of the exclusive taxes charged on the non-refundable fee
+    /// lines: owed to the tax authority on a fee the host keeps, so a
+    /// cancellation keeps it too. Inclusive taxes are already inside the
+    /// fees' amounts and are not in it.
+    ///
+    /// As pricing worked it out when it priced the quote: per line, the
+    /// taxes those lines were charged; on the total, their share of each
+    /// tax rounded up, so the rest of the taxes, which may be refunded, is
+    /// never more than its exact value. A quote without that figure (stored
+    /// before quotes carried it, or built by [`Quote::from_lines`]) does not
+    /// say which lines each tax was charged on: it is assumed to be on all
+    /// of them, and the non-refundable fees' share of the subtotal of the
+    /// exclusive taxes is kept, rounded up.
+    pub fn non_refundable_taxes(&self) -> Money {
+        if let Some(taxes) = self.non_refundable_taxes {
+            return taxes;
+        }
+        let kept_fees = self.non_refundable_fees().amount();
+        let (taxes, subtotal) = (self.taxes.amount(), self.subtotal.amount());
+        if kept_fees.is_zero() || subtotal <= Decimal::ZERO {
+            return Money::zero(self.currency);
+        }
+        let share = Money::new(taxes * kept_fees / subtotal, self.currency)
+            .round(RoundingMode::Ceiling)
+            .amount()
+            .min(taxes);
+        at_minor_scale(share, self.currency)
+    }
+
+    /// What a cancellation keeps whatever its policy refunds: the
+    /// non-refundable fee lines ([`QuoteLine::refundable`]) and the taxes
+    /// charged on them ([`Quote::non_refundable_taxes`]).
+    pub fn non_refundable(&self) -> Money {
+        let amount = self.non_refundable_fees().amount() + self.non_refundable_taxes().amount();
+        at_minor_scale(amount, self.currency)
+    }
+
+    /// The sum of the non-refundable fee lines.
+    fn non_refundable_fees(&self) -> Money {
+        let amount = self
+            .lines
+            .iter()
+            .filter(|l| !l.refundable)
+            .map(|l| l.amount.amount())
+            .sum();
+        at_minor_scale(amount, self.currency)
+    }
 }
 
 /// `amount` (already in whole minor units) written with exactly the
@@ -377,6 +496,8 @@ impl<'de> Deserialize<'de> for Quote {
             total: Money,
             #[serde(default)]
             nights: Vec<Decimal>,
+            #[serde(default)]
+            non_refundable_taxes: Option<Money>,
         }
         let raw = Raw::deserialize(d)?;
         let nights = raw
@@ -386,6 +507,10 @@ impl<'de> Deserialize<'de> for Quote {
             .collect();
         let quote = Quote::from_lines(raw.rate_plan, raw.currency, raw.lines)
             .and_then(|quote| quote.with_nights(nights))
+            .and_then(|quote| match raw.non_refundable_taxes {
+                Some(taxes) => quote.with_non_refundable_taxes(taxes),
+                None => Ok(quote),
+            })
             .map_err(serde::de::Error::custom)?;
         let stored = [raw.subtotal, raw.taxes, raw.included_taxes, raw.total];
         let summed = [

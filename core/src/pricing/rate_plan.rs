@@ -217,7 +217,10 @@ impl RatePlan {
         let mut parts = super::calc::QuoteParts::default();
         self.price(request, &mut parts)?;
         let lines = std::mem::take(&mut parts.lines);
-        let quote = Quote::from_lines(self.spec.id.clone(), self.currency(), lines)?;
+        let mut quote = Quote::from_lines(self.spec.id.clone(), self.currency(), lines)?;
+        if let Some(taxes) = parts.non_refundable_taxes {
+            quote = quote.with_non_refundable_taxes(Money::new(taxes, self.currency()))?;
+        }
         match parts.nights(quote.accommodation()) {
             Some(nights) => quote.with_nights(nights),
             None => Ok(quote),

@@ -191,6 +191,10 @@ pub(crate) struct TaxLedger<'a> {
     bases: [Decimal; 2],
     /// Per-line rounded taxes so far, by tax (used with `PerLine`).
     rounded: [Decimal; MAX_TAXES],
+    /// Sum of the taxable fees a cancellation keeps (non-refundable).
+    kept_base: Decimal,
+    /// Per-line rounded taxes of those fees, by tax (used with `PerLine`).
+    kept_rounded: [Decimal; MAX_TAXES],
 }
 
 impl<'a> TaxLedger<'a> {
@@ -210,6 +214,8 @@ impl<'a> TaxLedger<'a> {
             currency,
             bases: [Decimal::ZERO; 2],
             rounded: [Decimal::ZERO; MAX_TAXES],
+            kept_base: Decimal::ZERO,
+            kept_rounded: [Decimal::ZERO; MAX_TAXES],
         }
     }
 
@@ -231,23 +237,75 @@ impl<'a> TaxLedger<'a> {
         }
     }
 
+    /// Records a taxable fee line of `amount` that a cancellation keeps
+    /// (a non-refundable fee), after [`TaxLedger::charge`] recorded it.
+    pub(crate) fn keep_fee(&mut self, amount: Decimal) {
+        self.kept_base += amount;
+        if self.rounding == TaxRounding::PerLine {
+            let index = Charge::TaxableFee.index();
+            let (taxes, table) = (self.taxes, self.table);
+            for (i, (tax, divisors)) in taxes.iter().zip(&table.divisors).enumerate() {
+                if let Some(divisor) = divisors[index] {
+                    self.kept_rounded[i] += self.round(amount * tax.rate.value() / divisor);
+                }
+            }
+        }
+    }
+
     /// The amount of tax `i` over everything charged, rounded, never negative.
     pub(crate) fn tax(&self, i: usize) -> Decimal {
         let amount = match self.rounding {
             TaxRounding::PerLine => self.rounded[i],
-            TaxRounding::OnTotal => {
-                let rate = self.taxes[i].rate.value();
-                let exact: Decimal = Charge::ALL
-                    .iter()
-                    .filter_map(|charge| {
-                        let divisor = self.table.divisors[i][charge.index()]?;
-                        Some(self.bases[charge.index()] * rate / divisor)
-                    })
-                    .sum();
-                self.round(exact)
-            }
+            TaxRounding::OnTotal => self.round(self.exact(i)),
         };
         amount.max(Decimal::ZERO)
+    }
+
+    /// The exact (unrounded) amount of tax `i` over everything charged.
+    fn exact(&self, i: usize) -> Decimal {
+        let rate = self.taxes[i].rate.value();
+        Charge::ALL
+            .iter()
+            .filter_map(|charge| {
+                let divisor = self.table.divisors[i][charge.index()]?;
+                Some(self.bases[charge.index()] * rate / divisor)
+            })
+            .sum()
+    }
+
+    /// The part of tax `i` charged on the fees recorded by
+    /// [`TaxLedger::keep_fee`], in whole minor units, between zero and
+    /// [`TaxLedger::tax`]; zero for an inclusive tax (already inside the
+    /// fees' amounts).
+    ///
+    /// * `PerLine`: the sum of those lines' rounded taxes, exactly what
+    ///   they were charged.
+    /// * `OnTotal`: their share of the rounded tax (their exact tax over
+    ///   the exact tax of everything), rounded up, so a refund of the rest
+    ///   is never more than the exact refundable tax.
+    pub(crate) fn kept(&self, i: usize) -> Decimal {
+        let tax = self.tax(i);
+        if self.taxes[i].inclusion == TaxInclusion::Inclusive || self.kept_base.is_zero() {
+            return Decimal::ZERO;
+        }
+        let kept = match self.rounding {
+            TaxRounding::PerLine => self.kept_rounded[i],
+            TaxRounding::OnTotal => {
+                let Some(divisor) = self.table.divisors[i][Charge::TaxableFee.index()] else {
+                    return Decimal::ZERO;
+                };
+                let exact = self.exact(i);
+                if exact <= Decimal::ZERO {
+                    return Decimal::ZERO;
+                }
+                // One division, so a share that is a whole amount stays one.
+                let kept_exact = self.kept_base * self.taxes[i].rate.value() / divisor;
+                Money::new(tax * kept_exact / exact, self.currency)
+                    .round(RoundingMode::Ceiling)
+                    .amount()
+            }
+        };
+        kept.clamp(Decimal::ZERO, tax)
     }
 }
 
