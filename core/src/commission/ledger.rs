@@ -1,7 +1,12 @@
-//! A booking's money over time: its split and the refunds clawed back from it.
+//! A booking's money over time: its split, the re-splits of its
+//! modifications and the refunds clawed back from it.
 //!
-//! Owns [`BookingLedger`] and the clawback rule: refunds are taken from
-//! the parties pro rata to the original split, however many there are
+//! Owns [`BookingLedger`], the re-split rule and the clawback rule. A
+//! modification never rewrites a split that statements already counted: it
+//! appends a [`Resplit`], the reversal of the split it replaces and the new
+//! split, each counted no earlier than the modification's date, so a
+//! closed period's statement never changes. The clawback rule: refunds are taken from
+//! the parties pro rata to the current split, however many there are
 //! (each refund makes up what each party is behind its share of everything
 //! refunded so far, exact, largest remainder), so the parts keep summing
 //! to the gross minus the refunds, no part ever goes negative, and no
@@ -30,11 +35,28 @@ pub struct RefundEntry {
     pub clawback: Split,
 }
 
+/// A modification's change to a booking's split: the split it replaces
+/// reversed on `reversed_on`, and `split` counted on `recognized_on`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resplit {
+    /// The date the replaced split is reversed on in statements: the
+    /// modification's date, or the replaced split's own date if later.
+    pub reversed_on: NaiveDate,
+    /// The date the new split counts on: the booking's new recognition
+    /// date, or the modification's date if that is later.
+    pub recognized_on: NaiveDate,
+    /// The new split.
+    pub split: Split,
+}
+
 /// A booking's financial record: who got what, and every refund since.
 ///
 /// `recognized_on` is the date the booking's money counts on in owner
 /// statements; the engine chooses it (the payment date for cash
-/// statements, the check-in date for statements by stay).
+/// statements, the check-in date for statements by stay). A modification
+/// re-splits it ([`BookingLedger::resplit`]): the split and its date are
+/// then the last re-split's, and the earlier ones stay in the record.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -64,6 +86,10 @@ pub struct BookingLedger {
     recognized_on: NaiveDate,
     split: Split,
     refunds: Vec<RefundEntry>,
+    /// Absent (and not written) until a modification re-splits it, so
+    /// ledgers stored before keep their bytes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    resplits: Vec<Resplit>,
 }
 
 impl BookingLedger {
@@ -86,6 +112,7 @@ impl BookingLedger {
             recognized_on,
             split,
             refunds: Vec::new(),
+            resplits: Vec::new(),
         })
     }
 
@@ -99,17 +126,99 @@ impl BookingLedger {
         &self.owner
     }
 
-    /// The date the booking counts on in statements.
+    /// The date the booking's current split counts on in statements: the
+    /// date given at booking, or the last re-split's.
     pub fn recognized_on(&self) -> NaiveDate {
-        self.recognized_on
+        self.resplits
+            .last()
+            .map_or(self.recognized_on, |r| r.recognized_on)
     }
 
-    /// The split at booking time.
+    /// The booking's current split: the split at booking time, or the
+    /// last re-split's. Refunds are clawed back from it.
     pub fn split(&self) -> &Split {
-        &self.split
+        self.resplits.last().map_or(&self.split, |r| &r.split)
     }
 
-    /// Every refund, in the order applied.
+    /// The split at booking time and the date it counts on, before any
+    /// re-split.
+    pub fn booked(&self) -> (&Split, NaiveDate) {
+        (&self.split, self.recognized_on)
+    }
+
+    /// Every re-split, in the order applied.
+    pub fn resplits(&self) -> &[Resplit] {
+        &self.resplits
+    }
+
+    /// Replaces the current split with `split` after a modification made
+    /// on `on`, to count from `recognized_on` (the booking's new
+    /// recognition date), without changing what any date before `on`
+    /// counted: the current split is reversed on the later of `on` and its
+    /// own date, and `split` counts on the later of `on` and
+    /// `recognized_on`. `split` may be of a zero gross (a modification to
+    /// a free booking). Returns the new entry.
+    ///
+    /// Fails, changing nothing, with [`Error::CurrencyMismatch`] for a
+    /// split in another currency, and with [`Error::InvalidInput`] for a
+    /// split of other parties or a ledger with refunds (refunds end a
+    /// booking: only cancellations record them).
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use reservo::commission::{BookingLedger, CommissionPlan, FeeRate, TaxRemitter};
+    /// use reservo::ids::{BookingId, OwnerId};
+    /// use reservo::money::Money;
+    /// use reservo::policy::Percentage;
+    /// let eur = |s| Money::parse(s, "EUR").unwrap();
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// let plan = CommissionPlan::new(
+    ///     FeeRate::percent(Percentage::whole(10).unwrap()), vec![], TaxRemitter::Owner,
+    /// ).unwrap();
+    /// let mut ledger = BookingLedger::new(
+    ///     BookingId::new("b-1").unwrap(), OwnerId::new("o-1").unwrap(), d(6, 20),
+    ///     plan.split(eur("100.00"), eur("0.00")).unwrap(),
+    /// ).unwrap();
+    /// // Modified on 2 July, the stay moved to the 20th.
+    /// let entry = ledger.resplit(plan.split(eur("150.00"), eur("0.00")).unwrap(), d(7, 2), d(7, 20));
+    /// assert_eq!(entry.unwrap().reversed_on, d(7, 2)); // June is left as it was
+    /// assert_eq!(ledger.split().gross(), eur("150.00"));
+    /// assert_eq!(ledger.recognized_on(), d(7, 20));
+    /// ```
+    pub fn resplit(
+        &mut self,
+        split: Split,
+        on: NaiveDate,
+        recognized_on: NaiveDate,
+    ) -> Result<&Resplit> {
+        let current = self.split();
+        if split.currency() != current.currency() {
+            return Err(Error::CurrencyMismatch {
+                left: current.currency().code().to_owned(),
+                right: split.currency().code().to_owned(),
+            });
+        }
+        if !split.same_parties(current) {
+            return Err(Error::invalid(
+                "split",
+                format!("a re-split of booking {} names other parties", self.booking),
+            ));
+        }
+        if !self.refunds.is_empty() {
+            return Err(Error::invalid(
+                "split",
+                format!("booking {} has refunds: it is not re-split", self.booking),
+            ));
+        }
+        self.resplits.push(Resplit {
+            reversed_on: on.max(self.recognized_on()),
+            recognized_on: on.max(recognized_on),
+            split,
+        });
+        Ok(self.resplits.last().expect("just pushed"))
+    }
+
+    /// Every refund, in the order applied (all after every re-split).
     pub fn refunds(&self) -> &[RefundEntry] {
         &self.refunds
     }
@@ -117,22 +226,24 @@ impl BookingLedger {
     /// The sum of the refunds.
     pub fn refunded(&self) -> Money {
         Money::sum(
-            self.split.currency(),
+            self.split().currency(),
             self.refunds.iter().map(|r| &r.amount),
         )
         .expect("refunds share the split's currency")
     }
 
-    /// What each party holds now: the split minus every clawback.
+    /// What each party holds now: the current split minus every clawback.
     pub fn remaining(&self) -> Split {
         self.refunds
             .iter()
-            .try_fold(self.split.clone(), |left, r| left.checked_sub(&r.clawback))
+            .try_fold(self.split().clone(), |left, r| {
+                left.checked_sub(&r.clawback)
+            })
             .expect("a ledger's clawbacks never exceed its split")
     }
 
     /// Refunds `amount` on `on`, clawing it back from the parties pro rata
-    /// to the original split over all refunds so far: each refund makes up
+    /// to the current split over all refunds so far: each refund makes up
     /// what each party is behind its share of everything refunded, so no
     /// party ends a unit or more ahead of that share, and while at most one
     /// is ahead none ends a unit or more behind, however many refunds. A
@@ -208,10 +319,10 @@ impl BookingLedger {
     /// decimal (a gross beyond about 10^14 minor units).
     fn pro_rata_clawback(&self, remaining: &Split, amount: Money) -> Result<Split> {
         let units = |m: &Money| m.to_minor().map(i128::from);
-        let gross = units(&self.split.gross())?;
+        let split = self.split();
+        let gross = units(&split.gross())?;
         let refunded = units(&self.refunded())? + units(&amount)?;
-        let weights = self
-            .split
+        let weights = split
             .parts()
             .iter()
             .zip(remaining.parts())
@@ -224,7 +335,7 @@ impl BookingLedger {
                         "amount",
                         format!(
                             "a refund of {amount} of {} is too large to allocate",
-                            self.split.gross()
+                            split.gross()
                         ),
                     )
                 })
@@ -234,9 +345,19 @@ impl BookingLedger {
     }
 
     fn check(&self) -> Result<()> {
-        let mut left = self.split.clone();
+        for resplit in &self.resplits {
+            if resplit.split.currency() != self.split.currency()
+                || !resplit.split.same_parties(&self.split)
+            {
+                return Err(Error::invalid(
+                    "resplits",
+                    format!("a re-split on {} names other parties", resplit.reversed_on),
+                ));
+            }
+        }
+        let mut left = self.split().clone();
         for entry in &self.refunds {
-            if !entry.clawback.same_parties(&self.split) {
+            if !entry.clawback.same_parties(self.split()) {
                 return Err(Error::invalid(
                     "refunds",
                     format!("a clawback of {} names other parties", entry.amount),
@@ -267,11 +388,14 @@ impl<'de> Deserialize<'de> for BookingLedger {
             split: Split,
             #[serde(default)]
             refunds: Vec<RefundEntry>,
+            #[serde(default)]
+            resplits: Vec<Resplit>,
         }
         let r = Raw::deserialize(d)?;
         let mut ledger = BookingLedger::new(r.booking, r.owner, r.recognized_on, r.split)
             .map_err(serde::de::Error::custom)?;
         ledger.refunds = r.refunds;
+        ledger.resplits = r.resplits;
         ledger.check().map_err(serde::de::Error::custom)?;
         Ok(ledger)
     }

@@ -3,8 +3,10 @@
 //! Owns the split of a booking's money ([`CommissionPlan::split`] into a
 //! [`Split`]: platform fee, channel and broker commissions, taxes passed
 //! through to their remitter, and the owner's payout), its clawback on
-//! refunds ([`BookingLedger::refund`], pro rata to the original split over
-//! all refunds) and the owner statement for a period ([`owner_statement`]).
+//! refunds ([`BookingLedger::refund`], pro rata to the current split over
+//! all refunds), its re-split on a modification ([`BookingLedger::resplit`]:
+//! a reversal and a new split, never dated before the modification) and
+//! the owner statement for a period ([`owner_statement`]).
 //! Every split sums exactly to its gross in minor units; the owner's payout
 //! absorbs the rounding of the fees (unless fees rounded one by one would
 //! exceed the base, which is then shared out exactly), and clawbacks are
@@ -45,7 +47,7 @@ mod ledger;
 mod split;
 mod statement;
 
-pub use ledger::{BookingLedger, RefundEntry};
+pub use ledger::{BookingLedger, RefundEntry, Resplit};
 pub use split::{
     CommissionPlan, CommissionShare, FeeRate, Intermediary, IntermediaryRole, IntermediaryTerms,
     Split, TaxRemitter,

@@ -2,8 +2,11 @@
 //!
 //! Owns [`owner_statement`], a pure function over [`BookingLedger`]s. A
 //! booking's split counts in the period containing its `recognized_on`
-//! date; each refund counts in the period containing its own date, as a
-//! negative movement of every party's share. Must never mix currencies
+//! date; each re-split of a modification counts as the reversal of the
+//! split it replaces on its `reversed_on` date and the new split on its
+//! `recognized_on` date (both never before the modification, so a closed
+//! period's statement never changes); each refund counts in the period
+//! containing its own date, as a negative movement of every party's share. Must never mix currencies
 //! (that is an error, not a conversion) and never include another owner's
 //! bookings.
 
@@ -78,7 +81,9 @@ impl<'de> Deserialize<'de> for StatementPeriod {
 /// Money movements in a period, by party. Always
 /// `gross - refunds == platform_fees + commissions + taxes + owner_payout`.
 /// A share is negative when refunds in the period claw back more than the
-/// period recognized (a booking of an earlier period refunded in this one).
+/// period recognized (a booking of an earlier period refunded in this one),
+/// and the gross too when a modification in the period reverses more than
+/// it recognizes (a booking made cheaper, or moved to a later period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StatementAmounts {
     /// Gross of the bookings recognized in the period.
@@ -139,14 +144,18 @@ impl StatementAmounts {
 pub struct StatementLine {
     /// The booking.
     pub booking: BookingId,
-    /// Its `recognized_on` date.
+    /// The date it was first recognized on (given at booking: a
+    /// modification re-splits it on later dates, see
+    /// [`BookingLedger::resplits`]), so the line reads the same in every
+    /// statement of the period.
     pub recognized_on: NaiveDate,
     /// Its movements in the period.
     pub amounts: StatementAmounts,
 }
 
 /// An owner's statement for a period: a line per booking with movements in
-/// the period (ordered by recognition date, then booking id), and totals.
+/// the period that do not cancel out (ordered by the date each booking was
+/// first recognized on, then booking id), and totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OwnerStatement {
     /// The owner.
@@ -224,20 +233,34 @@ pub fn owner_statement(
         }
         let mut amounts = StatementAmounts::zero(currency);
         let mut active = false;
-        if period.contains(record.recognized_on()) {
-            amounts.gross = record.split().gross();
-            amounts.add_split(record.split(), 1)?;
-            active = true;
+        let (booked, booked_on) = record.booked();
+        let mut splits = vec![(booked_on, booked, 1)];
+        let mut replaced = booked;
+        for resplit in record.resplits() {
+            splits.push((resplit.reversed_on, replaced, -1));
+            splits.push((resplit.recognized_on, &resplit.split, 1));
+            replaced = &resplit.split;
+        }
+        for (on, split, sign) in splits {
+            if period.contains(on) {
+                amounts.gross = amounts
+                    .gross
+                    .checked_add(&split.gross().times(rust_decimal::Decimal::from(sign)))?;
+                amounts.add_split(split, sign)?;
+                active = true;
+            }
         }
         for refund in record.refunds().iter().filter(|r| period.contains(r.on)) {
             amounts.refunds = amounts.refunds.checked_add(&refund.amount)?;
             amounts.add_split(&refund.clawback, -1)?;
             active = true;
         }
-        if active {
+        // A split and its reversal in one period (a booking modified before
+        // its stay) cancel out: no line.
+        if active && amounts != StatementAmounts::zero(currency) {
             lines.push(StatementLine {
                 booking: record.booking().clone(),
-                recognized_on: record.recognized_on(),
+                recognized_on: record.booked().1,
                 amounts,
             });
         }

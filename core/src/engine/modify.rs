@@ -18,7 +18,10 @@
 //! absorbs the difference; it is refunded only what it paid beyond its new
 //! total (and confirmed if that settles it). The cancellation policy and
 //! commission plan stay those snapshotted at booking; the commission
-//! ledger is re-split on the new total and recognized on the new start.
+//! ledger is re-split on the new total and recognized on the new start,
+//! by appending a reversal of the old split and the new split, neither
+//! counted before the modification's date, so the owner statement of a
+//! closed period never changes (see [`crate::commission::BookingLedger::resplit`]).
 //! Must never leave a booking holding both its old and new inventory, or
 //! neither.
 
@@ -28,6 +31,7 @@ use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::money::Money;
+use crate::time::local_date;
 
 use super::Engine;
 use super::attempt::{PaymentAttempt, Prior, Purpose};
@@ -39,7 +43,7 @@ use super::keys;
 use super::payment::{Payment, check_method};
 use super::quote::QuoteRequest;
 use super::refund::plan_refunds;
-use super::terms::{commission_ledger, starts, taxes_of};
+use super::terms::{resplit_commission, starts, taxes_of};
 use super::txn::{Txn, retry_on_conflict};
 
 /// A request to replace a booking's items.
@@ -345,8 +349,15 @@ impl Engine {
             }
         };
         let taxes = taxes_of(&booking.items, currency)?;
-        booking.money.commission =
-            commission_ledger(&booking.terms, &booking.id, &owner, booking.total, taxes)?;
+        let on = local_date(now, booking.terms.start.time_zone());
+        booking.money.commission = resplit_commission(
+            &booking.terms,
+            booking.money.commission.take(),
+            &booking.id,
+            &owner,
+            (booking.total, taxes),
+            on,
+        )?;
         let (_, to_refund) = money_moves(&booking, booking.total)?;
         if !to_refund.is_zero() {
             let capabilities = self.gateway()?.capabilities();

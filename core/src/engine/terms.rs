@@ -335,6 +335,35 @@ pub(crate) fn commission_ledger(
     BookingLedger::new(booking.clone(), owner.clone(), recognized_on(terms), split).map(Some)
 }
 
+/// `ledger` (the commission ledger of `booking`, if it had one) after a
+/// modification on `on` (a civil date at the property) to a gross of
+/// `gross`, of which `taxes` are taxes: re-split
+/// ([`BookingLedger::resplit`]), so that no statement of a date before `on`
+/// changes; a booking that was free gets a ledger recognized no earlier
+/// than `on`. `None` if it was free and still is.
+pub(crate) fn resplit_commission(
+    terms: &BookingTerms,
+    ledger: Option<BookingLedger>,
+    booking: &BookingId,
+    owner: &crate::ids::OwnerId,
+    (gross, taxes): (Money, Money),
+    on: NaiveDate,
+) -> Result<Option<BookingLedger>> {
+    let recognized = recognized_on(terms);
+    match ledger {
+        Some(mut ledger) => {
+            let split = terms.commission_plan.split(gross, taxes)?;
+            ledger.resplit(split, on, recognized)?;
+            Ok(Some(ledger))
+        }
+        None if gross.is_zero() => Ok(None),
+        None => {
+            let split = terms.commission_plan.split(gross, taxes)?;
+            BookingLedger::new(booking.clone(), owner.clone(), on.max(recognized), split).map(Some)
+        }
+    }
+}
+
 /// The date a booking counts on in owner statements: its start's civil
 /// date (statements by stay).
 pub(crate) fn recognized_on(terms: &BookingTerms) -> NaiveDate {
@@ -357,8 +386,10 @@ pub(crate) fn taxes_of(items: &[HeldItem], currency: crate::money::Currency) -> 
 ///
 /// Non-refundable: `change_fees` (what modifications charged) plus every
 /// non-refundable fee line ([`crate::pricing::Fee::refundable`]) of the
-/// items' quotes, as snapshotted on the booking, so a later change to the
-/// rate plan never changes what a booking keeps; capped at `price`.
+/// items' quotes and the exclusive taxes charged on those lines
+/// ([`crate::pricing::Quote::non_refundable`]), as snapshotted on the
+/// booking, so a later change to the rate plan never changes what a
+/// booking keeps; capped at `price`.
 ///
 /// Night amounts, for first-nights penalties
 /// ([`crate::policy::Penalty::FirstNights`]): what each stay item's quote
@@ -381,9 +412,7 @@ pub(crate) fn booking_facts<'i>(
     let mut non_refundable = change_fees;
     let mut nights: std::collections::BTreeMap<NaiveDate, Money> = Default::default();
     for item in items {
-        for line in item.quote.lines().iter().filter(|l| !l.refundable) {
-            non_refundable = non_refundable.checked_add(&line.amount)?;
-        }
+        non_refundable = non_refundable.checked_add(&item.quote.non_refundable())?;
         let accommodation = item.quote.accommodation();
         if accommodation.is_negative() || accommodation.is_zero() {
             continue;
