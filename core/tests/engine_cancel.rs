@@ -97,6 +97,25 @@ async fn full_refund_is_spread_over_both_payments_newest_first_and_releases_the_
 }
 
 #[tokio::test]
+async fn amounts_in_event_payloads_carry_the_currency_s_minor_digits() {
+    let s = shop().await;
+    use_tiered_policy(&s.w).await;
+    // A deposit given without cents, as a host may write it.
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let pay_deposit = pay("p1", &hold, deposit("100"));
+    let booking = s.w.engine.pay_and_confirm(&pay_deposit).await.unwrap();
+    s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+
+    let captured = events(&s.w, "payment.captured").await;
+    assert_eq!(captured[0]["payment"]["amount"], "100.00");
+    let issued = events(&s.w, "refund.issued").await;
+    assert_eq!(issued[0]["refund"]["amount"], "100.00"); // was "100"
+    let cancelled = events(&s.w, "booking.cancelled").await;
+    assert_eq!(cancelled[0]["refund"]["amount"], "100.00");
+    assert_eq!(cancelled[0]["booking"]["total"], "360.00");
+}
+
+#[tokio::test]
 async fn partial_refund_takes_the_balance_first_and_sums_exactly() {
     let s = shop().await;
     use_tiered_policy(&s.w).await;

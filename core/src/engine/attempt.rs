@@ -463,7 +463,7 @@ impl Engine {
                 "payment.captured",
                 &json!({
                     "booking": {"id": booking.id},
-                    "payment": {"amount": attempt.amount.amount().to_string(),
+                    "payment": {"amount": attempt.amount.padded_amount().to_string(),
                                 "currency": attempt.amount.currency().code(),
                                 "gateway_id": gateway_id},
                     "customer": {"name": booking.customer.name, "phone": booking.customer.phone},

@@ -177,7 +177,7 @@ impl Engine {
             let mut payload =
                 serde_json::to_value(booking_event(&view, &booking)).expect("events serialize");
             payload["refund"] = serde_json::json!({
-                "amount": refund.amount().to_string(),
+                "amount": refund.padded_amount().to_string(),
                 "currency": currency.code(),
                 "reason": quote.reason(),
             });

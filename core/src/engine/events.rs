@@ -30,7 +30,7 @@ pub(crate) fn booking_event<'a>(view: &'a CatalogView, booking: &'a Booking) -> 
             currency: booking.total.currency(),
             id: &booking.id,
             status: booking.status,
-            total: booking.total.amount().to_string(),
+            total: booking.total.padded_amount().to_string(),
         },
         broker: Contact {
             id: booking.terms.attribution.broker.as_deref(),

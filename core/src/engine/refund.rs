@@ -181,7 +181,7 @@ impl Engine {
             refund.state = state.clone();
             let payload = json!({
                 "booking": {"id": booking.id},
-                "refund": {"amount": refund.amount.amount().to_string(),
+                "refund": {"amount": refund.amount.padded_amount().to_string(),
                            "currency": refund.amount.currency().code(),
                            "state": refund.state},
                 "customer": {"name": booking.customer.name, "phone": booking.customer.phone},

@@ -343,11 +343,20 @@ impl fmt::Display for Money {
     /// Shows the amount padded to the minor unit, then the code:
     /// `12.30 EUR`, `1500 JPY`. Extra precision is shown, never hidden.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.padded_amount(), self.currency)
+    }
+}
+
+impl Money {
+    /// The amount with at least the currency's minor-unit digits (`50` EUR
+    /// is `50.00`, `1500` JPY stays `1500`); extra precision is kept. What
+    /// event payloads carry, so templates show amounts alike.
+    pub(crate) fn padded_amount(&self) -> Decimal {
         let mut amount = self.amount;
         if amount.scale() < self.currency.minor_units() {
             amount.rescale(self.currency.minor_units());
         }
-        write!(f, "{amount} {}", self.currency)
+        amount
     }
 }
 

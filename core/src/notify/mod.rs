@@ -26,7 +26,10 @@
 //! the engine's events carry them (and may carry more). `period` is the
 //! booked dates for a stay (check-in and check-out dates) or the local
 //! start and end of a slot, as text in the property's time zone (over
-//! several items, the earliest start and the latest end). `broker`
+//! several items, the earliest start and the latest end). Amounts
+//! (`booking.total`, `refund.amount`, `payment.amount`) are decimal
+//! strings with at least the currency's minor-unit digits (`50.00` EUR,
+//! `1500` JPY), never floats. `broker`
 //! (and any audience's phone) may be absent: that audience then gets
 //! nothing.
 //!

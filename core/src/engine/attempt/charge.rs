@@ -81,7 +81,7 @@ impl Engine {
     ) -> Result<Error> {
         let mut payload = json!({
             "reference": attempt.reference,
-            "payment": {"amount": attempt.amount.amount().to_string(),
+            "payment": {"amount": attempt.amount.padded_amount().to_string(),
                         "currency": attempt.amount.currency().code()},
             "reason": reason,
         });

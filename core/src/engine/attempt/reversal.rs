@@ -73,7 +73,7 @@ impl Engine {
             Ok(PaymentOutcome::Approved { .. }) => {
                 let payload = json!({
                     "reference": attempt.reference,
-                    "payment": {"amount": attempt.amount.amount().to_string(),
+                    "payment": {"amount": attempt.amount.padded_amount().to_string(),
                                 "currency": attempt.amount.currency().code(),
                                 "gateway_id": gateway_id},
                     "reason": reason,
