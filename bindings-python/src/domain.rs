@@ -121,6 +121,7 @@ value_object! {
 }
 
 value_object! {
+    unpicklable("the core's RefundQuote can only be computed by a CancellationPolicy, not read back from its parts (pickle the policy and the BookingFacts, and quote again)")
     /// What comes back on a cancellation: `refund + penalty +
     /// non_refundable_kept == paid`, exactly.
     PyRefundQuote(RefundQuote) as "RefundQuote" {
@@ -252,7 +253,7 @@ value_object! {
 /// from it pro rata.
 #[pyclass(frozen, module = "reservo._reservo", name = "BookingLedger")]
 pub struct PyBookingLedger {
-    ledger: Mutex<BookingLedger>,
+    pub(crate) ledger: Mutex<BookingLedger>,
 }
 
 #[pymethods]

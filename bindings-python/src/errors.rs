@@ -4,12 +4,15 @@
 //! `reservo.ReservoError`; invalid-input codes also subclass `ValueError`).
 //! This module looks the class up by [`reservo::Error::code`] and, when the
 //! error came from a port the host implemented in Python, chains the host's
-//! original exception as `__cause__`. Must never map on messages: codes only.
+//! original exception as `__cause__` (an interrupt it raised is raised as
+//! itself). Must never map on messages: codes only.
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
+
+use crate::runtime::is_interrupt;
 
 static CLASSES: PyOnceLock<Py<PyDict>> = PyOnceLock::new();
 
@@ -22,8 +25,13 @@ fn classes(py: Python<'_>) -> PyResult<&Bound<'_, PyDict>> {
 }
 
 /// The exception for a core error, with the host's exception (if the error
-/// came from a Python port) as its `__cause__`.
+/// came from a Python port) as its `__cause__`; or, when the host raised an
+/// interrupt (a `BaseException` that is not an `Exception`, such as
+/// `KeyboardInterrupt`), that very exception, unwrapped.
 pub fn core_err(py: Python<'_>, error: reservo::Error) -> PyErr {
+    if let Some(interrupt) = host_cause(&error).filter(|cause| is_interrupt(py, cause)) {
+        return interrupt.clone_ref(py);
+    }
     let class = match classes(py).and_then(|c| c.get_item(error.code())) {
         Ok(Some(class)) => class,
         Ok(None) => {

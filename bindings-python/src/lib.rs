@@ -20,6 +20,7 @@ mod domain;
 mod engine;
 mod errors;
 mod notify;
+mod pickle;
 mod ports;
 mod runtime;
 mod stores;

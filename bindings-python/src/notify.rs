@@ -20,7 +20,7 @@ use crate::stores::storage_of;
 /// sent, retried, failed or lost to another notifier.
 #[pyclass(frozen, module = "reservo._reservo", name = "DispatchReport")]
 pub struct PyDispatchReport {
-    report: DispatchReport,
+    pub(crate) report: DispatchReport,
 }
 
 #[pymethods]
@@ -55,12 +55,25 @@ impl PyDispatchReport {
     fn lost(&self) -> usize {
         self.report.lost
     }
+    /// Due deliveries whose records this notifier cannot read (a newer
+    /// Reservo's, or damaged): passed over and left for one that can.
+    #[getter]
+    fn unreadable(&self) -> usize {
+        self.report.unreadable
+    }
+
+    /// Whether the run found nothing to do (records it cannot read do not
+    /// count): call `run_once` again until it is, to catch up a backlog.
+    fn is_idle(&self) -> bool {
+        self.report.is_idle()
+    }
 
     fn __repr__(&self) -> String {
         let r = &self.report;
         format!(
-            "DispatchReport(events={}, queued={}, sent={}, retried={}, failed={}, lost={})",
-            r.events, r.queued, r.sent, r.retried, r.failed, r.lost
+            "DispatchReport(events={}, queued={}, sent={}, retried={}, failed={}, lost={}, \
+             unreadable={})",
+            r.events, r.queued, r.sent, r.retried, r.failed, r.lost, r.unreadable
         )
     }
 }

@@ -8,13 +8,21 @@
 //! Python with `async def` run on the caller's loop when awaited, and on a
 //! background loop of the package when the call blocks (see
 //! [`crate::ports`]). Must never run Rust work while holding the GIL.
+//!
+//! A port that raises a `BaseException` that is not an `Exception`
+//! (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`) fails like any
+//! port, and the core handles that failure as it does any other; but the
+//! call then ends by raising that very exception, whatever the core made
+//! of the failure (an error, a retry left for later, or success), so that
+//! Ctrl-C interrupts. [`note_interrupt`] keeps it for the call running.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
 use pyo3::IntoPyObjectExt;
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyException, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3_async_runtimes::TaskLocals;
@@ -23,6 +31,55 @@ use crate::errors::core_err;
 
 type Convert = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
 type Call = Pin<Box<dyn Future<Output = reservo::Result<Convert>> + Send>>;
+
+tokio::task_local! {
+    /// The first interrupt a port raised during the call this task runs.
+    static INTERRUPT: RefCell<Option<PyErr>>;
+}
+
+/// Whether `err` is a `BaseException` that is not an `Exception`: an
+/// interrupt (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`) that must
+/// reach the caller as itself.
+pub fn is_interrupt(py: Python<'_>, err: &PyErr) -> bool {
+    !err.is_instance_of::<PyException>(py)
+}
+
+/// Keeps `err`, if it is an interrupt, for the end of the call that runs
+/// on this task (the first one wins). Outside a call, does nothing.
+pub fn note_interrupt(py: Python<'_>, err: &PyErr) {
+    if is_interrupt(py, err) {
+        let _outside_a_call = INTERRUPT.try_with(|slot| {
+            slot.borrow_mut().get_or_insert_with(|| err.clone_ref(py));
+        });
+    }
+}
+
+/// Runs `fut` and returns its result with the interrupt a port raised
+/// meanwhile, if any.
+async fn watched<F, T>(fut: F) -> (reservo::Result<T>, Option<PyErr>)
+where
+    F: Future<Output = reservo::Result<T>>,
+{
+    INTERRUPT
+        .scope(RefCell::new(None), async move {
+            let result = fut.await;
+            let interrupt = INTERRUPT.with(|slot| slot.borrow_mut().take());
+            (result, interrupt)
+        })
+        .await
+}
+
+/// The call's outcome as Python sees it: the interrupt a port raised, if
+/// any, else the result with a core error mapped to its exception.
+fn outcome<T>(
+    py: Python<'_>,
+    (result, interrupt): (reservo::Result<T>, Option<PyErr>),
+) -> PyResult<T> {
+    match interrupt {
+        Some(interrupt) => Err(interrupt),
+        None => result.map_err(|e| core_err(py, e)),
+    }
+}
 
 /// The tokio runtime every binding call shares (multi-threaded, all
 /// drivers enabled, as the conformance kit and PostgreSQL store need).
@@ -72,13 +129,13 @@ where
              reservo.AsyncEngine (await it) in async def ports",
         ));
     }
-    let result = if host_ports {
+    let finished = if host_ports {
         let locals = background_locals(py)?;
-        py.detach(|| runtime().block_on(pyo3_async_runtimes::tokio::scope(locals, fut)))
+        py.detach(|| runtime().block_on(pyo3_async_runtimes::tokio::scope(locals, watched(fut))))
     } else {
-        py.detach(|| runtime().block_on(fut))
+        py.detach(|| runtime().block_on(watched(fut)))
     };
-    result.map_err(|e| core_err(py, e))
+    outcome(py, finished)
 }
 
 /// Whether the calling thread is running the background loop.
@@ -140,10 +197,8 @@ impl Pending {
     fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let call = self.take()?;
         let future = pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            match call.await {
-                Ok(convert) => Ok(Converted(convert)),
-                Err(e) => Err(Python::attach(|py| core_err(py, e))),
-            }
+            let finished = watched(call).await;
+            Python::attach(|py| outcome(py, finished)).map(Converted)
         })?;
         future.call_method0("__await__")
     }

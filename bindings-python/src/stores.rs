@@ -130,7 +130,10 @@ fn sqlite_options(
 /// one database. Applies its migrations on connect. TLS follows the URL's
 /// `sslmode` and `sslrootcert` as in libpq (`psql`): across a network, use
 /// `sslmode=verify-full&sslrootcert=<CA file or system>`. `pool_size` is
-/// the most connections it opens at once.
+/// the most connections it opens at once; `pool_timeout` how many seconds
+/// an operation waits for one (a free one of the pool, or a new one made,
+/// the first connection included) before it fails with a `StorageError`
+/// (`None`: as long as it takes).
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     store: Arc<PostgresStore>,
@@ -140,21 +143,37 @@ pub struct PyPostgresStore {
 impl PyPostgresStore {
     #[new]
     #[pyo3(
-        signature = (url, *, table_prefix=None, pool_size=Count(8)),
-        text_signature = "(url, *, table_prefix=None, pool_size=8)"
+        signature = (url, *, table_prefix=None, pool_size=Count(8), pool_timeout=Some(30.0)),
+        text_signature = "(url, *, table_prefix=None, pool_size=8, pool_timeout=30.0)"
     )]
     fn new(
         py: Python<'_>,
         url: String,
         table_prefix: Option<String>,
         pool_size: Count<usize>,
+        pool_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let pool_size = pool_size.0;
         if pool_size == 0 {
             let error = reservo::Error::invalid("pool_size", "must be at least 1, got 0");
             return Err(core_err(py, error));
         }
-        let options = PostgresOptions::default().with_pool_size(pool_size);
+        let pool_timeout = match pool_timeout {
+            None => None,
+            Some(seconds) => match std::time::Duration::try_from_secs_f64(seconds) {
+                Ok(timeout) if !timeout.is_zero() => Some(timeout),
+                _ => {
+                    let error = reservo::Error::invalid(
+                        "pool_timeout",
+                        format!("must be a positive number of seconds or None, got {seconds}"),
+                    );
+                    return Err(core_err(py, error));
+                }
+            },
+        };
+        let options = PostgresOptions::default()
+            .with_pool_size(pool_size)
+            .with_pool_timeout(pool_timeout);
         let options = match table_prefix {
             Some(prefix) => options.with_table_prefix(prefix),
             None => options,

@@ -161,7 +161,7 @@ impl PyTicketSettings {
 /// ticket reference, never its id.
 #[pyclass(frozen, module = "reservo._reservo", name = "IssuedTicket")]
 pub struct PyIssuedTicket {
-    ticket: IssuedTicket,
+    pub(crate) ticket: IssuedTicket,
 }
 
 impl From<IssuedTicket> for PyIssuedTicket {
@@ -201,6 +201,7 @@ impl PyIssuedTicket {
     /// The ticket's QR symbol (level M, alphanumeric mode), to render.
     fn qr(&self, py: Python<'_>) -> PyResult<PyTokenQr> {
         Ok(PyTokenQr {
+            text: self.ticket.text.clone(),
             qr: self.ticket.qr().py(py)?,
         })
     }
@@ -228,7 +229,9 @@ impl PyIssuedTicket {
 /// A token's QR symbol.
 #[pyclass(frozen, module = "reservo._reservo", name = "TokenQr")]
 pub struct PyTokenQr {
-    qr: TokenQr,
+    /// The token text the symbol encodes (what it pickles as).
+    pub(crate) text: String,
+    pub(crate) qr: TokenQr,
 }
 
 #[pymethods]
@@ -274,7 +277,7 @@ impl PyTokenQr {
 /// recorded (at the engine clock's time).
 #[pyclass(frozen, module = "reservo._reservo", name = "CheckInOutcome")]
 pub struct PyCheckInOutcome {
-    outcome: CheckInOutcome,
+    pub(crate) outcome: CheckInOutcome,
 }
 
 impl From<CheckInOutcome> for PyCheckInOutcome {
@@ -368,7 +371,7 @@ impl PyCheckInOutcome {
 /// What merging offline gates' scans did.
 #[pyclass(frozen, module = "reservo._reservo", name = "ScanMergeReport")]
 pub struct PyScanMergeReport {
-    report: ScanMergeReport,
+    pub(crate) report: ScanMergeReport,
 }
 
 impl From<ScanMergeReport> for PyScanMergeReport {

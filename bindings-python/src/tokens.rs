@@ -122,7 +122,7 @@ impl PyIssuerKey {
 #[pyclass(frozen, module = "reservo._reservo", name = "PublicKey")]
 #[derive(Clone)]
 pub struct PyPublicKey {
-    key: PublicKey,
+    pub(crate) key: PublicKey,
 }
 
 #[pymethods]
@@ -437,7 +437,7 @@ impl PyVerifier {
 /// Tokens and bookings that gates must refuse, numbered by `sequence`.
 #[pyclass(frozen, module = "reservo._reservo", name = "RevocationList")]
 pub struct PyRevocationList {
-    list: Mutex<RevocationList>,
+    pub(crate) list: Mutex<RevocationList>,
 }
 
 #[pymethods]

@@ -241,6 +241,26 @@ def test_sms_sender_in_python_gets_booking_messages(clock: ManualClock) -> None:
     assert "Casa Azul" in phone.sent[0]["body"]
 
 
+def test_a_delivery_record_the_notifier_cannot_read_is_passed_over(
+    clock: ManualClock,
+) -> None:
+    store = booked_store(clock)
+    # Due long ago, in a format this Reservo does not know (a newer one's).
+    unreadable = "sms/q/000000000000001/00000000000000000001/guest"
+    with store._lock:
+        store._records[unreadable] = (b'{"v":2}', 1)
+        bisect.insort(store._keys, unreadable)
+    phone = Phone()
+    notifier = Notifier(store, phone, clock=clock)
+    report = notifier.run_once()
+    assert (report.sent, report.unreadable) == (1, 1)
+    assert not report.is_idle()
+    again = notifier.run_once()
+    assert (again.sent, again.unreadable) == (0, 1)
+    assert again.is_idle()  # a host looping until idle stops
+    assert "unreadable=1" in repr(again)
+
+
 def test_a_dedupe_namespace_keeps_stores_sharing_a_provider_apart(
     clock: ManualClock,
 ) -> None:

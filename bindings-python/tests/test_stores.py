@@ -3,9 +3,11 @@ opened, and doing what they say."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,3 +107,23 @@ def test_a_postgres_pool_of_no_connections_is_refused_before_connecting() -> Non
     # Nothing listens on port 9: the option is refused first.
     with pytest.raises(errors.InvalidInput, match="pool_size"):
         PostgresStore("postgres://app@127.0.0.1:9/x", pool_size=0)
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf")])
+def test_a_postgres_pool_timeout_that_is_not_a_positive_time_is_refused(
+    timeout: float,
+) -> None:
+    with pytest.raises(errors.InvalidInput, match="pool_timeout"):
+        PostgresStore("postgres://app@127.0.0.1:9/x", pool_timeout=timeout)
+
+
+def test_a_postgres_server_that_never_answers_fails_within_the_pool_timeout() -> None:
+    # Accepts connections and never says a word: a stalled server.
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(errors.StorageError, match="pool timeout"):
+            PostgresStore(
+                f"postgres://app@127.0.0.1:{port}/x?sslmode=disable", pool_timeout=0.3
+            )
+        assert time.monotonic() - started < 10

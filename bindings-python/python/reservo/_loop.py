@@ -23,8 +23,21 @@ def background_loop() -> asyncio.AbstractEventLoop:
         if _loop is None:
             loop = asyncio.new_event_loop()
             thread = threading.Thread(
-                target=loop.run_forever, name="reservo-ports", daemon=True
+                target=_run, args=(loop,), name="reservo-ports", daemon=True
             )
             thread.start()
             _loop = loop
         return _loop
+
+
+def _run(loop: asyncio.AbstractEventLoop) -> None:
+    """Runs ``loop`` for good. A port coroutine that raises
+    ``KeyboardInterrupt`` or ``SystemExit`` makes asyncio re-raise it out of
+    the loop; the engine call waiting on that port gets the exception (from
+    the callbacks still queued), so the loop just runs on."""
+    while True:
+        try:
+            loop.run_forever()
+            return
+        except (KeyboardInterrupt, SystemExit):
+            continue

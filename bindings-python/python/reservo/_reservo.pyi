@@ -1,12 +1,16 @@
 """Type stubs of the native module ``reservo._reservo`` (kept in step by
-``tests/test_stubs.py``). Use the names re-exported by ``reservo``."""
+``tests/test_stubs.py``). Use the names re-exported by ``reservo``.
+
+Value classes pickle (``__reduce__`` or ``__getnewargs_ex__``, rebuilt by a
+hidden ``_restore`` classmethod or the constructor; see
+``tests/test_pickle.py``); handles and private keys raise ``TypeError``."""
 
 import builtins
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from os import PathLike
-from typing import Any, Generic, Literal, TypeVar, Union, final
+from typing import Any, ClassVar, Generic, Literal, TypeVar, Union, final
 
 _T = TypeVar("_T")
 _Data = Any
@@ -529,7 +533,12 @@ class SqliteStore:
 @final
 class PostgresStore:
     def __init__(
-        self, url: str, *, table_prefix: str | None = None, pool_size: int = 8
+        self,
+        url: str,
+        *,
+        table_prefix: str | None = None,
+        pool_size: int = 8,
+        pool_timeout: float | None = 30.0,
     ) -> None: ...
 
 @final
@@ -759,6 +768,9 @@ class DispatchReport:
     def failed(self) -> int: ...
     @property
     def lost(self) -> int: ...
+    @property
+    def unreadable(self) -> int: ...
+    def is_idle(self) -> bool: ...
 
 @final
 class NativeNotifier:
@@ -860,6 +872,8 @@ class Verifier:
 
 @final
 class RevocationList:
+    # Equal by contents; it changes, so it has no hash.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __init__(self, sequence: int, issued_at: datetime) -> None: ...
     def revoke_token(self, token_id: str) -> None: ...
     def revoke_booking(self, booking: str) -> None: ...
@@ -981,6 +995,8 @@ class ScanMergeReport:
 
 @final
 class ScanLog:
+    # Equal by contents; it changes, so it has no hash.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __init__(self) -> None: ...
     def check_in(
         self,
@@ -1071,6 +1087,8 @@ class Split:
 
 @final
 class BookingLedger:
+    # Equal by contents; it changes, so it has no hash.
+    __hash__: ClassVar[None]  # type: ignore[assignment]
     def __init__(
         self, *, booking: str, owner: str, recognized_on: date, split: Split
     ) -> None: ...

@@ -7,7 +7,9 @@ would any invalid argument. Match on classes or ``code``, never on messages.
 
 When a port the host implemented in Python (a ``Storage``, a payment
 gateway, an SMS sender) raised, the exception raised here carries the host's
-original exception as ``__cause__``.
+original exception as ``__cause__``; an interrupt the port raised
+(``KeyboardInterrupt``, ``SystemExit``, ``GeneratorExit``) is raised as itself
+instead. Exceptions pickle with their class, code and message.
 """
 
 from __future__ import annotations

@@ -42,6 +42,10 @@ class CommitConflict(Exception):
         super().__init__(f"commit conflict on key {key}")
         self.key = key
 
+    def __reduce__(self) -> tuple[type[CommitConflict], tuple[str]]:
+        """Pickles as a call with its key (``args`` holds the message)."""
+        return (type(self), (self.key,))
+
 
 class Storage(Protocol):
     """An ordered, versioned record store with atomic conditional commit.

@@ -67,19 +67,7 @@ impl PyManualClock {
 
     /// Moves the clock forward by `by` (a `timedelta`).
     fn advance(&self, py: Python<'_>, by: chrono::Duration) -> PyResult<()> {
-        use reservo::ports::Clock;
-        if self.clock.now().checked_add_signed(by).is_none() {
-            let error = reservo::Error::invalid(
-                "by",
-                format!(
-                    "{} seconds from the clock's instant is past the last representable instant",
-                    by.num_seconds()
-                ),
-            );
-            return Err(core_err(py, error));
-        }
-        self.clock.advance(by);
-        Ok(())
+        self.clock.try_advance(by).map(|_| ()).py(py)
     }
 
     fn __repr__(&self) -> String {

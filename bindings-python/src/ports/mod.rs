@@ -5,8 +5,10 @@
 //! `async def`: an awaitable result runs on the event loop of the awaiting
 //! caller (`AsyncEngine`), or on the package's background loop when the
 //! engine call blocks. An exception the host raises travels inside the
-//! port's error as its source, so the caller sees it as `__cause__`. Must
-//! never hold the GIL across an await.
+//! port's error as its source, so the caller sees it as `__cause__`; an
+//! interrupt (`KeyboardInterrupt`, `SystemExit`, `GeneratorExit`) does too,
+//! and is also kept for the end of the call, which raises it as itself
+//! (see [`crate::runtime`]). Must never hold the GIL across an await.
 
 mod payment;
 mod sms;
@@ -20,7 +22,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::runtime::background_locals;
+use crate::runtime::{background_locals, note_interrupt};
 
 /// Refuses, with a `TypeError` when the engine is built, a host object
 /// that lacks a method its port calls (`port` names the protocol), rather
@@ -42,8 +44,20 @@ pub fn require_methods(host: &Bound<'_, PyAny>, port: &str, methods: &[&str]) ->
 }
 
 /// Calls `method` on the host object `target` with `args` (built with the
-/// GIL held) and awaits the result if the method is `async def`.
+/// GIL held) and awaits the result if the method is `async def`. An
+/// interrupt it raises is noted for the end of the call running.
 pub async fn call_host<A>(target: &Py<PyAny>, method: &'static str, args: A) -> PyResult<Py<PyAny>>
+where
+    A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+{
+    let result = call_and_await(target, method, args).await;
+    if let Err(err) = &result {
+        Python::attach(|py| note_interrupt(py, err));
+    }
+    result
+}
+
+async fn call_and_await<A>(target: &Py<PyAny>, method: &'static str, args: A) -> PyResult<Py<PyAny>>
 where
     A: for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
 {

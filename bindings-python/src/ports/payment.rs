@@ -22,6 +22,7 @@ use reservo::ports::{
 
 use super::call_host;
 use crate::convert::{Plain, from_data, to_plain};
+use crate::runtime::note_interrupt;
 
 /// A payment gateway implemented by a Python object.
 pub struct PyPaymentGateway {
@@ -68,6 +69,7 @@ impl PaymentGateway for PyPaymentGateway {
                 .bind(py)
                 .call_method0("capabilities")
                 .and_then(|caps| from_data::<GatewayCapabilities>(&caps, "capabilities"))
+                .inspect_err(|e| note_interrupt(py, e))
         })
         .unwrap_or(GatewayCapabilities {
             partial_refunds: false,
@@ -92,8 +94,13 @@ impl PaymentGateway for PyPaymentGateway {
     }
 
     async fn void(&self, request: &VoidRequest) -> Result<PaymentOutcome, PortError> {
-        let implemented = Python::attach(|py| self.host.bind(py).hasattr("void"))
-            .map_err(|e| port_error("payment gateway void()", e))?;
+        let implemented = Python::attach(|py| {
+            self.host
+                .bind(py)
+                .hasattr("void")
+                .inspect_err(|e| note_interrupt(py, e))
+        })
+        .map_err(|e| port_error("payment gateway void()", e))?;
         if implemented {
             return self.call("void", request).await;
         }

@@ -22,9 +22,9 @@ use crate::convert::Count;
 /// A stored record: key, opaque value bytes and version.
 #[pyclass(frozen, module = "reservo._reservo", name = "Record")]
 pub struct PyRecord {
-    key: String,
-    value: Vec<u8>,
-    version: u64,
+    pub(crate) key: String,
+    pub(crate) value: Vec<u8>,
+    pub(crate) version: u64,
 }
 
 #[pymethods]
@@ -78,9 +78,9 @@ impl PyRecord {
 /// An outbox event as a store keeps it: sequence number, kind, payload bytes.
 #[pyclass(frozen, module = "reservo._reservo", name = "StoredEvent")]
 pub struct PyStoredEvent {
-    seq: u64,
-    kind: String,
-    payload: Vec<u8>,
+    pub(crate) seq: u64,
+    pub(crate) kind: String,
+    pub(crate) payload: Vec<u8>,
 }
 
 #[pymethods]
@@ -125,7 +125,7 @@ impl PyStoredEvent {
 /// One atomic change for a store to apply: all of it, or none of it.
 #[pyclass(frozen, module = "reservo._reservo", name = "CommitBatch")]
 pub struct PyCommitBatch {
-    batch: CommitBatch,
+    pub(crate) batch: CommitBatch,
 }
 
 #[pymethods]

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use reservo::engine::{Booking, HeldItem, Hold, HoldState, StatusChange};
 use reservo::ports::StoredEvent;
@@ -221,7 +221,7 @@ value_object! {
 }
 
 /// An outbox event as the binding shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRecord {
     seq: u64,
     kind: String,

@@ -7,10 +7,13 @@
 //! validates and computes.
 
 /// Declares a frozen value-object class over a core value: `__eq__`,
-/// `__hash__` and `to_dict()` come from the core value; the block adds the
-/// constructor, getters and `__repr__`.
+/// `__hash__`, `to_dict()` and pickling (through the core value's JSON
+/// form, see [`crate::pickle`]) come from the core value; the block adds
+/// the constructor, getters and `__repr__`. A value the core gives the
+/// binding no way to rebuild is declared `unpicklable("why")` instead: it
+/// refuses to pickle with a `TypeError` that says why.
 macro_rules! value_object {
-    ($(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
+    (@class $(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
         $(#[$meta])*
         #[pyo3::pyclass(frozen, module = "reservo._reservo", name = $name)]
         #[derive(Clone)]
@@ -58,6 +61,43 @@ macro_rules! value_object {
             }
 
             $($body)*
+        }
+    };
+    (unpicklable($why:literal) $(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
+        value_object!(@class $(#[$meta])* $py($inner) as $name { $($body)* });
+
+        #[pyo3::pymethods]
+        impl $py {
+            /// Refuses: the core gives the binding no way to rebuild it.
+            fn __reduce__(&self) -> pyo3::PyResult<()> {
+                Err(pyo3::exceptions::PyTypeError::new_err(concat!(
+                    "cannot pickle '", $name, "' object: ", $why
+                )))
+            }
+        }
+    };
+    ($(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
+        value_object!(@class $(#[$meta])* $py($inner) as $name { $($body)* });
+
+        #[pyo3::pymethods]
+        impl $py {
+            /// Pickles as the core value's JSON form, read back by `_restore`.
+            fn __reduce__<'py>(
+                slf: &pyo3::Bound<'py, Self>,
+            ) -> pyo3::PyResult<(pyo3::Bound<'py, pyo3::PyAny>, pyo3::Bound<'py, pyo3::types::PyTuple>)> {
+                let state = $crate::pickle::state_of(slf.py(), &slf.get().inner)?;
+                $crate::pickle::by_restore(slf.as_any(), (state,))
+            }
+
+            /// The value a pickle holds (the argument `__reduce__` gave).
+            #[classmethod]
+            fn _restore(
+                _cls: &pyo3::Bound<'_, pyo3::types::PyType>,
+                py: pyo3::Python<'_>,
+                state: &str,
+            ) -> pyo3::PyResult<Self> {
+                $crate::pickle::restored::<$inner>(py, state).map(Self::from)
+            }
         }
     };
 }
