@@ -121,7 +121,6 @@ value_object! {
 }
 
 value_object! {
-    unpicklable("the core's RefundQuote can only be computed by a CancellationPolicy, not read back from its parts (pickle the policy and the BookingFacts, and quote again)")
     /// What comes back on a cancellation: `refund + penalty +
     /// non_refundable_kept == paid`, exactly.
     PyRefundQuote(RefundQuote) as "RefundQuote" {

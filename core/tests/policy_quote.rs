@@ -347,3 +347,51 @@ fn booking_facts_refuse_inconsistent_amounts() {
         "INVALID_INPUT"
     );
 }
+
+#[test]
+fn a_refund_quote_reads_back_as_written_and_a_tampered_one_is_refused() {
+    use reservo::policy::{RefundPart, RefundQuote};
+    let facts = berlin_facts("1000.00", "1000.00", "50.00", &[]);
+    let policy = CancellationPolicy::new(three_tiers(), Penalty::FULL, vec![]).unwrap();
+    let at = facts.start().instant() - Duration::days(10);
+    let quote = policy.quote(&facts, cancel(at)).unwrap();
+    let json = serde_json::to_string(&quote).unwrap();
+    assert_eq!(serde_json::from_str::<RefundQuote>(&json).unwrap(), quote);
+
+    // Several items under their own policies: the parts must add up.
+    let strict = CancellationPolicy::non_refundable().quote(&facts, cancel(at));
+    let parts = vec![
+        RefundPart::new(vec![0], quote.clone()),
+        RefundPart::new(vec![1], strict.unwrap()),
+    ];
+    let combined = RefundQuote::combine(parts).unwrap();
+    let json = serde_json::to_string(&combined).unwrap();
+    assert_eq!(
+        serde_json::from_str::<RefundQuote>(&json).unwrap(),
+        combined
+    );
+
+    let refund = format!(
+        "\"refund\":{}",
+        serde_json::to_string(&quote.refund()).unwrap()
+    );
+    for tampered in [
+        json.replacen(&refund, r#""refund":{"amount":"1.00","currency":"EUR"}"#, 1),
+        serde_json::to_string(&quote).unwrap().replacen(
+            &refund,
+            r#""refund":{"amount":"-1.00","currency":"EUR"}"#,
+            1,
+        ),
+        serde_json::to_string(&quote).unwrap().replacen(
+            &refund,
+            r#""refund":{"amount":"1.00","currency":"USD"}"#,
+            1,
+        ),
+    ] {
+        assert_ne!(tampered, json, "the test must change something");
+        assert!(
+            serde_json::from_str::<RefundQuote>(&tampered).is_err(),
+            "{tampered}"
+        );
+    }
+}

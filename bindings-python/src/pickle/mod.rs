@@ -63,6 +63,7 @@ restore_with_serde!(
     reservo::party::Party,
     reservo::policy::BookingFacts,
     reservo::policy::CancellationPolicy,
+    reservo::policy::RefundQuote,
     reservo::pricing::Quote,
     reservo::pricing::QuoteLine,
     reservo::pricing::RatePlan,

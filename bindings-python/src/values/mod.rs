@@ -9,9 +9,7 @@
 /// Declares a frozen value-object class over a core value: `__eq__`,
 /// `__hash__`, `to_dict()` and pickling (through the core value's JSON
 /// form, see [`crate::pickle`]) come from the core value; the block adds
-/// the constructor, getters and `__repr__`. A value the core gives the
-/// binding no way to rebuild is declared `unpicklable("why")` instead: it
-/// refuses to pickle with a `TypeError` that says why.
+/// the constructor, getters and `__repr__`.
 macro_rules! value_object {
     (@class $(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
         $(#[$meta])*
@@ -61,19 +59,6 @@ macro_rules! value_object {
             }
 
             $($body)*
-        }
-    };
-    (unpicklable($why:literal) $(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {
-        value_object!(@class $(#[$meta])* $py($inner) as $name { $($body)* });
-
-        #[pyo3::pymethods]
-        impl $py {
-            /// Refuses: the core gives the binding no way to rebuild it.
-            fn __reduce__(&self) -> pyo3::PyResult<()> {
-                Err(pyo3::exceptions::PyTypeError::new_err(concat!(
-                    "cannot pickle '", $name, "' object: ", $why
-                )))
-            }
         }
     };
     ($(#[$meta:meta])* $py:ident($inner:ty) as $name:literal { $($body:tt)* }) => {

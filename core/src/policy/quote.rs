@@ -289,7 +289,7 @@ pub struct RefundQuote {
 
 /// The quote of some items of a booking, judged by their own policy: see
 /// [`RefundQuote::combine`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundPart {
     items: Vec<usize>,
     quote: RefundQuote,
@@ -425,6 +425,66 @@ impl RefundQuote {
             reason: reasons.join("; "),
             parts,
         })
+    }
+}
+
+impl<'de> Deserialize<'de> for RefundQuote {
+    /// Reads a quote back as it was written, refusing one that could not
+    /// have been computed: amounts of two currencies or below zero, or
+    /// parts whose sums or reasons are not the quote's.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            refund: Money,
+            penalty: Money,
+            non_refundable_kept: Money,
+            rule: AppliedRule,
+            reason: String,
+            #[serde(default)]
+            parts: Vec<RefundPart>,
+        }
+        let raw = Raw::deserialize(d)?;
+        let quote = RefundQuote {
+            refund: raw.refund,
+            penalty: raw.penalty,
+            non_refundable_kept: raw.non_refundable_kept,
+            rule: raw.rule,
+            reason: raw.reason,
+            parts: Vec::new(),
+        };
+        let amounts = [&quote.refund, &quote.penalty, &quote.non_refundable_kept];
+        let currency = quote.refund.currency();
+        if amounts
+            .iter()
+            .any(|m| m.currency() != currency || m.is_negative())
+        {
+            return Err(serde::de::Error::custom(
+                "a refund quote's amounts share one currency and are never negative",
+            ));
+        }
+        match raw.parts.len() {
+            0 => Ok(quote),
+            1 => Err(serde::de::Error::custom(
+                "a refund quote has no parts or at least two",
+            )),
+            _ => {
+                let combined = RefundQuote::combine(raw.parts).map_err(serde::de::Error::custom)?;
+                let parts_agree = (
+                    combined.refund,
+                    combined.penalty,
+                    combined.non_refundable_kept,
+                ) == (quote.refund, quote.penalty, quote.non_refundable_kept)
+                    && combined.rule == quote.rule
+                    && combined.reason == quote.reason;
+                if !parts_agree {
+                    return Err(serde::de::Error::custom(
+                        "a refund quote's parts do not add up to it",
+                    ));
+                }
+                Ok(combined)
+            }
+        }
     }
 }
 
