@@ -30,6 +30,12 @@ pub(crate) fn locked<T>(lock: &Mutex<T>) -> PyResult<std::sync::MutexGuard<'_, T
         .map_err(|_| PyRuntimeError::new_err("a previous call panicked while holding this object"))
 }
 
+/// Whether two locked values are equal; one object compared with itself
+/// is, without locking it twice.
+pub(crate) fn equal_locked<T: PartialEq>(a: &Mutex<T>, b: &Mutex<T>) -> PyResult<bool> {
+    Ok(std::ptr::eq(a, b) || *locked(a)? == *locked(b)?)
+}
+
 fn key_id(py: Python<'_>, text: &str) -> PyResult<KeyId> {
     text.parse::<KeyId>().py(py)
 }

@@ -60,6 +60,7 @@ restore_with_serde!(
     reservo::engine::SessionAvailability,
     reservo::engine::StatusChange,
     reservo::money::Money,
+    reservo::notify::DispatchReport,
     reservo::party::Party,
     reservo::policy::BookingFacts,
     reservo::policy::CancellationPolicy,

@@ -12,7 +12,7 @@ use super::{by_restore, restored, state_of};
 use crate::domain::PyBookingLedger;
 use crate::notify::PyDispatchReport;
 use crate::ports::{PyCommitBatch, PyRecord, PyStoredEvent};
-use crate::tokens::locked;
+use crate::tokens::{equal_locked, locked};
 
 type Reduced<'py> = (Bound<'py, PyAny>, Bound<'py, PyTuple>);
 
@@ -124,21 +124,6 @@ fn batch_state(batch: &CommitBatch) -> BatchState {
     )
 }
 
-/// A dispatch report's counts, in the order of its fields.
-type Counts = (usize, usize, usize, usize, usize, usize, usize);
-
-fn counts(r: &DispatchReport) -> Counts {
-    (
-        r.events,
-        r.queued,
-        r.sent,
-        r.retried,
-        r.failed,
-        r.lost,
-        r.unreadable,
-    )
-}
-
 #[pymethods]
 impl PyDispatchReport {
     fn __eq__(&self, other: PyRef<'_, Self>) -> bool {
@@ -146,37 +131,19 @@ impl PyDispatchReport {
     }
 
     fn __hash__(&self) -> u64 {
-        crate::convert::hash_of(&counts(&self.report))
+        crate::convert::hash_of(&self.report)
     }
 
-    /// Pickles as its counts.
+    /// Pickles as the report's JSON form, read back by `_restore`.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
-        by_restore(slf.as_any(), counts(&slf.get().report))
+        by_restore(slf.as_any(), (state_of(slf.py(), &slf.get().report)?,))
     }
 
-    /// The report a pickle holds (the arguments `__reduce__` gave).
+    /// The report a pickle holds (the argument `__reduce__` gave).
     #[classmethod]
-    #[allow(clippy::too_many_arguments)]
-    fn _restore(
-        _cls: &Bound<'_, PyType>,
-        events: usize,
-        queued: usize,
-        sent: usize,
-        retried: usize,
-        failed: usize,
-        lost: usize,
-        unreadable: usize,
-    ) -> Self {
-        let report = DispatchReport {
-            events,
-            queued,
-            sent,
-            retried,
-            failed,
-            lost,
-            unreadable,
-        };
-        PyDispatchReport { report }
+    fn _restore(_cls: &Bound<'_, PyType>, py: Python<'_>, state: &str) -> PyResult<Self> {
+        let report = restored::<DispatchReport>(py, state)?;
+        Ok(PyDispatchReport { report })
     }
 }
 
@@ -185,10 +152,7 @@ impl PyBookingLedger {
     /// Equal when the bookings, splits and refunds are (a ledger changes:
     /// it has no hash).
     fn __eq__(&self, other: PyRef<'_, Self>) -> PyResult<bool> {
-        if std::ptr::eq(self, &*other) {
-            return Ok(true);
-        }
-        Ok(*locked(&self.ledger)? == *locked(&other.ledger)?)
+        equal_locked(&self.ledger, &other.ledger)
     }
 
     /// Pickles as the ledger's JSON form, read back by `_restore`.

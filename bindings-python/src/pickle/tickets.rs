@@ -31,7 +31,7 @@ use crate::tickets::{
 };
 use crate::tokens::{
     PyIssuerKey, PyIssuerKeySet, PyPublicKey, PyPublicKeySet, PyRevocationList, PyTicketClaims,
-    PyVerifier, locked,
+    PyVerifier, equal_locked, locked,
 };
 
 type Reduced<'py> = (Bound<'py, PyAny>, Bound<'py, PyTuple>);
@@ -324,10 +324,7 @@ impl PyScanLog {
     /// Equal when they hold the same scan records (a log grows: it has
     /// no hash).
     fn __eq__(&self, other: PyRef<'_, Self>) -> PyResult<bool> {
-        if std::ptr::eq(self, &*other) {
-            return Ok(true);
-        }
-        Ok(*locked(&self.log)? == *locked(&other.log)?)
+        equal_locked(&self.log, &other.log)
     }
 
     /// Pickles as its scan records in JSON form.
@@ -355,10 +352,7 @@ impl PyRevocationList {
     /// Equal when sequence, issue time and revocations are (a list
     /// changes: it has no hash).
     fn __eq__(&self, other: PyRef<'_, Self>) -> PyResult<bool> {
-        if std::ptr::eq(self, &*other) {
-            return Ok(true);
-        }
-        Ok(*locked(&self.list)? == *locked(&other.list)?)
+        equal_locked(&self.list, &other.list)
     }
 
     /// Pickles as its sequence, issue time and revoked token and booking ids.

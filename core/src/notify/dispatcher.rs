@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -20,8 +21,9 @@ use crate::ports::{
 };
 use crate::time::SystemClock;
 
-/// What one [`Notifier::run_once`] did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What one [`Notifier::run_once`] did; serializes as its counts (for a
+/// host's logs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DispatchReport {
     /// Outbox events this notifier moved its cursor over.
     pub events: usize,
