@@ -49,7 +49,9 @@ pub struct PyVenueRules {
 #[pymethods]
 impl PyVenueRules {
     /// `entry_hours` is `(opens, closes)` in the venue's civil time, or
-    /// `None` for any time.
+    /// `None` for any time. Closing at or before opening runs past
+    /// midnight (`(time(20), time(3))`); then a venue day, for daily
+    /// limits and re-entry, runs from closing to closing time.
     #[new]
     #[pyo3(signature = (*, time_zone, resources, entry_hours=None, anti_passback=false))]
     fn new(

@@ -130,6 +130,41 @@ def test_check_in_rules_admit_once_then_refuse() -> None:
     assert other.merge(log) == len(log)
 
 
+def test_overnight_entry_hours_count_a_night_as_one_venue_day() -> None:
+    # A club in Lisbon (UTC+1 in June) open 20:00-03:00: 01:00 belongs to
+    # the night that began the evening before.
+    rules = VenueRules(
+        time_zone="Europe/Lisbon",
+        resources=["museum"],
+        entry_hours=(time(20), time(3)),
+    )
+    ticket = TicketClaims(
+        booking="BK-1042",
+        resource="museum",
+        not_before=at(0),
+        expires=at(23, day=3),
+        per_day=1,
+        entries=None,
+        reentry=False,
+    )
+    log = ScanLog()
+    with pytest.raises(errors.EntryRefused):  # 19:00 in Lisbon: not open yet
+        log.check_in(rules, ticket, gate="door", zone="floor", at=at(18))
+    assert log.check_in(rules, ticket, gate="door", zone="floor", at=at(22)) == "entry"
+    with pytest.raises(errors.TokenAlreadyUsed):  # 01:00: the same night
+        log.check_in(rules, ticket, gate="door", zone="floor", at=at(0, day=2))
+    with pytest.raises(errors.EntryRefused):  # 03:00: closed
+        log.check_in(rules, ticket, gate="door", zone="floor", at=at(2, day=2))
+    assert (
+        log.check_in(rules, ticket, gate="door", zone="floor", at=at(19, day=2))
+        == "entry"
+    )
+    with pytest.raises(errors.InvalidInput):
+        VenueRules(
+            time_zone="Europe/Lisbon", resources=[], entry_hours=(time(3), time(3))
+        )
+
+
 def test_refund_quote_follows_the_policy() -> None:
     facts = BookingFacts(
         booked_at=datetime(2026, 7, 1, 10, tzinfo=timezone.utc),

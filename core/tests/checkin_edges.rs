@@ -4,8 +4,8 @@ use reservo::checkin::EntryHours;
 use reservo::engine::VenueCheckIn;
 
 #[test]
-fn entry_hours_read_from_json_must_open_before_they_close() {
-    for (opens, closes) in [("17:00:00", "09:00:00"), ("09:00:00", "09:00:00")] {
+fn entry_hours_read_from_json_cannot_open_and_close_at_once() {
+    for (opens, closes) in [("09:00:00", "09:00:00"), ("00:00:00", "00:00:00")] {
         let json = format!(r#"{{"opens":"{opens}","closes":"{closes}"}}"#);
         assert!(serde_json::from_str::<EntryHours>(&json).is_err(), "{json}");
         let venue = format!(r#"{{"entry_hours":{json}}}"#);
@@ -14,8 +14,13 @@ fn entry_hours_read_from_json_must_open_before_they_close() {
             "{venue}"
         );
     }
-    let hours: EntryHours =
-        serde_json::from_str(r#"{"opens":"09:00:00","closes":"17:00:00"}"#).unwrap();
-    let again: EntryHours = serde_json::from_str(&serde_json::to_string(&hours).unwrap()).unwrap();
-    assert_eq!(again, hours);
+    for json in [
+        r#"{"opens":"09:00:00","closes":"17:00:00"}"#,
+        r#"{"opens":"20:00:00","closes":"03:00:00"}"#,
+    ] {
+        let hours: EntryHours = serde_json::from_str(json).unwrap();
+        let again: EntryHours =
+            serde_json::from_str(&serde_json::to_string(&hours).unwrap()).unwrap();
+        assert_eq!(again, hours);
+    }
 }

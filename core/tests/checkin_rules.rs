@@ -253,3 +253,92 @@ fn history_of_other_tokens_does_not_count() {
         Passage::Entry
     );
 }
+
+fn overnight() -> VenueRules {
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    VenueRules {
+        entry_hours: Some(EntryHours::new(t(20), t(3)).unwrap()),
+        ..venue()
+    }
+}
+
+#[test]
+fn overnight_entry_hours_admit_past_midnight_until_closing() {
+    let rules = overnight();
+    let ticket = claims(EntryPolicy::entries(10.try_into().unwrap()));
+    let mut log = ScanLog::new();
+    // New York is UTC-4 in October: 20:00 local is 00:00Z the next day.
+    for (at, admitted) in [
+        (utc(6, 23, 59), false), // 19:59 on the 6th
+        (utc(7, 0, 0), true),    // 20:00
+        (utc(7, 4, 0), true),    // midnight
+        (utc(7, 6, 59), true),   // 02:59 on the 7th
+        (utc(7, 7, 0), false),   // 03:00: closed
+        (utc(7, 16, 0), false),  // noon
+    ] {
+        let decision = log.check_in(&rules, &ticket, enter(at));
+        assert_eq!(decision.is_ok(), admitted, "{at}: {decision:?}");
+        if admitted {
+            log.check_in(&rules, &ticket, leave(at)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn with_overnight_hours_a_venue_day_runs_from_closing_to_closing() {
+    let rules = overnight();
+    let ticket = claims(EntryPolicy {
+        reentry: true,
+        ..EntryPolicy::once_per_day()
+    });
+    let mut log = ScanLog::new();
+    // In at 23:00 on Friday the 9th (03:00Z on the 10th), out at 23:30.
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(10, 3, 0))).unwrap(),
+        Passage::Entry
+    );
+    log.check_in(&rules, &ticket, leave(utc(10, 3, 30)))
+        .unwrap();
+    // Back at 01:00 on Saturday: still Friday's night, so a re-entry.
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(10, 5, 0))).unwrap(),
+        Passage::ReEntry
+    );
+    log.check_in(&rules, &ticket, leave(utc(10, 5, 30)))
+        .unwrap();
+    // Saturday 21:00 (01:00Z on the 11th) is the next night: a new entry.
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(11, 1, 0))).unwrap(),
+        Passage::Entry
+    );
+}
+
+#[test]
+fn with_overnight_hours_once_per_day_is_once_per_night() {
+    let rules = overnight();
+    let ticket = claims(EntryPolicy {
+        reentry: false,
+        ..EntryPolicy::once_per_day()
+    });
+    let mut log = ScanLog::new();
+    // 23:00 Friday, then 01:00 Saturday: the same night, used up.
+    assert!(log.check_in(&rules, &ticket, enter(utc(10, 3, 0))).is_ok());
+    log.check_in(&rules, &ticket, leave(utc(10, 4, 0))).unwrap();
+    let err = log
+        .check_in(&rules, &ticket, enter(utc(10, 5, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "TOKEN_ALREADY_USED");
+    // 20:00 Saturday (00:00Z on the 11th) opens the next night.
+    assert!(log.check_in(&rules, &ticket, enter(utc(11, 0, 0))).is_ok());
+}
+
+#[test]
+fn hours_closing_at_midnight_keep_civil_days() {
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let hours = EntryHours::new(t(18), NaiveTime::MIN).unwrap();
+    assert!(hours.contains(t(23)) && hours.contains(t(18)));
+    assert!(!hours.contains(NaiveTime::MIN) && !hours.contains(t(17)));
+    let friday = chrono::NaiveDate::from_ymd_opt(2026, 10, 9).unwrap();
+    assert_eq!(hours.venue_day(friday.and_time(NaiveTime::MIN)), friday);
+    assert_eq!(hours.venue_day(friday.and_time(t(23))), friday);
+}

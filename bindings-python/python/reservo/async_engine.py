@@ -434,9 +434,11 @@ class AsyncEngine(_EngineBase):
         zones: Sequence[str] = (),
         resources: Mapping[str, Scope] | None = None,
     ) -> None:
-        """Sets a property's check-in rules: entry hours (civil time), anti-
-        passback, and where its tickets admit (``gates``/``zones``, or per
-        resource ``{"surf": {"gates": ["beach"]}}``; empty: everywhere)."""
+        """Sets a property's check-in rules: entry hours (civil time; closing
+        at or before opening runs past midnight, and then a venue day runs
+        from closing to closing time), anti-passback, and where its tickets
+        admit (``gates``/``zones``, or per resource
+        ``{"surf": {"gates": ["beach"]}}``; empty: everywhere)."""
         await self._native.set_venue_check_in(
             property,
             entry_hours=entry_hours,

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -20,17 +20,30 @@ use crate::token::{Entries, GateId, TicketClaims, ZoneId};
 /// The daily hours, in the venue's time zone, during which entries are
 /// admitted: `[opens, closes)`. Exits are always allowed.
 ///
+/// Hours that close at or before they open run past midnight: a club
+/// open 20:00–03:00 admits from 20:00 to 02:59:59 the next morning, and
+/// 18:00–00:00 admits until midnight. For such hours the venue day (what
+/// daily limits and re-entry count in) runs from closing time to closing
+/// time, so an entry at 01:00 belongs to the night that began the evening
+/// before ([`EntryHours::venue_day`]). Hours within one day keep civil
+/// days, midnight to midnight.
+///
 /// ```
 /// use chrono::NaiveTime;
 /// use reservo::checkin::EntryHours;
 /// let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
-/// let hours = EntryHours::new(t(9), t(17)).unwrap();
-/// assert!(hours.contains(t(9)) && !hours.contains(t(17)));
-/// assert_eq!(EntryHours::new(t(17), t(9)).unwrap_err().code(), "INVALID_INPUT");
+/// let day = EntryHours::new(t(9), t(17)).unwrap();
+/// assert!(day.contains(t(9)) && !day.contains(t(17)));
+/// let night = EntryHours::new(t(20), t(3)).unwrap();
+/// assert!(night.crosses_midnight());
+/// assert!(night.contains(t(23)) && night.contains(t(2)) && !night.contains(t(3)));
+/// assert_eq!(EntryHours::new(t(9), t(9)).unwrap_err().code(), "INVALID_INPUT");
 /// ```
 ///
 /// Deserializing checks the same: hours read from JSON or a store cannot
-/// close before they open.
+/// open and close at the same time. (Reservo before overnight hours
+/// refused hours that close before they open: a scanner on an older
+/// version cannot read them.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedHours")]
 pub struct EntryHours {
@@ -53,28 +66,75 @@ impl TryFrom<UncheckedHours> for EntryHours {
 }
 
 impl EntryHours {
-    /// Hours that open before they close, within one day.
+    /// Hours from `opens` to `closes`; closing at or before opening runs
+    /// past midnight. Opening and closing at the same time is
+    /// `INVALID_INPUT`: a venue open round the clock has no entry hours
+    /// (`None`).
     pub fn new(opens: NaiveTime, closes: NaiveTime) -> Result<EntryHours> {
-        if opens >= closes {
+        if opens == closes {
             return Err(Error::invalid(
                 "entry_hours",
-                format!("opening {opens} must be before closing {closes}"),
+                format!(
+                    "opening and closing both at {opens}: for entries at any time, set no entry hours"
+                ),
             ));
         }
         Ok(EntryHours { opens, closes })
     }
 
+    /// When entries open.
+    pub fn opens(&self) -> NaiveTime {
+        self.opens
+    }
+
+    /// When entries close (the next day if [`EntryHours::crosses_midnight`]).
+    pub fn closes(&self) -> NaiveTime {
+        self.closes
+    }
+
+    /// Whether the hours run past midnight (closing at or before opening).
+    pub fn crosses_midnight(&self) -> bool {
+        self.closes < self.opens
+    }
+
     /// Whether entries are admitted at the civil time `local`.
     pub fn contains(&self, local: NaiveTime) -> bool {
-        self.opens <= local && local < self.closes
+        if self.crosses_midnight() {
+            self.opens <= local || local < self.closes
+        } else {
+            self.opens <= local && local < self.closes
+        }
+    }
+
+    /// The venue day of the civil date and time `local`: its date, or for
+    /// hours that cross midnight, the day before until closing time.
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, NaiveTime};
+    /// use reservo::checkin::EntryHours;
+    /// let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    /// let friday = NaiveDate::from_ymd_opt(2026, 10, 9).unwrap();
+    /// let saturday = friday.succ_opt().unwrap();
+    /// let night = EntryHours::new(t(20), t(3)).unwrap();
+    /// assert_eq!(night.venue_day(saturday.and_time(t(1))), friday);
+    /// assert_eq!(night.venue_day(saturday.and_time(t(3))), saturday);
+    /// ```
+    pub fn venue_day(&self, local: NaiveDateTime) -> NaiveDate {
+        if self.crosses_midnight() && local.time() < self.closes {
+            local.date().pred_opt().unwrap_or(local.date())
+        } else {
+            local.date()
+        }
     }
 }
 
 /// The venue's own rules, the same on every gate of the venue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VenueRules {
-    /// The venue's time zone: days (for daily limits) and entry hours are
-    /// civil days and times in it.
+    /// The venue's time zone: entry hours are civil times in it, and
+    /// venue days (for daily limits and re-entry) are its civil days, or
+    /// run from closing to closing time for entry hours that cross
+    /// midnight ([`EntryHours::venue_day`]).
     pub time_zone: Tz,
     /// The resources whose tokens this venue admits.
     pub resources: BTreeSet<ResourceId>,
@@ -230,8 +290,8 @@ pub fn evaluate<'a>(
             });
         }
     }
-    let today = local_date(scan.at, rules.time_zone);
-    let on_today = |r: &ScanRecord| local_date(r.scan.at, rules.time_zone) == today;
+    let today = venue_day(rules, scan.at);
+    let on_today = |r: &ScanRecord| venue_day(rules, r.scan.at) == today;
     if claims.entry.reentry
         && matches!(passed.last(), Some((_, Passage::Exit)))
         && passed
@@ -258,6 +318,14 @@ pub fn evaluate<'a>(
         }
     }
     Ok(Passage::Entry)
+}
+
+/// The venue day of the instant `at` under `rules`.
+fn venue_day(rules: &VenueRules, at: DateTime<Utc>) -> NaiveDate {
+    match rules.entry_hours {
+        Some(hours) => hours.venue_day(at.with_timezone(&rules.time_zone).naive_local()),
+        None => local_date(at, rules.time_zone),
+    }
 }
 
 /// When and where the last of `entries` was, if they reach `limit`.
