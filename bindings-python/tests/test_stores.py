@@ -4,6 +4,7 @@ opened, and doing what they say."""
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -44,6 +45,20 @@ def test_bad_sqlite_options_are_refused_before_the_file_is_created(
     assert isinstance(raised.value, ValueError)
     assert next(iter(options)) in str(raised.value)
     assert not path.exists()
+
+
+def test_a_file_from_a_newer_reservo_is_refused_with_its_own_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newer.db"
+    SqliteStore(path)  # creates the file at the current schema
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO schema_migrations (version, name) VALUES (999, 'future')"
+        )
+    with pytest.raises(errors.SchemaTooNew, match="schema version 999") as refused:
+        SqliteStore(path)
+    assert isinstance(refused.value, errors.StorageError)
 
 
 def test_a_store_synced_at_checkpoints_keeps_its_bookings(tmp_path: Path) -> None:

@@ -412,6 +412,7 @@ impl Error {
             Error::TokenWrongGate { .. } => "TOKEN_WRONG_GATE",
             Error::TokenAlreadyUsed { .. } => "TOKEN_ALREADY_USED",
             Error::EntryRefused { .. } => "ENTRY_REFUSED",
+            Error::Storage(StorageError::SchemaTooNew { .. }) => "SCHEMA_TOO_NEW",
             Error::Storage(_) => "STORAGE_ERROR",
             Error::Contention { .. } => "CONTENTION",
             Error::CorruptRecord { .. } => "CORRUPT_RECORD",

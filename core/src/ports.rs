@@ -234,6 +234,22 @@ pub enum StorageError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// The store was written by a newer Reservo: its schema is at a
+    /// version this code does not know. Raised on opening; nothing was
+    /// changed. Unlike [`StorageError::Backend`], waiting or retrying
+    /// cannot help: open it with the newer Reservo (during a rolling
+    /// upgrade, an old instance meeting this should stop taking work).
+    #[error(
+        "{store} has schema version {found}, newer than version {known} that this Reservo knows: open it with a newer Reservo"
+    )]
+    SchemaTooNew {
+        /// Which store: the SQLite file, or the PostgreSQL table prefix.
+        store: String,
+        /// The newest schema version found in the store.
+        found: i64,
+        /// The newest schema version this code knows.
+        known: i64,
+    },
 }
 
 impl StorageError {

@@ -229,7 +229,7 @@ async fn tables_newer_than_this_reservo_are_refused() {
     )
     .await;
     assert!(
-        matches!(refused, Err(StorageError::Backend { .. })),
+        matches!(refused, Err(StorageError::SchemaTooNew { found: 9999, .. })),
         "{refused:?}"
     );
     drop_all(&url, &[prefix]).await;

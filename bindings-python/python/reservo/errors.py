@@ -275,6 +275,14 @@ class StorageError(ReservoError):
     code = "STORAGE_ERROR"
 
 
+class SchemaTooNew(StorageError):
+    """The store was written by a newer Reservo (its schema is at a version
+    this one does not know); nothing was changed. Retrying cannot help: open
+    it with the newer Reservo."""
+
+    code = "SCHEMA_TOO_NEW"
+
+
 class Contention(ReservoError):
     """Too many concurrent changes to the same records; nothing changed."""
 

@@ -291,7 +291,9 @@ impl PostgresStore {
     /// `sslmode`, `verify-ca` or `verify-full` without `sslrootcert`, a
     /// root file that cannot be read), the server cannot be reached or
     /// refuses the connection (a certificate that fails verification
-    /// included), or the schema cannot be migrated.
+    /// included), or the schema cannot be migrated;
+    /// [`StorageError::SchemaTooNew`] if the tables were migrated by a newer
+    /// Reservo (nothing is changed).
     pub async fn connect_with(
         url: &str,
         options: PostgresOptions,

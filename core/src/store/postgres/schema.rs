@@ -306,11 +306,11 @@ async fn up_to_date(pool: &Pool, sql: &Sql) -> Result<bool, StorageError> {
 fn refuse_newer(applied: &BTreeSet<i64>, sql: &Sql) -> Result<(), StorageError> {
     let known = latest_migration();
     match applied.iter().find(|&&v| v > known) {
-        Some(newer) => Err(StorageError::backend(format!(
-            "tables with prefix {:?} are at migration {newer}, newer than the {known} \
-             this version of Reservo knows: upgrade Reservo",
-            sql.prefix
-        ))),
+        Some(&found) => Err(StorageError::SchemaTooNew {
+            store: format!("the tables with prefix {:?}", sql.prefix),
+            found,
+            known,
+        }),
         None => Ok(()),
     }
 }

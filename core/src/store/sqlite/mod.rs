@@ -253,9 +253,10 @@ impl SqliteStore {
     ///
     /// # Errors
     ///
-    /// [`StorageError::Backend`] if the file cannot be opened or migrated,
-    /// or if it was written by a newer Reservo whose schema this code does
-    /// not know — the file is then left untouched.
+    /// [`StorageError::SchemaTooNew`] if the file was written by a newer
+    /// Reservo whose schema this code does not know (the file is left
+    /// untouched); [`StorageError::Backend`] if it cannot be opened or
+    /// migrated.
     pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, StorageError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path, &options)?;
@@ -283,12 +284,11 @@ impl SqliteStore {
         let busy = |e: &MigrationError| matches!(e, MigrationError::Sqlite(e) if is_busy(e));
         retry_while_busy(options.lock_wait, || schema::migrate(&mut writer), busy).map_err(
             |error| match error {
-                MigrationError::TooNew { found } => StorageError::backend(format!(
-                    "{} has schema version {found}, newer than version {} that this Reservo \
-                     knows; open it with a newer Reservo",
-                    path.display(),
-                    schema::latest_version()
-                )),
+                MigrationError::TooNew { found } => StorageError::SchemaTooNew {
+                    store: path.display().to_string(),
+                    found,
+                    known: schema::latest_version(),
+                },
                 MigrationError::Sqlite(e) => backend("migrating the schema", e),
             },
         )?;

@@ -47,12 +47,14 @@ fn file_with_a_newer_schema_is_refused_and_left_untouched() {
         )
         .unwrap();
     let refused = SqliteStore::open(&path).expect_err("a newer schema must be refused");
-    let StorageError::Backend { message, .. } = &refused else {
-        panic!("expected a backend error, got {refused:?}")
+    let StorageError::SchemaTooNew { found, known, .. } = &refused else {
+        panic!("expected a typed refusal, got {refused:?}")
     };
-    assert!(
-        message.contains(&format!("schema version {future}")),
-        "{message}"
+    assert_eq!((*found, *known), (future, schema::latest_version()));
+    assert_eq!(
+        crate::Error::from(refused).code(),
+        "SCHEMA_TOO_NEW",
+        "the engine's error keeps it apart from a backend failure"
     );
     let newest: i64 = raw(&path)
         .query_row("SELECT max(version) FROM schema_migrations", [], |row| {
