@@ -17,7 +17,14 @@
 //! ([`LogSync::visible_durable`]): early commits, and deferred commits
 //! that append events (also written `NORMAL`), are counted when they
 //! begin and when they end, and each sync records how many had ended
-//! before it began.
+//! before it began. Another store on the same file (in this process or
+//! another) may have applied such a commit too, which this one cannot
+//! count: so it also keeps the sequence number up to which it knows the
+//! outbox durable — raised by its own `FULL` commits (SQLite syncs the
+//! whole log at each, covering every frame before it) and its own syncs
+//! — and a read that returns an event past it waits for a sync first.
+//! The log is one file: a sync from any store covers every store's
+//! frames written before it.
 //!
 //! This module must never answer a waiter before a sync that began after
 //! the waiter came has succeeded.
@@ -53,6 +60,12 @@ struct Shared {
     /// Early commits begun and ended (applied or failed), in all.
     begun: AtomicU64,
     ended: AtomicU64,
+    /// The outbox's last sequence number as this store's latest commit
+    /// left it: every event up to it was in the log by then.
+    applied_seq: AtomicU64,
+    /// Every event up to this sequence number is durable, whichever store
+    /// appended it.
+    durable_seq: AtomicU64,
     /// How many syncs ran, for tests.
     #[cfg(test)]
     syncs: std::sync::atomic::AtomicU64,
@@ -88,6 +101,8 @@ impl LogSync {
             log: PathBuf::from(log),
             begun: AtomicU64::new(0),
             ended: AtomicU64::new(0),
+            applied_seq: AtomicU64::new(0),
+            durable_seq: AtomicU64::new(0),
             #[cfg(test)]
             syncs: Default::default(),
             #[cfg(test)]
@@ -118,6 +133,17 @@ impl LogSync {
         self.shared.ended.fetch_add(1, SeqCst);
     }
 
+    /// A commit of this store left the outbox's last event at `last_seq`;
+    /// `synced`: it was written `FULL`, so the log was synced as it
+    /// committed (unless an earlier sync failed, which no later sync can
+    /// make up for).
+    pub(super) fn applied(&self, last_seq: u64, synced: bool) {
+        self.shared.applied_seq.fetch_max(last_seq, SeqCst);
+        if synced && self.shared.lock().failed.is_none() {
+            self.shared.durable_seq.fetch_max(last_seq, SeqCst);
+        }
+    }
+
     /// Resolves once everything applied before this call is durable.
     pub(super) fn durable(&self) -> Durable {
         let (answer, answered) = oneshot::channel();
@@ -130,16 +156,23 @@ impl LogSync {
         })
     }
 
-    /// Resolves once everything a read made before this call saw is
-    /// durable: at once if every early commit begun so far was covered by
-    /// a sync, else after the next sync.
-    pub(super) fn visible_durable(&self) -> Durable {
+    /// Resolves once everything a read made before this call saw, events
+    /// up to sequence `through` among it, is durable: at once if every
+    /// early commit of this store begun so far was covered by a sync and
+    /// `through` is known durable, else after the next sync.
+    pub(super) fn visible_durable(&self, through: u64) -> Durable {
         let begun = self.shared.begun.load(SeqCst);
-        if self.shared.lock().covered >= begun {
-            Durable::done()
-        } else {
-            self.durable()
+        if self.shared.lock().covered >= begun && self.shared.durable_seq.load(SeqCst) >= through {
+            return Durable::done();
         }
+        let synced = self.durable();
+        let shared = Arc::clone(&self.shared);
+        Durable::after(async move {
+            synced.wait().await?;
+            // That sync began after the read: it covered what the read saw.
+            shared.durable_seq.fetch_max(through, SeqCst);
+            Ok(())
+        })
     }
 
     #[cfg(test)]
@@ -179,7 +212,7 @@ impl Drop for LogSync {
 fn sync_loop(shared: &Shared) {
     let mut log: Option<(File, Identity)> = None;
     loop {
-        let (covered, ended, failed) = {
+        let (covered, ended, applied, failed) = {
             let mut state = shared.lock();
             while state.waiting.is_empty() && !state.stop {
                 state = shared
@@ -193,6 +226,7 @@ fn sync_loop(shared: &Shared) {
             (
                 std::mem::take(&mut state.waiting),
                 shared.ended.load(SeqCst),
+                shared.applied_seq.load(SeqCst),
                 state.failed.clone(),
             )
         };
@@ -219,7 +253,10 @@ fn sync_loop(shared: &Shared) {
         {
             let mut state = shared.lock();
             match &outcome {
-                Ok(()) => state.covered = state.covered.max(ended),
+                Ok(()) => {
+                    state.covered = state.covered.max(ended);
+                    shared.durable_seq.fetch_max(applied, SeqCst);
+                }
                 Err(message) => {
                     state.failed.get_or_insert_with(|| message.clone());
                 }

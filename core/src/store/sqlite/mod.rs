@@ -407,7 +407,8 @@ impl Storage for SqliteStore {
 
     /// Returns events only once they are durable: if a commit applied
     /// before it was synced ([`Storage::commit_applied`]) may be among
-    /// them, this waits for the log's next sync.
+    /// them, through this store or another on the same file, this waits
+    /// for a sync of the log.
     async fn read_events(
         &self,
         after: u64,
@@ -416,8 +417,8 @@ impl Storage for SqliteStore {
         let events = self.read("read_events", |conn| {
             queries::read_events(conn, after, limit)
         })?;
-        if !events.is_empty() {
-            self.writer.visible_durable().wait().await?;
+        if let Some(last) = events.last() {
+            self.writer.visible_durable(last.seq).wait().await?;
         }
         Ok(events)
     }

@@ -117,10 +117,14 @@ pub(super) const MAX_GROUP: usize = 256;
 /// failure. An `Err` is SQLite's for the whole group (maybe `SQLITE_BUSY`,
 /// which the caller retries) and leaves nothing applied; the caller must
 /// not answer anyone before this returns.
+///
+/// Also returns the outbox's last sequence number once the group is
+/// committed: every event up to it, of any connection, was written to the
+/// log before this transaction's `COMMIT`.
 pub(super) fn commit_group(
     conn: &mut Connection,
     batches: &[&CommitBatch],
-) -> rusqlite::Result<Vec<CommitOutcome>> {
+) -> rusqlite::Result<(Vec<CommitOutcome>, u64)> {
     let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (mut version, mut last_seq) = last_committed(&tx)?;
     let first_version = version;
@@ -170,7 +174,7 @@ pub(super) fn commit_group(
         .execute(params![version, last_seq])?;
     }
     tx.commit()?;
-    Ok(outcomes)
+    Ok((outcomes, to_u64(last_seq)))
 }
 
 /// The last commit's version and the last event's sequence number.

@@ -233,9 +233,14 @@ impl CommitWriter {
     }
 
     /// Resolves once every commit a read made before this call saw is
-    /// durable.
-    pub(super) fn visible_durable(&self) -> Durable {
-        self.shared.log_sync.visible_durable()
+    /// durable, given that the read saw events up to sequence `through`:
+    /// at once on a `Normal` store, which promises nothing more.
+    pub(super) fn visible_durable(&self, through: u64) -> Durable {
+        if self.shared.configured == Synchronous::Full {
+            self.shared.log_sync.visible_durable(through)
+        } else {
+            Durable::done()
+        }
     }
 
     /// The log syncer, for tests.
@@ -311,9 +316,10 @@ impl CommitWriter {
         let outcome = match apply_group(&mut writer, self.shared.configured, &[batch]) {
             Err(e) if is_busy(&e) => return None,
             Err(e) => Err(backend("commit", e)),
-            Ok(mut outcomes) => {
+            Ok((mut outcomes, last_seq)) => {
                 self.shared.on_caller.fetch_add(1, Ordering::Relaxed);
                 let unsynced = self.shared.unsynced(&writer);
+                self.shared.log_sync.applied(last_seq, !unsynced);
                 let outcome = outcomes.pop().expect("one outcome a batch");
                 outcome.map(|c| (c, unsynced))
             }
@@ -348,7 +354,7 @@ fn apply_group(
     writer: &mut WriteConnection,
     configured: Synchronous,
     batches: &[&CommitBatch],
-) -> rusqlite::Result<Vec<queries::CommitOutcome>> {
+) -> rusqlite::Result<(Vec<queries::CommitOutcome>, u64)> {
     let wanted = group_synchronous(configured, batches);
     if wanted != writer.current {
         // Outside any transaction: the pragma applies to the next.
@@ -384,6 +390,9 @@ fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
             )
         }));
         let unsynced = shared.unsynced(&writer);
+        if let Ok(Ok((_, last_seq))) = &outcomes {
+            shared.log_sync.applied(*last_seq, !unsynced);
+        }
         for _ in group.iter().filter(|job| job.counted) {
             shared.log_sync.end();
         }
@@ -392,7 +401,7 @@ fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
         shared.queued.fetch_sub(group.len(), Ordering::SeqCst);
         drop(writer);
         let outcomes: Vec<Option<Result<Applied, StorageError>>> = match outcomes {
-            Ok(Ok(outcomes)) => outcomes
+            Ok(Ok((outcomes, _))) => outcomes
                 .into_iter()
                 .map(|outcome| Some(outcome.map(|c| (c, unsynced))))
                 .collect(),

@@ -130,3 +130,43 @@ async fn only_an_unsynced_durable_commit_leaves_anything_to_wait_for() {
     assert!(!durable.is_pending(), "a NORMAL store never syncs a commit");
     assert_eq!(normal.writer.log_sync().syncs(), 0);
 }
+
+#[tokio::test]
+// The guard holds back the syncer thread, never this task.
+#[allow(clippy::await_holding_lock)]
+async fn events_another_store_applied_before_a_sync_are_synced_before_they_are_read() {
+    let (_dir, path) = temp_file();
+    let (writer, reader) = (
+        SqliteStore::open(&path).expect("open"),
+        SqliteStore::open(&path).expect("open a second store on the file"),
+    );
+    // The writer's own sync is held: its commit is applied, not durable.
+    let held = writer.writer.log_sync().hold_syncs();
+    let (_, durable) = writer
+        .commit_applied(put_with_event("d/1"))
+        .await
+        .expect("applied");
+    assert!(durable.is_pending());
+    // The reader cannot count the writer's commits: it syncs the shared
+    // log itself before handing the event out.
+    let syncs = reader.writer.log_sync().syncs();
+    let events = reader.read_events(0, 10).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        reader.writer.log_sync().syncs(),
+        syncs + 1,
+        "the event was handed out before a sync covered it"
+    );
+    // Known durable now: reading it again needs no sync.
+    assert_eq!(reader.read_events(0, 10).await.expect("events"), events);
+    assert_eq!(reader.writer.log_sync().syncs(), syncs + 1);
+    drop(held);
+    durable.wait().await.expect("synced");
+
+    // A FULL commit syncs the whole log as it commits: the reader's own,
+    // and every event before it, are read without another sync.
+    writer.commit(put_with_event("d/2")).await.expect("commit");
+    reader.commit(put_with_event("d/3")).await.expect("commit");
+    assert_eq!(reader.read_events(0, 10).await.expect("events").len(), 3);
+    assert_eq!(reader.writer.log_sync().syncs(), syncs + 1);
+}
