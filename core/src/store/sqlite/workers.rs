@@ -319,7 +319,9 @@ impl CommitWriter {
             Ok((mut outcomes, last_seq)) => {
                 self.shared.on_caller.fetch_add(1, Ordering::Relaxed);
                 let unsynced = self.shared.unsynced(&writer);
-                self.shared.log_sync.applied(last_seq, !unsynced);
+                self.shared
+                    .log_sync
+                    .applied(last_seq, synced_log(&outcomes, unsynced));
                 let outcome = outcomes.pop().expect("one outcome a batch");
                 outcome.map(|c| (c, unsynced))
             }
@@ -366,6 +368,13 @@ fn apply_group(
     queries::commit_group(&mut writer.conn, batches)
 }
 
+/// Whether committing a group with `outcomes` synced the log: it was
+/// written `FULL` (not `unsynced`) and wrote something, which every applied
+/// batch does (SQLite syncs no log for a transaction that changed nothing).
+fn synced_log(outcomes: &[queries::CommitOutcome], unsynced: bool) -> bool {
+    !unsynced && outcomes.iter().any(Result::is_ok)
+}
+
 /// The writer's loop: waits for a commit, takes every other one already
 /// queued (up to [`queries::MAX_GROUP`]), applies them as one group, and
 /// only then answers each caller.
@@ -390,8 +399,10 @@ fn write_groups(shared: &Shared, jobs: &Receiver<CommitJob>) {
             )
         }));
         let unsynced = shared.unsynced(&writer);
-        if let Ok(Ok((_, last_seq))) = &outcomes {
-            shared.log_sync.applied(*last_seq, !unsynced);
+        if let Ok(Ok((outcomes, last_seq))) = &outcomes {
+            shared
+                .log_sync
+                .applied(*last_seq, synced_log(outcomes, unsynced));
         }
         for _ in group.iter().filter(|job| job.counted) {
             shared.log_sync.end();

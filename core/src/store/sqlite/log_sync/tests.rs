@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
-use crate::ports::{CommitBatch, Durability, Mutation, NewEvent, Storage};
+use crate::ports::{CommitBatch, Durability, Expectation, Mutation, NewEvent, Storage};
 use crate::store::sqlite::tests::temp_file;
 use crate::store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
@@ -169,4 +169,36 @@ async fn events_another_store_applied_before_a_sync_are_synced_before_they_are_r
     reader.commit(put_with_event("d/3")).await.expect("commit");
     assert_eq!(reader.read_events(0, 10).await.expect("events").len(), 3);
     assert_eq!(reader.writer.log_sync().syncs(), syncs + 1);
+}
+
+#[tokio::test]
+// The guard holds back the syncer thread, never this task.
+#[allow(clippy::await_holding_lock)]
+async fn a_commit_that_changed_nothing_vouches_for_no_event() {
+    let (_dir, path) = temp_file();
+    let (writer, reader) = (
+        SqliteStore::open(&path).expect("open"),
+        SqliteStore::open(&path).expect("open a second store on the file"),
+    );
+    let held = writer.writer.log_sync().hold_syncs();
+    let (_, durable) = writer
+        .commit_applied(put_with_event("e/1"))
+        .await
+        .expect("applied");
+    // A FULL commit whose expectation fails writes nothing, so SQLite
+    // syncs nothing: it says nothing about the writer's event.
+    let conflicting = CommitBatch {
+        expectations: vec![Expectation {
+            key: "e/1".into(),
+            version: None,
+        }],
+        ..put_with_event("e/2")
+    };
+    let refused = reader.commit(conflicting).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let syncs = reader.writer.log_sync().syncs();
+    assert_eq!(reader.read_events(0, 10).await.expect("events").len(), 1);
+    assert_eq!(reader.writer.log_sync().syncs(), syncs + 1);
+    drop(held);
+    durable.wait().await.expect("synced");
 }
