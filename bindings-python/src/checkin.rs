@@ -6,6 +6,7 @@
 
 use std::sync::Mutex;
 
+use chrono::NaiveTime;
 use pyo3::prelude::*;
 
 use reservo::checkin::{Direction, EntryHours, Passage, Scan, ScanId, ScanLog, VenueRules};
@@ -74,6 +75,34 @@ impl PyVenueRules {
             anti_passback,
         };
         Ok(PyVenueRules { rules })
+    }
+
+    /// The venue's time zone (IANA name).
+    #[getter]
+    fn time_zone(&self) -> &'static str {
+        self.rules.time_zone.name()
+    }
+
+    /// The resources whose tickets this venue admits, in id order.
+    #[getter]
+    fn resources(&self) -> Vec<String> {
+        self.rules
+            .resources
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// `(opens, closes)` in the venue's civil time, or `None` for any time.
+    #[getter]
+    fn entry_hours(&self) -> Option<(NaiveTime, NaiveTime)> {
+        self.rules.entry_hours.map(|h| (h.opens(), h.closes()))
+    }
+
+    /// Whether a second entry into a zone needs an exit in between.
+    #[getter]
+    fn anti_passback(&self) -> bool {
+        self.rules.anti_passback
     }
 
     fn __repr__(&self) -> String {

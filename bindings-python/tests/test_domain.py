@@ -138,6 +138,12 @@ def test_overnight_entry_hours_count_a_night_as_one_venue_day() -> None:
         resources=["museum"],
         entry_hours=(time(20), time(3)),
     )
+    assert (rules.time_zone, rules.resources, rules.anti_passback) == (
+        "Europe/Lisbon",
+        ["museum"],
+        False,
+    )
+    assert rules.entry_hours == (time(20), time(3))
     ticket = TicketClaims(
         booking="BK-1042",
         resource="museum",
