@@ -394,6 +394,7 @@ impl NightAudit {
 #[path = "../support/pg.rs"]
 mod pg;
 
+#[cfg(feature = "postgres")]
 pub mod postgres {
     // Each test binary uses a part of them.
     #[allow(unused_imports)]
