@@ -40,22 +40,15 @@ value_object! {
         /// `vrbo.no_refund`.
         #[staticmethod]
         fn preset(py: Python<'_>, name: &str) -> PyResult<Self> {
-            let policy = match name {
-                "airbnb.flexible" => presets::airbnb::flexible(),
-                "airbnb.moderate" => presets::airbnb::moderate(),
-                "airbnb.limited" => presets::airbnb::limited(),
-                "airbnb.firm" => presets::airbnb::firm(),
-                "airbnb.strict" => presets::airbnb::strict(),
-                "airbnb.non_refundable" => presets::airbnb::non_refundable(),
-                "booking_com.non_refundable" => presets::booking_com::non_refundable(),
-                "vrbo.relaxed" => presets::vrbo::relaxed(),
-                "vrbo.moderate" => presets::vrbo::moderate(),
-                "vrbo.firm" => presets::vrbo::firm(),
-                "vrbo.strict" => presets::vrbo::strict(),
-                "vrbo.no_refund" => presets::vrbo::no_refund(),
-                other => return Err(core_err(py, reservo::Error::not_found("policy preset", other))),
-            };
+            let policy = presets::by_name(name)
+                .ok_or_else(|| core_err(py, reservo::Error::not_found("policy preset", name)))?;
             Ok(policy.into())
+        }
+
+        /// The names `preset` takes.
+        #[staticmethod]
+        fn preset_names() -> Vec<&'static str> {
+            presets::NAMES.to_vec()
         }
 
         /// What comes back if the booking is cancelled at `cancelled_at`,

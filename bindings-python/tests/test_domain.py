@@ -195,6 +195,11 @@ def test_refund_quote_follows_the_policy() -> None:
     with pytest.raises(errors.InvalidInput):
         moderate.quote(facts)
     assert CancellationPolicy.from_dict(moderate.to_dict()) == moderate
+    names = CancellationPolicy.preset_names()
+    assert "airbnb.moderate" in names and len(names) == len(set(names)) == 12
+    assert all(CancellationPolicy.preset(name) for name in names)
+    with pytest.raises(errors.NotFound):
+        CancellationPolicy.preset("airbnb.lenient")
 
 
 def test_commission_split_clawback_and_owner_statement() -> None:

@@ -36,6 +36,50 @@ fn preset(
     CancellationPolicy::new(tiers, late, windows).expect("presets are valid policies")
 }
 
+/// The names [`by_name`] knows, each `platform.policy`: the same in every
+/// binding and in the shared scenario vectors.
+pub const NAMES: [&str; 12] = [
+    "airbnb.flexible",
+    "airbnb.moderate",
+    "airbnb.limited",
+    "airbnb.firm",
+    "airbnb.strict",
+    "airbnb.non_refundable",
+    "booking_com.non_refundable",
+    "vrbo.relaxed",
+    "vrbo.moderate",
+    "vrbo.firm",
+    "vrbo.strict",
+    "vrbo.no_refund",
+];
+
+/// The preset named `name` (one of [`NAMES`]), or `None`. Booking.com's
+/// [`free_until`](booking_com::free_until) takes arguments and has no name.
+///
+/// ```
+/// use reservo::policy::presets;
+/// assert_eq!(presets::by_name("airbnb.moderate"), Some(presets::airbnb::moderate()));
+/// assert_eq!(presets::by_name("airbnb.lenient"), None);
+/// assert!(presets::NAMES.iter().all(|name| presets::by_name(name).is_some()));
+/// ```
+pub fn by_name(name: &str) -> Option<CancellationPolicy> {
+    Some(match name {
+        "airbnb.flexible" => airbnb::flexible(),
+        "airbnb.moderate" => airbnb::moderate(),
+        "airbnb.limited" => airbnb::limited(),
+        "airbnb.firm" => airbnb::firm(),
+        "airbnb.strict" => airbnb::strict(),
+        "airbnb.non_refundable" => airbnb::non_refundable(),
+        "booking_com.non_refundable" => booking_com::non_refundable(),
+        "vrbo.relaxed" => vrbo::relaxed(),
+        "vrbo.moderate" => vrbo::moderate(),
+        "vrbo.firm" => vrbo::firm(),
+        "vrbo.strict" => vrbo::strict(),
+        "vrbo.no_refund" => vrbo::no_refund(),
+        _ => return None,
+    })
+}
+
 /// Airbnb's standard cancellation policies for stays of fewer than 28
 /// nights, as published for reservations from 1 October 2025.
 ///
