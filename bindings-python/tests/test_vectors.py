@@ -1,6 +1,7 @@
 """The shared scenario vectors (``core/tests/vectors/*.json``) run through
-the Python API, on the built-in memory store and on a Python ``Storage``.
-The format is described in ``core/tests/vectors/README.md``."""
+the Python API, on the built-in memory store and on a Python ``Storage``,
+with the tests' Python payment gateway. The format is described in
+``core/tests/vectors/README.md``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 from reservo import (
+    Booking,
+    CancellationPolicy,
     Customer,
     Engine,
     Hold,
@@ -28,34 +31,46 @@ from reservo import (
     Store,
 )
 
+from .gateway import TestGateway
 from .test_ports import DictStore
 
 VECTORS = Path(__file__).resolve().parents[2] / "core" / "tests" / "vectors"
 FILES = sorted(VECTORS.glob("*.json"))
 STORES: dict[str, Callable[[], Store]] = {"memory": MemoryStore, "python": DictStore}
 
+Data = dict[str, Any]
+
 
 def instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def money(data: dict[str, str]) -> Money:
+def money(data: Data) -> Money:
     return Money(Decimal(data["amount"]), data["currency"])
 
 
-def item(data: dict[str, Any]) -> Item:
-    party = Party(data["party"]["adults"], data["party"].get("children_ages", []))
+def party(data: Data) -> Party:
+    return Party(data["adults"], data.get("children_ages", []))
+
+
+def item(data: Data) -> Item:
     if "start" in data:
-        return Item.session(data["resource"], start=instant(data["start"]), party=party)
+        return Item.session(
+            data["resource"], start=instant(data["start"]), party=party(data["party"])
+        )
     return Item.stay(
         data["resource"],
         check_in=date.fromisoformat(data["check_in"]),
         check_out=date.fromisoformat(data["check_out"]),
-        party=party,
+        party=party(data["party"]),
     )
 
 
-def resource(data: dict[str, Any]) -> Resource:
+def customer(data: Data) -> Customer:
+    return Customer(data["name"], data["phone"], data.get("email"))
+
+
+def resource(data: Data) -> Resource:
     common = {
         "property": data["property"],
         "name": data["name"],
@@ -66,7 +81,25 @@ def resource(data: dict[str, Any]) -> Resource:
     return Resource.timed(data["id"], **common, **data["timed"])
 
 
-def set_up(engine: Engine, given: dict[str, Any]) -> None:
+def policy(data: Data | str) -> CancellationPolicy:
+    """The core's policy JSON, or a preset by name."""
+    if isinstance(data, str):
+        return CancellationPolicy.preset(data)
+    return CancellationPolicy.from_dict(data)
+
+
+def engine_for(store: Store, clock: ManualClock, given: Data) -> Engine:
+    fee = given.get("change_fee", {})
+    return Engine(
+        store,
+        clock=clock,
+        payment_gateway=TestGateway(),
+        change_fee=money(fee["flat"]) if "flat" in fee else None,
+        change_fee_percent=Decimal(fee["percent"]) if "percent" in fee else None,
+    )
+
+
+def set_up(engine: Engine, given: Data) -> None:
     for p in given.get("properties", []):
         engine.put_property(
             Property(p["id"], p["name"], p["owner"], p["time_zone"], p["currency"])
@@ -79,89 +112,216 @@ def set_up(engine: Engine, given: dict[str, Any]) -> None:
         engine.set_restrictions(rid, entries)
     for promo in given.get("promos", []):
         engine.put_promo(promo)
+    for plan_id, data in given.get("cancellation_policies", {}).items():
+        engine.set_cancellation_policy(plan_id, policy(data))
+
+
+def moved(before: Booking, after: Booking) -> Data:
+    """What ``then`` may check of a booking after a step that changed it:
+    the money that moved in the step is what its payments and refunds
+    gained."""
+    currency = after.total.currency
+
+    def total(amounts: list[Money]) -> Money:
+        return Money(sum((m.amount for m in amounts), Decimal(0)), currency)
+
+    payments = after.money.payments[len(before.money.payments) :]
+    refunds = after.money.refunds[len(before.money.refunds) :]
+    return {
+        "status": after.status,
+        "total": after.total,
+        "paid": after.paid,
+        "charged": total([p.amount for p in payments]),
+        "refund": total([r.amount for r in refunds]),
+    }
 
 
 class Run:
-    """One scenario in progress: the engine, its clock and named holds."""
+    """One scenario in progress: the engine, its clock, named holds and
+    named bookings (their ids)."""
 
     def __init__(self, engine: Engine, clock: ManualClock) -> None:
         self.engine, self.clock = engine, clock
         self.holds: dict[str, Hold] = {}
+        self.bookings: dict[str, str] = {}
+        self.ops: dict[str, Callable[[Data], Data]] = {
+            "quote": self.quote,
+            "hold": self.hold,
+            "confirm": self.confirm,
+            "release": self.release,
+            "advance": self.advance,
+            "night_availability": self.night_availability,
+            "search": self.search,
+            "extend": self.extend,
+            "expire_due": self.expire_due,
+            "pay": self.pay,
+            "cancel": self.cancel,
+            "refund_quote": self.refund_quote,
+            "quote_modification": self.quote_modification,
+            "modify": self.modify,
+        }
 
-    def do(self, when: dict[str, Any]) -> dict[str, Any]:
+    def do(self, when: Data) -> Data:
         """Runs one step and returns what ``then`` may check."""
-        op = when["op"]
-        if op == "quote":
-            quoted = self.engine.quote(
-                item(when["item"]), promo_code=when.get("promo_code")
-            )
-            return {"total": quoted.quote.total, "available": quoted.available}
-        if op == "hold":
-            hold = self.engine.hold(
-                [item(i) for i in when["items"]],
-                idempotency_key=when["idempotency_key"],
-                ttl_seconds=when["ttl_seconds"],
-            )
-            if "as" in when:
-                self.holds[when["as"]] = hold
-            return {"total": hold.total, "hold": hold}
-        if op == "confirm":
-            c = when["customer"]
-            booking = self.engine.confirm(
-                self.holds[when["hold"]].id,
-                customer=Customer(c["name"], c["phone"], c.get("email")),
-                idempotency_key=when["idempotency_key"],
-            )
-            return {"status": booking.status}
-        if op == "release":
-            released = self.engine.release(
-                self.holds[when["hold"]].id, idempotency_key=when["idempotency_key"]
-            )
-            return {"state": released.state}
-        if op == "advance":
-            self.clock.advance(timedelta(seconds=when["seconds"]))
-            return {}
-        if op == "night_availability":
-            nights = self.engine.night_availability(
-                when["resource"],
-                date.fromisoformat(when["start"]),
-                date.fromisoformat(when["end"]),
-            )
-            return {"available": [n.available for n in nights]}
-        if op == "search":
-            party = when["party"]
-            hits = self.engine.search_stays(
-                date.fromisoformat(when["check_in"]),
-                date.fromisoformat(when["check_out"]),
-                party=Party(party["adults"], party.get("children_ages", [])),
-                property=when.get("property"),
-            )
-            return {
-                "hits": [h.resource for h in hits],
-                "hit_totals": [h.total for h in hits],
-            }
-        raise AssertionError(f"unknown op {op!r}")
+        op = self.ops.get(when["op"])
+        if op is None:
+            raise AssertionError(f"unknown op {when['op']!r}")
+        return op(when)
 
-    def check(self, then: dict[str, Any], got: dict[str, Any]) -> None:
+    def quote(self, when: Data) -> Data:
+        quoted = self.engine.quote(
+            item(when["item"]), promo_code=when.get("promo_code")
+        )
+        return {"total": quoted.quote.total, "available": quoted.available}
+
+    def hold(self, when: Data) -> Data:
+        hold = self.engine.hold(
+            [item(i) for i in when["items"]],
+            idempotency_key=when["idempotency_key"],
+            ttl_seconds=when["ttl_seconds"],
+        )
+        if "as" in when:
+            self.holds[when["as"]] = hold
+        return {"total": hold.total, "hold": hold}
+
+    def confirm(self, when: Data) -> Data:
+        booking = self.engine.confirm(
+            self.holds[when["hold"]].id,
+            customer=customer(when["customer"]),
+            idempotency_key=when["idempotency_key"],
+        )
+        self.name(when, booking)
+        return {"status": booking.status}
+
+    def release(self, when: Data) -> Data:
+        released = self.engine.release(
+            self.holds[when["hold"]].id, idempotency_key=when["idempotency_key"]
+        )
+        return {"state": released.state}
+
+    def advance(self, when: Data) -> Data:
+        self.clock.advance(timedelta(seconds=when["seconds"]))
+        return {}
+
+    def night_availability(self, when: Data) -> Data:
+        nights = self.engine.night_availability(
+            when["resource"],
+            date.fromisoformat(when["start"]),
+            date.fromisoformat(when["end"]),
+        )
+        return {"available": [n.available for n in nights]}
+
+    def search(self, when: Data) -> Data:
+        hits = self.engine.search_stays(
+            date.fromisoformat(when["check_in"]),
+            date.fromisoformat(when["check_out"]),
+            party=party(when["party"]),
+            property=when.get("property"),
+        )
+        return {
+            "hits": [h.resource for h in hits],
+            "hit_totals": [h.total for h in hits],
+        }
+
+    def extend(self, when: Data) -> Data:
+        hold = self.engine.extend(
+            self.holds[when["hold"]].id,
+            when["ttl_seconds"],
+            idempotency_key=when["idempotency_key"],
+        )
+        return {"expires_at": hold.expires_at}
+
+    def expire_due(self, when: Data) -> Data:
+        return {"expired": len(self.engine.expire_due(when.get("limit", 100)))}
+
+    def pay(self, when: Data) -> Data:
+        booking = self.engine.pay_and_confirm(
+            self.holds[when["hold"]].id,
+            customer=customer(when["customer"]),
+            payment_method=when["payment_method"],
+            idempotency_key=when["idempotency_key"],
+            deposit=money(when["deposit"]) if "deposit" in when else None,
+        )
+        self.name(when, booking)
+        return {"status": booking.status, "total": booking.total, "paid": booking.paid}
+
+    def cancel(self, when: Data) -> Data:
+        booking = self.bookings[when["booking"]]
+        before = self.engine.booking(booking)
+        after = self.engine.cancel(
+            booking, idempotency_key=when["idempotency_key"], reason=when.get("reason")
+        )
+        return moved(before, after)
+
+    def refund_quote(self, when: Data) -> Data:
+        quote = self.engine.refund_quote(
+            self.bookings[when["booking"]], instant(when["at"])
+        )
+        return {
+            "refund": quote.refund,
+            "penalty": quote.penalty,
+            "non_refundable_kept": quote.non_refundable_kept,
+            "kept": quote.kept,
+            "rule": quote.rule["kind"],
+        }
+
+    def quote_modification(self, when: Data) -> Data:
+        quote = self.engine.quote_modification(
+            self.bookings[when["booking"]], [item(i) for i in when["items"]]
+        )
+        return {
+            "current_total": quote.current_total,
+            "new_total": quote.new_total,
+            "change_fee": quote.change_fee,
+            "difference": quote.difference,
+            "to_charge": quote.to_charge,
+            "to_refund": quote.to_refund,
+        }
+
+    def modify(self, when: Data) -> Data:
+        booking = self.bookings[when["booking"]]
+        before = self.engine.booking(booking)
+        expected = when.get("expected_total")
+        after = self.engine.modify(
+            booking,
+            [item(i) for i in when["items"]],
+            idempotency_key=when["idempotency_key"],
+            payment_method=when.get("payment_method"),
+            expected_total=money(expected) if expected else None,
+        )
+        return moved(before, after)
+
+    def name(self, when: Data, booking: Booking) -> None:
+        """Names ``booking`` as the step's ``as`` says, if it does."""
+        if "as" in when:
+            self.bookings[when["as"]] = booking.id
+
+    def check(self, context: str, then: Data, got: Data) -> None:
         for key, expected in then.items():
-            if key == "total":
-                assert got["total"] == money(expected)
+            where = f"{context}: {key}"
+            if isinstance(expected, dict) and "amount" in expected:
+                assert got[key] == money(expected), where
             elif key == "hit_totals":
-                assert got["hit_totals"] == [money(m) for m in expected]
+                assert got["hit_totals"] == [money(m) for m in expected], where
             elif key == "same_as":
-                assert got["hold"] == self.holds[expected]
+                assert got["hold"] == self.holds[expected], where
+            elif key == "expires_at":
+                assert got["expires_at"] == instant(expected), where
             else:
-                assert got[key] == expected, key
+                assert got[key] == expected, where
 
 
-@pytest.mark.skipif(not FILES, reason="no scenario vectors in core/tests/vectors")
+def test_the_shared_vectors_are_found() -> None:
+    assert len(FILES) >= 10, f"the shared vectors are missing from {VECTORS}"
+
+
 @pytest.mark.parametrize("store", sorted(STORES))
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_vector(path: Path, store: str) -> None:
     scenario = json.loads(path.read_text())
     given = scenario["given"]
     clock = ManualClock(instant(given["now"]))
-    engine = Engine(STORES[store](), clock=clock)
+    engine = engine_for(STORES[store](), clock, given)
     set_up(engine, given)
     run = Run(engine, clock)
     for number, step in enumerate(scenario["steps"]):
@@ -175,4 +335,4 @@ def test_vector(path: Path, store: str) -> None:
             if then.get("unchanged"):
                 assert len(engine.events(0, 10_000)) == events_before, context
         else:
-            run.check(then, run.do(step["when"]))
+            run.check(context, then, run.do(step["when"]))
