@@ -199,11 +199,25 @@ fn entries_outside_the_venue_entry_hours_are_refused_but_exits_are_not() {
     };
     let ticket = claims(EntryPolicy::entries(5.try_into().unwrap()));
     let mut log = ScanLog::new();
-    // 12:00Z is 08:00 in New York (EDT): too early.
+    // 12:00Z is 08:00 in New York (EDT): too early. The refusal names the
+    // hours, so a gate can say when the venue opens.
+    let decision = reservo::checkin::evaluate(&rules, &ticket, [], &enter(utc(5, 12, 0)));
+    assert_eq!(
+        decision,
+        Err(Refusal::OutsideEntryHours {
+            local_time: t(8),
+            hours: rules.entry_hours,
+        })
+    );
     let err = log
         .check_in(&rules, &ticket, enter(utc(5, 12, 0)))
         .unwrap_err();
     assert_eq!(err.code(), "ENTRY_REFUSED");
+    assert!(
+        err.to_string()
+            .contains("scanned at 08:00:00 venue time, entry from 09:00 to 17:00"),
+        "{err}"
+    );
     assert_eq!(
         log.check_in(&rules, &ticket, enter(utc(5, 13, 0))).unwrap(),
         Passage::Entry
@@ -280,8 +294,32 @@ fn overnight_entry_hours_admit_past_midnight_until_closing() {
         assert_eq!(decision.is_ok(), admitted, "{at}: {decision:?}");
         if admitted {
             log.check_in(&rules, &ticket, leave(at)).unwrap();
+        } else {
+            let refused = decision.unwrap_err().to_string();
+            assert!(
+                refused.contains("entry from 20:00 to 03:00 the next day"),
+                "{refused}"
+            );
         }
     }
+}
+
+#[test]
+fn a_refusal_recorded_before_it_named_the_hours_still_reads() {
+    let old = r#"{"reason":"outside_entry_hours","local_time":"08:00:00"}"#;
+    let refusal: Refusal = serde_json::from_str(old).unwrap();
+    assert_eq!(
+        refusal,
+        Refusal::OutsideEntryHours {
+            local_time: NaiveTime::from_hms_opt(8, 0, 0).unwrap(),
+            hours: None,
+        }
+    );
+    let reason = reservo::Error::from(refusal).to_string();
+    assert!(
+        reason.contains("scanned at 08:00:00 venue time"),
+        "{reason}"
+    );
 }
 
 #[test]

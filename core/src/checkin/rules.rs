@@ -44,7 +44,7 @@ use crate::token::{Entries, GateId, TicketClaims, ZoneId};
 /// open and close at the same time. (Reservo before overnight hours
 /// refused hours that close before they open: a scanner on an older
 /// version cannot read them.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "UncheckedHours")]
 pub struct EntryHours {
     opens: NaiveTime,
@@ -183,6 +183,10 @@ pub enum Refusal {
     OutsideEntryHours {
         /// The civil time of the scan in the venue's time zone.
         local_time: NaiveTime,
+        /// The venue's entry hours, so a gate can say when it opens; `None`
+        /// only in refusals recorded by a Reservo before they were kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hours: Option<EntryHours>,
     },
     /// Anti-passback: the token entered this zone and has not left it.
     AlreadyInside {
@@ -224,9 +228,23 @@ impl Refusal {
                     gate: gate.to_string(),
                 }
             }
-            Refusal::OutsideEntryHours { local_time } => Error::EntryRefused {
-                reason: format!("outside entry hours at {local_time} venue time"),
-            },
+            Refusal::OutsideEntryHours { local_time, hours } => {
+                let scanned = local_time.format("%H:%M:%S");
+                let reason = match hours {
+                    Some(hours) => format!(
+                        "outside entry hours: scanned at {scanned} venue time, entry from {} to {}{}",
+                        hours.opens().format("%H:%M"),
+                        hours.closes().format("%H:%M"),
+                        if hours.crosses_midnight() {
+                            " the next day"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => format!("outside entry hours: scanned at {scanned} venue time"),
+                };
+                Error::EntryRefused { reason }
+            }
             Refusal::AlreadyInside { zone, since } => Error::EntryRefused {
                 reason: format!("anti-passback: inside zone {zone} since {since} without an exit"),
             },
@@ -271,6 +289,7 @@ pub fn evaluate<'a>(
         if !hours.contains(local.time()) {
             return Err(Refusal::OutsideEntryHours {
                 local_time: local.time(),
+                hours: Some(hours),
             });
         }
     }
