@@ -323,6 +323,12 @@ impl Engine {
     /// scans are known. Events: `ticket.scanned` (with `offline: true`)
     /// per new record, `booking.checked_in`.
     ///
+    /// Each ticket is merged in a commit of its own, so a gate's log of a
+    /// whole day never becomes one huge transaction. If an error stops the
+    /// merge part of the way, the tickets merged before it stay merged;
+    /// merging the same log again completes it without recording anything
+    /// twice.
+    ///
     /// Errors: `NOT_FOUND` for a ticket's resource or booking missing from
     /// the store; storage errors.
     pub async fn merge_offline_scans(&self, log: &ScanLog) -> Result<ScanMergeReport> {
