@@ -138,6 +138,7 @@ pub fn confirm_request(idempotency_key: String, hold: reservo::ids::HoldId) -> C
         customer: guest(),
         items: None,
         attribution: Default::default(),
+        metadata: Default::default(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! Bookings: who booked, and where the booking is in its life.
 //!
-//! Owns the customer's contact details and the status lifecycle with its
-//! legal transitions. Must never touch inventory or money: the engine moves
+//! Owns the customer's contact details, the host's own metadata on a
+//! booking, and the status lifecycle with its legal transitions. Must never touch inventory or money: the engine moves
 //! those in the same commit as the status, and refuses the transition first
 //! if this module says it is illegal.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,190 @@ pub fn validate_e164(phone: &str) -> Result<()> {
                  number, 8 to 15 digits in all, no spaces (like +14155550100)"
             ),
         ))
+    }
+}
+
+/// The host's own data on a booking — its order id, a channel's
+/// reference, a note for the front desk — kept with the booking so the
+/// host needs no table of its own to map bookings to its records.
+///
+/// At most [`Metadata::MAX_ENTRIES`] entries; keys of 1 to
+/// [`Metadata::MAX_KEY_LEN`] ASCII letters, digits, `_` or `-` (so every
+/// key can be named in an SMS template: `{metadata.order_id}`);
+/// values of up to [`Metadata::MAX_VALUE_CHARS`] characters, without
+/// control characters other than newlines and tabs. Reservo never reads
+/// it: it is stored with the booking, returned with it, and copied into
+/// the payload of `booking.*` events (as `metadata`, left out when empty).
+///
+/// ```
+/// use reservo::booking::Metadata;
+/// let mut meta = Metadata::from_pairs([("order_id", "A-1042")]).unwrap();
+/// meta.insert("desk_note", "late arrival, keys in the box").unwrap();
+/// assert_eq!(meta.get("order_id"), Some("A-1042"));
+/// assert_eq!(meta.len(), 2);
+/// let bad = meta.insert("order id", "spaces are not allowed in keys").unwrap_err();
+/// assert_eq!(bad.code(), "INVALID_INPUT");
+/// assert_eq!(meta.len(), 2); // a refused insert changes nothing
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Metadata(BTreeMap<String, String>);
+
+impl Metadata {
+    /// The most entries a booking's metadata may have.
+    pub const MAX_ENTRIES: usize = 50;
+    /// The longest key, in bytes (keys are ASCII).
+    pub const MAX_KEY_LEN: usize = 40;
+    /// The longest value, in characters.
+    pub const MAX_VALUE_CHARS: usize = 500;
+
+    /// No entries.
+    pub fn new() -> Metadata {
+        Metadata::default()
+    }
+
+    /// Metadata with `pairs`, each checked; a key given twice keeps its
+    /// last value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] naming the first bad key or value, or the
+    /// count if there are more than [`Metadata::MAX_ENTRIES`] keys.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Metadata>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let metadata = Metadata(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        metadata.validate()?;
+        Ok(metadata)
+    }
+
+    /// Sets `key` to `value`, returning the value it replaces.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad key or value, or a new key beyond
+    /// [`Metadata::MAX_ENTRIES`]; nothing is changed then.
+    pub fn insert(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Result<Option<String>> {
+        let (key, value) = (key.into(), value.into());
+        check_key(&key)?;
+        check_value(&key, &value)?;
+        if !self.0.contains_key(&key) && self.0.len() == Metadata::MAX_ENTRIES {
+            return Err(too_many(self.0.len() + 1));
+        }
+        Ok(self.0.insert(key, value))
+    }
+
+    /// Removes `key`, returning its value if it had one.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.0.remove(key)
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    /// The entries, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Checks the rules above, for metadata built by deserializing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] naming the first bad key or value.
+    pub fn validate(&self) -> Result<()> {
+        if self.0.len() > Metadata::MAX_ENTRIES {
+            return Err(too_many(self.0.len()));
+        }
+        for (key, value) in &self.0 {
+            check_key(key)?;
+            check_value(key, value)?;
+        }
+        Ok(())
+    }
+}
+
+fn too_many(count: usize) -> Error {
+    Error::invalid(
+        "metadata",
+        format!(
+            "{count} entries is more than the {} allowed",
+            Metadata::MAX_ENTRIES
+        ),
+    )
+}
+
+fn check_key(key: &str) -> Result<()> {
+    let ok = !key.is_empty()
+        && key.len() <= Metadata::MAX_KEY_LEN
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "metadata",
+            format!(
+                "key {key:?} must be 1-{} ASCII letters, digits, '_' or '-'",
+                Metadata::MAX_KEY_LEN
+            ),
+        ))
+    }
+}
+
+fn check_value(key: &str, value: &str) -> Result<()> {
+    let chars = value.chars().count();
+    if chars > Metadata::MAX_VALUE_CHARS {
+        return Err(Error::invalid(
+            "metadata",
+            format!(
+                "the value of {key:?} has {chars} characters, more than the {} allowed",
+                Metadata::MAX_VALUE_CHARS
+            ),
+        ));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(Error::invalid(
+            "metadata",
+            format!("the value of {key:?} contains the control character {c:?}"),
+        ));
+    }
+    Ok(())
+}
+
+impl TryFrom<BTreeMap<String, String>> for Metadata {
+    type Error = Error;
+    fn try_from(entries: BTreeMap<String, String>) -> Result<Metadata> {
+        let metadata = Metadata(entries);
+        metadata.validate()?;
+        Ok(metadata)
     }
 }
 
@@ -239,5 +424,59 @@ mod tests {
         assert!(Customer::new("", "+14155550100", None).is_err());
         assert!(Customer::new("Jo", "+14155550100", Some("jo@localhost")).is_err());
         assert!(Customer::new("Jo", "+14155550100", Some("jo@example.org")).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::Metadata;
+
+    #[test]
+    fn keys_values_and_counts_at_their_limits_pass_and_one_past_them_fails() {
+        let key = "k".repeat(Metadata::MAX_KEY_LEN);
+        let value = "é".repeat(Metadata::MAX_VALUE_CHARS);
+        let mut meta = Metadata::from_pairs([(key.as_str(), value.as_str())]).unwrap();
+        for (key, value) in [
+            (format!("{key}k"), "v".to_owned()),
+            ("ok".to_owned(), format!("{value}é")),
+            (String::new(), "v".to_owned()),
+            ("a b".to_owned(), "v".to_owned()),
+            ("ação".to_owned(), "v".to_owned()),
+            ("order.id".to_owned(), "v".to_owned()),
+            ("ok".to_owned(), "bell\u{7}".to_owned()),
+        ] {
+            let err = meta.insert(key.clone(), value).unwrap_err();
+            assert_eq!(err.code(), "INVALID_INPUT", "{key:?}");
+            assert_eq!(meta.len(), 1, "a refused insert changed nothing");
+        }
+        meta.insert("note", "line one\nline\ttwo").unwrap();
+        for i in meta.len()..Metadata::MAX_ENTRIES {
+            meta.insert(format!("k{i}"), "v").unwrap();
+        }
+        assert_eq!(meta.len(), Metadata::MAX_ENTRIES);
+        assert_eq!(
+            meta.insert("one_more", "v").unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        // Replacing a value at the limit is fine.
+        assert_eq!(
+            meta.insert("note", "x").unwrap().as_deref(),
+            Some("line one\nline\ttwo")
+        );
+        assert_eq!(meta.remove("note").as_deref(), Some("x"));
+        assert_eq!(meta.get("note"), None);
+    }
+
+    #[test]
+    fn deserialized_metadata_is_checked_by_validate() {
+        let meta: Metadata = serde_json::from_str(r#"{"order id":"A-1"}"#).unwrap();
+        assert_eq!(meta.validate().unwrap_err().code(), "INVALID_INPUT");
+        let many = (0..=Metadata::MAX_ENTRIES).map(|i| (format!("k{i}"), "v"));
+        assert_eq!(
+            Metadata::from_pairs(many).unwrap_err().code(),
+            "INVALID_INPUT"
+        );
+        let ok: Metadata = serde_json::from_str(r#"{"order_id":"A-1"}"#).unwrap();
+        assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"order_id":"A-1"}"#);
     }
 }

@@ -31,7 +31,7 @@
 //! use chrono::{NaiveDate, TimeZone, Utc};
 //! use reservo::catalog::{Property, Resource, ResourceKind};
 //! use reservo::engine::{ConfirmRequest, Engine, HoldRequest, Item, QuoteRequest};
-//! use reservo::booking::Customer;
+//! use reservo::booking::{Customer, Metadata};
 //! use reservo::party::Party;
 //! use reservo::pricing::RatePlan;
 //! use reservo::store::MemoryStore;
@@ -58,8 +58,12 @@
 //!     idempotency_key: "cart-42".into(), items: vec![QuoteRequest::new(item)], ttl_seconds: 900,
 //! }).await?;
 //! let customer = Customer::new("Ana Lima", "+351912345678", None)?;
-//! let booking = engine.confirm(&ConfirmRequest::new("confirm-42", hold.id, customer)).await?;
+//! // The host's own order id travels with the booking and its events.
+//! let order = Metadata::from_pairs([("order_id", "A-1042")])?;
+//! let confirm = ConfirmRequest::new("confirm-42", hold.id, customer).with_metadata(order);
+//! let booking = engine.confirm(&confirm).await?;
 //! assert_eq!(booking.status.as_str(), "confirmed");
+//! assert_eq!(booking.metadata.get("order_id"), Some("A-1042"));
 //! # Ok::<(), reservo::Error>(())
 //! # }).unwrap();
 //! ```

@@ -136,6 +136,7 @@ async fn racer(engine: Arc<Engine>, task: u64) -> Acknowledged {
             customer: customer.clone(),
             items: None,
             attribution: Default::default(),
+            metadata: Default::default(),
         };
         let outcome = match dice.below(4) {
             0 => engine
@@ -371,6 +372,7 @@ async fn racing_for_one_last_unit_books_it_exactly_once() {
                         customer: Customer::new("Last", "+351911111111", None).unwrap(),
                         items: None,
                         attribution: Default::default(),
+                        metadata: Default::default(),
                     })
                     .await
             })

@@ -372,6 +372,7 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
                 customer: guest(),
                 items: items.clone(),
                 attribution: Default::default(),
+                metadata: Default::default(),
             };
             let verdict = model.check_active(&model.holds[index], now);
             let result = w.engine.confirm(&request).await;

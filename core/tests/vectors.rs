@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use reservo::booking::Customer;
+use reservo::booking::{Customer, Metadata};
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::commission::FeeRate;
 use reservo::engine::{

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{NaiveDate, TimeZone, Utc};
-use reservo::booking::{BookingStatus, Customer};
+use reservo::booking::{BookingStatus, Customer, Metadata};
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::commission::{
     CommissionPlan, FeeRate, Intermediary, IntermediaryRole, IntermediaryTerms, StatementPeriod,
@@ -292,17 +292,24 @@ async fn main() -> Result<(), Failure> {
                 channel: Some("holiday-site".into()),
                 ..Attribution::default()
             },
+            // The shop's own order id, kept on the booking and its events.
+            metadata: Metadata::from_pairs([("order_id", "1001")])?,
         })
         .await?;
     println!(
-        "booking: {} status={} paid={}",
+        "booking: {} status={} paid={} order_id={}",
         booking.id,
         booking.status,
-        booking.money.paid(booking.total.currency())
+        booking.money.paid(booking.total.currency()),
+        booking.metadata.get("order_id").unwrap_or("-")
     );
     check(
         booking.status == BookingStatus::Confirmed,
         "paid in full: confirmed",
+    )?;
+    check(
+        booking.metadata.get("order_id") == Some("1001"),
+        "the shop's order id is on the booking",
     )?;
     check(
         gateway.log.lock().unwrap().as_slice() == ["charge 1281.00 EUR"],

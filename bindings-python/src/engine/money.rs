@@ -5,6 +5,7 @@
 
 use pyo3::prelude::*;
 
+use reservo::booking::Metadata;
 use reservo::commission::StatementPeriod;
 use reservo::engine::{
     Attribution, CancelRequest, CompleteRequest, DeskCheckInRequest, ModifyRequest, NoShowRequest,
@@ -54,6 +55,7 @@ impl PyEngine {
                 broker,
                 broker_phone,
             },
+            metadata: Metadata::new(),
         };
         Ok(self.call(|e| async move { e.pay_and_confirm(&request).await.map(PyBooking::from) }))
     }

@@ -103,7 +103,7 @@ pub enum AttemptState {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Purpose {
     /// Confirm a hold as a booking carrying the payment.
-    Confirm { request: ConfirmRequest },
+    Confirm { request: Box<ConfirmRequest> },
     /// Pay a booking's balance.
     Balance { booking: BookingId },
     /// Apply a priced modification.

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::booking::{BookingStatus, Customer};
+use crate::booking::{BookingStatus, Customer, Metadata};
 use crate::ids::{BookingId, HoldId};
 use crate::money::Money;
 
@@ -52,6 +52,12 @@ struct BookingTail<'a> {
     history: &'a [StatusChange],
     terms: &'a BookingTerms,
     money: &'a BookingMoney,
+    #[serde(skip_serializing_if = "no_metadata")]
+    metadata: &'a Metadata,
+}
+
+fn no_metadata(metadata: &&Metadata) -> bool {
+    metadata.is_empty()
 }
 
 /// The JSON of `hold.items` inside `record`, the hold's record as read
@@ -91,6 +97,7 @@ pub(crate) fn encode_booking(booking: &Booking, items_json: Option<&[u8]>) -> Ve
         history: &booking.history,
         terms: &booking.terms,
         money: &booking.money,
+        metadata: &booking.metadata,
     });
     const ITEMS: &[u8] = br#","items":"#;
     let mut out = Vec::with_capacity(head.len() + ITEMS.len() + items_json.len() + tail.len());

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::booking::{BookingStatus, Customer};
+use crate::booking::{BookingStatus, Customer, Metadata};
 use crate::error::{Error, Result};
 use crate::ids::{BookingId, HoldId, ResourceId};
 use crate::money::Money;
@@ -47,6 +47,9 @@ pub struct ConfirmRequest {
     /// Who sold it (channel, broker); direct if absent.
     #[serde(default)]
     pub attribution: Attribution,
+    /// The host's own data, kept on the booking (see [`Metadata`]).
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
 }
 
 impl ConfirmRequest {
@@ -58,7 +61,14 @@ impl ConfirmRequest {
             customer,
             items: None,
             attribution: Attribution::default(),
+            metadata: Metadata::new(),
         }
+    }
+
+    /// This request with `metadata` kept on the booking.
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
     }
 }
 
@@ -96,19 +106,24 @@ pub struct Booking {
     pub terms: BookingTerms,
     /// Its payments, refunds and commission ledger.
     pub money: BookingMoney,
+    /// The host's own data (see [`Metadata`]); set at confirmation,
+    /// replaced with [`Engine::set_booking_metadata`].
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
 }
 
 impl Engine {
     /// Confirms a hold (all of it, or the listed items with the rest
     /// released) as a booking, in one commit.
     ///
-    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (bad customer, bad item
-    /// indexes), `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (bad customer, metadata or
+    /// item indexes), `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
     /// `PROMO_NOT_APPLICABLE` (its usage limit was reached meanwhile),
     /// `IDEMPOTENCY_CONFLICT`.
     pub async fn confirm(&self, request: &ConfirmRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
+        request.metadata.validate()?;
         let fingerprint = idempotency::Fingerprint::of(request);
         // Known when this engine made the hold; otherwise no queueing.
         let contended = self.holds.resource_of(&request.hold);
@@ -241,6 +256,7 @@ impl Engine {
             history: vec![StatusChange { status, at: now }],
             terms,
             money: BookingMoney::new(commission, payment),
+            metadata: request.metadata.clone(),
         };
         hold.state = HoldState::Confirmed {
             booking: booking.id.clone(),

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::booking::BookingStatus;
+use crate::booking::{BookingStatus, Metadata};
 use crate::catalog::{Property, ResourceKind};
 use crate::ids::{BookingId, HoldId, ResourceId};
 use crate::money::Money;
@@ -40,6 +40,7 @@ pub(crate) fn booking_event<'a>(view: &'a CatalogView, booking: &'a Booking) -> 
             name: &booking.customer.name,
             phone: &booking.customer.phone,
         },
+        metadata: &booking.metadata,
         owner: Contact {
             id: property.map(|p| p.owner.as_str()),
             phone: property.and_then(|p| p.owner_phone.as_deref()),
@@ -60,10 +61,18 @@ pub(crate) struct BookingEvent<'a> {
     booking: BookingPart<'a>,
     broker: Contact<'a>,
     customer: Person<'a>,
+    /// The host's metadata; left out when empty, so payloads of bookings
+    /// without any keep the bytes they had before it existed.
+    #[serde(skip_serializing_if = "no_metadata")]
+    metadata: &'a Metadata,
     owner: Contact<'a>,
     period: Period,
     property: PropertyPart<'a>,
     resources: Vec<&'a str>,
+}
+
+fn no_metadata(metadata: &&Metadata) -> bool {
+    metadata.is_empty()
 }
 
 /// The payload of `hold.*` events: the hold, its total and expiry, and,

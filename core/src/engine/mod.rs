@@ -34,6 +34,7 @@ mod item;
 mod keys;
 mod known;
 mod ledger;
+mod metadata;
 mod modify;
 mod payment;
 mod payout;
@@ -64,6 +65,7 @@ pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS
 pub use hold_change::{ExtendRequest, ReleaseRequest};
 pub use import::CatalogImport;
 pub use item::{Item, Span};
+pub use metadata::SetMetadataRequest;
 pub use modify::{ModificationQuote, ModifyRequest};
 pub use payment::{BookingMoney, PayAmount, PayBalanceRequest, PayRequest, Payment};
 pub use quote::{QuoteRequest, Quoted};

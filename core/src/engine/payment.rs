@@ -20,7 +20,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::booking::{BookingStatus, Customer};
+use crate::booking::{BookingStatus, Customer, Metadata};
 use crate::commission::BookingLedger;
 use crate::error::{Error, Result};
 use crate::ids::{BookingId, HoldId};
@@ -137,6 +137,9 @@ pub struct PayRequest {
     /// Who sold it (channel, broker); direct if absent.
     #[serde(default)]
     pub attribution: Attribution,
+    /// The host's own data, kept on the booking (see [`Metadata`]).
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
 }
 
 /// A request to pay the balance of a `pending_payment` booking.
@@ -195,6 +198,7 @@ impl Engine {
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         request.customer.validate()?;
+        request.metadata.validate()?;
         check_method(&request.payment_method)?;
         let fingerprint = idempotency::Fingerprint::of(request);
         let key = &request.idempotency_key;
@@ -216,6 +220,7 @@ impl Engine {
                     customer: request.customer.clone(),
                     items: None,
                     attribution: request.attribution.clone(),
+                    metadata: request.metadata.clone(),
                 };
                 if amount.is_zero() {
                     return self.confirm_free(&confirm, &fingerprint).await;
@@ -226,7 +231,9 @@ impl Engine {
                     key,
                     "pay_and_confirm",
                     &fingerprint,
-                    Purpose::Confirm { request: confirm },
+                    Purpose::Confirm {
+                        request: Box::new(confirm),
+                    },
                     hold.id.as_str(),
                     amount,
                     &request.payment_method,

@@ -179,6 +179,7 @@ pub async fn confirm(
         customer: customer(guest),
         items: None,
         attribution: Default::default(),
+        metadata: Default::default(),
     };
     retrying_contention(|| engine.confirm(&request))
         .await

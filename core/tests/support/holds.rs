@@ -54,6 +54,7 @@ pub fn confirm_request(key: &str, hold: &HoldId, customer: Customer) -> ConfirmR
         customer,
         items: None,
         attribution: Default::default(),
+        metadata: Default::default(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use reservo::booking::Customer;
+use reservo::booking::{Customer, Metadata};
 use reservo::commission::FeeRate;
 use reservo::engine::{
     Attribution, Booking, CancelRequest, Hold, HoldRequest, Item, PayAmount, PayRequest,
@@ -93,6 +93,7 @@ pub fn pay(key: &str, hold: &Hold, amount: PayAmount) -> PayRequest {
         payment_method: "tok_visa".into(),
         amount,
         attribution: Attribution::direct(),
+        metadata: Metadata::new(),
     }
 }
 

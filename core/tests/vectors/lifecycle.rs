@@ -11,7 +11,7 @@ use reservo::engine::{
 use reservo::money::Money;
 use serde_json::{Value, json};
 
-use super::{Run, customer, field, items, money};
+use super::{Metadata, Run, customer, field, items, money};
 
 /// Money the step took: the payments `after` has beyond those of `before`.
 fn charged(before: &Booking, after: &Booking) -> Money {
@@ -69,6 +69,7 @@ impl Run {
                 payment_method: field(when, "payment_method"),
                 amount,
                 attribution: Attribution::direct(),
+                metadata: Metadata::new(),
             })
             .await?;
         self.name_booking(when, &booking.id);
