@@ -14,6 +14,7 @@ use money::{ana, events, hold_villa, pay, shop, villa_free};
 use reservo::booking::{BookingStatus, Metadata};
 use reservo::engine::{CancelRequest, ConfirmRequest, HoldState, PayAmount, SetMetadataRequest};
 use reservo::ids::BookingId;
+use reservo::notify::Template;
 use reservo::ports::Storage;
 use serde_json::json;
 
@@ -44,6 +45,12 @@ async fn metadata_given_at_confirmation_is_kept_on_the_booking_and_in_its_event(
     assert_eq!(
         confirmed[0]["metadata"],
         json!({"order_id": "A-1", "source": "web"})
+    );
+    // Every key can be named in an SMS template.
+    let template = Template::parse("Order {metadata.order_id} is confirmed").unwrap();
+    assert_eq!(
+        template.render(&confirmed[0]).unwrap(),
+        "Order A-1 is confirmed"
     );
 
     // A booking without metadata has none in its event either: payloads
