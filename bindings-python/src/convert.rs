@@ -7,6 +7,7 @@
 //! plain dicts and lists through [`to_json`] and [`from_json`]. Must never
 //! decide anything the core decides: validation errors come from the core.
 
+use std::collections::BTreeMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -221,6 +222,13 @@ where
 {
     value
         .parse::<T>()
+        .map_err(|e| Python::attach(|py| core_err(py, e)))
+}
+
+/// The host's metadata from a Python `dict[str, str]` (`None` is none),
+/// checked with the core's rules.
+pub fn metadata(entries: Option<BTreeMap<String, String>>) -> PyResult<reservo::booking::Metadata> {
+    reservo::booking::Metadata::try_from(entries.unwrap_or_default())
         .map_err(|e| Python::attach(|py| core_err(py, e)))
 }
 

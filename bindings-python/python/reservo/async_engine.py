@@ -36,7 +36,7 @@ from ._reservo import (
     SessionAvailability,
     VenueRules,
 )
-from .engine import Data, Direction, Scope, _EngineBase
+from .engine import Data, Direction, Scope, _EngineBase, _metadata
 
 
 class AsyncEngine(_EngineBase):
@@ -174,11 +174,14 @@ class AsyncEngine(_EngineBase):
         channel: str | None = None,
         broker: str | None = None,
         broker_phone: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Booking:
         """Turns a hold (or the listed item indexes of it) into a booking.
         ``channel`` and ``broker`` name who sold it (their terms must be in
         the property's commission plan); direct if absent. ``broker_phone``
-        (E.164) lets the broker get booking alerts by SMS."""
+        (E.164) lets the broker get booking alerts by SMS. ``metadata``
+        (up to 50 ``str`` to ``str`` entries) is the host's own data, kept
+        on the booking and in its events: see :attr:`Booking.metadata`."""
         return await self._native.confirm(
             hold,
             customer=customer,
@@ -187,6 +190,7 @@ class AsyncEngine(_EngineBase):
             channel=channel,
             broker=broker,
             broker_phone=broker_phone,
+            metadata=_metadata(metadata),
         )
 
     async def release(self, hold: str, *, idempotency_key: str) -> Hold:
@@ -242,12 +246,14 @@ class AsyncEngine(_EngineBase):
         channel: str | None = None,
         broker: str | None = None,
         broker_phone: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Booking:
         """Charges the hold's total (or a ``deposit``) through the payment
         gateway and, once approved, confirms the hold as a booking carrying
         the payment: ``confirmed`` when paid in full, ``pending_payment``
         after a deposit. ``channel`` and ``broker`` name who sold it;
-        ``broker_phone`` (E.164) gets the broker's SMS alerts.
+        ``broker_phone`` (E.164) gets the broker's SMS alerts; ``metadata``
+        as in :meth:`confirm` (kept even when reconciliation confirms).
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another
@@ -264,6 +270,7 @@ class AsyncEngine(_EngineBase):
             channel=channel,
             broker=broker,
             broker_phone=broker_phone,
+            metadata=_metadata(metadata),
         )
 
     async def pay_balance(
@@ -316,6 +323,16 @@ class AsyncEngine(_EngineBase):
         the stay) and its tickets are revoked; no money moves."""
         return await self._native.complete_booking(
             booking, idempotency_key=idempotency_key
+        )
+
+    async def set_booking_metadata(
+        self, booking: str, metadata: Mapping[str, str], *, idempotency_key: str
+    ) -> Booking:
+        """Replaces a booking's metadata (in any status; ``{}`` clears it)
+        and appends ``booking.metadata_changed``; equal metadata changes
+        nothing. See :meth:`Engine.set_booking_metadata`."""
+        return await self._native.set_booking_metadata(
+            booking, _metadata(metadata), idempotency_key=idempotency_key
         )
 
     async def refund_quote(self, booking: str, at: datetime) -> RefundQuote:

@@ -65,6 +65,11 @@ Direction = Literal["in", "out"]
 """Which way a person passes a gate."""
 
 
+def _metadata(metadata: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Any mapping as the ``dict`` the native module takes."""
+    return None if metadata is None else dict(metadata)
+
+
 class _EngineBase:
     """What :class:`Engine` and :class:`reservo.AsyncEngine` share: how they
     are built, and the calls that do no I/O."""
@@ -257,11 +262,14 @@ class Engine(_EngineBase):
         channel: str | None = None,
         broker: str | None = None,
         broker_phone: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Booking:
         """Turns a hold (or the listed item indexes of it) into a booking.
         ``channel`` and ``broker`` name who sold it (their terms must be in
         the property's commission plan); direct if absent. ``broker_phone``
-        (E.164) lets the broker get booking alerts by SMS."""
+        (E.164) lets the broker get booking alerts by SMS. ``metadata``
+        (up to 50 ``str`` to ``str`` entries) is the host's own data, kept
+        on the booking and in its events: see :attr:`Booking.metadata`."""
         return self._native.confirm(
             hold,
             customer=customer,
@@ -270,6 +278,7 @@ class Engine(_EngineBase):
             channel=channel,
             broker=broker,
             broker_phone=broker_phone,
+            metadata=_metadata(metadata),
         ).wait()
 
     def release(self, hold: str, *, idempotency_key: str) -> Hold:
@@ -324,12 +333,14 @@ class Engine(_EngineBase):
         channel: str | None = None,
         broker: str | None = None,
         broker_phone: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Booking:
         """Charges the hold's total (or a ``deposit``) through the payment
         gateway and, once approved, confirms the hold as a booking carrying
         the payment: ``confirmed`` when paid in full, ``pending_payment``
         after a deposit. ``channel`` and ``broker`` name who sold it;
-        ``broker_phone`` (E.164) gets the broker's SMS alerts.
+        ``broker_phone`` (E.164) gets the broker's SMS alerts; ``metadata``
+        as in :meth:`confirm` (kept even when reconciliation confirms).
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another
@@ -346,6 +357,7 @@ class Engine(_EngineBase):
             channel=channel,
             broker=broker,
             broker_phone=broker_phone,
+            metadata=_metadata(metadata),
         ).wait()
 
     def pay_balance(
@@ -400,6 +412,21 @@ class Engine(_EngineBase):
         the stay) and its tickets are revoked; no money moves."""
         return self._native.complete_booking(
             booking, idempotency_key=idempotency_key
+        ).wait()
+
+    def set_booking_metadata(
+        self, booking: str, metadata: Mapping[str, str], *, idempotency_key: str
+    ) -> Booking:
+        """Replaces a booking's metadata, the host's own entries (order id,
+        invoice, a note for the desk), in any status; ``{}`` clears it. Up
+        to 50 entries: keys of 1-40 ASCII letters, digits, ``_`` or ``-``
+        (usable in SMS templates as ``{metadata.order_id}``), values of up
+        to 500 characters. Appends ``booking.metadata_changed``; metadata
+        equal to the booking's changes nothing. Raises :class:`InvalidInput`
+        for bad entries (nothing changed), ``NotFound``,
+        ``IdempotencyConflict``."""
+        return self._native.set_booking_metadata(
+            booking, _metadata(metadata), idempotency_key=idempotency_key
         ).wait()
 
     def refund_quote(self, booking: str, at: datetime) -> RefundQuote:

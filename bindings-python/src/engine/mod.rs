@@ -10,6 +10,7 @@
 mod money;
 mod tickets;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -26,7 +27,7 @@ use reservo::pricing::Promo;
 use reservo::restriction::Restrictions;
 use reservo::time::{ManualClock, Stay};
 
-use crate::convert::{Count, Day, Exact, Instant, from_data, id};
+use crate::convert::{self, Count, Day, Exact, Instant, from_data, id};
 use crate::errors::{IntoPyResult, core_err};
 use crate::ports::{PyPaymentGateway, require_methods};
 use crate::runtime::Pending;
@@ -334,7 +335,7 @@ impl PyEngine {
 
     // Python keyword arguments, one per optional part of the request.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None, broker_phone=None))]
+    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None, broker_phone=None, metadata=None))]
     fn confirm(
         &self,
         hold: &str,
@@ -344,9 +345,11 @@ impl PyEngine {
         channel: Option<String>,
         broker: Option<String>,
         broker_phone: Option<String>,
+        metadata: Option<BTreeMap<String, String>>,
     ) -> PyResult<Pending> {
         let mut request =
-            ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone());
+            ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone())
+                .with_metadata(convert::metadata(metadata)?);
         request.items = items.map(|items| items.into_iter().map(|i| i.0).collect());
         request.attribution = Attribution {
             channel,

@@ -1,21 +1,23 @@
 //! The engine's money operations: paying for holds and balances,
 //! reconciling unknown payments, cancellation and no-shows with their
 //! refunds, refund quotes, modification, booking terms and owner
-//! statements. Each returns a [`Pending`] call, as in [`super`].
+//! statements, and the host's metadata on bookings. Each returns a
+//! [`Pending`] call, as in [`super`].
+
+use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 
-use reservo::booking::Metadata;
 use reservo::commission::StatementPeriod;
 use reservo::engine::{
     Attribution, CancelRequest, CompleteRequest, DeskCheckInRequest, ModifyRequest, NoShowRequest,
-    PayAmount, PayBalanceRequest, PayRequest,
+    PayAmount, PayBalanceRequest, PayRequest, SetMetadataRequest,
 };
 use reservo::ids::{BookingId, HoldId, OwnerId, PropertyId, RatePlanId};
 use reservo::money::Currency;
 
 use super::PyEngine;
-use crate::convert::{Day, Instant, id};
+use crate::convert::{self, Day, Instant, id};
 use crate::domain::{PyCancellationPolicy, PyCommissionPlan, PyOwnerStatement, PyRefundQuote};
 use crate::errors::IntoPyResult;
 use crate::runtime::Pending;
@@ -26,7 +28,7 @@ use crate::values::{
 
 #[pymethods]
 impl PyEngine {
-    #[pyo3(signature = (hold, *, customer, payment_method, idempotency_key, deposit=None, channel=None, broker=None, broker_phone=None))]
+    #[pyo3(signature = (hold, *, customer, payment_method, idempotency_key, deposit=None, channel=None, broker=None, broker_phone=None, metadata=None))]
     #[allow(clippy::too_many_arguments)]
     fn pay_and_confirm(
         &self,
@@ -38,6 +40,7 @@ impl PyEngine {
         channel: Option<String>,
         broker: Option<String>,
         broker_phone: Option<String>,
+        metadata: Option<BTreeMap<String, String>>,
     ) -> PyResult<Pending> {
         let request = PayRequest {
             idempotency_key,
@@ -55,7 +58,7 @@ impl PyEngine {
                 broker,
                 broker_phone,
             },
-            metadata: Metadata::new(),
+            metadata: convert::metadata(metadata)?,
         };
         Ok(self.call(|e| async move { e.pay_and_confirm(&request).await.map(PyBooking::from) }))
     }
@@ -127,6 +130,22 @@ impl PyEngine {
             booking: id::<BookingId>(booking)?,
         };
         Ok(self.call(|e| async move { e.complete_booking(&request).await.map(PyBooking::from) }))
+    }
+
+    #[pyo3(signature = (booking, metadata, *, idempotency_key))]
+    fn set_booking_metadata(
+        &self,
+        booking: &str,
+        metadata: Option<BTreeMap<String, String>>,
+        idempotency_key: String,
+    ) -> PyResult<Pending> {
+        let request = SetMetadataRequest {
+            idempotency_key,
+            booking: id::<BookingId>(booking)?,
+            metadata: convert::metadata(metadata)?,
+        };
+        Ok(self
+            .call(|e| async move { e.set_booking_metadata(&request).await.map(PyBooking::from) }))
     }
 
     fn refund_quote(&self, booking: &str, at: Instant) -> PyResult<Pending> {

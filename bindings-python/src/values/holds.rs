@@ -1,5 +1,7 @@
 //! Holds, bookings and outbox events.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -191,6 +193,14 @@ value_object! {
         #[getter]
         fn paid(&self) -> PyMoney {
             self.inner.money.paid(self.inner.total.currency()).into()
+        }
+
+        /// The host's own entries (order id, invoice, notes), as a new
+        /// dict: changing it changes nothing; use
+        /// `Engine.set_booking_metadata`.
+        #[getter]
+        fn metadata(&self) -> BTreeMap<&str, &str> {
+            self.inner.metadata.iter().collect()
         }
 
         fn __repr__(&self) -> String {
