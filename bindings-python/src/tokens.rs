@@ -252,6 +252,20 @@ impl PyPublicKeySet {
         self.keys.len()
     }
 
+    /// Equal when they hold the same keys under the same key ids.
+    fn __eq__(&self, other: PyRef<'_, Self>) -> bool {
+        self.keys == other.keys
+    }
+
+    fn __hash__(&self) -> u64 {
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .map(|key| (key.kid().to_string(), key.to_bytes()))
+            .collect();
+        crate::convert::hash_of(&keys)
+    }
+
     fn __repr__(&self) -> String {
         format!("PublicKeySet({} keys)", self.keys.len())
     }

@@ -32,6 +32,7 @@ from reservo import (
     MemoryStore,
     Notifier,
     Party,
+    PublicKeySet,
     QuoteRequest,
     Record,
     RevocationList,
@@ -81,12 +82,6 @@ verifier): they refuse to pickle."""
 SECRETS = {"IssuerKey", "IssuerKeySet"}
 """Private keys: they leave only through the explicit ``to_seed()``."""
 
-NOT_PICKLABLE_YET = {
-    "PublicKeySet": "the core cannot list a key set's keys",
-}
-"""Plain data the core gives the binding no way to rebuild: they refuse
-with a ``TypeError`` that says why, until the core offers one."""
-
 NOT_VALUES = {"PaymentGateway", "SmsSender", "Storage"}
 """Protocols: nothing is an instance of them."""
 
@@ -124,6 +119,13 @@ def claims() -> TicketClaims:
     )
 
 
+def rotated_issuer_keys() -> IssuerKeySet:
+    """An issuer that signs with ``k2`` and still verifies ``k1``."""
+    keys = IssuerKeySet(IssuerKey.from_seed("k1", bytes([1] * 32)))
+    keys.rotate_to(IssuerKey.from_seed("k2", bytes([2] * 32)))
+    return keys
+
+
 def build_samples() -> dict[str, list[Any]]:
     """At least one value of each picklable class, most made by an engine."""
     clock = ManualClock(START)
@@ -145,6 +147,9 @@ def build_samples() -> dict[str, list[Any]]:
     paid = shop.paid_in_full()
     cancelled = engine.cancel(paid.id, idempotency_key="x1", reason="changed plans")
     stay = book_villa(engine, date(2026, 6, 10), date(2026, 6, 12))
+    stay = engine.set_booking_metadata(
+        stay.id, {"order_id": "A-1"}, idempotency_key="m1"
+    )
     by_engine = engine.refund_quote(stay.id, START)
     tickets = engine.tickets(stay.id)
     modification = engine.quote_modification(stay.id, [villa_july()])
@@ -247,6 +252,11 @@ def build_samples() -> dict[str, list[Any]]:
         "PaymentAttempt": [engine.payment_attempt("p1"), engine.payment_attempt("p9")],
         "Property": [engine.property("casa-azul")],
         "PublicKey": [IssuerKey.from_seed("k2", bytes([2] * 32)).public_key()],
+        "PublicKeySet": [
+            engine.ticket_public_keys(),
+            rotated_issuer_keys().public_keys(),
+            PublicKeySet([]),
+        ],
         "Quote": [quoted.quote],
         "QuoteLine": quoted.quote.lines,
         "QuoteRequest": [QuoteRequest(villa_july(), rate_plan="villa-flex")],
@@ -302,7 +312,6 @@ def test_every_exported_class_says_how_it_pickles(
         set(samples),
         LIVE_HANDLES,
         SECRETS,
-        set(NOT_PICKLABLE_YET),
         NOT_VALUES,
         EXCEPTIONS,
     ]
@@ -314,12 +323,7 @@ def test_every_exported_class_says_how_it_pickles(
 
 
 VALUES = sorted(
-    set(exported_classes())
-    - LIVE_HANDLES
-    - SECRETS
-    - set(NOT_PICKLABLE_YET)
-    - NOT_VALUES
-    - EXCEPTIONS
+    set(exported_classes()) - LIVE_HANDLES - SECRETS - NOT_VALUES - EXCEPTIONS
 )
 """Every other exported class is a plain value: it must have samples."""
 
@@ -401,11 +405,25 @@ def test_private_keys_refuse_to_pickle(make: Callable[[], Any]) -> None:
             pickle.dumps(secret, protocol=protocol)
 
 
-def test_values_the_core_cannot_rebuild_refuse_and_say_why() -> None:
-    keys = IssuerKeySet(IssuerKey.generate("k1")).public_keys()
-    assert {type(keys).__name__} == set(NOT_PICKLABLE_YET)
-    with pytest.raises(TypeError, match="core"):
-        pickle.dumps(keys)
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_pickled_public_key_set_still_verifies_its_issuers_tokens(
+    protocol: int,
+) -> None:
+    ticket = claims()
+    issuer = IssuerKeySet(IssuerKey.from_seed("k1", bytes([1] * 32)))
+    by_k1 = issuer.issue(ticket)
+    issuer.rotate_to(IssuerKey.from_seed("k2", bytes([2] * 32)))
+    by_k2 = issuer.issue(ticket)
+    keys = pickle.loads(pickle.dumps(issuer.public_keys(), protocol=protocol))
+    assert keys == issuer.public_keys() and len(keys) == 2
+    verifier = Verifier(keys)
+    assert verifier.verify(by_k1, AT) == ticket == verifier.verify(by_k2, AT)
+    stranger = IssuerKeySet(IssuerKey.from_seed("k2", bytes([3] * 32)))
+    assert keys != stranger.public_keys()
+    with pytest.raises(errors.TokenBadSignature):
+        verifier.verify(stranger.issue(ticket), AT)
+    with pytest.raises(errors.TokenUnknownKey):
+        Verifier(PublicKeySet([])).verify(by_k1, AT)
 
 
 def all_exceptions() -> list[type[errors.ReservoError]]:

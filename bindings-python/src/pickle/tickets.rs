@@ -2,8 +2,9 @@
 //! settings pickle as calls of their constructors; the others as their
 //! parts, rebuilt with the core's constructors and serde. Private keys
 //! (`IssuerKey`, `IssuerKeySet`) refuse: a key leaves only through the
-//! explicit `to_seed()`. `PublicKeySet` and `Verifier` refuse: the core
-//! gives no way to list a key set's keys.
+//! explicit `to_seed()`. `PublicKeySet` pickles as a call of its
+//! constructor with its public keys; `Verifier` refuses: it is a scanner's
+//! live verifier (keys and the revocation list in force).
 
 use std::collections::BTreeSet;
 
@@ -417,12 +418,16 @@ impl PyIssuerKeySet {
 
 #[pymethods]
 impl PyPublicKeySet {
-    /// Refuses: the core gives no way to list the set's keys.
-    fn __reduce__(&self) -> PyResult<()> {
-        Err(refuse(
-            "PublicKeySet",
-            "the core cannot list a key set's keys; pickle the PublicKey objects and build PublicKeySet(keys)",
-        ))
+    /// Pickles as a call of the constructor with its keys (each pickles
+    /// as its key id and 32 bytes).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let keys: Vec<PyPublicKey> = slf
+            .get()
+            .keys
+            .iter()
+            .map(|key| PyPublicKey { key: key.clone() })
+            .collect();
+        Ok((slf.get_type().into_any(), (keys,).into_pyobject(slf.py())?))
     }
 }
 

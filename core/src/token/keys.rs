@@ -373,6 +373,12 @@ impl PublicKeySet {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+
+    /// The keys, in key id order: what a scanner hands on to another
+    /// process or writes down, to rebuild the set with [`insert`](Self::insert).
+    pub fn iter(&self) -> impl Iterator<Item = &PublicKey> {
+        self.keys.values()
+    }
 }
 
 #[cfg(test)]
