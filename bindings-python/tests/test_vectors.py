@@ -213,6 +213,7 @@ class Run:
             "refund_quote": self.refund_quote,
             "quote_modification": self.quote_modification,
             "modify": self.modify,
+            "set_metadata": self.set_metadata,
         }
 
     def do(self, when: Data) -> Data:
@@ -243,9 +244,18 @@ class Run:
             self.holds[when["hold"]].id,
             customer=customer(when["customer"]),
             idempotency_key=when["idempotency_key"],
+            metadata=when.get("metadata"),
         )
         self.name(when, booking)
-        return {"status": booking.status}
+        return {"status": booking.status, "metadata": booking.metadata}
+
+    def set_metadata(self, when: Data) -> Data:
+        booking = self.engine.set_booking_metadata(
+            self.bookings[when["booking"]],
+            when["metadata"],
+            idempotency_key=when["idempotency_key"],
+        )
+        return {"status": booking.status, "metadata": booking.metadata}
 
     def release(self, when: Data) -> Data:
         released = self.engine.release(

@@ -33,6 +33,8 @@ use reservo::time::{ManualClock, Stay};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use lifecycle::metadata;
+
 #[derive(Deserialize)]
 struct Scenario {
     name: String,
@@ -277,10 +279,11 @@ impl Run {
                     field::<String>(when, "idempotency_key"),
                     self.hold_named(when),
                     customer(&when["customer"])?,
-                );
+                )
+                .with_metadata(metadata(when));
                 let booking = self.engine.confirm(&request).await?;
                 self.name_booking(when, &booking.id);
-                json!({"status": booking.status.as_str()})
+                json!({"status": booking.status.as_str(), "metadata": booking.metadata})
             }
             "release" => {
                 let request = ReleaseRequest::new(
@@ -326,6 +329,7 @@ impl Run {
             "refund_quote" => self.refund_quote(when).await?,
             "quote_modification" => self.quote_modification(when).await?,
             "modify" => self.modify(when).await?,
+            "set_metadata" => self.set_metadata(when).await?,
             other => panic!("unknown op {other:?}"),
         })
     }

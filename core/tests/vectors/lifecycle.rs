@@ -1,12 +1,13 @@
 //! The vectors' operations after a hold is taken: extending it, the
-//! expiry sweep, paying and confirming, cancelling, refund quotes and
-//! modifications. Each runs one engine call and returns what `then` may
+//! expiry sweep, paying and confirming, cancelling, refund quotes,
+//! modifications and the host's metadata. Each runs one engine call and returns what `then` may
 //! check; money that moved in the step is the difference between the
 //! booking's payments or refunds before and after it.
 
 use chrono::{DateTime, Utc};
 use reservo::engine::{
     Attribution, Booking, CancelRequest, ExtendRequest, ModifyRequest, PayAmount, PayRequest,
+    SetMetadataRequest,
 };
 use reservo::money::Money;
 use serde_json::{Value, json};
@@ -94,6 +95,18 @@ impl Run {
         Ok(booking_outcome(&before, &after))
     }
 
+    pub(super) async fn set_metadata(&self, when: &Value) -> reservo::Result<Value> {
+        let booking = self
+            .engine
+            .set_booking_metadata(&SetMetadataRequest {
+                idempotency_key: field(when, "idempotency_key"),
+                booking: self.booking_named(when),
+                metadata: metadata(when),
+            })
+            .await?;
+        Ok(json!({"status": booking.status.as_str(), "metadata": booking.metadata}))
+    }
+
     pub(super) async fn refund_quote(&self, when: &Value) -> reservo::Result<Value> {
         let at: DateTime<Utc> = field(when, "at");
         let quote = self
@@ -135,4 +148,11 @@ impl Run {
             .await?;
         Ok(booking_outcome(&before, &after))
     }
+}
+
+/// The step's `metadata` (none if absent), as given: the engine checks it.
+pub(super) fn metadata(when: &Value) -> Metadata {
+    when.get("metadata")
+        .map(|m| serde_json::from_value(m.clone()).expect("metadata is an object of strings"))
+        .unwrap_or_default()
 }
