@@ -1,9 +1,10 @@
 //! Bookings: who booked, and where the booking is in its life.
 //!
 //! Owns the customer's contact details, the host's own metadata on a
-//! booking, and the status lifecycle with its legal transitions. Must never touch inventory or money: the engine moves
-//! those in the same commit as the status, and refuses the transition first
-//! if this module says it is illegal.
+//! booking, and the status lifecycle with its legal transitions. Must never
+//! touch inventory or money: the engine moves those in the same commit as
+//! the status, and refuses the transition first if this module says it is
+//! illegal.
 
 use std::collections::BTreeMap;
 use std::fmt;
