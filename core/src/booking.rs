@@ -195,6 +195,12 @@ impl Metadata {
         self.0.is_empty()
     }
 
+    /// `None` when empty: what records and event payloads serialize, so
+    /// that those without metadata keep the bytes they had before it.
+    pub(crate) fn if_any(&self) -> Option<&Metadata> {
+        (!self.is_empty()).then_some(self)
+    }
+
     /// Checks the rules above, for metadata built by deserializing.
     ///
     /// # Errors

@@ -52,12 +52,8 @@ struct BookingTail<'a> {
     history: &'a [StatusChange],
     terms: &'a BookingTerms,
     money: &'a BookingMoney,
-    #[serde(skip_serializing_if = "no_metadata")]
-    metadata: &'a Metadata,
-}
-
-fn no_metadata(metadata: &&Metadata) -> bool {
-    metadata.is_empty()
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
 }
 
 /// The JSON of `hold.items` inside `record`, the hold's record as read
@@ -97,7 +93,7 @@ pub(crate) fn encode_booking(booking: &Booking, items_json: Option<&[u8]>) -> Ve
         history: &booking.history,
         terms: &booking.terms,
         money: &booking.money,
-        metadata: &booking.metadata,
+        metadata: booking.metadata.if_any(),
     });
     const ITEMS: &[u8] = br#","items":"#;
     let mut out = Vec::with_capacity(head.len() + ITEMS.len() + items_json.len() + tail.len());

@@ -40,7 +40,7 @@ pub(crate) fn booking_event<'a>(view: &'a CatalogView, booking: &'a Booking) -> 
             name: &booking.customer.name,
             phone: &booking.customer.phone,
         },
-        metadata: &booking.metadata,
+        metadata: booking.metadata.if_any(),
         owner: Contact {
             id: property.map(|p| p.owner.as_str()),
             phone: property.and_then(|p| p.owner_phone.as_deref()),
@@ -63,16 +63,12 @@ pub(crate) struct BookingEvent<'a> {
     customer: Person<'a>,
     /// The host's metadata; left out when empty, so payloads of bookings
     /// without any keep the bytes they had before it existed.
-    #[serde(skip_serializing_if = "no_metadata")]
-    metadata: &'a Metadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
     owner: Contact<'a>,
     period: Period,
     property: PropertyPart<'a>,
     resources: Vec<&'a str>,
-}
-
-fn no_metadata(metadata: &&Metadata) -> bool {
-    metadata.is_empty()
 }
 
 /// The payload of `hold.*` events: the hold, its total and expiry, and,
