@@ -114,15 +114,15 @@ pub fn hotel_stay() -> Stay {
 
 /// A hold of one double room for [`hotel_stay`], two adults, 15 minutes.
 pub fn hold_request(idempotency_key: String) -> HoldRequest {
-    HoldRequest {
+    HoldRequest::new(
         idempotency_key,
-        items: vec![QuoteRequest::new(Item::stay(
+        vec![QuoteRequest::new(Item::stay(
             ResourceId::new("double").expect("a valid id"),
             hotel_stay(),
             Party::adults(2).expect("a valid party"),
         ))],
-        ttl_seconds: 900,
-    }
+        900,
+    )
 }
 
 /// The guest of every bench booking.
@@ -259,15 +259,15 @@ async fn book_around_search_stay(engine: &Engine, shape: Inventory) -> (usize, u
                 let stay = Stay::new(night, end).expect("an ordered stay");
                 let key = format!("seed-{r}-{unit}-{night}");
                 let hold = engine
-                    .hold(&HoldRequest {
-                        idempotency_key: key.clone(),
-                        items: vec![QuoteRequest::new(Item::stay(
+                    .hold(&HoldRequest::new(
+                        key.clone(),
+                        vec![QuoteRequest::new(Item::stay(
                             resource.clone(),
                             stay,
                             party.clone(),
                         ))],
-                        ttl_seconds: 60,
-                    })
+                        60,
+                    ))
                     .await
                     .expect("seed stays never overlap");
                 engine
@@ -350,11 +350,7 @@ pub fn durable_hold(resource: &str, idempotency_key: String) -> HoldRequest {
         stay,
         Party::adults(2).unwrap(),
     );
-    HoldRequest {
-        idempotency_key,
-        items: vec![QuoteRequest::new(item)],
-        ttl_seconds: 600,
-    }
+    HoldRequest::new(idempotency_key, vec![QuoteRequest::new(item)], 600)
 }
 
 /// The confirmation of a [`durable_hold`] for one guest.

@@ -53,11 +53,11 @@ fn bench_hold_confirm(
             let start = Instant::now();
             for i in 0..n {
                 let hold = engine
-                    .hold(&HoldRequest {
-                        idempotency_key: format!("{key_prefix}-h{i}"),
-                        items: vec![QuoteRequest::new(item.clone())],
-                        ttl_seconds: 600,
-                    })
+                    .hold(&HoldRequest::new(
+                        format!("{key_prefix}-h{i}"),
+                        vec![QuoteRequest::new(item.clone())],
+                        600,
+                    ))
                     .await?;
                 engine
                     .confirm(&ConfirmRequest::new(

@@ -195,6 +195,30 @@ impl Metadata {
         self.0.is_empty()
     }
 
+    /// These entries with `over`'s added on top (a key in both keeps
+    /// `over`'s value): a hold's metadata under its confirmation's.
+    ///
+    /// Errors: `INVALID_INPUT` if together they have more than
+    /// [`Metadata::MAX_ENTRIES`] keys.
+    pub(crate) fn overlaid(&self, over: &Metadata) -> Result<Metadata> {
+        let mut merged = self.0.clone();
+        merged.extend(over.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
+        if merged.len() > Metadata::MAX_ENTRIES {
+            return Err(Error::invalid(
+                "metadata",
+                format!(
+                    "the hold's {} entries and the confirmation's {} make {}, more than \
+                     the {} allowed",
+                    self.len(),
+                    over.len(),
+                    merged.len(),
+                    Metadata::MAX_ENTRIES
+                ),
+            ));
+        }
+        Ok(Metadata(merged))
+    }
+
     /// `None` when empty: what records and event payloads serialize, so
     /// that those without metadata keep the bytes they had before it.
     pub(crate) fn if_any(&self) -> Option<&Metadata> {
@@ -485,5 +509,29 @@ mod metadata_tests {
         );
         let ok: Metadata = serde_json::from_str(r#"{"order_id":"A-1"}"#).unwrap();
         assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"order_id":"A-1"}"#);
+    }
+
+    #[test]
+    fn overlaid_metadata_keeps_the_upper_value_and_counts_keys_once() {
+        let cart = Metadata::from_pairs([("cart", "c-9"), ("source", "web")]).unwrap();
+        let order = Metadata::from_pairs([("order_id", "A-1042"), ("source", "app")]).unwrap();
+        let both = cart.overlaid(&order).unwrap();
+        let entries: Vec<_> = both.iter().collect();
+        assert_eq!(
+            entries,
+            [("cart", "c-9"), ("order_id", "A-1042"), ("source", "app")]
+        );
+        let half = |prefix: &str| {
+            Metadata::from_pairs((0..25).map(|i| (format!("{prefix}{i}"), "v"))).unwrap()
+        };
+        // 25 + 25 distinct keys is the limit; a shared key counts once.
+        assert_eq!(half("a").overlaid(&half("b")).unwrap().len(), 50);
+        let mut more = half("b");
+        more.insert("a0", "shared").unwrap();
+        assert_eq!(half("a").overlaid(&more).unwrap().len(), 50);
+        more.insert("c", "one too many").unwrap();
+        let err = half("a").overlaid(&more).unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT");
+        assert!(err.to_string().contains("make 51"), "{err}");
     }
 }

@@ -54,9 +54,9 @@
 //! let quoted = engine.quote(&QuoteRequest::new(item.clone())).await?;
 //! assert_eq!(quoted.quote.total().to_string(), "450.00 EUR");
 //!
-//! let hold = engine.hold(&HoldRequest {
-//!     idempotency_key: "cart-42".into(), items: vec![QuoteRequest::new(item)], ttl_seconds: 900,
-//! }).await?;
+//! let hold = engine
+//!     .hold(&HoldRequest::new("cart-42", vec![QuoteRequest::new(item)], 900))
+//!     .await?;
 //! let customer = Customer::new("Ana Lima", "+351912345678", None)?;
 //! // The host's own order id travels with the booking and its events.
 //! let order = Metadata::from_pairs([("order_id", "A-1042")])?;

@@ -427,15 +427,15 @@ async fn statements_use_the_propertys_civil_dates_not_utc() {
     let start = Utc.with_ymd_and_hms(2026, 7, 31, 21, 0, 0).unwrap();
     let hold = w
         .engine
-        .hold(&HoldRequest {
-            idempotency_key: "h1".into(),
-            items: vec![QuoteRequest::new(Item::session(
+        .hold(&HoldRequest::new(
+            "h1",
+            vec![QuoteRequest::new(Item::session(
                 rid("kiwi-tour"),
                 start,
                 Party::adults(1).unwrap(),
             ))],
-            ttl_seconds: 600,
-        })
+            600,
+        ))
         .await
         .unwrap();
     let booking = w

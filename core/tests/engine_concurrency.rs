@@ -114,15 +114,15 @@ async fn racer(engine: Arc<Engine>, task: u64) -> Acknowledged {
         let from = first_night() + Duration::days(dice.below(NIGHTS as u64) as i64);
         let nights = 1 + dice.below(3) as i64;
         let to = (from + Duration::days(nights)).min(first_night() + Duration::days(NIGHTS));
-        let request = HoldRequest {
-            idempotency_key: format!("h-{task}-{round}"),
-            items: vec![QuoteRequest::new(Item::stay(
+        let request = HoldRequest::new(
+            format!("h-{task}-{round}"),
+            vec![QuoteRequest::new(Item::stay(
                 rid("room"),
                 Stay::new(from, to).unwrap(),
                 Party::adults(1).unwrap(),
             ))],
-            ttl_seconds: 30 + dice.below(60) as u32,
-        };
+            30 + dice.below(60) as u32,
+        );
         let hold = match engine.hold(&request).await {
             Ok(hold) => hold,
             Err(err) => {
@@ -345,11 +345,11 @@ async fn racing_for_one_last_unit_books_it_exactly_once() {
     for n in 0..UNITS - 1 {
         let item = Item::stay(rid("room"), stay, Party::adults(1).unwrap());
         engine
-            .hold(&HoldRequest {
-                idempotency_key: format!("taken-{n}"),
-                items: vec![QuoteRequest::new(item)],
-                ttl_seconds: 600,
-            })
+            .hold(&HoldRequest::new(
+                format!("taken-{n}"),
+                vec![QuoteRequest::new(item)],
+                600,
+            ))
             .await
             .unwrap();
     }
@@ -359,11 +359,11 @@ async fn racing_for_one_last_unit_books_it_exactly_once() {
             tokio::spawn(async move {
                 let item = Item::stay(rid("room"), stay, Party::adults(1).unwrap());
                 let hold = engine
-                    .hold(&HoldRequest {
-                        idempotency_key: format!("last-{n}"),
-                        items: vec![QuoteRequest::new(item)],
-                        ttl_seconds: 600,
-                    })
+                    .hold(&HoldRequest::new(
+                        format!("last-{n}"),
+                        vec![QuoteRequest::new(item)],
+                        600,
+                    ))
                     .await?;
                 engine
                     .confirm(&ConfirmRequest {

@@ -387,11 +387,7 @@ async fn every_other_command_under_the_key_of_a_pending_payment_is_a_conflict() 
     let before = s.w.store.dump();
     let mut refused = vec![
         s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "k".into(),
-                items: vec![villa((7, 25), (7, 27))],
-                ttl_seconds: 900,
-            })
+            .hold(&HoldRequest::new("k", vec![villa((7, 25), (7, 27))], 900))
             .await
             .map(|_| ()),
         s.w.engine

@@ -156,15 +156,15 @@ async fn owner_statement_totals_bookings_by_stay_and_refunds_by_their_date() {
         .unwrap();
     let double =
         s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "h2".into(),
-                items: vec![QuoteRequest::new(Item::stay(
+            .hold(&HoldRequest::new(
+                "h2",
+                vec![QuoteRequest::new(Item::stay(
                     rid("double"),
                     stay((7, 20), (7, 22)),
                     Party::adults(2).unwrap(),
                 ))],
-                ttl_seconds: 600,
-            })
+                600,
+            ))
             .await
             .unwrap();
     let second =
@@ -234,15 +234,15 @@ async fn an_owner_with_bookings_in_two_currencies_gets_a_statement_per_currency(
     assert_eq!(in_euros.totals.gross, eur("360.00"));
     let flat =
         s.w.engine
-            .hold(&HoldRequest {
-                idempotency_key: "h2".into(),
-                items: vec![QuoteRequest::new(Item::stay(
+            .hold(&HoldRequest::new(
+                "h2",
+                vec![QuoteRequest::new(Item::stay(
                     rid("flat"),
                     stay((7, 20), (7, 22)),
                     Party::adults(2).unwrap(),
                 ))],
-                ttl_seconds: 600,
-            })
+                600,
+            ))
             .await
             .unwrap();
     let flat =

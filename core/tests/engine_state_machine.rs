@@ -340,11 +340,11 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
             } else {
                 Ok(())
             };
-            let request = HoldRequest {
-                idempotency_key: model.key("hold"),
-                items: items.iter().map(Want::request).collect(),
-                ttl_seconds: *ttl,
-            };
+            let request = HoldRequest::new(
+                model.key("hold"),
+                items.iter().map(Want::request).collect(),
+                *ttl,
+            );
             let result = w.engine.hold(&request).await;
             expect(step, verdict, code(&result))?;
             if let Ok(hold) = result {

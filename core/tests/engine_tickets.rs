@@ -52,11 +52,11 @@ async fn ticketed_world() -> (World, Engine) {
 
 async fn book(engine: &Engine, item: Item, key: &str) -> Booking {
     let hold = engine
-        .hold(&HoldRequest {
-            idempotency_key: format!("{key}-hold"),
-            items: vec![QuoteRequest::new(item)],
-            ttl_seconds: 600,
-        })
+        .hold(&HoldRequest::new(
+            format!("{key}-hold"),
+            vec![QuoteRequest::new(item)],
+            600,
+        ))
         .await
         .unwrap();
     engine

@@ -260,15 +260,17 @@ impl Run {
                 json!({"total": quoted.quote.total(), "available": quoted.available})
             }
             "hold" => {
-                let hold = self
-                    .engine
-                    .hold(&HoldRequest {
-                        idempotency_key: field(when, "idempotency_key"),
-                        items: items(when)?,
-                        ttl_seconds: field(when, "ttl_seconds"),
-                    })
-                    .await?;
-                let result = json!({"total": hold.total, "id": hold.id});
+                let mut request = HoldRequest::new(
+                    field::<String>(when, "idempotency_key"),
+                    items(when)?,
+                    field(when, "ttl_seconds"),
+                )
+                .with_metadata(metadata(when));
+                if when.get("customer").is_some() {
+                    request = request.with_customer(customer(&when["customer"])?);
+                }
+                let hold = self.engine.hold(&request).await?;
+                let result = json!({"total": hold.total, "id": hold.id, "metadata": hold.metadata});
                 if let Some(name) = when.get("as").and_then(Value::as_str) {
                     self.holds.insert(name.to_owned(), hold);
                 }

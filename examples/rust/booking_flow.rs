@@ -262,12 +262,15 @@ async fn main() -> Result<(), Failure> {
     )?;
 
     // 4. Hold it for 15 minutes while the guest pays, then pay and confirm.
+    // The hold knows the guest and the shop's cart id: if it expired, a
+    // `hold.expired` template could remind her of the cart.
+    let guest = Customer::new("Ana Lima", "+351912345678", Some("ana@example.com"))?;
     let hold = engine
-        .hold(&HoldRequest {
-            idempotency_key: "cart-1001".into(),
-            items: vec![QuoteRequest::new(item)],
-            ttl_seconds: 900,
-        })
+        .hold(
+            &HoldRequest::new("cart-1001", vec![QuoteRequest::new(item)], 900)
+                .with_customer(guest.clone())
+                .with_metadata(Metadata::from_pairs([("cart_id", "c-1001")])?),
+        )
         .await?;
     println!(
         "hold: {} total={} expires {}",
@@ -280,7 +283,6 @@ async fn main() -> Result<(), Failure> {
         left[0].available == 0 && left[0].held == 1,
         "the hold takes the villa",
     )?;
-    let guest = Customer::new("Ana Lima", "+351912345678", Some("ana@example.com"))?;
     let booking = engine
         .pay_and_confirm(&PayRequest {
             idempotency_key: "checkout-1001".into(),
@@ -292,7 +294,8 @@ async fn main() -> Result<(), Failure> {
                 channel: Some("holiday-site".into()),
                 ..Attribution::default()
             },
-            // The shop's own order id, kept on the booking and its events.
+            // The shop's own order id, kept on the booking and its events
+            // with the hold's cart id.
             metadata: Metadata::from_pairs([("order_id", "1001")])?,
         })
         .await?;
@@ -308,8 +311,9 @@ async fn main() -> Result<(), Failure> {
         "paid in full: confirmed",
     )?;
     check(
-        booking.metadata.get("order_id") == Some("1001"),
-        "the shop's order id is on the booking",
+        booking.metadata.get("order_id") == Some("1001")
+            && booking.metadata.get("cart_id") == Some("c-1001"),
+        "the shop's order id and the hold's cart id are on the booking",
     )?;
     check(
         gateway.log.lock().unwrap().as_slice() == ["charge 1281.00 EUR"],

@@ -325,11 +325,7 @@ impl PyEngine {
         ttl_seconds: Count<u32>,
     ) -> PyResult<Pending> {
         let ttl_seconds = ttl_seconds.0;
-        let request = HoldRequest {
-            idempotency_key,
-            items: quote_requests(items)?,
-            ttl_seconds,
-        };
+        let request = HoldRequest::new(idempotency_key, quote_requests(items)?, ttl_seconds);
         Ok(self.call(|e| async move { e.hold(&request).await.map(PyHold::from) }))
     }
 

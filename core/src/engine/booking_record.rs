@@ -31,6 +31,10 @@ struct HoldTail<'a> {
     expires_at: &'a DateTime<Utc>,
     #[serde(serialize_with = "crate::text::serialize_instant")]
     max_until: &'a DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<&'a Customer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
     state: &'a HoldState,
 }
 
@@ -69,6 +73,8 @@ pub(crate) fn held_items_json<'r>(hold: &Hold, record: &'r [u8]) -> Option<&'r [
         created_at: &hold.created_at,
         expires_at: &hold.expires_at,
         max_until: &hold.max_until,
+        customer: hold.customer.as_ref(),
+        metadata: hold.metadata.if_any(),
         state: &hold.state,
     });
     tail[0] = b',';

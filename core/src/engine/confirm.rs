@@ -116,8 +116,12 @@ impl Engine {
     /// Confirms a hold (all of it, or the listed items with the rest
     /// released) as a booking, in one commit.
     ///
+    /// The booking's metadata is the hold's with the request's on top (a
+    /// key in both keeps the request's value).
+    ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (bad customer, metadata or
-    /// item indexes), `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
+    /// item indexes, more than 50 metadata keys with the hold's),
+    /// `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
     /// `PROMO_NOT_APPLICABLE` (its usage limit was reached meanwhile),
     /// `IDEMPOTENCY_CONFLICT`.
     pub async fn confirm(&self, request: &ConfirmRequest) -> Result<Booking> {
@@ -213,6 +217,7 @@ impl Engine {
         let now = self.clock.now();
         hold.ensure_active(now)?;
         let chosen = chosen_items(&hold, request.items.as_deref())?;
+        let metadata = hold.metadata.overlaid(&request.metadata)?;
         // All items, in order: the booking's items are the hold's, bytes and all.
         let items_json = (chosen.len() == hold.items.len())
             .then(|| held_items_json(&hold, &hold_record.value))
@@ -256,7 +261,7 @@ impl Engine {
             history: vec![StatusChange { status, at: now }],
             terms,
             money: BookingMoney::new(commission, payment),
-            metadata: request.metadata.clone(),
+            metadata,
         };
         hold.state = HoldState::Confirmed {
             booking: booking.id.clone(),

@@ -72,8 +72,11 @@ pub(crate) struct BookingEvent<'a> {
 }
 
 /// The payload of `hold.*` events: the hold, its total and expiry, and,
-/// as in `booking.*` events, its property, period and resources. A hold
-/// has no customer, so no default SMS reads these events.
+/// as in `booking.*` events, its property, period and resources; its
+/// customer (name and phone) and metadata when the hold has them, left
+/// out otherwise so that payloads keep the bytes they had before holds
+/// could carry them. No default SMS reads these events: a host that wants
+/// an abandoned-cart reminder adds a `hold.expired` template for the guest.
 #[derive(Serialize)]
 pub(crate) struct HoldEvent<'a> {
     hold: &'a HoldId,
@@ -83,6 +86,10 @@ pub(crate) struct HoldEvent<'a> {
     resources: Vec<&'a ResourceId>,
     period: Period,
     property: PropertyPart<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<Person<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
 }
 
 impl<'a> HoldEvent<'a> {
@@ -95,6 +102,11 @@ impl<'a> HoldEvent<'a> {
             resources: hold.items.iter().map(HeldItem::resource).collect(),
             period: period(view, property, &hold.items),
             property: PropertyPart::of(property),
+            customer: hold.customer.as_ref().map(|c| Person {
+                name: &c.name,
+                phone: &c.phone,
+            }),
+            metadata: hold.metadata.if_any(),
         }
     }
 }

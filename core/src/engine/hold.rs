@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::booking::{Customer, Metadata};
 use crate::error::{Error, Result};
 use crate::ids::{BookingId, HoldId, ResourceId};
 use crate::money::Money;
@@ -74,6 +75,46 @@ pub struct HoldRequest {
     /// How long the hold lives, in seconds (1 to the engine's
     /// [`super::EngineConfig::max_hold_ttl`]).
     pub ttl_seconds: u32,
+    /// Who is checking out, if the host knows already: kept on the hold
+    /// and in its `hold.*` events, so a host template for `hold.expired`
+    /// can remind them of an abandoned cart. Confirmation still names the
+    /// booking's customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// The host's own data on the hold (a cart or session id), in its
+    /// `hold.*` events, and carried onto the booking at confirmation
+    /// under the confirmation's own metadata (see [`Metadata`]).
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+}
+
+impl HoldRequest {
+    /// Holds `items` for `ttl_seconds`, with no customer or metadata.
+    pub fn new(
+        idempotency_key: impl Into<String>,
+        items: Vec<QuoteRequest>,
+        ttl_seconds: u32,
+    ) -> Self {
+        HoldRequest {
+            idempotency_key: idempotency_key.into(),
+            items,
+            ttl_seconds,
+            customer: None,
+            metadata: Metadata::new(),
+        }
+    }
+
+    /// This request with `customer` on the hold.
+    pub fn with_customer(mut self, customer: Customer) -> Self {
+        self.customer = Some(customer);
+        self
+    }
+
+    /// This request with `metadata` on the hold.
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
 }
 
 /// Units taken on one ledger by one item.
@@ -178,9 +219,16 @@ pub struct Hold {
     /// The latest `expires_at` an extension may reach.
     #[serde(serialize_with = "crate::text::serialize_instant")]
     pub max_until: DateTime<Utc>,
-    /// Its state as last written. Use [`Hold::state_at`] for the truth at
-    /// an instant: an active hold past its expiry is expired even before
-    /// the sweep writes it.
+    /// Who is checking out, if the hold request said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// The host's own data on the hold; the booking confirmed from it
+    /// starts with these entries.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+    /// Its state as last written (always the record's last field). Use
+    /// [`Hold::state_at`] for the truth at an instant: an active hold past
+    /// its expiry is expired even before the sweep writes it.
     pub state: HoldState,
 }
 
@@ -238,7 +286,8 @@ impl Engine {
     /// request with the same idempotency key returns the same hold.
     ///
     /// Errors: `INVALID_INPUT` (no items, too many, items at different
-    /// properties, a TTL of zero or above the maximum, a bad key), everything [`Engine::quote`] returns,
+    /// properties, a TTL of zero or above the maximum, a bad key, customer
+    /// or metadata), everything [`Engine::quote`] returns,
     /// `UNAVAILABLE`, `CURRENCY_MISMATCH` for items in different
     /// currencies, `IDEMPOTENCY_CONFLICT`.
     pub async fn hold(&self, request: &HoldRequest) -> Result<Hold> {
@@ -263,6 +312,10 @@ impl Engine {
                 ),
             ));
         }
+        if let Some(customer) = &request.customer {
+            customer.validate()?;
+        }
+        request.metadata.validate()?;
         let fingerprint = idempotency::Fingerprint::of(request);
         let contended = request.items[0].item.resource.as_str();
         retry_contending(self.config.max_attempts, Some(contended), || {
@@ -330,6 +383,8 @@ impl Engine {
             created_at: now,
             expires_at,
             max_until: (now + self.config.max_hold_lifetime).trunc_subsecs(3),
+            customer: request.customer.clone(),
+            metadata: request.metadata.clone(),
             state: HoldState::Active,
         };
         txn.expect(keys::CATALOG_EPOCH, view.epoch);

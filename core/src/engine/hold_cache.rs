@@ -79,6 +79,8 @@ mod tests {
             created_at: at,
             expires_at: at,
             max_until: at,
+            customer: None,
+            metadata: crate::booking::Metadata::new(),
             state: HoldState::Active,
         }
     }

@@ -191,8 +191,9 @@ impl Engine {
     /// [`Engine::reconcile_payments`]), `IDEMPOTENCY_CONFLICT`. The
     /// booking's terms and commission split are checked before the gateway
     /// is asked: an attribution the property's commission plan has no
-    /// terms for, or fees the total cannot pay, get the error the
-    /// confirmation would give (`INVALID_INPUT`) and nothing is charged. If the payment is approved but the hold can no
+    /// terms for, fees the total cannot pay, or metadata that makes more
+    /// than 50 keys with the hold's, get the error the confirmation would
+    /// give (`INVALID_INPUT`) and nothing is charged. If the payment is approved but the hold can no
     /// longer be confirmed (it expired while the outcome was unknown), the
     /// payment is refunded in full and the hold's error is returned.
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
@@ -210,6 +211,8 @@ impl Engine {
             None => {
                 let hold = self.hold_by_id(&request.hold).await?;
                 hold.ensure_active(self.clock.now())?;
+                // The booking's metadata must fit before anything is charged.
+                hold.metadata.overlaid(&request.metadata)?;
                 let amount = match request.amount {
                     PayAmount::Full => hold.total,
                     PayAmount::Deposit { amount } => deposit(amount, hold.total)?,

@@ -149,15 +149,15 @@ pub fn customer(n: u64) -> Customer {
 /// A hold of one unit of [`RESOURCE`] for `stay`, under idempotency key
 /// `{key}-hold`; `None` when a night is sold out.
 pub async fn hold_one(engine: &Engine, key: &str, stay: Stay) -> Option<reservo::engine::Hold> {
-    let request = HoldRequest {
-        idempotency_key: format!("{key}-hold"),
-        items: vec![QuoteRequest::new(Item::stay(
+    let request = HoldRequest::new(
+        format!("{key}-hold"),
+        vec![QuoteRequest::new(Item::stay(
             resource(),
             stay,
             Party::adults(1).expect("one adult"),
         ))],
-        ttl_seconds: 600,
-    };
+        600,
+    );
     match retrying_contention(|| engine.hold(&request)).await {
         Ok(hold) => Some(hold),
         Err(e) if e.code() == "UNAVAILABLE" => None,

@@ -32,11 +32,7 @@ pub fn lesson(month: u32, day: u32, n: u32) -> QuoteRequest {
 }
 
 pub fn hold_request(key: &str, items: Vec<QuoteRequest>, ttl_seconds: u32) -> HoldRequest {
-    HoldRequest {
-        idempotency_key: key.into(),
-        items,
-        ttl_seconds,
-    }
+    HoldRequest::new(key, items, ttl_seconds)
 }
 
 pub fn ana() -> Customer {

@@ -76,11 +76,7 @@ pub async fn hold_villa(w: &World, key: &str, from: (u32, u32), to: (u32, u32)) 
 /// A hold of `items` for 15 minutes under `key`.
 pub async fn hold_items(w: &World, key: &str, items: Vec<QuoteRequest>) -> Hold {
     w.engine
-        .hold(&HoldRequest {
-            idempotency_key: key.into(),
-            items,
-            ttl_seconds: 900,
-        })
+        .hold(&HoldRequest::new(key, items, 900))
         .await
         .unwrap()
 }

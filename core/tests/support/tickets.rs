@@ -30,11 +30,11 @@ pub async fn ticketing_world(settings: TicketSettings) -> World {
 /// tickets.
 pub async fn book_tickets(engine: &Engine, item: Item, key: &str) -> (Booking, Vec<IssuedTicket>) {
     let hold = engine
-        .hold(&HoldRequest {
-            idempotency_key: format!("{key}-hold"),
-            items: vec![QuoteRequest::new(item)],
-            ttl_seconds: 600,
-        })
+        .hold(&HoldRequest::new(
+            format!("{key}-hold"),
+            vec![QuoteRequest::new(item)],
+            600,
+        ))
         .await
         .unwrap();
     let booking = engine
