@@ -26,6 +26,7 @@ from reservo import (
     Resource,
     Store,
 )
+from reservo.ports import SmsMessage
 
 from .gateway import TestGateway
 
@@ -206,3 +207,14 @@ class Shop:
 @pytest.fixture
 def shop(clock: ManualClock) -> Shop:
     return Shop(clock, TestGateway())
+
+
+class Phone:
+    """The host's SMS sender in tests: records what it is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[SmsMessage] = []
+
+    def send(self, message: SmsMessage) -> str:
+        self.sent.append(message)
+        return f"sms-{len(self.sent)}"

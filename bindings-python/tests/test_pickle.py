@@ -37,6 +37,7 @@ from reservo import (
     Record,
     RevocationList,
     ScanLog,
+    SmsTemplates,
     SqliteStore,
     StoredEvent,
     TicketClaims,
@@ -258,6 +259,7 @@ def build_samples() -> dict[str, list[Any]]:
             PublicKeySet([]),
         ],
         "Quote": [quoted.quote],
+        "SmsTemplates": [SmsTemplates(), SmsTemplates.defaults(), own_templates()],
         "QuoteLine": quoted.quote.lines,
         "QuoteRequest": [QuoteRequest(villa_july(), rate_plan="villa-flex")],
         "Quoted": [quoted],
@@ -292,6 +294,14 @@ def build_samples() -> dict[str, list[Any]]:
         "TokenQr": [tickets[0].qr()],
         "VenueRules": [rules, venue],
     }
+
+
+def own_templates() -> SmsTemplates:
+    """The defaults with a host's own abandoned-cart reminder."""
+    templates = SmsTemplates.defaults()
+    templates.add("hold.expired", "guest", "Cart {metadata.cart_id} is waiting")
+    templates.set_recipient("broker", "agency.phone")
+    return templates
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from reservo import (
 )
 from reservo.ports import PaymentOutcome, PaymentRequest, SmsMessage
 
-from .conftest import make_engine, set_up_catalog
+from .conftest import Phone, make_engine, set_up_catalog
 
 
 class DictStore:
@@ -210,15 +210,6 @@ def test_async_host_store_exception_is_the_cause(clock: ManualClock) -> None:
         assert isinstance(caught.value.__cause__, Broken)
 
     asyncio.run(main())
-
-
-class Phone:
-    def __init__(self) -> None:
-        self.sent: list[SmsMessage] = []
-
-    def send(self, message: SmsMessage) -> str:
-        self.sent.append(message)
-        return f"sms-{len(self.sent)}"
 
 
 def booked_store(clock: ManualClock) -> DictStore:

@@ -234,10 +234,12 @@ class Run:
             [item(i) for i in when["items"]],
             idempotency_key=when["idempotency_key"],
             ttl_seconds=when["ttl_seconds"],
+            customer=customer(when["customer"]) if "customer" in when else None,
+            metadata=when.get("metadata"),
         )
         if "as" in when:
             self.holds[when["as"]] = hold
-        return {"total": hold.total, "hold": hold}
+        return {"total": hold.total, "hold": hold, "metadata": hold.metadata}
 
     def confirm(self, when: Data) -> Data:
         booking = self.engine.confirm(

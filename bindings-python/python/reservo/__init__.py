@@ -87,7 +87,7 @@ from ._reservo import (
 from .async_engine import AsyncEngine
 from .engine import Engine, Store
 from .errors import ReservoError
-from .notify import Notifier
+from .notify import Notifier, SmsTemplates
 from .ports import CommitConflict, PaymentGateway, SmsSender, Storage
 
 __all__ = [
@@ -147,6 +147,7 @@ __all__ = [
     "SearchHit",
     "SessionAvailability",
     "SmsSender",
+    "SmsTemplates",
     "Split",
     "SqliteStore",
     "StatementAmounts",

@@ -158,10 +158,20 @@ class AsyncEngine(_EngineBase):
         *,
         idempotency_key: str,
         ttl_seconds: int,
+        customer: Customer | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> Hold:
-        """Holds every item, or none of them, for ``ttl_seconds``."""
+        """Holds every item, or none of them, for ``ttl_seconds``.
+        ``customer``, if the host knows who is checking out, and
+        ``metadata`` (up to 50 ``str`` to ``str`` entries: a cart id) are
+        kept on the hold and in its ``hold.*`` events; the booking confirmed
+        from it starts with this metadata, the confirmation's on top."""
         return await self._native.hold(
-            items, idempotency_key=idempotency_key, ttl_seconds=ttl_seconds
+            items,
+            idempotency_key=idempotency_key,
+            ttl_seconds=ttl_seconds,
+            customer=customer,
+            metadata=_metadata(metadata),
         )
 
     async def confirm(

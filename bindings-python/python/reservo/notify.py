@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import _reservo
-from ._reservo import DispatchReport, ManualClock
+from ._reservo import DispatchReport, ManualClock, SmsTemplates
 from .engine import Store
 from .ports import SmsSender
 
-__all__ = ["DispatchReport", "Notifier"]
+__all__ = ["DispatchReport", "Notifier", "SmsTemplates"]
 
 
 class Notifier:
@@ -22,6 +22,10 @@ class Notifier:
     stable tenant or store id: 1-64 ASCII letters, digits, ``.``, ``_``,
     ``-``), so their dedupe keys (``reservo-sms-<namespace>-<seq>-<audience>``)
     never collide; each store numbers its events from 1.
+
+    ``templates`` replaces Reservo's default English messages (see
+    :class:`SmsTemplates`); the notifier keeps a copy. A template for an
+    audience without a recipient path raises ``InvalidInput`` here.
     """
 
     def __init__(
@@ -31,9 +35,14 @@ class Notifier:
         *,
         clock: ManualClock | None = None,
         dedupe_namespace: str | None = None,
+        templates: SmsTemplates | None = None,
     ) -> None:
         self._native = _reservo.NativeNotifier(
-            store, sender, clock=clock, dedupe_namespace=dedupe_namespace
+            store,
+            sender,
+            clock=clock,
+            dedupe_namespace=dedupe_namespace,
+            templates=templates,
         )
 
     def run_once(self, max: int = 100) -> DispatchReport:

@@ -317,15 +317,18 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.quote(&request).await.map(PyQuoted::from) }))
     }
 
-    #[pyo3(signature = (items, *, idempotency_key, ttl_seconds))]
+    #[pyo3(signature = (items, *, idempotency_key, ttl_seconds, customer=None, metadata=None))]
     fn hold(
         &self,
         items: &Bound<'_, PyAny>,
         idempotency_key: String,
         ttl_seconds: Count<u32>,
+        customer: Option<PyRef<'_, PyCustomer>>,
+        metadata: Option<BTreeMap<String, String>>,
     ) -> PyResult<Pending> {
-        let ttl_seconds = ttl_seconds.0;
-        let request = HoldRequest::new(idempotency_key, quote_requests(items)?, ttl_seconds);
+        let mut request = HoldRequest::new(idempotency_key, quote_requests(items)?, ttl_seconds.0)
+            .with_metadata(convert::metadata(metadata)?);
+        request.customer = customer.map(|c| c.inner.clone());
         Ok(self.call(|e| async move { e.hold(&request).await.map(PyHold::from) }))
     }
 

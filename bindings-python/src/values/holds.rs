@@ -76,6 +76,19 @@ value_object! {
             state_name(&self.inner.state_at(now.0))
         }
 
+        /// Who is checking out, if the hold was made with a customer.
+        #[getter]
+        fn customer(&self) -> Option<PyCustomer> {
+            self.inner.customer.clone().map(PyCustomer::from)
+        }
+
+        /// The host's own entries on the hold (a cart id), as a new dict;
+        /// the booking confirmed from it starts with them.
+        #[getter]
+        fn metadata(&self) -> BTreeMap<&str, &str> {
+            self.inner.metadata.iter().collect()
+        }
+
         /// The booking it became, once confirmed.
         #[getter]
         fn booking(&self) -> Option<&str> {

@@ -243,7 +243,7 @@ pub struct Rendered {
 /// assert_eq!(rendered.to.as_str(), "+351912345678");
 /// assert!(templates.render("booking.confirmed", Audience::Owner, &payload).is_none());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SmsTemplates {
     templates: BTreeMap<(String, Audience), Template>,
     recipients: BTreeMap<Audience, PayloadPath>,
@@ -301,6 +301,20 @@ impl SmsTemplates {
         let template = Template::parse(template)?;
         self.templates.insert((kind.to_owned(), audience), template);
         Ok(())
+    }
+
+    /// Every template with its event kind and audience, in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Audience, &Template)> {
+        self.templates
+            .iter()
+            .map(|((kind, audience), template)| (kind.as_str(), *audience, template))
+    }
+
+    /// Every audience's recipient path.
+    pub fn recipients(&self) -> impl Iterator<Item = (Audience, &PayloadPath)> {
+        self.recipients
+            .iter()
+            .map(|(audience, path)| (*audience, path))
     }
 
     /// Refuses, with [`Error::InvalidInput`] naming it, the first template
@@ -372,6 +386,21 @@ fn render_for(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn templates_rebuilt_from_their_listing_are_equal() {
+        let defaults = SmsTemplates::defaults();
+        let mut rebuilt = SmsTemplates::new();
+        for (audience, path) in defaults.recipients() {
+            rebuilt.set_recipient(audience, &path.to_string()).unwrap();
+        }
+        assert_ne!(rebuilt, defaults);
+        for (kind, audience, template) in defaults.iter() {
+            rebuilt.add(kind, audience, template.source()).unwrap();
+        }
+        assert_eq!(rebuilt, defaults);
+        assert_eq!(defaults.recipients().count(), 3);
+    }
 
     #[test]
     fn template_syntax_errors_are_invalid_input() {
