@@ -381,6 +381,12 @@ pub(crate) async fn read_events_pages_after_a_sequence_up_to_a_limit(
         store.read_events(middle, 0).await?.is_empty(),
         "limit 0 returned events"
     );
+    // `usize::MAX` is how a host asks for all of them.
+    ensure_eq!(
+        store.read_events(0, usize::MAX).await?,
+        all,
+        "events read with limit usize::MAX"
+    );
     let last = all[9].seq;
     ensure!(
         store.read_events(last, EVERYTHING).await?.is_empty(),

@@ -91,6 +91,12 @@ pub(crate) async fn scan_returns_records_in_ascending_byte_order(
     expected.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     let scanned = store.scan(&KeyRange::prefix(""), EVERYTHING).await?;
     ensure_eq!(keys_of(&scanned), expected, "keys of a full scan");
+    let unlimited = store.scan(&KeyRange::prefix(""), usize::MAX).await?;
+    ensure_eq!(
+        keys_of(&unlimited),
+        expected,
+        "keys of a full scan with limit usize::MAX"
+    );
     for record in &scanned {
         ensure_eq!(
             record.value,

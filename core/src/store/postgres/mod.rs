@@ -400,11 +400,13 @@ impl Storage for PostgresStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>, StorageError> {
-        let (Ok(after), Ok(limit)) = (i64::try_from(after), i64::try_from(limit)) else {
-            // No stored sequence number exceeds i64::MAX; a larger limit
-            // than that cannot be reached either.
+        let Ok(after) = i64::try_from(after) else {
+            // No stored sequence number exceeds i64::MAX.
             return Ok(Vec::new());
         };
+        // A larger limit than i64::MAX (`usize::MAX`: "all of them") cannot
+        // be reached: read as if it were i64::MAX, as `scan` does.
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if limit == 0 {
             return Ok(Vec::new());
         }
