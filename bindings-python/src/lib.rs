@@ -38,6 +38,7 @@ fn _reservo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stores::PyMemoryStore>()?;
     m.add_class::<stores::PySqliteStore>()?;
     m.add_class::<stores::PyPostgresStore>()?;
+    m.add_function(wrap_pyfunction!(stores::copy_store, m)?)?;
     m.add_class::<ports::PyRecord>()?;
     m.add_class::<ports::PyStoredEvent>()?;
     m.add_class::<ports::PyCommitBatch>()?;

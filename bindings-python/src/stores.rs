@@ -15,7 +15,7 @@ use reservo::store::{
 use crate::convert::Count;
 use crate::errors::core_err;
 use crate::ports::{PyStorage, require_methods};
-use crate::runtime::block_on;
+use crate::runtime::{Pending, block_on};
 
 /// Records in memory, for tests, demos and short-lived hosts.
 #[pyclass(frozen, module = "reservo._reservo", name = "MemoryStore")]
@@ -211,4 +211,17 @@ pub fn storage_of(store: &Bound<'_, PyAny>) -> PyResult<(Arc<dyn Storage>, bool)
         &["get", "scan", "commit", "read_events"],
     )?;
     Ok((Arc::new(PyStorage::new(store.clone().unbind())), true))
+}
+
+/// Copies every record and outbox event of `source` into the empty
+/// `target` (see the facade's `reservo.copy_store`); answers
+/// `(records, events)`.
+#[pyfunction]
+pub fn copy_store(source: &Bound<'_, PyAny>, target: &Bound<'_, PyAny>) -> PyResult<Pending> {
+    let (source, source_is_host) = storage_of(source)?;
+    let (target, target_is_host) = storage_of(target)?;
+    Ok(Pending::new(source_is_host || target_is_host, async move {
+        let report = reservo::store::copy_store(&*source, &*target).await?;
+        Ok((report.records, report.events))
+    }))
 }

@@ -8,9 +8,17 @@ import os
 import threading
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
-from reservo import Customer, Engine, ManualClock, PostgresStore
+from reservo import (
+    Customer,
+    Engine,
+    ManualClock,
+    PostgresStore,
+    SqliteStore,
+    copy_store,
+)
 from reservo.errors import StorageError
 
 from .conftest import START, book_villa, set_up_catalog, villa
@@ -126,3 +134,16 @@ def test_a_role_that_logs_in_by_certificate_books_with_sslcert_and_sslkey() -> N
         PostgresStore(without, table_prefix=prefix)
     with pytest.raises(StorageError, match="go together"):
         PostgresStore(tls_url("localhost", f"{verified}&sslcert={tls}/client.crt"))
+
+
+def test_a_sqlite_file_copied_into_postgres_goes_on_there(tmp_path: Path) -> None:
+    file = SqliteStore(tmp_path / "outgrown.db")
+    engine = Engine(file, clock=ManualClock(START))
+    set_up_catalog(engine)
+    booking = book_villa(engine, date(2026, 7, 10), date(2026, 7, 12))
+    server = fresh_store()
+    report = copy_store(file, server)
+    moved = Engine(server, clock=ManualClock(START))
+    assert moved.booking(booking.id) == booking
+    assert moved.events(limit=1000) == engine.events(limit=1000)
+    assert report.events == len(engine.events(limit=1000))

@@ -89,6 +89,7 @@ from .engine import Engine, Store
 from .errors import ReservoError
 from .notify import Notifier, SmsTemplates
 from .ports import CommitConflict, PaymentGateway, SmsSender, Storage
+from .stores import CopyReport, copy_store
 
 __all__ = [
     "AsyncEngine",
@@ -103,6 +104,7 @@ __all__ = [
     "CommissionPlan",
     "CommitBatch",
     "CommitConflict",
+    "CopyReport",
     "Customer",
     "DispatchReport",
     "Engine",
@@ -163,6 +165,7 @@ __all__ = [
     "Verifier",
     "__version__",
     "conformance",
+    "copy_store",
     "errors",
     "notify",
     "owner_statement",

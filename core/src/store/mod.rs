@@ -7,6 +7,8 @@
 //!   CockroachDB, YugabyteDB) database (feature `postgres`).
 //! * `conformance` — the contract tests every store must pass, ours and a
 //!   host's (feature `conformance`).
+//! * [`copy_store`] — moves everything from one store to another, such as
+//!   from a SQLite file to PostgreSQL.
 //!
 //! This module owns what every store shares: the rules a
 //! [`CommitBatch`] must follow before any store
@@ -15,6 +17,7 @@
 
 use crate::ports::{CommitBatch, StorageError};
 
+mod copy;
 mod memory;
 
 #[cfg(feature = "conformance")]
@@ -24,6 +27,7 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use copy::{CopyReport, copy_store};
 pub use memory::{MemoryStore, StoreDump};
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStore};
