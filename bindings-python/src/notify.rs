@@ -150,17 +150,6 @@ pub struct PySmsTemplates {
     inner: SmsTemplates,
 }
 
-fn audience(name: &str) -> PyResult<Audience> {
-    Audience::ALL
-        .into_iter()
-        .find(|a| a.as_str() == name)
-        .ok_or_else(|| {
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "audience must be 'guest', 'owner' or 'broker', got {name:?}"
-            ))
-        })
-}
-
 #[pymethods]
 impl PySmsTemplates {
     /// No templates and no recipient paths.
@@ -235,20 +224,20 @@ impl PySmsTemplates {
     /// `{customer.name}`-style placeholders name payload fields. Bad
     /// syntax raises `InvalidInput` and changes nothing.
     fn add(&mut self, py: Python<'_>, kind: &str, audience: &str, template: &str) -> PyResult<()> {
-        let audience = self::audience(audience)?;
+        let audience = Audience::parse(audience).py(py)?;
         self.inner.add(kind, audience, template).py(py)
     }
 
     /// Says where `audience`'s phone number is in event payloads (a dotted
     /// path such as `customer.phone`).
     fn set_recipient(&mut self, py: Python<'_>, audience: &str, path: &str) -> PyResult<()> {
-        let audience = self::audience(audience)?;
+        let audience = Audience::parse(audience).py(py)?;
         self.inner.set_recipient(audience, path).py(py)
     }
 
     /// The template text for `kind` and `audience`, if there is one.
-    fn get(&self, kind: &str, audience: &str) -> PyResult<Option<String>> {
-        let audience = self::audience(audience)?;
+    fn get(&self, py: Python<'_>, kind: &str, audience: &str) -> PyResult<Option<String>> {
+        let audience = Audience::parse(audience).py(py)?;
         Ok(self
             .inner
             .get(kind, audience)
@@ -267,7 +256,7 @@ impl PySmsTemplates {
         audience: &str,
         payload: &Bound<'_, PyAny>,
     ) -> PyResult<Option<(String, String)>> {
-        let audience = self::audience(audience)?;
+        let audience = Audience::parse(audience).py(py)?;
         let payload = to_json(payload)?;
         self.inner
             .render(kind, audience, &payload)

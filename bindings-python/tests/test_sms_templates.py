@@ -54,7 +54,7 @@ def test_bad_templates_and_audiences_are_refused_and_change_nothing() -> None:
         templates.add("booking confirmed", "guest", "Hi")
     with pytest.raises(errors.InvalidInput):
         templates.set_recipient("guest", "")
-    with pytest.raises(ValueError, match="audience"):
+    with pytest.raises(errors.InvalidInput, match="audience"):
         templates.add("booking.confirmed", "customer", "Hi")
     assert templates.get("booking.confirmed", "guest") == before
     assert templates.render("booking.confirmed", "guest", PAYLOAD) is not None

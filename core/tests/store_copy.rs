@@ -46,15 +46,8 @@ async fn busy_world() -> World {
     w
 }
 
-fn everything() -> KeyRange {
-    KeyRange {
-        start: "!".into(),
-        end: None,
-    }
-}
-
 async fn records(store: &dyn Storage) -> Vec<(Key, Vec<u8>)> {
-    let all = store.scan(&everything(), usize::MAX).await.unwrap();
+    let all = store.scan(&KeyRange::prefix(""), usize::MAX).await.unwrap();
     all.into_iter().map(|r| (r.key, r.value)).collect()
 }
 

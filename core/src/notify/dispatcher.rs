@@ -233,7 +233,7 @@ impl Notifier {
             let due = self.storage.scan(&range, max - attempted).await?;
             let exhausted = due.len() < max - attempted;
             let Some(last) = due.last() else { break };
-            range.start = records::key_after(&last.key);
+            range.start = crate::store::key_after(&last.key);
             for record in due {
                 match records::decode_delivery(&record) {
                     Ok(delivery) => {

@@ -127,6 +127,26 @@ impl Audience {
     /// Every audience, in the order deliveries are queued.
     pub const ALL: [Audience; 3] = [Audience::Guest, Audience::Owner, Audience::Broker];
 
+    /// The audience named `name` (`guest`, `owner` or `broker`), as
+    /// [`Audience::as_str`] writes it.
+    ///
+    /// ```
+    /// use reservo::notify::Audience;
+    /// assert_eq!(Audience::parse("owner").unwrap(), Audience::Owner);
+    /// assert_eq!(Audience::parse("customer").unwrap_err().code(), "INVALID_INPUT");
+    /// ```
+    pub fn parse(name: &str) -> crate::Result<Audience> {
+        Audience::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| {
+                crate::Error::invalid(
+                    "audience",
+                    format!("must be 'guest', 'owner' or 'broker', got {name:?}"),
+                )
+            })
+    }
+
     /// The audience's name in keys, dedupe keys and payload docs.
     pub fn as_str(self) -> &'static str {
         match self {

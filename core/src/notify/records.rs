@@ -66,12 +66,6 @@ pub(super) fn due_by(now: DateTime<Utc>) -> KeyRange {
     }
 }
 
-/// The first key after `key`: keys are printable ASCII (`0x21..=0x7E`), so
-/// nothing sorts between `key` and `key` followed by `!`.
-pub(super) fn key_after(key: &str) -> Key {
-    format!("{key}!")
-}
-
 /// Every record here: its encoding version, then its fields.
 #[derive(Serialize, Deserialize)]
 struct Versioned<T> {

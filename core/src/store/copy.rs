@@ -9,6 +9,7 @@
 //! afterwards, so a writer that was not stopped is found, not silently
 //! half-copied. Must never write to the source.
 
+use super::key_after;
 use crate::error::{Error, Result};
 use crate::ports::{CommitBatch, Expectation, KeyRange, Mutation, NewEvent, Storage};
 
@@ -65,7 +66,7 @@ pub struct CopyReport {
 /// `STORAGE_ERROR` from either store. Nothing is written before the first
 /// two checks pass.
 pub async fn copy_store(source: &dyn Storage, target: &dyn Storage) -> Result<CopyReport> {
-    let everything = every_key();
+    let everything = KeyRange::prefix("");
     let target_empty =
         target.scan(&everything, 1).await?.is_empty() && target.read_events(0, 1).await?.is_empty();
     if !target_empty {
@@ -83,23 +84,6 @@ pub async fn copy_store(source: &dyn Storage, target: &dyn Storage) -> Result<Co
         return Err(changed());
     }
     Ok(CopyReport { records, events })
-}
-
-/// Every valid key: keys are printable ASCII from `!` (0x21).
-fn every_key() -> KeyRange {
-    KeyRange {
-        start: "!".to_owned(),
-        end: None,
-    }
-}
-
-/// The range after `key`: `!` is the smallest byte a key may have, so
-/// `key!` is the first key after it.
-fn after(key: &str) -> KeyRange {
-    KeyRange {
-        start: format!("{key}!"),
-        end: None,
-    }
 }
 
 fn changed() -> Error {
@@ -179,14 +163,14 @@ async fn copy_events(source: &dyn Storage, target: &dyn Storage) -> Result<u64> 
 /// expected absent (so nothing written to the target meanwhile is
 /// overwritten).
 async fn copy_records(source: &dyn Storage, target: &dyn Storage) -> Result<u64> {
-    let mut range = every_key();
+    let mut range = KeyRange::prefix("");
     let mut copied = 0;
     loop {
         let page = source.scan(&range, PAGE).await?;
         let Some(last) = page.last() else {
             return Ok(copied);
         };
-        range = after(&last.key);
+        range.start = key_after(&last.key);
         copied += page.len() as u64;
         let expectations = page
             .iter()
@@ -215,14 +199,14 @@ async fn copy_records(source: &dyn Storage, target: &dyn Storage) -> Result<u64>
 /// Whether the source now holds exactly the `count` records the target
 /// got, key for key and byte for byte.
 async fn same_records(source: &dyn Storage, target: &dyn Storage, count: u64) -> Result<bool> {
-    let mut range = every_key();
+    let mut range = KeyRange::prefix("");
     let mut seen = 0;
     loop {
         let page = source.scan(&range, PAGE).await?;
         let Some(last) = page.last() else {
             return Ok(seen == count);
         };
-        range = after(&last.key);
+        range.start = key_after(&last.key);
         seen += page.len() as u64;
         let keys: Vec<String> = page.iter().map(|r| r.key.clone()).collect();
         let copies = target.get(&keys).await?;

@@ -66,6 +66,13 @@ pub fn validate_key(key: &str) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// The first key after `key`: keys are printable ASCII (`0x21..=0x7E`), so
+/// nothing sorts between `key` and `key` followed by `!`. Where a paged
+/// scan goes on from.
+pub(crate) fn key_after(key: &str) -> String {
+    format!("{key}!")
+}
+
 /// Checks the shape of a batch before a store applies it: every key valid,
 /// a key at most once among the expectations and at most once among the
 /// mutations.
