@@ -135,7 +135,7 @@ pub fn confirm_request(idempotency_key: String, hold: reservo::ids::HoldId) -> C
     ConfirmRequest {
         idempotency_key,
         hold,
-        customer: guest(),
+        customer: Some(guest()),
         items: None,
         attribution: Default::default(),
         metadata: Default::default(),

@@ -1,7 +1,8 @@
 """A hold's customer and metadata from Python: given to ``hold`` (metadata
 as any mapping), read back from the hold and its ``hold.*`` events, carried
-onto the booking under the confirmation's own metadata, and refused whole
-when malformed or when the two together make more than 50 keys."""
+onto the booking (the customer when the confirmation names none, the
+metadata under the confirmation's own), and refused whole when malformed or
+when the two together make more than 50 keys."""
 
 from __future__ import annotations
 
@@ -132,10 +133,53 @@ def test_the_async_engine_holds_with_a_customer_and_metadata(
             metadata=CART,
         )
         assert hold.customer == ANA
-        booking = await engine.confirm(hold.id, customer=ANA, idempotency_key="c1")
+        booking = await engine.confirm(hold.id, idempotency_key="c1")
+        assert booking.customer == ANA
         return booking.metadata
 
     assert asyncio.run(scenario()) == CART
+
+
+def test_a_confirmation_without_a_customer_books_for_the_holds(shop: Shop) -> None:
+    cart = shop.engine.hold(
+        [villa_july()], idempotency_key="h1", ttl_seconds=900, customer=ANA
+    )
+    first = shop.engine.confirm(cart.id, idempotency_key="c1")
+    assert first.customer == ANA
+    paid = shop.engine.hold(
+        [villa(date(2026, 8, 3), date(2026, 8, 5))],
+        idempotency_key="h2",
+        ttl_seconds=900,
+        customer=ANA,
+    )
+    booking = shop.engine.pay_and_confirm(
+        paid.id, payment_method="tok_visa", idempotency_key="p2"
+    )
+    assert (booking.customer, booking.status) == (ANA, "confirmed")
+    # Both are found by the customer's phone.
+    found = shop.engine.bookings_by_customer(ANA.phone)
+    assert [b.id for b in found] == [first.id, booking.id]
+
+
+def test_a_hold_without_a_customer_needs_one_named_and_charges_nothing(
+    shop: Shop,
+) -> None:
+    hold = shop.hold(villa_july(), key="h1")
+    before = shop.event_kinds()
+    with pytest.raises(errors.InvalidInput, match="without a customer"):
+        shop.engine.confirm(hold.id, idempotency_key="c1")
+    with pytest.raises(errors.InvalidInput, match="without a customer"):
+        shop.engine.pay_and_confirm(
+            hold.id, payment_method="tok_visa", idempotency_key="p1"
+        )
+    assert shop.gateway.calls == []
+    assert shop.event_kinds() == before
+    assert shop.engine.get_hold(hold.id).state == "active"
+    # The refused keys were not used up.
+    booking = shop.engine.pay_and_confirm(
+        hold.id, customer=ANA, payment_method="tok_visa", idempotency_key="p1"
+    )
+    assert booking.customer == ANA
 
 
 def test_a_host_template_on_hold_expired_reminds_of_an_abandoned_cart(

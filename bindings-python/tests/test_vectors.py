@@ -73,6 +73,16 @@ def customer(data: Data) -> Customer:
     return Customer(data["name"], data["phone"], data.get("email"))
 
 
+def optional_customer(when: Data) -> Customer | None:
+    """The step's ``customer``, if it has one."""
+    return customer(when["customer"]) if "customer" in when else None
+
+
+def person(customer: Customer) -> Data:
+    """A booking's customer as a step's ``then.customer``: name and phone."""
+    return {"name": customer.name, "phone": customer.phone}
+
+
 def resource(data: Data) -> Resource:
     common = {
         "property": data["property"],
@@ -234,7 +244,7 @@ class Run:
             [item(i) for i in when["items"]],
             idempotency_key=when["idempotency_key"],
             ttl_seconds=when["ttl_seconds"],
-            customer=customer(when["customer"]) if "customer" in when else None,
+            customer=optional_customer(when),
             metadata=when.get("metadata"),
         )
         if "as" in when:
@@ -244,12 +254,16 @@ class Run:
     def confirm(self, when: Data) -> Data:
         booking = self.engine.confirm(
             self.holds[when["hold"]].id,
-            customer=customer(when["customer"]),
+            customer=optional_customer(when),
             idempotency_key=when["idempotency_key"],
             metadata=when.get("metadata"),
         )
         self.name(when, booking)
-        return {"status": booking.status, "metadata": booking.metadata}
+        return {
+            "status": booking.status,
+            "metadata": booking.metadata,
+            "customer": person(booking.customer),
+        }
 
     def set_metadata(self, when: Data) -> Data:
         booking = self.engine.set_booking_metadata(
@@ -303,13 +317,18 @@ class Run:
     def pay(self, when: Data) -> Data:
         booking = self.engine.pay_and_confirm(
             self.holds[when["hold"]].id,
-            customer=customer(when["customer"]),
+            customer=optional_customer(when),
             payment_method=when["payment_method"],
             idempotency_key=when["idempotency_key"],
             deposit=money(when["deposit"]) if "deposit" in when else None,
         )
         self.name(when, booking)
-        return {"status": booking.status, "total": booking.total, "paid": booking.paid}
+        return {
+            "status": booking.status,
+            "total": booking.total,
+            "paid": booking.paid,
+            "customer": person(booking.customer),
+        }
 
     def cancel(self, when: Data) -> Data:
         booking = self.bookings[when["booking"]]

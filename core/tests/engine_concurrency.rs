@@ -133,7 +133,7 @@ async fn racer(engine: Arc<Engine>, task: u64) -> Acknowledged {
         let confirm = ConfirmRequest {
             idempotency_key: format!("c-{task}-{round}"),
             hold: hold.id.clone(),
-            customer: customer.clone(),
+            customer: Some(customer.clone()),
             items: None,
             attribution: Default::default(),
             metadata: Default::default(),
@@ -369,7 +369,7 @@ async fn racing_for_one_last_unit_books_it_exactly_once() {
                     .confirm(&ConfirmRequest {
                         idempotency_key: format!("confirm-{n}"),
                         hold: hold.id,
-                        customer: Customer::new("Last", "+351911111111", None).unwrap(),
+                        customer: Some(Customer::new("Last", "+351911111111", None).unwrap()),
                         items: None,
                         attribution: Default::default(),
                         metadata: Default::default(),

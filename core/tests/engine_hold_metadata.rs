@@ -1,6 +1,7 @@
 //! A hold's customer and metadata: kept on the hold and in its `hold.*`
 //! events (so a host can remind a customer of an abandoned cart), carried
-//! onto the booking at confirmation under the confirmation's own metadata,
+//! onto the booking at confirmation (the customer when the confirmation
+//! names none, the metadata under the confirmation's own),
 //! and refused whole when malformed or when the two together have more
 //! keys than a booking may.
 
@@ -227,4 +228,54 @@ async fn a_host_template_on_hold_expired_reminds_the_customer_of_an_abandoned_ca
                 .to_owned()
         )]
     );
+}
+
+#[tokio::test]
+async fn a_confirmation_without_a_customer_books_for_the_holds() {
+    let s = shop().await;
+    let hold = hold_for_ana(&s, "h1", Metadata::new()).await;
+    let request = ConfirmRequest::for_hold_customer("c1", hold.id.clone());
+    let booking = s.w.engine.confirm(&request).await.unwrap();
+    assert_eq!(booking.customer, ana());
+    // Replayed under the same key: the same booking.
+    assert_eq!(s.w.engine.confirm(&request).await.unwrap().id, booking.id);
+    // Indexed and announced under the hold's customer.
+    let found = s.w.engine.bookings_by_customer(&ana().phone).await.unwrap();
+    assert_eq!(found, std::slice::from_ref(&booking));
+    let [confirmed] = &events(&s.w, "booking.confirmed").await[..] else {
+        panic!("one booking.confirmed");
+    };
+    assert_eq!(confirmed["customer"]["phone"], json!(ana().phone));
+
+    // Paying without a customer also books for the hold's.
+    let request = villa_request("h2", (7, 20), (7, 22)).with_customer(ana());
+    let hold = s.w.engine.hold(&request).await.unwrap();
+    let mut paid = pay("p2", &hold, PayAmount::Full);
+    paid.customer = None;
+    let booking = s.w.engine.pay_and_confirm(&paid).await.unwrap();
+    assert_eq!(booking.customer, ana());
+    assert_eq!(booking.money.paid(booking.total.currency()), hold.total);
+}
+
+#[tokio::test]
+async fn a_hold_without_a_customer_cannot_be_confirmed_or_paid_without_one() {
+    let s = shop().await;
+    let hold = hold_items(&s.w, "h1", vec![villa((7, 13), (7, 16))]).await;
+    assert_eq!(hold.customer, None);
+    let before = s.w.store.dump();
+    let request = ConfirmRequest::for_hold_customer("c1", hold.id.clone());
+    let err = s.w.engine.confirm(&request).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("without a customer"), "{err}");
+    let mut paid = pay("p1", &hold, PayAmount::Full);
+    paid.customer = None;
+    let err = s.w.engine.pay_and_confirm(&paid).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(s.gateway.calls().is_empty(), "nothing was charged");
+    assert_eq!(s.w.store.dump(), before);
+
+    // Named, under the same key: paid and booked for that customer.
+    paid.customer = Some(ana());
+    let booking = s.w.engine.pay_and_confirm(&paid).await.unwrap();
+    assert_eq!(booking.customer, ana());
 }

@@ -369,7 +369,7 @@ async fn apply(w: &World, model: &mut Model, step: &Command) -> Result<(), TestC
             let request = ConfirmRequest {
                 idempotency_key: model.key("confirm"),
                 hold: model.holds[index].id.clone(),
-                customer: guest(),
+                customer: Some(guest()),
                 items: items.clone(),
                 attribution: Default::default(),
                 metadata: Default::default(),

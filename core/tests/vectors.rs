@@ -162,6 +162,16 @@ fn customer(value: &Value) -> reservo::Result<Customer> {
     )
 }
 
+/// The step's `customer`, if it has one.
+fn optional_customer(when: &Value) -> reservo::Result<Option<Customer>> {
+    when.get("customer").map(customer).transpose()
+}
+
+/// A booking's customer as a step's `then.customer`: name and phone.
+fn person(customer: &Customer) -> Value {
+    json!({"name": customer.name, "phone": customer.phone})
+}
+
 /// A policy as `given.cancellation_policies` names it: the core's policy
 /// JSON, or a preset by the name the bindings' `CancellationPolicy.preset`
 /// takes.
@@ -277,15 +287,19 @@ impl Run {
                 result
             }
             "confirm" => {
-                let request = ConfirmRequest::new(
+                let mut request = ConfirmRequest::for_hold_customer(
                     field::<String>(when, "idempotency_key"),
                     self.hold_named(when),
-                    customer(&when["customer"])?,
                 )
                 .with_metadata(metadata(when));
+                request.customer = optional_customer(when)?;
                 let booking = self.engine.confirm(&request).await?;
                 self.name_booking(when, &booking.id);
-                json!({"status": booking.status.as_str(), "metadata": booking.metadata})
+                json!({
+                    "status": booking.status.as_str(),
+                    "metadata": booking.metadata,
+                    "customer": person(&booking.customer),
+                })
             }
             "release" => {
                 let request = ReleaseRequest::new(

@@ -287,7 +287,8 @@ async fn main() -> Result<(), Failure> {
         .pay_and_confirm(&PayRequest {
             idempotency_key: "checkout-1001".into(),
             hold: hold.id.clone(),
-            customer: guest,
+            // No customer named: the booking is for the hold's guest.
+            customer: None,
             payment_method: "tok_visa_4242".into(),
             amount: PayAmount::Full,
             attribution: Attribution {
@@ -306,6 +307,10 @@ async fn main() -> Result<(), Failure> {
         booking.money.paid(booking.total.currency()),
         booking.metadata.get("order_id").unwrap_or("-")
     );
+    check(
+        booking.customer == guest,
+        "the booking is for the guest the hold was made for",
+    )?;
     check(
         booking.status == BookingStatus::Confirmed,
         "paid in full: confirmed",

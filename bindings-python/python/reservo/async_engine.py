@@ -178,7 +178,7 @@ class AsyncEngine(_EngineBase):
         self,
         hold: str,
         *,
-        customer: Customer,
+        customer: Customer | None = None,
         idempotency_key: str,
         items: Sequence[int] | None = None,
         channel: str | None = None,
@@ -186,8 +186,10 @@ class AsyncEngine(_EngineBase):
         broker_phone: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> Booking:
-        """Turns a hold (or the listed item indexes of it) into a booking.
-        ``channel`` and ``broker`` name who sold it (their terms must be in
+        """Turns a hold (or the listed item indexes of it) into a booking
+        for ``customer``; without one, for the customer the hold was made
+        with (``InvalidInput`` if it has none). ``channel`` and ``broker``
+        name who sold it (their terms must be in
         the property's commission plan); direct if absent. ``broker_phone``
         (E.164) lets the broker get booking alerts by SMS. ``metadata``
         (up to 50 ``str`` to ``str`` entries) is the host's own data, kept
@@ -249,7 +251,7 @@ class AsyncEngine(_EngineBase):
         self,
         hold: str,
         *,
-        customer: Customer,
+        customer: Customer | None = None,
         payment_method: str,
         idempotency_key: str,
         deposit: Money | None = None,
@@ -261,7 +263,9 @@ class AsyncEngine(_EngineBase):
         """Charges the hold's total (or a ``deposit``) through the payment
         gateway and, once approved, confirms the hold as a booking carrying
         the payment: ``confirmed`` when paid in full, ``pending_payment``
-        after a deposit. ``channel`` and ``broker`` name who sold it;
+        after a deposit. ``customer`` as in :meth:`confirm`: a hold with no
+        customer and a call without one raise ``InvalidInput`` before
+        anything is charged. ``channel`` and ``broker`` name who sold it;
         ``broker_phone`` (E.164) gets the broker's SMS alerts; ``metadata``
         as in :meth:`confirm` (kept even when reconciliation confirms).
 

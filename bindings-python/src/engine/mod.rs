@@ -334,11 +334,11 @@ impl PyEngine {
 
     // Python keyword arguments, one per optional part of the request.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (hold, *, customer, idempotency_key, items=None, channel=None, broker=None, broker_phone=None, metadata=None))]
+    #[pyo3(signature = (hold, *, customer=None, idempotency_key, items=None, channel=None, broker=None, broker_phone=None, metadata=None))]
     fn confirm(
         &self,
         hold: &str,
-        customer: PyRef<'_, PyCustomer>,
+        customer: Option<PyRef<'_, PyCustomer>>,
         idempotency_key: String,
         items: Option<Vec<Count<usize>>>,
         channel: Option<String>,
@@ -346,9 +346,9 @@ impl PyEngine {
         broker_phone: Option<String>,
         metadata: Option<BTreeMap<String, String>>,
     ) -> PyResult<Pending> {
-        let mut request =
-            ConfirmRequest::new(idempotency_key, id::<HoldId>(hold)?, customer.inner.clone())
-                .with_metadata(convert::metadata(metadata)?);
+        let mut request = ConfirmRequest::for_hold_customer(idempotency_key, id::<HoldId>(hold)?)
+            .with_metadata(convert::metadata(metadata)?);
+        request.customer = customer.map(|c| c.inner.clone());
         request.items = items.map(|items| items.into_iter().map(|i| i.0).collect());
         request.attribution = Attribution {
             channel,

@@ -28,12 +28,12 @@ use crate::values::{
 
 #[pymethods]
 impl PyEngine {
-    #[pyo3(signature = (hold, *, customer, payment_method, idempotency_key, deposit=None, channel=None, broker=None, broker_phone=None, metadata=None))]
+    #[pyo3(signature = (hold, *, customer=None, payment_method, idempotency_key, deposit=None, channel=None, broker=None, broker_phone=None, metadata=None))]
     #[allow(clippy::too_many_arguments)]
     fn pay_and_confirm(
         &self,
         hold: &str,
-        customer: PyRef<'_, PyCustomer>,
+        customer: Option<PyRef<'_, PyCustomer>>,
         payment_method: String,
         idempotency_key: String,
         deposit: Option<PyRef<'_, PyMoney>>,
@@ -45,7 +45,7 @@ impl PyEngine {
         let request = PayRequest {
             idempotency_key,
             hold: id::<HoldId>(hold)?,
-            customer: customer.inner.clone(),
+            customer: customer.map(|c| c.inner.clone()),
             payment_method,
             amount: match deposit {
                 Some(amount) => PayAmount::Deposit {

@@ -38,8 +38,11 @@ pub struct ConfirmRequest {
     pub idempotency_key: String,
     /// The hold to confirm.
     pub hold: HoldId,
-    /// Who the booking is for.
-    pub customer: Customer,
+    /// Who the booking is for; `None` takes the customer the hold carries
+    /// (see [`super::HoldRequest::customer`]), and a hold without one is
+    /// then `INVALID_INPUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
     /// Indexes of the hold's items to confirm; the others are released.
     /// `None` confirms them all.
     #[serde(default)]
@@ -56,9 +59,25 @@ impl ConfirmRequest {
     /// Confirms every item of `hold` for `customer`, as a direct booking.
     pub fn new(idempotency_key: impl Into<String>, hold: HoldId, customer: Customer) -> Self {
         ConfirmRequest {
+            customer: Some(customer),
+            ..ConfirmRequest::for_hold_customer(idempotency_key, hold)
+        }
+    }
+
+    /// Confirms every item of `hold`, as a direct booking, for the
+    /// customer the hold was made with (`INVALID_INPUT` if it has none).
+    ///
+    /// ```
+    /// # use reservo::engine::ConfirmRequest;
+    /// # use reservo::ids::HoldId;
+    /// let request = ConfirmRequest::for_hold_customer("confirm-1", HoldId::new("h1").unwrap());
+    /// assert_eq!(request.customer, None);
+    /// ```
+    pub fn for_hold_customer(idempotency_key: impl Into<String>, hold: HoldId) -> Self {
+        ConfirmRequest {
             idempotency_key: idempotency_key.into(),
             hold,
-            customer,
+            customer: None,
             items: None,
             attribution: Attribution::default(),
             metadata: Metadata::new(),
@@ -119,14 +138,20 @@ impl Engine {
     /// The booking's metadata is the hold's with the request's on top (a
     /// key in both keeps the request's value).
     ///
+    /// Without a customer in the request, the booking is for the hold's
+    /// customer.
+    ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (bad customer, metadata or
-    /// item indexes, more than 50 metadata keys with the hold's),
+    /// item indexes, no customer in the request or on the hold, more than
+    /// 50 metadata keys with the hold's),
     /// `HOLD_EXPIRED`, `HOLD_ALREADY_RESOLVED`,
     /// `PROMO_NOT_APPLICABLE` (its usage limit was reached meanwhile),
     /// `IDEMPOTENCY_CONFLICT`.
     pub async fn confirm(&self, request: &ConfirmRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
-        request.customer.validate()?;
+        if let Some(customer) = &request.customer {
+            customer.validate()?;
+        }
         request.metadata.validate()?;
         let fingerprint = idempotency::Fingerprint::of(request);
         // Known when this engine made the hold; otherwise no queueing.
@@ -217,6 +242,7 @@ impl Engine {
         let now = self.clock.now();
         hold.ensure_active(now)?;
         let chosen = chosen_items(&hold, request.items.as_deref())?;
+        let customer = booking_customer(request.customer.as_ref(), &hold)?;
         let metadata = hold.metadata.overlaid(&request.metadata)?;
         // All items, in order: the booking's items are the hold's, bytes and all.
         let items_json = (chosen.len() == hold.items.len())
@@ -254,7 +280,7 @@ impl Engine {
             id,
             hold: hold.id.clone(),
             status,
-            customer: request.customer.clone(),
+            customer,
             items,
             total,
             created_at: now,
@@ -395,6 +421,23 @@ impl Engine {
         });
         Ok(bookings)
     }
+}
+
+/// Who a confirmation of `hold` books for: the request's customer, else
+/// the one the hold was made with.
+pub(crate) fn booking_customer(requested: Option<&Customer>, hold: &Hold) -> Result<Customer> {
+    requested
+        .or(hold.customer.as_ref())
+        .cloned()
+        .ok_or_else(|| {
+            Error::invalid(
+                "customer",
+                format!(
+                    "hold {} was made without a customer: the confirmation must name one",
+                    hold.id
+                ),
+            )
+        })
 }
 
 fn chosen_items(hold: &Hold, items: Option<&[usize]>) -> Result<Vec<usize>> {

@@ -77,8 +77,8 @@ pub struct HoldRequest {
     pub ttl_seconds: u32,
     /// Who is checking out, if the host knows already: kept on the hold
     /// and in its `hold.*` events, so a host template for `hold.expired`
-    /// can remind them of an abandoned cart. Confirmation still names the
-    /// booking's customer.
+    /// can remind them of an abandoned cart. A confirmation that names no
+    /// customer of its own books for this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
     /// The host's own data on the hold (a cart or session id), in its

@@ -29,7 +29,7 @@ use crate::ports::PaymentGateway;
 
 use super::Engine;
 use super::attempt::{PaymentAttempt, Purpose};
-use super::confirm::{Booking, ConfirmRequest};
+use super::confirm::{Booking, ConfirmRequest, booking_customer};
 use super::events::booking_event;
 use super::hold::Hold;
 use super::idempotency;
@@ -128,8 +128,10 @@ pub struct PayRequest {
     pub idempotency_key: String,
     /// The hold to pay for; every item of it is confirmed.
     pub hold: HoldId,
-    /// Who the booking is for.
-    pub customer: Customer,
+    /// Who the booking is for; `None` takes the customer the hold carries
+    /// (`INVALID_INPUT`, before anything is charged, if it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
     /// The host's payment method token, passed to the gateway.
     pub payment_method: String,
     /// How much to pay now.
@@ -191,14 +193,17 @@ impl Engine {
     /// [`Engine::reconcile_payments`]), `IDEMPOTENCY_CONFLICT`. The
     /// booking's terms and commission split are checked before the gateway
     /// is asked: an attribution the property's commission plan has no
-    /// terms for, fees the total cannot pay, or metadata that makes more
-    /// than 50 keys with the hold's, get the error the confirmation would
-    /// give (`INVALID_INPUT`) and nothing is charged. If the payment is approved but the hold can no
+    /// terms for, fees the total cannot pay, no customer in the request or
+    /// on the hold, or metadata that makes more than 50 keys with the
+    /// hold's, get the error the confirmation would give (`INVALID_INPUT`)
+    /// and nothing is charged. If the payment is approved but the hold can no
     /// longer be confirmed (it expired while the outcome was unknown), the
     /// payment is refunded in full and the hold's error is returned.
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
-        request.customer.validate()?;
+        if let Some(customer) = &request.customer {
+            customer.validate()?;
+        }
         request.metadata.validate()?;
         check_method(&request.payment_method)?;
         let fingerprint = idempotency::Fingerprint::of(request);
@@ -211,7 +216,9 @@ impl Engine {
             None => {
                 let hold = self.hold_by_id(&request.hold).await?;
                 hold.ensure_active(self.clock.now())?;
-                // The booking's metadata must fit before anything is charged.
+                // The booking's customer and metadata must be settled
+                // before anything is charged.
+                let customer = booking_customer(request.customer.as_ref(), &hold)?;
                 hold.metadata.overlaid(&request.metadata)?;
                 let amount = match request.amount {
                     PayAmount::Full => hold.total,
@@ -220,7 +227,7 @@ impl Engine {
                 let confirm = ConfirmRequest {
                     idempotency_key: key.clone(),
                     hold: hold.id.clone(),
-                    customer: request.customer.clone(),
+                    customer: Some(customer),
                     items: None,
                     attribution: request.attribution.clone(),
                     metadata: request.metadata.clone(),

@@ -176,7 +176,7 @@ pub async fn confirm(
     let request = ConfirmRequest {
         idempotency_key: format!("{key}-confirm"),
         hold: hold.id.clone(),
-        customer: customer(guest),
+        customer: Some(customer(guest)),
         items: None,
         attribution: Default::default(),
         metadata: Default::default(),

@@ -47,7 +47,7 @@ pub fn confirm_request(key: &str, hold: &HoldId, customer: Customer) -> ConfirmR
     ConfirmRequest {
         idempotency_key: key.into(),
         hold: hold.clone(),
-        customer,
+        customer: Some(customer),
         items: None,
         attribution: Default::default(),
         metadata: Default::default(),

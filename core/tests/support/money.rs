@@ -85,7 +85,7 @@ pub fn pay(key: &str, hold: &Hold, amount: PayAmount) -> PayRequest {
     PayRequest {
         idempotency_key: key.into(),
         hold: hold.id.clone(),
-        customer: ana(),
+        customer: Some(ana()),
         payment_method: "tok_visa".into(),
         amount,
         attribution: Attribution::direct(),

@@ -12,7 +12,7 @@ use reservo::engine::{
 use reservo::money::Money;
 use serde_json::{Value, json};
 
-use super::{Metadata, Run, customer, field, items, money};
+use super::{Metadata, Run, field, items, money, optional_customer, person};
 
 /// Money the step took: the payments `after` has beyond those of `before`.
 fn charged(before: &Booking, after: &Booking) -> Money {
@@ -66,7 +66,7 @@ impl Run {
             .pay_and_confirm(&PayRequest {
                 idempotency_key: field(when, "idempotency_key"),
                 hold: self.hold_named(when),
-                customer: customer(&when["customer"])?,
+                customer: optional_customer(when)?,
                 payment_method: field(when, "payment_method"),
                 amount,
                 attribution: Attribution::direct(),
@@ -78,6 +78,7 @@ impl Run {
             "status": booking.status.as_str(),
             "total": booking.total,
             "paid": booking.money.paid(booking.total.currency()),
+            "customer": person(&booking.customer),
         }))
     }
 

@@ -143,12 +143,26 @@ class QuoteOut(BaseModel):
     available: int
 
 
+class CustomerIn(BaseModel):
+    """Who the booking is for (phone in E.164 form)."""
+
+    name: str
+    phone: str
+    email: str | None = None
+
+    def customer(self) -> Customer:
+        return Customer(self.name, self.phone, self.email)
+
+
 class HoldIn(BaseModel):
-    """What to hold, for how long, under the client's idempotency key."""
+    """What to hold, for how long, under the client's idempotency key; the
+    customer checking out, if known, is kept on the hold and booked for
+    when the confirmation names none."""
 
     items: list[StayIn] = Field(min_length=1)
     ttl_seconds: int = Field(gt=0)
     idempotency_key: str
+    customer: CustomerIn | None = None
 
 
 class HoldOut(BaseModel):
@@ -160,18 +174,11 @@ class HoldOut(BaseModel):
     state: str
 
 
-class CustomerIn(BaseModel):
-    """Who the booking is for (phone in E.164 form)."""
-
-    name: str
-    phone: str
-    email: str | None = None
-
-
 class ConfirmIn(BaseModel):
-    """Confirm a hold for a customer, under the client's idempotency key."""
+    """Confirm a hold for a customer (the hold's if none), under the
+    client's idempotency key."""
 
-    customer: CustomerIn
+    customer: CustomerIn | None = None
     idempotency_key: str
 
 
@@ -195,6 +202,10 @@ class BookingOut(BaseModel):
     refunds: list[RefundOut]
 
 
+def _customer(given: CustomerIn | None) -> Customer | None:
+    return None if given is None else given.customer()
+
+
 def booking_out(booking: reservo.Booking) -> BookingOut:
     return BookingOut(
         id=booking.id,
@@ -212,9 +223,10 @@ def booking_out(booking: reservo.Booking) -> BookingOut:
 
 
 class PayIn(BaseModel):
-    """Pay for a hold (all of it, or a deposit) and confirm it."""
+    """Pay for a hold (all of it, or a deposit) and confirm it for a
+    customer (the hold's if none)."""
 
-    customer: CustomerIn
+    customer: CustomerIn | None = None
     payment_method: str = Field(min_length=1)
     idempotency_key: str
     deposit: Decimal | None = Field(default=None, gt=0)
@@ -353,6 +365,7 @@ def create_app(
             requests,
             idempotency_key=body.idempotency_key,
             ttl_seconds=body.ttl_seconds,
+            customer=_customer(body.customer),
         )
         return hold_out(created)
 
@@ -363,11 +376,10 @@ def create_app(
 
     @app.post("/holds/{hold}/confirm", status_code=201)
     async def confirm(hold: str, body: ConfirmIn) -> BookingOut:
-        customer = Customer(
-            body.customer.name, body.customer.phone, body.customer.email
-        )
         booking = await engine.confirm(
-            hold, customer=customer, idempotency_key=body.idempotency_key
+            hold,
+            customer=_customer(body.customer),
+            idempotency_key=body.idempotency_key,
         )
         return booking_out(booking)
 
@@ -377,13 +389,10 @@ def create_app(
 
     @app.post("/holds/{hold}/pay", status_code=201)
     async def pay(hold: str, body: PayIn) -> BookingOut:
-        customer = Customer(
-            body.customer.name, body.customer.phone, body.customer.email
-        )
         currency = (await engine.get_hold(hold)).total.currency
         booking = await engine.pay_and_confirm(
             hold,
-            customer=customer,
+            customer=_customer(body.customer),
             payment_method=body.payment_method,
             idempotency_key=body.idempotency_key,
             deposit=None

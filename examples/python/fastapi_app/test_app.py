@@ -108,6 +108,30 @@ def test_quote_hold_confirm_over_http(client: TestClient) -> None:
     assert fetched.json() == booking.json()
 
 
+def test_a_hold_made_for_a_customer_is_paid_for_without_naming_them_again(
+    client: TestClient,
+) -> None:
+    anonymous = held(client)
+    refused = client.post(f"/holds/{anonymous}/confirm", json={"idempotency_key": "c1"})
+    assert (refused.status_code, refused.json()["code"]) == (422, "INVALID_INPUT")
+    client.post(f"/holds/{anonymous}/release", json={"idempotency_key": "r1"})
+
+    hold = client.post(
+        "/holds",
+        json={
+            "items": [STAY],
+            "ttl_seconds": 600,
+            "idempotency_key": "h2",
+            "customer": ANA,
+        },
+    )
+    assert hold.status_code == 201
+    pay = {"payment_method": "tok_visa", "idempotency_key": "p1"}
+    booking = client.post(f"/holds/{hold.json()['id']}/pay", json=pay)
+    assert booking.status_code == 201, booking.json()
+    assert booking.json()["customer_name"] == ANA["name"]
+
+
 def test_release_over_http_is_safe_to_retry(client: TestClient) -> None:
     hold = held(client)
     assert client.post("/quotes", json=STAY).status_code == 409
