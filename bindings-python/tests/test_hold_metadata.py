@@ -214,3 +214,59 @@ def test_a_host_template_on_hold_expired_reminds_of_an_abandoned_cart(
             " Pick up cart c-9 where you left it.",
         )
     ]
+
+
+def test_a_hold_is_given_its_customer_after_it_is_taken(shop: Shop) -> None:
+    hold = shop.hold(villa_july())
+    updated = shop.engine.update_hold(
+        hold.id, idempotency_key="u1", customer=ANA, metadata=MappingProxyType(CART)
+    )
+    assert (updated.customer, updated.metadata) == (ANA, CART)
+    assert (updated.expires_at, updated.total) == (hold.expires_at, hold.total)
+    [event] = [e for e in shop.engine.events() if e.kind == "hold.updated"]
+    assert event.payload["customer"]["phone"] == ANA.phone
+    # A replay answers the hold; what it has already appends nothing.
+    assert (
+        shop.engine.update_hold(
+            hold.id, idempotency_key="u1", customer=ANA, metadata=CART
+        )
+        == updated
+    )
+    shop.engine.update_hold(hold.id, idempotency_key="u2", customer=ANA)
+    assert shop.event_kinds().count("hold.updated") == 1
+    cleared = shop.engine.update_hold(hold.id, idempotency_key="u3", metadata={})
+    assert (cleared.customer, cleared.metadata) == (ANA, {})
+    booking = shop.engine.pay_and_confirm(
+        hold.id, payment_method="tok_visa", idempotency_key="p1"
+    )
+    assert booking.customer == ANA
+
+
+def test_a_bad_or_late_hold_update_changes_nothing(
+    shop: Shop, clock: ManualClock
+) -> None:
+    hold = shop.hold(villa_july())
+    before = shop.event_kinds()
+    with pytest.raises(errors.InvalidInput, match="must name"):
+        shop.engine.update_hold(hold.id, idempotency_key="u1")
+    with pytest.raises(errors.InvalidInput):
+        shop.engine.update_hold(hold.id, idempotency_key="u1", metadata=keys("k", 51))
+    assert shop.event_kinds() == before
+    assert shop.engine.get_hold(hold.id).customer is None
+    clock.advance(timedelta(minutes=16))
+    with pytest.raises(errors.HoldExpired):
+        shop.engine.update_hold(hold.id, idempotency_key="u1", customer=ANA)
+
+
+def test_the_async_engine_updates_a_hold(clock: ManualClock) -> None:
+    store = MemoryStore()
+    set_up_catalog(Engine(store, clock=clock))
+
+    async def scenario() -> str:
+        engine = AsyncEngine(store, clock=clock)
+        hold = await engine.hold([villa_july()], idempotency_key="h1", ttl_seconds=600)
+        await engine.update_hold(hold.id, idempotency_key="u1", customer=ANA)
+        booking = await engine.confirm(hold.id, idempotency_key="c1")
+        return booking.customer.phone
+
+    assert asyncio.run(scenario()) == ANA.phone

@@ -217,6 +217,7 @@ class Run:
             "night_availability": self.night_availability,
             "search": self.search,
             "extend": self.extend,
+            "update_hold": self.update_hold,
             "expire_due": self.expire_due,
             "pay": self.pay,
             "cancel": self.cancel,
@@ -310,6 +311,16 @@ class Run:
             idempotency_key=when["idempotency_key"],
         )
         return {"expires_at": hold.expires_at}
+
+    def update_hold(self, when: Data) -> Data:
+        hold = self.engine.update_hold(
+            self.holds[when["hold"]].id,
+            idempotency_key=when["idempotency_key"],
+            customer=optional_customer(when),
+            metadata=when.get("metadata"),
+        )
+        customer = None if hold.customer is None else person(hold.customer)
+        return {"customer": customer, "metadata": hold.metadata}
 
     def expire_due(self, when: Data) -> Data:
         return {"expired": len(self.engine.expire_due(when.get("limit", 100)))}

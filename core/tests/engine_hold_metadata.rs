@@ -19,6 +19,7 @@ use notify_support::TestSender;
 use reservo::booking::{Customer, Metadata};
 use reservo::engine::{
     ConfirmRequest, ExtendRequest, Hold, HoldRequest, HoldState, PayAmount, ReleaseRequest,
+    UpdateHoldRequest,
 };
 use reservo::notify::{Audience, Notifier, SmsTemplates};
 use serde_json::json;
@@ -278,4 +279,96 @@ async fn a_hold_without_a_customer_cannot_be_confirmed_or_paid_without_one() {
     paid.customer = Some(ana());
     let booking = s.w.engine.pay_and_confirm(&paid).await.unwrap();
     assert_eq!(booking.customer, ana());
+}
+
+#[tokio::test]
+async fn a_hold_can_be_given_its_customer_and_metadata_after_it_is_taken() {
+    let s = shop().await;
+    let hold = hold_items(&s.w, "h1", vec![villa((7, 13), (7, 16))]).await;
+    let free_before = villa_free(&s.w, (7, 13), (7, 16)).await;
+    let request = UpdateHoldRequest::new("u1", hold.id.clone())
+        .with_customer(ana())
+        .with_metadata(cart("c-9"));
+    let updated = s.w.engine.update_hold(&request).await.unwrap();
+    assert_eq!(updated.customer, Some(ana()));
+    assert_eq!(updated.metadata, cart("c-9"));
+    assert_eq!(
+        (updated.expires_at, updated.total, &updated.items),
+        (hold.expires_at, hold.total, &hold.items),
+        "only the customer and metadata change"
+    );
+    assert_eq!(s.w.engine.hold_by_id(&hold.id).await.unwrap(), updated);
+    let [event] = &events(&s.w, "hold.updated").await[..] else {
+        panic!("one hold.updated");
+    };
+    assert_eq!(event["customer"]["phone"], json!(ana().phone));
+    assert_eq!(
+        event["metadata"],
+        json!({"cart_id": "c-9", "source": "web"})
+    );
+    assert_eq!(villa_free(&s.w, (7, 13), (7, 16)).await, free_before);
+
+    // A replay answers the hold and appends nothing; other content under
+    // the key conflicts.
+    assert_eq!(s.w.engine.update_hold(&request).await.unwrap(), updated);
+    let other = UpdateHoldRequest::new("u1", hold.id.clone()).with_metadata(cart("c-10"));
+    let err = s.w.engine.update_hold(&other).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+    // What the hold already has changes nothing and appends no event.
+    let same = UpdateHoldRequest::new("u2", hold.id.clone()).with_customer(ana());
+    assert_eq!(s.w.engine.update_hold(&same).await.unwrap(), updated);
+    assert_eq!(events(&s.w, "hold.updated").await.len(), 1);
+    // Empty metadata clears it; the customer stays.
+    let cleared = UpdateHoldRequest::new("u3", hold.id.clone()).with_metadata(Metadata::new());
+    let cleared = s.w.engine.update_hold(&cleared).await.unwrap();
+    assert_eq!(
+        (cleared.customer, cleared.metadata),
+        (Some(ana()), Metadata::new())
+    );
+
+    // The confirmation books for the customer named afterwards.
+    let booking =
+        s.w.engine
+            .confirm(&ConfirmRequest::for_hold_customer("c1", hold.id.clone()))
+            .await
+            .unwrap();
+    assert_eq!(booking.customer, ana());
+}
+
+#[tokio::test]
+async fn an_update_that_is_bad_empty_or_too_late_changes_nothing() {
+    let s = shop().await;
+    let hold = hold_items(&s.w, "h1", vec![villa((7, 13), (7, 16))]).await;
+    let before = s.w.store.dump();
+    let bad_customer = Customer {
+        name: "Ana".into(),
+        phone: "912345678".into(),
+        email: None,
+    };
+    let refused = [
+        UpdateHoldRequest::new("u1", hold.id.clone()),
+        UpdateHoldRequest::new("u1", hold.id.clone()).with_customer(bad_customer),
+        // Decoded from a host's JSON unchecked: the engine checks it.
+        UpdateHoldRequest::new("u1", hold.id.clone())
+            .with_metadata(serde_json::from_value(json!({"cart id": "c-9"})).unwrap()),
+    ];
+    for request in &refused {
+        let err = s.w.engine.update_hold(request).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{request:?}");
+    }
+    assert_eq!(s.w.store.dump(), before);
+
+    s.w.engine
+        .release(&ReleaseRequest::new("r1", hold.id.clone()))
+        .await
+        .unwrap();
+    let late = UpdateHoldRequest::new("u1", hold.id.clone()).with_customer(ana());
+    let err = s.w.engine.update_hold(&late).await.unwrap_err();
+    assert_eq!(err.code(), "HOLD_ALREADY_RESOLVED");
+
+    let expiring = hold_items(&s.w, "h2", vec![villa((7, 20), (7, 22))]).await;
+    s.w.clock.advance(Duration::minutes(16));
+    let late = UpdateHoldRequest::new("u2", expiring.id.clone()).with_customer(ana());
+    let err = s.w.engine.update_hold(&late).await.unwrap_err();
+    assert_eq!(err.code(), "HOLD_EXPIRED");
 }

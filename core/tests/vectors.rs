@@ -339,6 +339,7 @@ impl Run {
                 })
             }
             "extend" => self.extend(when).await?,
+            "update_hold" => self.update_hold(when).await?,
             "expire_due" => self.expire_due(when).await?,
             "pay" => self.pay(when).await?,
             "cancel" => self.cancel(when).await?,

@@ -628,6 +628,14 @@ class NativeEngine:
         metadata: dict[str, str] | None = None,
     ) -> Pending[Booking]: ...
     def release(self, hold: str, *, idempotency_key: str) -> Pending[Hold]: ...
+    def update_hold(
+        self,
+        hold: str,
+        *,
+        idempotency_key: str,
+        customer: Customer | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> Pending[Hold]: ...
     def extend(
         self, hold: str, ttl_seconds: int, *, idempotency_key: str
     ) -> Pending[Hold]: ...

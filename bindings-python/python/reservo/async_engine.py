@@ -210,6 +210,24 @@ class AsyncEngine(_EngineBase):
         with the released hold."""
         return await self._native.release(hold, idempotency_key=idempotency_key)
 
+    async def update_hold(
+        self,
+        hold: str,
+        *,
+        idempotency_key: str,
+        customer: Customer | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Hold:
+        """Names the customer checking out on an active hold, or replaces
+        its metadata (``{}`` clears it), or both; see
+        :meth:`reservo.Engine.update_hold`."""
+        return await self._native.update_hold(
+            hold,
+            idempotency_key=idempotency_key,
+            customer=customer,
+            metadata=_metadata(metadata),
+        )
+
     async def extend(
         self, hold: str, ttl_seconds: int, *, idempotency_key: str
     ) -> Hold:

@@ -298,6 +298,27 @@ class Engine(_EngineBase):
         with the released hold instead of :class:`HoldAlreadyResolved`."""
         return self._native.release(hold, idempotency_key=idempotency_key).wait()
 
+    def update_hold(
+        self,
+        hold: str,
+        *,
+        idempotency_key: str,
+        customer: Customer | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Hold:
+        """Names an active hold's customer or replaces its metadata (``{}``
+        clears it), or both, for a checkout that learns who the guest is
+        after holding: a confirmation without a customer books for them,
+        and ``hold.*`` events carry them. Appends ``hold.updated`` unless
+        nothing changed; inventory, expiry and price stay. Raises
+        ``InvalidInput`` (neither given, or bad), ``HoldExpired``, ..."""
+        return self._native.update_hold(
+            hold,
+            idempotency_key=idempotency_key,
+            customer=customer,
+            metadata=_metadata(metadata),
+        ).wait()
+
     def extend(self, hold: str, ttl_seconds: int, *, idempotency_key: str) -> Hold:
         """Moves a hold's expiry to ``ttl_seconds`` from now, within its cap.
         A retry with the same key answers with the hold and does not move

@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use reservo::commission::FeeRate;
 use reservo::engine::{
     Attribution, ConfirmRequest, Engine, EngineConfig, ExtendRequest, HoldRequest, QuoteRequest,
-    ReleaseRequest, SearchFor, SearchRequest,
+    ReleaseRequest, SearchFor, SearchRequest, UpdateHoldRequest,
 };
 use reservo::ids::{BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
 use reservo::money::Percentage;
@@ -362,6 +362,23 @@ impl PyEngine {
     fn release(&self, hold: &str, idempotency_key: String) -> PyResult<Pending> {
         let request = ReleaseRequest::new(idempotency_key, id::<HoldId>(hold)?);
         Ok(self.call(|e| async move { e.release(&request).await.map(PyHold::from) }))
+    }
+
+    #[pyo3(signature = (hold, *, idempotency_key, customer=None, metadata=None))]
+    fn update_hold(
+        &self,
+        hold: &str,
+        idempotency_key: String,
+        customer: Option<PyRef<'_, PyCustomer>>,
+        metadata: Option<BTreeMap<String, String>>,
+    ) -> PyResult<Pending> {
+        let mut request = UpdateHoldRequest::new(idempotency_key, id::<HoldId>(hold)?);
+        request.customer = customer.map(|c| c.inner.clone());
+        request.metadata = match metadata {
+            Some(entries) => Some(convert::metadata(Some(entries))?),
+            None => None,
+        };
+        Ok(self.call(|e| async move { e.update_hold(&request).await.map(PyHold::from) }))
     }
 
     #[pyo3(signature = (hold, ttl_seconds, *, idempotency_key))]

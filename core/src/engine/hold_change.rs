@@ -1,7 +1,9 @@
-//! A hold's changes before it resolves on its own: release and extend.
+//! A hold's changes before it resolves on its own: release, extend and
+//! update.
 //!
-//! Owns giving a hold's inventory back ([`Engine::release`]) and moving its
-//! expiry within its maximum lifetime ([`Engine::extend`]). Each is one
+//! Owns giving a hold's inventory back ([`Engine::release`]), moving its
+//! expiry within its maximum lifetime ([`Engine::extend`]) and naming its
+//! customer or replacing its metadata ([`Engine::update_hold`]). Each is one
 //! commit pinned to the hold record's version, with the command's
 //! idempotency record and its event, so a retried call with the same key
 //! answers with the hold instead of acting twice. Must never let a hold
@@ -11,6 +13,7 @@
 use chrono::{Duration, SubsecRound};
 use serde::{Deserialize, Serialize};
 
+use crate::booking::{Customer, Metadata};
 use crate::error::{Error, Result};
 use crate::ids::HoldId;
 
@@ -64,7 +67,123 @@ impl ExtendRequest {
     }
 }
 
+/// A request to name the customer checking out on an active hold, or to
+/// replace its metadata: for a checkout that learns who the guest is
+/// after taking the hold (an abandoned-cart reminder needs their phone,
+/// and a confirmation without a customer books for them).
+///
+/// ```
+/// # use reservo::booking::{Customer, Metadata};
+/// # use reservo::engine::UpdateHoldRequest;
+/// # use reservo::ids::HoldId;
+/// let request = UpdateHoldRequest::new("checkout-7-guest", HoldId::new("h1").unwrap())
+///     .with_customer(Customer::new("Ana Lima", "+351912345678", None).unwrap())
+///     .with_metadata(Metadata::from_pairs([("cart_id", "c-7")]).unwrap());
+/// assert!(request.customer.is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateHoldRequest {
+    /// The host's key for this command: a replay answers with the hold.
+    pub idempotency_key: String,
+    /// The hold.
+    pub hold: HoldId,
+    /// The customer checking out, replacing the hold's; `None` keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Customer>,
+    /// The hold's new metadata, replacing all of the old (empty clears
+    /// it); `None` keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+impl UpdateHoldRequest {
+    /// Changes nothing yet: name a customer, metadata or both.
+    pub fn new(idempotency_key: impl Into<String>, hold: HoldId) -> Self {
+        UpdateHoldRequest {
+            idempotency_key: idempotency_key.into(),
+            hold,
+            customer: None,
+            metadata: None,
+        }
+    }
+
+    /// This request with `customer` on the hold.
+    pub fn with_customer(mut self, customer: Customer) -> Self {
+        self.customer = Some(customer);
+        self
+    }
+
+    /// This request with `metadata` replacing the hold's.
+    pub fn with_metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
 impl Engine {
+    /// Names the customer of an active hold or replaces its metadata (or
+    /// both), and appends `hold.updated`, whose payload carries both like
+    /// every `hold.*` event. An update to what the hold already has changes
+    /// nothing and appends no event. A replay of the key answers with the
+    /// hold as stored now. Its inventory, expiry and price do not change.
+    ///
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (a bad customer, metadata or
+    /// key, or a request that names neither), `HOLD_EXPIRED`,
+    /// `HOLD_ALREADY_RESOLVED`, `IDEMPOTENCY_CONFLICT`.
+    pub async fn update_hold(&self, request: &UpdateHoldRequest) -> Result<Hold> {
+        const COMMAND: &str = "update_hold";
+        let key = &request.idempotency_key;
+        idempotency::validate_key(key)?;
+        if request.customer.is_none() && request.metadata.is_none() {
+            return Err(Error::invalid(
+                "customer",
+                "an update must name a customer, metadata or both",
+            ));
+        }
+        if let Some(customer) = &request.customer {
+            customer.validate()?;
+        }
+        if let Some(metadata) = &request.metadata {
+            metadata.validate()?;
+        }
+        let fingerprint = Fingerprint::of(request);
+        let id = &request.hold;
+        retry_on_conflict(self.config.max_attempts, || async {
+            if self.replay_of(key, COMMAND, &fingerprint).await?.is_some() {
+                return self.hold_by_id(id).await;
+            }
+            let (hold, record) = self.read_hold(id).await?;
+            hold.ensure_active(self.clock.now())?;
+            let mut updated = hold.clone();
+            if let Some(customer) = &request.customer {
+                updated.customer = Some(customer.clone());
+            }
+            if let Some(metadata) = &request.metadata {
+                updated.metadata = metadata.clone();
+            }
+            let mut txn = Txn::default();
+            // Pinned even when nothing changes, so a hold resolved meanwhile
+            // is retried and reported, not answered as active.
+            txn.expect_read(&record.key, Some(&record));
+            if updated == hold {
+                remember(
+                    &mut txn,
+                    &keys::idempotency(key),
+                    COMMAND,
+                    &fingerprint,
+                    hold.id.as_str(),
+                );
+                self.commit(txn).await?;
+                return Ok(hold);
+            }
+            txn.put_json(keys::hold(&updated.id), &updated);
+            self.commit_change(txn, key, (COMMAND, "hold.updated"), &fingerprint, &updated)
+                .await?;
+            Ok(updated)
+        })
+        .await
+    }
+
     /// Gives a hold's inventory back and appends `hold.released`. A replay
     /// of the same request answers with the hold as stored now.
     ///

@@ -62,7 +62,7 @@ pub use cancel::{CancelRequest, NoShowRequest};
 pub use checkin::{CheckInOutcome, CheckInRequest, MAIN_ZONE, ScanMergeReport, VenueCheckIn};
 pub use confirm::{Booking, ConfirmRequest, StatusChange};
 pub use hold::{HeldItem, Hold, HoldRequest, HoldState, LedgerUse, MAX_HOLD_ITEMS};
-pub use hold_change::{ExtendRequest, ReleaseRequest};
+pub use hold_change::{ExtendRequest, ReleaseRequest, UpdateHoldRequest};
 pub use import::CatalogImport;
 pub use item::{Item, Span};
 pub use metadata::SetMetadataRequest;

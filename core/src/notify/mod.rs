@@ -34,9 +34,10 @@
 //! nothing.
 //!
 //! `hold.*` events (`hold.created`, `hold.released`, `hold.extended`,
-//! `hold.expired`) carry `hold`, `total`, `expires_at`, `resources`,
-//! `property` and `period`, plus `customer` (`name`, `phone`) and
-//! `metadata` when the hold request gave them. No default template reads
+//! `hold.updated`, `hold.expired`) carry `hold`, `total`, `expires_at`,
+//! `resources`, `property` and `period`, plus `customer` (`name`, `phone`)
+//! and `metadata` when the hold has them (from its request or a later
+//! `update_hold`). No default template reads
 //! them; a host that holds with a customer can add one, for example an
 //! abandoned-cart reminder on `hold.expired` to the guest (a hold without
 //! a customer has no `customer.phone`, so its guest gets nothing).

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use reservo::engine::{
     Attribution, Booking, CancelRequest, ExtendRequest, ModifyRequest, PayAmount, PayRequest,
-    SetMetadataRequest,
+    SetMetadataRequest, UpdateHoldRequest,
 };
 use reservo::money::Money;
 use serde_json::{Value, json};
@@ -46,6 +46,20 @@ impl Run {
         );
         let hold = self.engine.extend(&request).await?;
         Ok(json!({"expires_at": hold.expires_at}))
+    }
+
+    pub(super) async fn update_hold(&self, when: &Value) -> reservo::Result<Value> {
+        let mut request = UpdateHoldRequest::new(
+            field::<String>(when, "idempotency_key"),
+            self.hold_named(when),
+        );
+        request.customer = optional_customer(when)?;
+        request.metadata = when.get("metadata").map(|_| metadata(when));
+        let hold = self.engine.update_hold(&request).await?;
+        Ok(json!({
+            "customer": hold.customer.as_ref().map(person),
+            "metadata": hold.metadata,
+        }))
     }
 
     pub(super) async fn expire_due(&self, when: &Value) -> reservo::Result<Value> {
