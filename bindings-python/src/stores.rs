@@ -133,7 +133,11 @@ fn sqlite_options(
 /// the most connections it opens at once; `pool_timeout` how many seconds
 /// an operation waits for one (a free one of the pool, or a new one made,
 /// the first connection included) before it fails with a `StorageError`
-/// (`None`: as long as it takes).
+/// (`None`: as long as it takes); `query_timeout` how many seconds a
+/// statement may run before the server cancels it (its `statement_timeout`,
+/// unless the URL sets one), and, a second more, how long an operation
+/// waits for a server that stopped answering before it closes the
+/// connection and fails with a `StorageError` (`None`: no bound).
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     store: Arc<PostgresStore>,
@@ -143,8 +147,11 @@ pub struct PyPostgresStore {
 impl PyPostgresStore {
     #[new]
     #[pyo3(
-        signature = (url, *, table_prefix=None, pool_size=Count(8), pool_timeout=Some(30.0)),
-        text_signature = "(url, *, table_prefix=None, pool_size=8, pool_timeout=30.0)"
+        signature = (
+            url, *, table_prefix=None, pool_size=Count(8), pool_timeout=Some(30.0),
+            query_timeout=Some(30.0)
+        ),
+        text_signature = "(url, *, table_prefix=None, pool_size=8, pool_timeout=30.0, query_timeout=30.0)"
     )]
     fn new(
         py: Python<'_>,
@@ -152,28 +159,19 @@ impl PyPostgresStore {
         table_prefix: Option<String>,
         pool_size: Count<usize>,
         pool_timeout: Option<f64>,
+        query_timeout: Option<f64>,
     ) -> PyResult<Self> {
         let pool_size = pool_size.0;
         if pool_size == 0 {
             let error = reservo::Error::invalid("pool_size", "must be at least 1, got 0");
             return Err(core_err(py, error));
         }
-        let pool_timeout = match pool_timeout {
-            None => None,
-            Some(seconds) => match std::time::Duration::try_from_secs_f64(seconds) {
-                Ok(timeout) if !timeout.is_zero() => Some(timeout),
-                _ => {
-                    let error = reservo::Error::invalid(
-                        "pool_timeout",
-                        format!("must be a positive number of seconds or None, got {seconds}"),
-                    );
-                    return Err(core_err(py, error));
-                }
-            },
-        };
+        let pool_timeout = timeout_of(py, "pool_timeout", pool_timeout)?;
+        let query_timeout = timeout_of(py, "query_timeout", query_timeout)?;
         let options = PostgresOptions::default()
             .with_pool_size(pool_size)
-            .with_pool_timeout(pool_timeout);
+            .with_pool_timeout(pool_timeout)
+            .with_query_timeout(query_timeout);
         let options = match table_prefix {
             Some(prefix) => options.with_table_prefix(prefix),
             None => options,
@@ -188,6 +186,27 @@ impl PyPostgresStore {
 
     fn __repr__(&self) -> &'static str {
         "PostgresStore(...)"
+    }
+}
+
+/// A timeout option given in seconds: `None`, or a positive finite number.
+fn timeout_of(
+    py: Python<'_>,
+    name: &str,
+    seconds: Option<f64>,
+) -> PyResult<Option<std::time::Duration>> {
+    let Some(seconds) = seconds else {
+        return Ok(None);
+    };
+    match std::time::Duration::try_from_secs_f64(seconds) {
+        Ok(timeout) if !timeout.is_zero() => Ok(Some(timeout)),
+        _ => {
+            let error = reservo::Error::invalid(
+                name,
+                format!("must be a positive number of seconds or None, got {seconds}"),
+            );
+            Err(core_err(py, error))
+        }
     }
 }
 

@@ -4,11 +4,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import threading
+import time
 import uuid
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from reservo import (
@@ -33,6 +37,79 @@ def fresh_store() -> PostgresStore:
     """A store in tables of its own, so runs never see each other's data."""
     assert URL is not None
     return PostgresStore(URL, table_prefix=f"py_{uuid.uuid4().hex[:12]}_")
+
+
+class SilentNetwork:
+    """A TCP proxy in front of the server of ``url`` that can stop carrying
+    bytes (``frozen``) while keeping every connection open: a network that
+    drops a connection without closing it."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self.frozen = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        port = self.listener.getsockname()[1]
+        query = f"{parts.query}&sslmode=disable" if parts.query else "sslmode=disable"
+        netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{port}"
+        self.url = parts._replace(netloc=netloc, query=query).geturl()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self.target)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(
+                    target=self._pipe, args=(source, sink), daemon=True
+                ).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(16384):
+                while self.frozen.is_set():
+                    time.sleep(0.01)
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_server_that_goes_silent_fails_a_call_after_the_query_timeout() -> None:
+    assert URL is not None
+    network = SilentNetwork(URL)
+    try:
+        store = PostgresStore(
+            network.url,
+            table_prefix=f"py_{uuid.uuid4().hex[:12]}_",
+            pool_size=1,
+            query_timeout=0.3,
+        )
+        engine = Engine(store, clock=ManualClock(START))
+        set_up_catalog(engine)
+        network.frozen.set()
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="did not answer"):
+            engine.night_availability(
+                "villa-azul", date(2026, 7, 10), date(2026, 7, 12)
+            )
+        assert time.monotonic() - started < 10
+        # The silent connection was closed; the next call gets a new one.
+        network.frozen.clear()
+        nights = engine.night_availability(
+            "villa-azul", date(2026, 7, 10), date(2026, 7, 12)
+        )
+        assert [n.available for n in nights] == [1, 1]
+    finally:
+        network.close()
 
 
 def test_bookings_on_postgres_survive_a_new_connection() -> None:

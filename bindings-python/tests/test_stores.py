@@ -124,12 +124,17 @@ def test_a_postgres_pool_of_no_connections_is_refused_before_connecting() -> Non
         PostgresStore("postgres://app@127.0.0.1:9/x", pool_size=0)
 
 
+@pytest.mark.parametrize("option", ["pool_timeout", "query_timeout"])
 @pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf")])
-def test_a_postgres_pool_timeout_that_is_not_a_positive_time_is_refused(
-    timeout: float,
+def test_a_postgres_timeout_that_is_not_a_positive_time_is_refused(
+    option: str, timeout: float
 ) -> None:
-    with pytest.raises(errors.InvalidInput, match="pool_timeout"):
-        PostgresStore("postgres://app@127.0.0.1:9/x", pool_timeout=timeout)
+    url = "postgres://app@127.0.0.1:9/x"
+    with pytest.raises(errors.InvalidInput, match=option):
+        if option == "pool_timeout":
+            PostgresStore(url, pool_timeout=timeout)
+        else:
+            PostgresStore(url, query_timeout=timeout)
 
 
 def test_a_postgres_server_that_never_answers_fails_within_the_pool_timeout() -> None:

@@ -545,6 +545,7 @@ class PostgresStore:
         table_prefix: str | None = None,
         pool_size: int = 8,
         pool_timeout: float | None = 30.0,
+        query_timeout: float | None = 30.0,
     ) -> None: ...
 
 @final

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use deadpool_postgres::{Client, Pool};
+use deadpool_postgres::Client;
 use futures_util::future::{join3, join4};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
@@ -18,7 +18,7 @@ use tokio_postgres::{Row, Statement};
 /// A statement parameter.
 type Param<'a> = dyn ToSql + Sync + 'a;
 
-use super::retry::{AttemptError, on_connection, retrying};
+use super::retry::{AttemptError, Connections, on_connection, retrying};
 use super::schema::Sql;
 use super::to_u64;
 use crate::ports::{CommitBatch, Committed, Durability, Mutation, StorageError, Version};
@@ -27,7 +27,7 @@ use crate::store::validate_batch;
 /// Applies `batch` atomically if every expectation holds; see
 /// [`crate::ports::Storage::commit`].
 pub(super) async fn commit(
-    pool: &Pool,
+    connections: &Connections,
     sql: &Sql,
     batch: CommitBatch,
     may_defer_flush: bool,
@@ -36,7 +36,7 @@ pub(super) async fn commit(
     let plan = Plan::new(&batch, may_defer_flush)?;
     retrying(
         || {
-            on_connection(pool, async |client| match &plan.in_one {
+            on_connection(connections, async |client| match &plan.in_one {
                 Some(in_one) => attempt_in_one(client, sql, &plan, in_one).await,
                 None => attempt(client, sql, &plan).await,
             })

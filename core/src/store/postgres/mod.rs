@@ -211,7 +211,9 @@ use crate::ports::{
 };
 pub use options::PostgresOptions;
 use options::validate_prefix;
-use retry::{AttemptError, backend, connect_timed_out, db_backend, on_connection, retrying};
+use retry::{
+    AttemptError, Connections, backend, connect_timed_out, db_backend, on_connection, retrying,
+};
 use schema::Sql;
 
 /// A [`Storage`] on PostgreSQL or a Postgres-compatible engine, safe to
@@ -233,7 +235,7 @@ use schema::Sql;
 /// # Ok(()) }
 /// ```
 pub struct PostgresStore {
-    pool: Pool,
+    connections: Connections,
     sql: Sql,
     options: PostgresOptions,
     /// Whether the server has `synchronous_commit`, so a
@@ -304,7 +306,7 @@ impl PostgresStore {
         let config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| backend("invalid PostgreSQL connection string", e))?;
-        let config = with_generic_plans(config, tls.clone(), options.pool_timeout()).await?;
+        let config = with_session_settings(config, tls.clone(), &options).await?;
         let manager = Manager::from_config(
             config,
             tls,
@@ -319,11 +321,15 @@ impl PostgresStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| backend("cannot build the connection pool", e))?;
-        let sql = Sql::new(options.table_prefix());
-        schema::migrate(&pool, &sql).await?;
-        let may_defer_flush = has_synchronous_commit(&pool).await?;
-        Ok(PostgresStore {
+        let connections = Connections {
             pool,
+            query_timeout: options.query_timeout(),
+        };
+        let sql = Sql::new(options.table_prefix());
+        schema::migrate(&connections, &sql).await?;
+        let may_defer_flush = has_synchronous_commit(&connections).await?;
+        Ok(PostgresStore {
+            connections,
             sql,
             options,
             may_defer_flush,
@@ -345,7 +351,7 @@ impl Storage for PostgresStore {
         let wanted: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
         let rows = retrying(
             || {
-                on_connection(&self.pool, async |client| {
+                on_connection(&self.connections, async |client| {
                     let statement = client.prepare_cached(&self.sql.get).await?;
                     Ok(client.query(&statement, &[&wanted]).await?)
                 })
@@ -369,7 +375,7 @@ impl Storage for PostgresStore {
         let start = range.start.as_bytes();
         let rows = retrying(
             || {
-                on_connection(&self.pool, async |client| {
+                on_connection(&self.connections, async |client| {
                     let rows = match range.end.as_deref() {
                         Some(end) => {
                             let statement = client.prepare_cached(&self.sql.scan_bounded).await?;
@@ -392,7 +398,7 @@ impl Storage for PostgresStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
-        commit::commit(&self.pool, &self.sql, batch, self.may_defer_flush).await
+        commit::commit(&self.connections, &self.sql, batch, self.may_defer_flush).await
     }
 
     async fn read_events(
@@ -411,13 +417,13 @@ impl Storage for PostgresStore {
             return Ok(Vec::new());
         }
         retrying(
-            || number_pending_events(&self.pool, &self.sql),
+            || number_pending_events(&self.connections, &self.sql),
             |e| db_backend("numbering outbox events kept conflicting", e),
         )
         .await?;
         let rows = retrying(
             || {
-                on_connection(&self.pool, async |client| {
+                on_connection(&self.connections, async |client| {
                     let statement = client.prepare_cached(&self.sql.read_events).await?;
                     Ok(client.query(&statement, &[&after, &limit]).await?)
                 })
@@ -452,8 +458,8 @@ const NUMBERING_BATCH: i64 = 10_000;
 /// therefore never later find an event `<= n`. Engines that run the
 /// transaction at a stronger isolation level abort one of two concurrent
 /// numberings (`40001`), which is retried.
-async fn number_pending_events(pool: &Pool, sql: &Sql) -> Result<(), AttemptError> {
-    on_connection(pool, async |client| number_on(client, sql).await).await
+async fn number_pending_events(connections: &Connections, sql: &Sql) -> Result<(), AttemptError> {
+    on_connection(connections, async |client| number_on(client, sql).await).await
 }
 
 /// [`number_pending_events`] on one connection.
@@ -477,22 +483,26 @@ async fn number_on(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
     Ok(())
 }
 
-/// `config`, asking the server to plan each prepared statement once per
-/// connection where it knows `plan_cache_mode` (PostgreSQL 12 and later).
+/// `config` with the store's session settings, each where the server knows
+/// it (probed on one connection, which also checks that the server can be
+/// reached within the pool `timeout`):
 ///
-/// Left to itself, PostgreSQL plans every execution of a statement that
-/// takes an array afresh: a plan made for the array at hand looks cheaper
-/// than a generic one. The store's statements take arrays of keys and
-/// their best plan never depends on them (primary-key look-ups), and
-/// planning them was a fifth of the server's CPU with 16 callers (ADR 009).
-/// Engines without the setting keep their own plan caching.
-async fn with_generic_plans(
+/// * `plan_cache_mode=force_generic_plan` (PostgreSQL 12 and later). Left
+///   to itself, PostgreSQL plans every execution of a statement that takes
+///   an array afresh: a plan made for the array at hand looks cheaper than
+///   a generic one. The store's statements take arrays of keys and their
+///   best plan never depends on them (primary-key look-ups), and planning
+///   them was a fifth of the server's CPU with 16 callers (ADR 009).
+///   Engines without the setting keep their own plan caching.
+/// * `statement_timeout`, from the options' query timeout, unless the URL
+///   sets one itself.
+async fn with_session_settings(
     mut config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
-    timeout: Option<std::time::Duration>,
+    options: &PostgresOptions,
 ) -> Result<tokio_postgres::Config, StorageError> {
     let connecting = config.connect(tls);
-    let connected = match timeout {
+    let connected = match options.pool_timeout() {
         Some(timeout) => tokio::time::timeout(timeout, connecting)
             .await
             .map_err(|_| StorageError::backend(connect_timed_out(timeout)))?,
@@ -501,35 +511,62 @@ async fn with_generic_plans(
     let (client, connection) =
         connected.map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
     let connection = tokio::spawn(connection);
-    let known = client.simple_query("SHOW plan_cache_mode").await.is_ok();
+    let knows = async |setting: &str| {
+        client
+            .simple_query(&format!("SHOW {setting}"))
+            .await
+            .is_ok()
+    };
+    let generic_plans = knows("plan_cache_mode").await;
+    let statement_timeout = match options.query_timeout() {
+        Some(timeout) if knows("statement_timeout").await => Some(timeout),
+        _ => None,
+    };
     drop(client);
     let _ = connection.await;
-    if known {
-        let options = generic_plan_options(config.get_options());
-        config.options(&options);
+    let settings = session_options(config.get_options(), generic_plans, statement_timeout);
+    if let Some(settings) = settings {
+        config.options(&settings);
     }
     Ok(config)
 }
 
 /// The connection's startup `options`: those `given` in the URL, then the
-/// store's request for generic plans (the last `-c` for a setting wins).
-fn generic_plan_options(given: Option<&str>) -> String {
-    const GENERIC: &str = "-c plan_cache_mode=force_generic_plan";
-    match given {
-        Some(given) if !given.trim().is_empty() => format!("{given} {GENERIC}"),
-        _ => GENERIC.to_owned(),
+/// store's (the last `-c` for a setting wins): generic plans if asked for,
+/// and a `statement_timeout` in whole milliseconds, rounded up and at
+/// least 1 (0 would turn it off), unless `given` sets one. `None` if there
+/// is nothing to set beyond what is given.
+fn session_options(
+    given: Option<&str>,
+    generic_plans: bool,
+    statement_timeout: Option<std::time::Duration>,
+) -> Option<String> {
+    let given = given.map(str::trim).filter(|given| !given.is_empty());
+    let mut settings: Vec<String> = given.iter().map(|given| given.to_string()).collect();
+    if generic_plans {
+        settings.push("-c plan_cache_mode=force_generic_plan".to_owned());
     }
+    let given_timeout = given.is_some_and(|given| given.contains("statement_timeout"));
+    if let Some(timeout) = statement_timeout.filter(|_| !given_timeout) {
+        let millis = timeout.as_nanos().div_ceil(1_000_000).max(1);
+        settings.push(format!("-c statement_timeout={millis}"));
+    }
+    (settings.len() > usize::from(given.is_some())).then(|| settings.join(" "))
 }
 
 /// Whether the server knows `synchronous_commit` (PostgreSQL does; some
 /// Postgres-compatible engines do not, and then every commit waits for
 /// its flush, which is always correct).
-async fn has_synchronous_commit(pool: &Pool) -> Result<bool, StorageError> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| backend("cannot open a connection", e))?;
-    Ok(client.simple_query("SHOW synchronous_commit").await.is_ok())
+async fn has_synchronous_commit(connections: &Connections) -> Result<bool, StorageError> {
+    retrying(
+        || {
+            on_connection(connections, async |client| {
+                Ok(client.simple_query("SHOW synchronous_commit").await.is_ok())
+            })
+        },
+        |e| db_backend("asking for synchronous_commit kept conflicting", e),
+    )
+    .await
 }
 
 /// A record from a `key, value, version` row.
@@ -553,14 +590,53 @@ fn to_u64(value: i64, what: &str) -> Result<u64, StorageError> {
 mod tests {
     use super::*;
 
+    use std::time::Duration;
+
+    const GENERIC: &str = "-c plan_cache_mode=force_generic_plan";
+
     #[test]
     fn generic_plans_are_asked_for_after_the_urls_own_options() {
-        let generic = "-c plan_cache_mode=force_generic_plan";
-        assert_eq!(generic_plan_options(None), generic);
-        assert_eq!(generic_plan_options(Some("  ")), generic);
+        assert_eq!(session_options(None, true, None).as_deref(), Some(GENERIC));
         assert_eq!(
-            generic_plan_options(Some("-c search_path=app")),
-            format!("-c search_path=app {generic}")
+            session_options(Some("  "), true, None).as_deref(),
+            Some(GENERIC)
+        );
+        assert_eq!(
+            session_options(Some("-c search_path=app"), true, None),
+            Some(format!("-c search_path=app {GENERIC}"))
+        );
+    }
+
+    #[test]
+    fn the_query_timeout_is_the_statement_timeout_in_whole_milliseconds_rounded_up() {
+        let timeout = |d: Duration| session_options(None, false, Some(d));
+        let expect = |ms: &str| Some(format!("-c statement_timeout={ms}"));
+        assert_eq!(timeout(Duration::from_secs(30)), expect("30000"));
+        assert_eq!(timeout(Duration::from_micros(1_500)), expect("2"));
+        // 0 would turn the server's timeout off.
+        assert_eq!(timeout(Duration::ZERO), expect("1"));
+        assert_eq!(timeout(Duration::from_nanos(1)), expect("1"));
+        assert_eq!(
+            session_options(None, true, Some(Duration::from_millis(250))),
+            Some(format!("{GENERIC} -c statement_timeout=250"))
+        );
+    }
+
+    #[test]
+    fn a_statement_timeout_the_url_sets_is_kept_and_nothing_set_means_no_options() {
+        let given = "-c statement_timeout=5s";
+        assert_eq!(
+            session_options(Some(given), false, Some(Duration::from_secs(30))),
+            None
+        );
+        assert_eq!(
+            session_options(Some(given), true, Some(Duration::from_secs(30))),
+            Some(format!("{given} {GENERIC}"))
+        );
+        assert_eq!(session_options(None, false, None), None);
+        assert_eq!(
+            session_options(Some("-c search_path=app"), false, None),
+            None
         );
     }
 }

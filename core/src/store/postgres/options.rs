@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::ports::StorageError;
 
 /// How a [`PostgresStore`](super::PostgresStore) connects: pool size, how
-/// long an operation waits for a connection, and table prefix.
+/// long an operation waits for a connection and for the server's answers,
+/// and table prefix.
 ///
 /// ```
 /// use std::time::Duration;
@@ -15,25 +16,29 @@ use crate::ports::StorageError;
 /// let options = PostgresOptions::default()
 ///     .with_pool_size(4)
 ///     .with_pool_timeout(Some(Duration::from_secs(5)))
+///     .with_query_timeout(Some(Duration::from_secs(10)))
 ///     .with_table_prefix("tenant_a_");
 /// assert_eq!(options.table_prefix(), "tenant_a_");
 /// assert_eq!(options.pool_size(), 4);
 /// assert_eq!(options.pool_timeout(), Some(Duration::from_secs(5)));
+/// assert_eq!(options.query_timeout(), Some(Duration::from_secs(10)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostgresOptions {
     pool_size: usize,
     pool_timeout: Option<Duration>,
+    query_timeout: Option<Duration>,
     table_prefix: String,
 }
 
 impl Default for PostgresOptions {
-    /// A pool of 8 connections, a pool timeout of 30 seconds and the table
-    /// prefix `reservo_`.
+    /// A pool of 8 connections, pool and query timeouts of 30 seconds each
+    /// and the table prefix `reservo_`.
     fn default() -> Self {
         PostgresOptions {
             pool_size: 8,
             pool_timeout: Some(PostgresOptions::DEFAULT_POOL_TIMEOUT),
+            query_timeout: Some(PostgresOptions::DEFAULT_QUERY_TIMEOUT),
             table_prefix: "reservo_".to_owned(),
         }
     }
@@ -42,6 +47,14 @@ impl Default for PostgresOptions {
 impl PostgresOptions {
     /// The pool timeout of [`PostgresOptions::default`].
     pub const DEFAULT_POOL_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// The query timeout of [`PostgresOptions::default`].
+    pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// How long the client waits for the server past the query timeout
+    /// before it gives up on the connection: the server's own cancellation
+    /// (`statement_timeout`) normally answers first, with a clean error.
+    pub const QUERY_TIMEOUT_GRACE: Duration = Duration::from_secs(1);
 
     /// The most connections the store opens at once (at least 1). Each
     /// operation in flight holds one for its duration.
@@ -57,11 +70,38 @@ impl PostgresOptions {
     /// Past it the operation fails with a
     /// [`StorageError::Backend`] that says so, having sent nothing to the
     /// server. `None` waits as long as it takes — a server that stops
-    /// answering then hangs every caller. It does not bound a query once
-    /// sent: where the network may drop a connection without closing it,
-    /// add `keepalives_idle=30` to the URL, or a `statement_timeout`.
+    /// answering then hangs every caller. Once the operation has its
+    /// connection, [`PostgresOptions::with_query_timeout`] bounds it.
     pub fn with_pool_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.pool_timeout = timeout;
+        self
+    }
+
+    /// How long one statement may run on the server, and, with
+    /// [`PostgresOptions::QUERY_TIMEOUT_GRACE`] more, how long an operation
+    /// waits on its connection for the server's answers. Two cases:
+    ///
+    /// * **The server is busy** (a statement waits on a row lock that a
+    ///   stuck transaction holds, or runs long): each connection is opened
+    ///   with `statement_timeout` set to the timeout (in milliseconds,
+    ///   rounded up), so the server cancels the statement. Its transaction
+    ///   is rolled back; the operation fails with a
+    ///   [`StorageError::Backend`] naming the timeout, having changed
+    ///   nothing. A `statement_timeout` that the URL sets itself (`options=-c
+    ///   statement_timeout=...`) is kept instead; so is the default of an
+    ///   engine that does not know the setting.
+    /// * **The server stopped answering** (it hangs, or the network drops
+    ///   the connection without closing it): the operation gives up on the
+    ///   connection after the timeout and the grace, closes it and fails
+    ///   with a [`StorageError::Backend`] that says so. For a commit, the
+    ///   outcome is then unknown, as the storage contract allows; the
+    ///   engine re-reads before it decides anything.
+    ///
+    /// `None` sets no `statement_timeout` and waits as long as it takes.
+    /// Operations that write many records at once (copying a store) must
+    /// fit in the timeout too.
+    pub fn with_query_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.query_timeout = timeout;
         self
     }
 
@@ -84,6 +124,11 @@ impl PostgresOptions {
     /// How long an operation waits for a connection (`None`: forever).
     pub fn pool_timeout(&self) -> Option<Duration> {
         self.pool_timeout
+    }
+
+    /// How long one statement may run on the server (`None`: no bound).
+    pub fn query_timeout(&self) -> Option<Duration> {
+        self.query_timeout
     }
 
     /// The prefix of every table the store uses.

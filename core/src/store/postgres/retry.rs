@@ -13,6 +13,7 @@ use std::time::Duration;
 use deadpool_postgres::{Client, Object, Pool, PoolError, TimeoutType};
 use tokio_postgres::error::SqlState;
 
+use super::PostgresOptions;
 use crate::ports::StorageError;
 
 /// A [`StorageError::Backend`] carrying `source`.
@@ -60,21 +61,62 @@ impl From<tokio_postgres::Error> for AttemptError {
         ];
         match e.code() {
             Some(code) if transient.contains(code) => AttemptError::Transient(e),
+            Some(code) if *code == SqlState::QUERY_CANCELED => AttemptError::Fatal(db_backend(
+                "PostgreSQL cancelled the statement (the store's query timeout, \
+                 PostgresOptions::with_query_timeout, is the connection's statement_timeout)",
+                e,
+            )),
             _ => AttemptError::Fatal(db_backend("PostgreSQL failed", e)),
         }
     }
 }
 
-/// Runs `work` on a connection of `pool`, and keeps the connection out
-/// of the pool if the work lost it (see [`forget_if_lost`]).
+/// The store's connection pool, and how long an operation may wait on one
+/// of its connections for the server's answers.
+pub(super) struct Connections {
+    pub pool: Pool,
+    /// [`PostgresOptions::query_timeout`]: the server's `statement_timeout`;
+    /// the client waits [`PostgresOptions::QUERY_TIMEOUT_GRACE`] longer.
+    pub query_timeout: Option<Duration>,
+}
+
+/// Runs `work` on a connection of the pool, and keeps the connection out
+/// of the pool if the work lost it (see [`forget_if_lost`]) or the server
+/// did not answer it within the query timeout and its grace: the answers
+/// may still come, or the next caller's requests would queue behind the
+/// unanswered ones, so that connection is closed.
 pub(super) async fn on_connection<T>(
-    pool: &Pool,
+    connections: &Connections,
     work: impl AsyncFnOnce(&mut Client) -> Result<T, AttemptError>,
 ) -> Result<T, AttemptError> {
-    let mut client = pool.get().await?;
-    let outcome = work(&mut client).await;
+    let mut client = connections.pool.get().await?;
+    let outcome = match connections.query_timeout {
+        None => work(&mut client).await,
+        Some(timeout) => {
+            let waited = timeout.saturating_add(PostgresOptions::QUERY_TIMEOUT_GRACE);
+            match tokio::time::timeout(waited, work(&mut client)).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    drop(Object::take(client));
+                    return Err(AttemptError::Fatal(StorageError::backend(no_answer(
+                        timeout,
+                    ))));
+                }
+            }
+        }
+    };
     forget_if_lost(client, &outcome);
     outcome
+}
+
+/// The message of an operation the server did not answer in time.
+fn no_answer(timeout: Duration) -> String {
+    format!(
+        "PostgreSQL did not answer within the query timeout of {timeout:?} and a grace of {:?} \
+         (PostgresOptions::with_query_timeout): the connection was closed; if the operation was \
+         a commit, whether it was applied is unknown",
+        PostgresOptions::QUERY_TIMEOUT_GRACE
+    )
 }
 
 /// Keeps `client` out of the pool when the attempt on it lost its

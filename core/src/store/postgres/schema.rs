@@ -9,10 +9,10 @@
 
 use std::collections::BTreeSet;
 
-use deadpool_postgres::{Client, Pool};
+use deadpool_postgres::Client;
 use tokio_postgres::error::SqlState;
 
-use super::retry::{AttemptError, db_backend, retrying};
+use super::retry::{AttemptError, Connections, db_backend, on_connection, retrying};
 use crate::ports::StorageError;
 
 /// One schema change, applied at most once per table prefix.
@@ -244,8 +244,8 @@ impl Sql {
 /// the lock; it is idempotent, and the errors a racing creator can get on
 /// PostgreSQL (duplicate table, duplicate type, or a duplicate catalog row)
 /// are retried.
-pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> {
-    if up_to_date(pool, sql).await? {
+pub(super) async fn migrate(connections: &Connections, sql: &Sql) -> Result<(), StorageError> {
+    if up_to_date(connections, sql).await? {
         return Ok(());
     }
     let create = sql.table(
@@ -256,25 +256,26 @@ pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> 
         )",
     );
     retrying(
-        || async {
-            let client = pool.get().await?;
-            client.batch_execute(&create).await.map_err(|e| {
-                let raced = [
-                    SqlState::DUPLICATE_TABLE,
-                    SqlState::DUPLICATE_OBJECT,
-                    SqlState::UNIQUE_VIOLATION,
-                ];
-                match e.code() {
-                    Some(code) if raced.contains(code) => AttemptError::Transient(e),
-                    _ => AttemptError::from(e),
-                }
+        || {
+            on_connection(connections, async |client| {
+                client.batch_execute(&create).await.map_err(|e| {
+                    let raced = [
+                        SqlState::DUPLICATE_TABLE,
+                        SqlState::DUPLICATE_OBJECT,
+                        SqlState::UNIQUE_VIOLATION,
+                    ];
+                    match e.code() {
+                        Some(code) if raced.contains(code) => AttemptError::Transient(e),
+                        _ => AttemptError::from(e),
+                    }
+                })
             })
         },
         |e| db_backend("creating the migrations table kept racing", e),
     )
     .await?;
     retrying(
-        || async { apply_pending(&mut pool.get().await?, sql).await },
+        || on_connection(connections, async |client| apply_pending(client, sql).await),
         |e| db_backend("applying migrations kept conflicting", e),
     )
     .await
@@ -283,19 +284,20 @@ pub(super) async fn migrate(pool: &Pool, sql: &Sql) -> Result<(), StorageError> 
 /// Whether every migration this Reservo knows is recorded for `sql`'s
 /// prefix, read without locking or creating anything; refuses tables newer
 /// than this Reservo. `false` if the migrations table does not exist yet.
-async fn up_to_date(pool: &Pool, sql: &Sql) -> Result<bool, StorageError> {
+async fn up_to_date(connections: &Connections, sql: &Sql) -> Result<bool, StorageError> {
     let applied = sql.table("SELECT version FROM {p}migrations WHERE version > 0");
     retrying(
-        || async {
-            let client = pool.get().await?;
-            let rows = match client.query(&applied, &[]).await {
-                Ok(rows) => rows,
-                Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(false),
-                Err(e) => return Err(e.into()),
-            };
-            let applied: BTreeSet<i64> = rows.iter().map(|row| row.get(0)).collect();
-            refuse_newer(&applied, sql)?;
-            Ok(MIGRATIONS.iter().all(|m| applied.contains(&m.version)))
+        || {
+            on_connection(connections, async |client| {
+                let rows = match client.query(&applied, &[]).await {
+                    Ok(rows) => rows,
+                    Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => return Ok(false),
+                    Err(e) => return Err(e.into()),
+                };
+                let applied: BTreeSet<i64> = rows.iter().map(|row| row.get(0)).collect();
+                refuse_newer(&applied, sql)?;
+                Ok(MIGRATIONS.iter().all(|m| applied.contains(&m.version)))
+            })
         },
         |e| db_backend("reading the applied migrations kept conflicting", e),
     )
