@@ -41,8 +41,8 @@ python3 -m venv "$PY_VENV"
 "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   -r bindings-python/test-requirements.txt
 "$PY_VENV/bin/python" -m pip install --quiet --disable-pip-version-check ./bindings-python
-"$PY_VENV/bin/ruff" check bindings-python/python bindings-python/tests bindings-python/bench examples/python
-"$PY_VENV/bin/ruff" format --check bindings-python/python bindings-python/tests bindings-python/bench examples/python
+"$PY_VENV/bin/ruff" check bindings-python/python bindings-python/tests bindings-python/bench examples/python benches/pgbench
+"$PY_VENV/bin/ruff" format --check bindings-python/python bindings-python/tests bindings-python/bench examples/python benches/pgbench
 (cd bindings-python && ../"$PY_VENV/bin/mypy" --strict python/reservo tests bench ../examples/python)
 # Run the tests against the installed package, not the source tree.
 "$PY_VENV/bin/python" -m pytest -q -p no:cacheprovider --rootdir=bindings-python \

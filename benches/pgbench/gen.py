@@ -48,15 +48,19 @@ def statement(
     up_keys = array([k for k, _ in updated])
     parts = [
         "WITH v AS (SELECT nextval('versions') AS v)",
-        "updated AS (UPDATE records AS r SET value = u.value, "
-        "version = (SELECT v FROM v) "
-        f"FROM unnest({up_keys}, {array([v for _, v in updated])}) AS u(key, value) "
-        f"WHERE r.key = u.key AND r.key = ANY({up_keys}) RETURNING r.key)",
-        "created AS (INSERT INTO records (key, value, version) "
-        "SELECT c.key, c.value, (SELECT v FROM v) "
-        f"FROM unnest({array([k for k, _ in created])}, "
-        f"{array([v for _, v in created])}) AS c(key, value) "
-        "ORDER BY c.key ON CONFLICT (key) DO NOTHING RETURNING key)",
+        (
+            "updated AS (UPDATE records AS r SET value = u.value, "
+            "version = (SELECT v FROM v) "
+            f"FROM unnest({up_keys}, {array([v for _, v in updated])}) AS u(key, value) "
+            f"WHERE r.key = u.key AND r.key = ANY({up_keys}) RETURNING r.key)"
+        ),
+        (
+            "created AS (INSERT INTO records (key, value, version) "
+            "SELECT c.key, c.value, (SELECT v FROM v) "
+            f"FROM unnest({array([k for k, _ in created])}, "
+            f"{array([v for _, v in created])}) AS c(key, value) "
+            "ORDER BY c.key ON CONFLICT (key) DO NOTHING RETURNING key)"
+        ),
     ]
     counts = ["updated", "created"]
     if deleted:
@@ -115,7 +119,10 @@ def main() -> None:
             created += [
                 (key(b, "idem/c"), payload(b, "idem", False)),
                 (key(b, "bc/+351912345678/"), "''::bytea"),
-                (key(b, "bm/r/2026-07/"), "convert_to('2026-07-02 2026-07-04', 'UTF8')"),
+                (
+                    key(b, "bm/r/2026-07/"),
+                    "convert_to('2026-07-02 2026-07-04', 'UTF8')",
+                ),
                 (key(b, "ob/owner/"), "''::bytea"),
             ]
             deleted.append(key(b, "hx/"))
