@@ -242,6 +242,24 @@ def test_a_hold_is_given_its_customer_after_it_is_taken(shop: Shop) -> None:
     assert booking.customer == ANA
 
 
+def test_a_hold_customer_can_be_taken_off(shop: Shop) -> None:
+    hold = shop.hold(villa_july())
+    shop.engine.update_hold(hold.id, idempotency_key="u1", customer=ANA)
+    forgotten = shop.engine.update_hold(
+        hold.id, idempotency_key="u2", remove_customer=True
+    )
+    assert (forgotten.customer, shop.engine.get_hold(hold.id).customer) == (None, None)
+    updates = [e for e in shop.engine.events() if e.kind == "hold.updated"]
+    assert [("customer" in u.payload) for u in updates] == [True, False]
+    with pytest.raises(errors.InvalidInput, match="both name"):
+        shop.engine.update_hold(
+            hold.id, idempotency_key="u3", customer=ANA, remove_customer=True
+        )
+    with pytest.raises(errors.InvalidInput, match="without a customer"):
+        shop.engine.confirm(hold.id, idempotency_key="c1")
+    assert shop.engine.get_hold(hold.id).customer is None
+
+
 def test_a_bad_or_late_hold_update_changes_nothing(
     shop: Shop, clock: ManualClock
 ) -> None:

@@ -336,6 +336,59 @@ async fn a_hold_can_be_given_its_customer_and_metadata_after_it_is_taken() {
 }
 
 #[tokio::test]
+async fn a_hold_customer_can_be_taken_off_and_the_confirmation_must_then_name_one() {
+    let s = shop().await;
+    let hold = hold_items(&s.w, "h1", vec![villa((7, 13), (7, 16))]).await;
+    let named = UpdateHoldRequest::new("u1", hold.id.clone())
+        .with_customer(ana())
+        .with_metadata(cart("c-9"));
+    s.w.engine.update_hold(&named).await.unwrap();
+
+    let forget = UpdateHoldRequest::new("u2", hold.id.clone()).without_customer();
+    let forgotten = s.w.engine.update_hold(&forget).await.unwrap();
+    assert_eq!(
+        (&forgotten.customer, &forgotten.metadata),
+        (&None, &cart("c-9")),
+        "the customer goes, the metadata stays"
+    );
+    assert_eq!(s.w.engine.hold_by_id(&hold.id).await.unwrap(), forgotten);
+    let updates = events(&s.w, "hold.updated").await;
+    assert_eq!(updates.len(), 2);
+    assert_eq!(
+        updates[1].get("customer"),
+        None,
+        "no customer in the payload"
+    );
+
+    // A replay answers the hold; removing what is not there changes
+    // nothing and appends no event; a key that named a customer conflicts.
+    assert_eq!(s.w.engine.update_hold(&forget).await.unwrap(), forgotten);
+    let again = UpdateHoldRequest::new("u3", hold.id.clone()).without_customer();
+    assert_eq!(s.w.engine.update_hold(&again).await.unwrap(), forgotten);
+    assert_eq!(events(&s.w, "hold.updated").await.len(), 2);
+    let replayed = s.w.engine.update_hold(&named).await.unwrap();
+    assert_eq!(
+        replayed, forgotten,
+        "a replay answers the hold as stored now"
+    );
+    let removal_under_u1 = UpdateHoldRequest::new("u1", hold.id.clone()).without_customer();
+    let err = s.w.engine.update_hold(&removal_under_u1).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT", "u1 named a customer");
+    let naming_under_u2 = forget.clone().with_customer(ana());
+    let err = s.w.engine.update_hold(&naming_under_u2).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+
+    // The hold has no customer now: its confirmation must name one.
+    let err =
+        s.w.engine
+            .confirm(&ConfirmRequest::for_hold_customer("c1", hold.id.clone()))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("without a customer"), "{err}");
+}
+
+#[tokio::test]
 async fn an_update_that_is_bad_empty_or_too_late_changes_nothing() {
     let s = shop().await;
     let hold = hold_items(&s.w, "h1", vec![villa((7, 13), (7, 16))]).await;
@@ -348,6 +401,11 @@ async fn an_update_that_is_bad_empty_or_too_late_changes_nothing() {
     let refused = [
         UpdateHoldRequest::new("u1", hold.id.clone()),
         UpdateHoldRequest::new("u1", hold.id.clone()).with_customer(bad_customer),
+        // Named and removed at once (a host's JSON can say both).
+        UpdateHoldRequest {
+            remove_customer: true,
+            ..UpdateHoldRequest::new("u1", hold.id.clone()).with_customer(ana())
+        },
         // Decoded from a host's JSON unchecked: the engine checks it.
         UpdateHoldRequest::new("u1", hold.id.clone())
             .with_metadata(serde_json::from_value(json!({"cart id": "c-9"})).unwrap()),

@@ -635,6 +635,7 @@ class NativeEngine:
         *,
         idempotency_key: str,
         customer: Customer | None = None,
+        remove_customer: bool = False,
         metadata: dict[str, str] | None = None,
     ) -> Pending[Hold]: ...
     def extend(

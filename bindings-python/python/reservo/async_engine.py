@@ -216,15 +216,17 @@ class AsyncEngine(_EngineBase):
         *,
         idempotency_key: str,
         customer: Customer | None = None,
+        remove_customer: bool = False,
         metadata: Mapping[str, str] | None = None,
     ) -> Hold:
-        """Names the customer checking out on an active hold, or replaces
-        its metadata (``{}`` clears it), or both; see
+        """Names the customer checking out on an active hold (or takes it
+        off), or replaces its metadata (``{}`` clears it), or both; see
         :meth:`reservo.Engine.update_hold`."""
         return await self._native.update_hold(
             hold,
             idempotency_key=idempotency_key,
             customer=customer,
+            remove_customer=remove_customer,
             metadata=_metadata(metadata),
         )
 

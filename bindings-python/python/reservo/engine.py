@@ -304,18 +304,19 @@ class Engine(_EngineBase):
         *,
         idempotency_key: str,
         customer: Customer | None = None,
+        remove_customer: bool = False,
         metadata: Mapping[str, str] | None = None,
     ) -> Hold:
-        """Names an active hold's customer or replaces its metadata (``{}``
-        clears it), or both, for a checkout that learns who the guest is
-        after holding: a confirmation without a customer books for them,
-        and ``hold.*`` events carry them. Appends ``hold.updated`` unless
-        nothing changed; inventory, expiry and price stay. Raises
-        ``InvalidInput`` (neither given, or bad), ``HoldExpired``, ..."""
+        """Names an active hold's customer (``remove_customer`` takes it off)
+        or replaces its metadata (``{}`` clears it), or both: a confirmation
+        without a customer books for the hold's. Appends ``hold.updated``
+        unless nothing changed; inventory, expiry and price stay. Raises
+        ``InvalidInput`` (nothing to change, or bad), ``HoldExpired``, ..."""
         return self._native.update_hold(
             hold,
             idempotency_key=idempotency_key,
             customer=customer,
+            remove_customer=remove_customer,
             metadata=_metadata(metadata),
         ).wait()
 

@@ -364,16 +364,18 @@ impl PyEngine {
         Ok(self.call(|e| async move { e.release(&request).await.map(PyHold::from) }))
     }
 
-    #[pyo3(signature = (hold, *, idempotency_key, customer=None, metadata=None))]
+    #[pyo3(signature = (hold, *, idempotency_key, customer=None, remove_customer=false, metadata=None))]
     fn update_hold(
         &self,
         hold: &str,
         idempotency_key: String,
         customer: Option<PyRef<'_, PyCustomer>>,
+        remove_customer: bool,
         metadata: Option<BTreeMap<String, String>>,
     ) -> PyResult<Pending> {
         let mut request = UpdateHoldRequest::new(idempotency_key, id::<HoldId>(hold)?);
         request.customer = customer.map(|c| c.inner.clone());
+        request.remove_customer = remove_customer;
         request.metadata = match metadata {
             Some(entries) => Some(convert::metadata(Some(entries))?),
             None => None,

@@ -70,7 +70,10 @@ impl ExtendRequest {
 /// A request to name the customer checking out on an active hold, or to
 /// replace its metadata: for a checkout that learns who the guest is
 /// after taking the hold (an abandoned-cart reminder needs their phone,
-/// and a confirmation without a customer books for them).
+/// and a confirmation without a customer books for them). It can also
+/// take the customer off again ([`UpdateHoldRequest::without_customer`]):
+/// a guest who asks not to be contacted about the cart, or a phone given
+/// by mistake.
 ///
 /// ```
 /// # use reservo::booking::{Customer, Metadata};
@@ -87,9 +90,14 @@ pub struct UpdateHoldRequest {
     pub idempotency_key: String,
     /// The hold.
     pub hold: HoldId,
-    /// The customer checking out, replacing the hold's; `None` keeps it.
+    /// The customer checking out, replacing the hold's; `None` keeps it
+    /// (unless `remove_customer`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
+    /// Takes the hold's customer off: its confirmation must then name one.
+    /// Refused together with `customer`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remove_customer: bool,
     /// The hold's new metadata, replacing all of the old (empty clears
     /// it); `None` keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +111,7 @@ impl UpdateHoldRequest {
             idempotency_key: idempotency_key.into(),
             hold,
             customer: None,
+            remove_customer: false,
             metadata: None,
         }
     }
@@ -110,6 +119,23 @@ impl UpdateHoldRequest {
     /// This request with `customer` on the hold.
     pub fn with_customer(mut self, customer: Customer) -> Self {
         self.customer = Some(customer);
+        self.remove_customer = false;
+        self
+    }
+
+    /// This request taking the hold's customer off (a hold without one
+    /// is left as it is).
+    ///
+    /// ```
+    /// # use reservo::engine::UpdateHoldRequest;
+    /// # use reservo::ids::HoldId;
+    /// let request = UpdateHoldRequest::new("cart-7-forget", HoldId::new("h1").unwrap())
+    ///     .without_customer();
+    /// assert!(request.remove_customer && request.customer.is_none());
+    /// ```
+    pub fn without_customer(mut self) -> Self {
+        self.customer = None;
+        self.remove_customer = true;
         self
     }
 
@@ -121,23 +147,30 @@ impl UpdateHoldRequest {
 }
 
 impl Engine {
-    /// Names the customer of an active hold or replaces its metadata (or
-    /// both), and appends `hold.updated`, whose payload carries both like
-    /// every `hold.*` event. An update to what the hold already has changes
+    /// Names the customer of an active hold (or takes it off) or replaces
+    /// its metadata (or both), and appends `hold.updated`, whose payload
+    /// carries both like every `hold.*` event. An update to what the hold already has changes
     /// nothing and appends no event. A replay of the key answers with the
     /// hold as stored now. Its inventory, expiry and price do not change.
     ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (a bad customer, metadata or
-    /// key, or a request that names neither), `HOLD_EXPIRED`,
+    /// key, a request that changes neither, or one that both names and
+    /// removes a customer), `HOLD_EXPIRED`,
     /// `HOLD_ALREADY_RESOLVED`, `IDEMPOTENCY_CONFLICT`.
     pub async fn update_hold(&self, request: &UpdateHoldRequest) -> Result<Hold> {
         const COMMAND: &str = "update_hold";
         let key = &request.idempotency_key;
         idempotency::validate_key(key)?;
-        if request.customer.is_none() && request.metadata.is_none() {
+        if request.customer.is_none() && !request.remove_customer && request.metadata.is_none() {
             return Err(Error::invalid(
                 "customer",
-                "an update must name a customer, metadata or both",
+                "an update must name or remove a customer, replace metadata, or both",
+            ));
+        }
+        if request.customer.is_some() && request.remove_customer {
+            return Err(Error::invalid(
+                "remove_customer",
+                "an update cannot both name a customer and remove it",
             ));
         }
         if let Some(customer) = &request.customer {
@@ -157,6 +190,9 @@ impl Engine {
             let mut updated = hold.clone();
             if let Some(customer) = &request.customer {
                 updated.customer = Some(customer.clone());
+            }
+            if request.remove_customer {
+                updated.customer = None;
             }
             if let Some(metadata) = &request.metadata {
                 updated.metadata = metadata.clone();
