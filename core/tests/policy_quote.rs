@@ -395,3 +395,70 @@ fn a_refund_quote_reads_back_as_written_and_a_tampered_one_is_refused() {
         );
     }
 }
+
+#[test]
+fn the_reason_names_the_rule_and_its_penalty() {
+    let facts = berlin_facts("300.00", "300.00", "0.00", &["100.00"; 3]);
+    let start = facts.start().instant();
+    let reason = |late: Penalty| {
+        let tiers = vec![Tier::new(Threshold::days(30), Penalty::None)];
+        let policy = CancellationPolicy::new(tiers, late, vec![]).unwrap();
+        let after_start = cancel(start + Duration::hours(1));
+        policy
+            .quote(&facts, after_start)
+            .unwrap()
+            .reason()
+            .to_owned()
+    };
+    let fixed = Penalty::Fixed {
+        amount: eur("25.00"),
+    };
+    let cases = [
+        (
+            Penalty::percent(pct(50)),
+            "penalty of 50% of the refundable amount",
+        ),
+        (fixed, "fixed penalty of 25.00 EUR"),
+        (
+            Penalty::first_nights(1, Percentage::ZERO).unwrap(),
+            "penalty of the first 1 night(s)",
+        ),
+        (
+            Penalty::first_nights(2, pct(50)).unwrap(),
+            "penalty of the first 2 night(s) and 50% of the rest",
+        ),
+    ];
+    for (penalty, says) in cases {
+        assert_eq!(
+            reason(penalty),
+            format!("cancelled after every deadline: {says}")
+        );
+    }
+    let policy = CancellationPolicy::new(three_tiers(), Penalty::FULL, vec![]).unwrap();
+    let early = policy.quote(&facts, cancel(start - Duration::days(40)));
+    let early = early.unwrap();
+    assert!(
+        early.reason().starts_with("cancelled by the deadline")
+            && early.reason().ends_with(": no penalty"),
+        "{}",
+        early.reason()
+    );
+}
+
+#[test]
+fn a_refund_quote_of_one_part_is_refused() {
+    use reservo::policy::{RefundPart, RefundQuote};
+    let facts = berlin_facts("1000.00", "1000.00", "0.00", &[]);
+    let policy = CancellationPolicy::new(three_tiers(), Penalty::FULL, vec![]).unwrap();
+    let quote = policy
+        .quote(&facts, cancel(facts.start().instant() - Duration::days(10)))
+        .unwrap();
+    let mut json = serde_json::to_value(&quote).unwrap();
+    let part = RefundPart::new(vec![0], quote.clone());
+    json["parts"] = serde_json::to_value(vec![part]).unwrap();
+    let err = serde_json::from_value::<RefundQuote>(json).unwrap_err();
+    assert!(
+        err.to_string().contains("no parts or at least two"),
+        "{err}"
+    );
+}
