@@ -435,7 +435,13 @@ fn the_reason_names_the_rule_and_its_penalty() {
         );
     }
     let policy = CancellationPolicy::new(three_tiers(), Penalty::FULL, vec![]).unwrap();
-    let reason_at = |at| policy.quote(&facts, cancel(at)).unwrap().reason().to_owned();
+    let reason_at = |at| {
+        policy
+            .quote(&facts, cancel(at))
+            .unwrap()
+            .reason()
+            .to_owned()
+    };
     assert_eq!(
         reason_at(start - Duration::days(40)),
         "cancelled by the deadline 30 days before the start (at the start time) \
