@@ -149,9 +149,10 @@ impl UpdateHoldRequest {
 impl Engine {
     /// Names the customer of an active hold (or takes it off) or replaces
     /// its metadata (or both), and appends `hold.updated`, whose payload
-    /// carries both like every `hold.*` event. An update to what the hold already has changes
-    /// nothing and appends no event. A replay of the key answers with the
-    /// hold as stored now. Its inventory, expiry and price do not change.
+    /// carries both like every `hold.*` event. An update to what the hold
+    /// already has changes nothing and appends no event. A replay of the
+    /// key answers with the hold as stored now. Its inventory, expiry and
+    /// price do not change.
     ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (a bad customer, metadata or
     /// key, a request that changes neither, or one that both names and
