@@ -110,27 +110,34 @@ async fn an_operation_finding_every_connection_busy_fails_after_the_pool_timeout
         "the commit did not wait on the lock"
     );
 
-    let started = Instant::now();
-    let keys: [Key; 1] = ["k".into()];
-    let read = tokio::time::timeout(HUNG, store.get(&keys))
-        .await
-        .expect("the read hung past its pool timeout");
-
-    let Err(StorageError::Backend { message, .. }) = read else {
-        panic!("expected a backend error, got {read:?}");
-    };
+    let message = read_of_k_fails_in_time(&store).await;
     assert!(message.contains("stayed in use"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(5));
     // The lock goes; the waiting commit and later reads carry on.
     tx.rollback().await.expect("rollback");
     let committed = tokio::time::timeout(HUNG, blocked).await.expect("commit");
     assert!(committed.expect("commit task").is_ok());
+    let keys: [Key; 1] = ["k".into()];
     assert!(store.get(&keys).await.expect("read")[0].is_some());
     drop_tables(&url, &prefix).await;
 }
 
 /// A store on the tables of `prefix` through `url`, with one connection and
 /// the given query timeout.
+/// Reads key `k` and expects it to fail with a backend error within 5 s
+/// (the tests' timeouts are about a second): that error's message.
+async fn read_of_k_fails_in_time(store: &PostgresStore) -> String {
+    let started = Instant::now();
+    let keys: [Key; 1] = ["k".into()];
+    let read = tokio::time::timeout(HUNG, store.get(&keys))
+        .await
+        .expect("the read hung past its timeout");
+    let Err(StorageError::Backend { message, .. }) = read else {
+        panic!("expected a backend error, got {read:?}");
+    };
+    assert!(started.elapsed() < Duration::from_secs(5), "{message}");
+    message
+}
+
 async fn store_with_query_timeout(url: &str, prefix: &str, timeout: Duration) -> PostgresStore {
     let options = PostgresOptions::default()
         .with_pool_size(1)
@@ -230,21 +237,13 @@ async fn a_server_that_stops_answering_mid_operation_fails_it_after_the_query_ti
     // The network stops carrying the connection's bytes without closing
     // it: no statement_timeout can answer now, only the client's wait.
     proxy.frozen.store(true, Ordering::SeqCst);
-    let started = Instant::now();
-    let keys: [Key; 1] = ["k".into()];
-    let read = tokio::time::timeout(HUNG, store.get(&keys))
-        .await
-        .expect("the read hung past its query timeout");
-
-    let Err(StorageError::Backend { message, .. }) = read else {
-        panic!("expected a backend error, got {read:?}");
-    };
+    let message = read_of_k_fails_in_time(&store).await;
     assert!(message.contains("did not answer"), "{message}");
     assert!(message.contains("with_query_timeout"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(5));
     // The silent connection was closed, not returned to the pool: once the
     // network is back, the next operation gets a new one.
     proxy.frozen.store(false, Ordering::SeqCst);
+    let keys: [Key; 1] = ["k".into()];
     let read = tokio::time::timeout(HUNG, store.get(&keys))
         .await
         .expect("the store stayed stuck on the closed connection")
