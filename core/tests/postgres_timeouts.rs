@@ -45,6 +45,40 @@ async fn a_server_that_never_answers_fails_the_connect_within_the_pool_timeout()
             held.push(stream);
         }
     });
+    connect_fails_within_the_pool_timeout(port).await;
+}
+
+#[tokio::test]
+async fn a_server_that_stalls_after_the_handshake_fails_the_connect_within_the_pool_timeout() {
+    // Completes the startup handshake (trust authentication) and then
+    // never answers a query: a server wedged after accepting a session.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut length = [0u8; 4];
+            if stream.read_exact(&mut length).is_err() {
+                continue;
+            }
+            let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+            if stream.read_exact(&mut startup).is_err() {
+                continue;
+            }
+            let authentication_ok = [b'R', 0, 0, 0, 8, 0, 0, 0, 0];
+            let ready_for_query = [b'Z', 0, 0, 0, 5, b'I'];
+            let _ = stream.write_all(&authentication_ok);
+            let _ = stream.write_all(&ready_for_query);
+            held.push(stream);
+        }
+    });
+    connect_fails_within_the_pool_timeout(port).await;
+}
+
+/// Connects to the local `port` with a pool timeout of 300 ms and checks
+/// that the connect fails with a backend error naming it, in time.
+async fn connect_fails_within_the_pool_timeout(port: u16) {
     let url = format!("postgres://app@127.0.0.1:{port}/bookings?sslmode=disable");
     let options = PostgresOptions::default().with_pool_timeout(Some(Duration::from_millis(300)));
 

@@ -66,7 +66,8 @@ impl PostgresOptions {
     /// How long an operation waits for a connection: for one of the pool's
     /// to be free when all are in use, and for a new one to be established
     /// (including TLS and authentication; also bounds the first connection
-    /// of [`PostgresStore::connect_with`](super::PostgresStore::connect_with)).
+    /// of [`PostgresStore::connect_with`](super::PostgresStore::connect_with)
+    /// together with the settings it asks the server about on it).
     /// Past it the operation fails with a
     /// [`StorageError::Backend`] that says so, having sent nothing to the
     /// server. `None` waits as long as it takes — a server that stops

@@ -11,8 +11,8 @@ use super::retry::{Connections, connect_timed_out, db_backend, on_connection, re
 use crate::ports::StorageError;
 
 /// `config` with the store's session settings, each where the server knows
-/// it (probed on one connection, which also checks that the server can be
-/// reached within the pool timeout):
+/// it (probed on one connection, which also checks that the server
+/// answers within the pool timeout: handshake and probe together):
 ///
 /// * `plan_cache_mode=force_generic_plan` (PostgreSQL 12 and later). Left
 ///   to itself, PostgreSQL plans every execution of a statement that takes
@@ -28,16 +28,37 @@ pub(super) async fn with_session_settings(
     tls: MakeRustlsConnect,
     options: &PostgresOptions,
 ) -> Result<tokio_postgres::Config, StorageError> {
-    let connecting = config.connect(tls);
-    let connected = match options.pool_timeout() {
-        Some(timeout) => tokio::time::timeout(timeout, connecting)
+    let probing = probe(&config, tls, options);
+    let (generic_plans, statement_timeout) = match options.pool_timeout() {
+        Some(timeout) => tokio::time::timeout(timeout, probing)
             .await
-            .map_err(|_| StorageError::backend(connect_timed_out(timeout)))?,
-        None => connecting.await,
+            .map_err(|_| StorageError::backend(connect_timed_out(timeout)))??,
+        None => probing.await?,
     };
-    let (client, connection) =
-        connected.map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
-    let connection = tokio::spawn(connection);
+    let settings = session_options(config.get_options(), generic_plans, statement_timeout);
+    if let Some(settings) = settings {
+        config.options(&settings);
+    }
+    Ok(config)
+}
+
+/// Connects once and asks the server which of the settings it knows:
+/// `(plan_cache_mode, statement_timeout to set)`. The caller bounds the
+/// whole of it, handshake and questions, by the pool timeout: a server
+/// that completes the handshake and then never answers is as unreachable
+/// as one that never answers at all.
+async fn probe(
+    config: &tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    options: &PostgresOptions,
+) -> Result<(bool, Option<std::time::Duration>), StorageError> {
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| db_backend("cannot connect to PostgreSQL", e))?;
+    // Aborted if the caller gives up on the probe, so a silent server's
+    // connection is closed rather than left to the kernel's TCP timeouts.
+    let mut connection = AbortOnDrop(tokio::spawn(connection));
     let knows = async |setting: &str| {
         client
             .simple_query(&format!("SHOW {setting}"))
@@ -50,12 +71,17 @@ pub(super) async fn with_session_settings(
         _ => None,
     };
     drop(client);
-    let _ = connection.await;
-    let settings = session_options(config.get_options(), generic_plans, statement_timeout);
-    if let Some(settings) = settings {
-        config.options(&settings);
+    let _ = (&mut connection.0).await;
+    Ok((generic_plans, statement_timeout))
+}
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    Ok(config)
 }
 
 /// The connection's startup `options`: those `given` in the URL, then the
