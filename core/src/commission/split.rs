@@ -488,32 +488,37 @@ impl Split {
     /// A split of the same parties with `parts` in the order of
     /// [`Split::parts`].
     pub(crate) fn with_parts(&self, parts: &[Money]) -> Result<Split> {
-        if parts.len() != self.commissions.len() + 3 {
-            return Err(Error::invalid(
+        let wrong_count = || {
+            Error::invalid(
                 "split",
                 format!(
                     "{} parts given for a split of {}",
                     parts.len(),
                     self.commissions.len() + 3
                 ),
-            ));
+            )
+        };
+        let (platform_fee, rest) = parts.split_first().ok_or_else(wrong_count)?;
+        let (owner_payout, rest) = rest.split_last().ok_or_else(wrong_count)?;
+        let (taxes, amounts) = rest.split_last().ok_or_else(wrong_count)?;
+        if amounts.len() != self.commissions.len() {
+            return Err(wrong_count());
         }
-        let last = parts.len() - 1;
         let commissions = self
             .commissions
             .iter()
-            .zip(&parts[1..last - 1])
+            .zip(amounts)
             .map(|(c, amount)| CommissionShare {
                 intermediary: c.intermediary.clone(),
                 amount: *amount,
             })
             .collect();
         Split::new(
-            parts[0],
+            *platform_fee,
             commissions,
-            parts[last - 1],
+            *taxes,
             self.tax_remitter.clone(),
-            parts[last],
+            *owner_payout,
         )
     }
 
