@@ -166,9 +166,9 @@ fn a_stored_ledger_whose_re_split_or_clawback_names_other_parties_is_refused() {
     let loaded: BookingLedger = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(loaded, ledger);
 
-    for (path, what) in [
-        ("resplits", "a re-split naming another channel"),
-        ("refunds", "a clawback naming another channel"),
+    for (path, refused) in [
+        ("resplits", "a re-split on 2026-05-02 names other parties"),
+        ("refunds", "a clawback of 12.00 EUR names other parties"),
     ] {
         let mut tampered = json.clone();
         let split = if path == "resplits" {
@@ -178,6 +178,6 @@ fn a_stored_ledger_whose_re_split_or_clawback_names_other_parties_is_refused() {
         };
         split["commissions"][0]["intermediary"]["id"] = "elsewhere".into();
         let err = serde_json::from_value::<BookingLedger>(tampered).unwrap_err();
-        assert!(err.to_string().contains("other parties"), "{what}: {err}");
+        assert!(err.to_string().contains(refused), "{err}");
     }
 }
