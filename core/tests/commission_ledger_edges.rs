@@ -302,7 +302,9 @@ fn statement_period_is_half_open_on_both_bookings_and_refunds() {
     first_day.refund(m("20.00", "EUR"), day(5, 31)).unwrap();
     let records = [next_first, before, last_day, first_day.clone()];
     let may = StatementPeriod::new(day(5, 1), day(6, 1)).unwrap();
+    assert_eq!((may.start(), may.end()), (day(5, 1), day(6, 1)));
     let s = owner_statement(&owner, may, Currency::EUR, &records).unwrap();
+    assert_eq!(s.period, may);
     let ids: Vec<&str> = s.lines.iter().map(|l| l.booking.as_str()).collect();
     assert_eq!(ids, ["b-first", "b-last"]);
     assert_eq!(s.totals.gross, m("300.00", "EUR"));
