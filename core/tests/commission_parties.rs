@@ -166,17 +166,18 @@ fn a_stored_ledger_whose_re_split_or_clawback_names_other_parties_is_refused() {
     let loaded: BookingLedger = serde_json::from_value(json.clone()).unwrap();
     assert_eq!(loaded, ledger);
 
-    for (path, refused) in [
-        ("resplits", "a re-split on 2026-05-02 names other parties"),
-        ("refunds", "a clawback of 12.00 EUR names other parties"),
+    for (intermediary_id, refused) in [
+        (
+            "/resplits/0/split/commissions/0/intermediary/id",
+            "a re-split on 2026-05-02 names other parties",
+        ),
+        (
+            "/refunds/0/clawback/commissions/0/intermediary/id",
+            "a clawback of 12.00 EUR names other parties",
+        ),
     ] {
         let mut tampered = json.clone();
-        let split = if path == "resplits" {
-            &mut tampered[path][0]["split"]
-        } else {
-            &mut tampered[path][0]["clawback"]
-        };
-        split["commissions"][0]["intermediary"]["id"] = "elsewhere".into();
+        *tampered.pointer_mut(intermediary_id).expect("the field") = "elsewhere".into();
         let err = serde_json::from_value::<BookingLedger>(tampered).unwrap_err();
         assert!(err.to_string().contains(refused), "{err}");
     }

@@ -1,7 +1,8 @@
 //! How long a `PostgresStore` operation waits: for a connection
-//! (`PostgresOptions::with_pool_timeout`: a server that never answers, or
-//! a pool whose every connection is busy) and for the server's answers on
-//! it (`PostgresOptions::with_query_timeout`: a statement stuck behind a
+//! (`PostgresOptions::with_pool_timeout`: a server that never answers or
+//! answers only the handshake, or a pool whose every connection is busy)
+//! and for the server's answers on it
+//! (`PostgresOptions::with_query_timeout`: a statement stuck behind a
 //! lock, or a server that stopped answering mid-operation). Each fails the
 //! operation with a `StorageError::Backend` that says so, instead of
 //! hanging its caller.
@@ -37,14 +38,7 @@ fn put(key: &str) -> Mutation {
 async fn a_server_that_never_answers_fails_the_connect_within_the_pool_timeout() {
     // Accepts connections and never says a word: a stalled server, or a
     // proxy in front of a dead one.
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
-    let port = listener.local_addr().expect("its address").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming() {
-            held.push(stream);
-        }
-    });
+    let port = silent_server(|_| {});
     connect_fails_within_the_pool_timeout(port).await;
 }
 
@@ -52,28 +46,36 @@ async fn a_server_that_never_answers_fails_the_connect_within_the_pool_timeout()
 async fn a_server_that_stalls_after_the_handshake_fails_the_connect_within_the_pool_timeout() {
     // Completes the startup handshake (trust authentication) and then
     // never answers a query: a server wedged after accepting a session.
+    let port = silent_server(|stream| {
+        let mut length = [0u8; 4];
+        if stream.read_exact(&mut length).is_err() {
+            return;
+        }
+        let mut startup = vec![0u8; (u32::from_be_bytes(length) as usize).saturating_sub(4)];
+        if stream.read_exact(&mut startup).is_err() {
+            return;
+        }
+        let authentication_ok = [b'R', 0, 0, 0, 8, 0, 0, 0, 0];
+        let ready_for_query = [b'Z', 0, 0, 0, 5, b'I'];
+        let _ = stream.write_all(&authentication_ok);
+        let _ = stream.write_all(&ready_for_query);
+    });
+    connect_fails_within_the_pool_timeout(port).await;
+}
+
+/// A local server that runs `greet` on each connection it accepts and then
+/// holds it open without another word; returns its port.
+fn silent_server(greet: fn(&mut TcpStream)) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
     let port = listener.local_addr().expect("its address").port();
     std::thread::spawn(move || {
         let mut held = Vec::new();
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut length = [0u8; 4];
-            if stream.read_exact(&mut length).is_err() {
-                continue;
-            }
-            let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
-            if stream.read_exact(&mut startup).is_err() {
-                continue;
-            }
-            let authentication_ok = [b'R', 0, 0, 0, 8, 0, 0, 0, 0];
-            let ready_for_query = [b'Z', 0, 0, 0, 5, b'I'];
-            let _ = stream.write_all(&authentication_ok);
-            let _ = stream.write_all(&ready_for_query);
+        for mut stream in listener.incoming().flatten() {
+            greet(&mut stream);
             held.push(stream);
         }
     });
-    connect_fails_within_the_pool_timeout(port).await;
+    port
 }
 
 /// Connects to the local `port` with a pool timeout of 300 ms and checks
