@@ -50,13 +50,13 @@ fn each_night_bears_its_rate_its_occupancy_and_its_share_of_discounts() {
     spec.occupancy = Some(occupancy(2, "20.00", vec![]));
     spec.length_of_stay = vec![los("long", 3, percent_off("10"))];
     spec.fees = vec![fee("cleaning", "50.00", FeeBasis::PerBooking, false)];
-    // Thursday to Sunday, three adults: nights of 120, 220 and 220 before
-    // 10% off the 560 of accommodation; the fee is no night's.
+    // Thursday to Sunday, four adults (two extra): nights of 140, 240 and
+    // 240 before 10% off the 620 of accommodation; the fee is no night's.
     let quote = plan(spec)
-        .quote(&stay(d(6, 25), d(6, 28), adults(3)))
+        .quote(&stay(d(6, 25), d(6, 28), adults(4)))
         .unwrap();
-    assert_eq!(quote.accommodation().amount().to_string(), "504.00");
-    assert_eq!(amounts(quote.nights()), ["108.00", "198.00", "198.00"]);
+    assert_eq!(quote.accommodation().amount().to_string(), "558.00");
+    assert_eq!(amounts(quote.nights()), ["126.00", "216.00", "216.00"]);
 
     // Shares that do not divide evenly still add up to the cent.
     let mut spec = nightly("33.33");

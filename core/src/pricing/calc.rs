@@ -459,6 +459,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nights_split_only_a_non_negative_accommodation_over_priced_nights() {
+        let parts = QuoteParts {
+            night_rates: vec![Decimal::from(30), Decimal::from(10)],
+            ..QuoteParts::default()
+        };
+        let split = |minor| parts.nights(Money::from_minor(minor, Currency::EUR));
+        assert_eq!(
+            split(100),
+            Some(vec![
+                Money::from_minor(75, Currency::EUR),
+                Money::from_minor(25, Currency::EUR)
+            ])
+        );
+        assert_eq!(split(0), Some(vec![Money::zero(Currency::EUR); 2]));
+        // Discounts stop at the accommodation, so it is never negative; if
+        // it were, there would be no split rather than negative nights.
+        assert_eq!(split(-100), None);
+        assert_eq!(
+            QuoteParts::default().nights(Money::zero(Currency::EUR)),
+            None
+        );
+    }
+
+    #[test]
     fn rate_groups_keep_first_night_order_and_counts_past_the_inline_size() {
         let mut groups = RateGroups::default();
         let sources: Vec<RateSource> = (0..INLINE_GROUPS + 3).map(RateSource::Season).collect();
@@ -466,6 +490,8 @@ mod tests {
             for _ in 0..=i {
                 groups.add(*source);
             }
+            // Up to the inline size, the groups stay off the heap.
+            assert_eq!(matches!(groups, RateGroups::Inline(..)), i < INLINE_GROUPS);
         }
         groups.add(RateSource::Season(0));
         assert!(matches!(groups, RateGroups::Heap(_)));
