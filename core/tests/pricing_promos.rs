@@ -118,8 +118,12 @@ fn every_night_must_be_in_the_stay_window() {
 fn stay_must_reach_the_minimum_nights() {
     let mut long = promo("LONG", five_percent());
     long.min_nights = Some(8.try_into().unwrap());
-    let reason = refusal(&week_with(redeem(long, 0)));
+    let reason = refusal(&week_with(redeem(long.clone(), 0)));
     assert!(reason.contains("at least 8 nights"), "{reason}");
+    // A week is exactly seven nights: a minimum of seven is met.
+    long.min_nights = Some(7.try_into().unwrap());
+    let quote = weekly_plan().quote(&week_with(redeem(long, 0))).unwrap();
+    assert!(lines(&quote).iter().any(|l| l.starts_with("promo LONG")));
 }
 
 #[test]

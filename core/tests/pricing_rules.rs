@@ -246,6 +246,29 @@ fn occupancy_charges_extra_adults_and_children_by_age_band() {
 }
 
 #[test]
+fn a_band_for_every_child_age_prices_each_child_by_its_own_band() {
+    // The most bands a plan can have: one for each age from 0 to 17.
+    let bands: Vec<_> = (0..=17u8)
+        .map(|age| band(&format!("age{age}"), age, age, &format!("{}.00", age + 1)))
+        .collect();
+    assert!(bands[4].includes(4));
+    assert!(!bands[4].includes(3) && !bands[4].includes(5));
+    let mut spec = nightly("100.00");
+    spec.occupancy = Some(occupancy(1, "25.00", bands));
+    let party = Party::new(1, vec![17, 0, 9]).unwrap();
+    let quote = plan(spec).quote(&stay(d(6, 1), d(6, 2), party)).unwrap();
+    assert_eq!(
+        lines(&quote),
+        [
+            "base flex 1 x 100.00 = 100.00",
+            "occupancy age0 1 x 1.00 = 1.00",
+            "occupancy age9 1 x 10.00 = 10.00",
+            "occupancy age17 1 x 18.00 = 18.00"
+        ]
+    );
+}
+
+#[test]
 fn fees_are_charged_per_booking_night_guest_or_guest_night() {
     let party = Party::new(2, vec![4]).unwrap(); // 3 guests
     let expected = [

@@ -72,6 +72,13 @@ fn price_in_another_currency_is_a_currency_mismatch() {
     spec.fees = vec![fee("cleaning", "60.00", FeeBasis::PerBooking, true)];
     spec.fees[0].amount = Price::parse("60.00", "GBP").unwrap();
     assert_eq!(RatePlan::new(spec).unwrap_err().code(), "CURRENCY_MISMATCH");
+
+    let mut spec = nightly("100.00");
+    let off = StayDiscount::FixedPerNight(Price::parse("10.00", "USD").unwrap());
+    spec.length_of_stay = vec![los("week", 7, off)];
+    let err = RatePlan::new(spec).unwrap_err();
+    assert_eq!(err.code(), "CURRENCY_MISMATCH");
+    assert!(err.to_string().contains("USD"), "{err}");
 }
 
 #[test]
