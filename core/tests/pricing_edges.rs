@@ -10,8 +10,8 @@ use reservo::ids::RatePlanId;
 use reservo::money::{Currency, Money, Percentage, RoundingMode};
 use reservo::party::Party;
 use reservo::pricing::{
-    FeeBasis, MAX_TAXES, Price, PromoDiscount, Quote, QuoteLine, RatePlan, RuleKind, RuleRef,
-    StayDiscount, TaxBase, TaxInclusion, TaxRounding,
+    DateRange, FeeBasis, MAX_TAXES, Price, PromoDiscount, Quote, QuoteLine, RatePlan, RuleKind,
+    RuleRef, StayDiscount, TaxBase, TaxInclusion, TaxRounding,
 };
 use reservo::time::Stay;
 use rust_decimal::Decimal;
@@ -216,4 +216,91 @@ fn discounts_larger_than_the_stay_leave_it_free_never_negative() {
     );
     assert_eq!(quote.total().to_string(), "5.50 EUR");
     assert_eq!(amounts(quote.nights()), ["0.00", "0.00", "0.00"]);
+}
+
+fn with_kept_fee(lines: &mut [QuoteLine]) {
+    lines
+        .iter_mut()
+        .find(|l| l.rule.kind == RuleKind::Fee)
+        .unwrap()
+        .refundable = false;
+}
+
+fn quote_of(lines: Vec<QuoteLine>) -> Quote {
+    Quote::from_lines(RatePlanId::new("p").unwrap(), Currency::EUR, lines).unwrap()
+}
+
+#[test]
+fn non_refundable_taxes_must_be_whole_within_the_taxes_and_charged_on_a_kept_fee() {
+    let eur = |a: &str| Money::parse(a, "EUR").unwrap();
+    let mut lines = vec![
+        line(RuleKind::Base, 1, "80.00", "80.00"),
+        line(RuleKind::Fee, 1, "20.00", "20.00"),
+        line(RuleKind::Tax, 1, "10.00", "10.00"),
+    ];
+    let refundable = quote_of(lines.clone());
+    with_kept_fee(&mut lines);
+    let kept = quote_of(lines);
+    for bad in ["0.005", "-0.01", "10.01"] {
+        let err = kept
+            .clone()
+            .with_non_refundable_taxes(eur(bad))
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{bad}: {err}");
+    }
+    for good in ["0.00", "2.00", "10.00"] {
+        let quote = kept.clone().with_non_refundable_taxes(eur(good)).unwrap();
+        assert_eq!(quote.non_refundable_taxes(), eur(good));
+    }
+    let usd = Money::parse("1.00", "USD").unwrap();
+    let err = kept.with_non_refundable_taxes(usd).unwrap_err();
+    assert_eq!(err.code(), "CURRENCY_MISMATCH");
+    // Without a non-refundable fee, no tax is kept: only zero is accepted.
+    let err = refundable
+        .clone()
+        .with_non_refundable_taxes(eur("1.00"))
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let quote = refundable.with_non_refundable_taxes(eur("0.00")).unwrap();
+    assert_eq!(quote.non_refundable_taxes(), eur("0.00"));
+}
+
+#[test]
+fn a_quote_without_the_kept_taxes_assumes_none_when_nothing_is_charged_before_taxes() {
+    // A promo takes the accommodation and the fee's worth: the subtotal is
+    // zero and only the taxes are left, so there is no share to keep.
+    let mut lines = vec![
+        line(RuleKind::Base, 1, "10.00", "10.00"),
+        line(RuleKind::Promo, 1, "-30.00", "-30.00"),
+        line(RuleKind::Fee, 1, "20.00", "20.00"),
+        line(RuleKind::Tax, 1, "5.00", "5.00"),
+    ];
+    with_kept_fee(&mut lines);
+    let quote = quote_of(lines);
+    assert_eq!(quote.non_refundable().amount(), Decimal::from(20));
+    assert!(quote.non_refundable_taxes().is_zero());
+}
+
+#[test]
+fn nights_must_be_whole_and_non_negative_even_when_they_add_up() {
+    let eur = |a: &str| Money::parse(a, "EUR").unwrap();
+    let quote = quote_of(vec![line(RuleKind::Base, 2, "100.00", "200.00")]);
+    for bad in [["100.005", "99.995"], ["-10.00", "210.00"]] {
+        let err = quote
+            .clone()
+            .with_nights(bad.map(eur).to_vec())
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}: {err}");
+    }
+    let quote = quote
+        .with_nights(vec![eur("90.00"), eur("110.00")])
+        .unwrap();
+    assert_eq!(amounts(quote.nights()), ["90.00", "110.00"]);
+}
+
+#[test]
+fn prices_show_their_currency_and_date_ranges_their_ends() {
+    assert_eq!(eur("12.50").to_string(), "12.50 EUR");
+    let summer = DateRange::new(d(7, 1), d(8, 31)).unwrap();
+    assert_eq!((summer.first(), summer.last()), (d(7, 1), d(8, 31)));
 }
