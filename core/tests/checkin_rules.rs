@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
 use reservo::checkin::{
-    Direction, EntryHours, Passage, Refusal, Scan, ScanId, ScanLog, VenueRules,
+    Direction, EntryHours, Passage, Refusal, Scan, ScanId, ScanLog, ScanRecord, VenueRules,
 };
 use reservo::ids::{BookingId, ResourceId};
 use reservo::token::{EntryPolicy, GateId, Scope, TicketClaims, TokenId, ValidityWindow, ZoneId};
@@ -266,6 +266,35 @@ fn history_of_other_tokens_does_not_count() {
         log.check_in(&rules, &ticket, enter(utc(5, 14, 1))).unwrap(),
         Passage::Entry
     );
+    // `evaluate` given a history with the other token's entry in it.
+    let strangers_entry = ScanRecord {
+        token: stranger.token_id.clone(),
+        scan: enter(utc(5, 14, 0)),
+        outcome: Ok(Passage::Entry),
+    };
+    let decision =
+        reservo::checkin::evaluate(&rules, &ticket, [&strangers_entry], &enter(utc(5, 14, 1)));
+    assert_eq!(decision, Ok(Passage::Entry));
+}
+
+#[test]
+fn entry_hours_admit_from_opening_up_to_but_not_at_closing() {
+    let t = |h, m, s| NaiveTime::from_hms_opt(h, m, s).unwrap();
+    let day = EntryHours::new(t(9, 0, 0), t(17, 0, 0)).unwrap();
+    let night = EntryHours::new(t(20, 0, 0), t(3, 0, 0)).unwrap();
+    assert!(!day.crosses_midnight() && night.crosses_midnight());
+    for (hours, at, admitted) in [
+        (day, t(8, 59, 59), false),
+        (day, t(9, 0, 0), true),
+        (day, t(16, 59, 59), true),
+        (day, t(17, 0, 0), false),
+        (night, t(19, 59, 59), false),
+        (night, t(20, 0, 0), true),
+        (night, t(2, 59, 59), true),
+        (night, t(3, 0, 0), false),
+    ] {
+        assert_eq!(hours.contains(at), admitted, "{hours:?} at {at}");
+    }
 }
 
 fn overnight() -> VenueRules {
