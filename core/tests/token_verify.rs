@@ -109,8 +109,19 @@ fn validity_is_checked_at_both_ends_with_leeway() {
         code(lenient.verify_at(&token, at(22) + Duration::minutes(2))),
         "TOKEN_EXPIRED"
     );
-    let bad = Verifier::new(keys.public_keys()).with_leeway(Duration::seconds(-1));
-    assert_eq!(bad.unwrap_err().code(), "INVALID_INPUT");
+    // Leeway runs from none to one hour, both ends included.
+    let leeway =
+        |seconds| Verifier::new(keys.public_keys()).with_leeway(Duration::seconds(seconds));
+    for seconds in [0, 3_600] {
+        assert!(leeway(seconds).is_ok(), "{seconds} s");
+    }
+    for seconds in [-1, 3_601] {
+        assert_eq!(
+            leeway(seconds).unwrap_err().code(),
+            "INVALID_INPUT",
+            "{seconds} s"
+        );
+    }
 }
 
 #[test]
@@ -125,6 +136,10 @@ fn revoked_tokens_and_bookings_are_refused_once_the_list_is_applied() {
     let mut list = RevocationList::new(1, at(9));
     list.revoke_token(TokenId::from_bytes(*b"t1").unwrap());
     list.revoke_booking(BookingId::new("BK-2").unwrap());
+    assert_eq!(
+        list.tokens().iter().collect::<Vec<_>>(),
+        [&TokenId::from_bytes(*b"t1").unwrap()]
+    );
     scanner.apply_revocations(&list.sign(&keys)).unwrap();
 
     assert_eq!(
@@ -151,12 +166,19 @@ fn a_scanner_only_accepts_newer_revocation_lists() {
     }
     assert_eq!(scanner.revocations(), Some(&list));
     let newer = list.next(at(11));
+    // The next list keeps the entries under its own issue time.
+    assert_eq!((newer.sequence(), newer.issued_at()), (6, at(11)));
+    assert_eq!(newer.bookings(), list.bookings());
+    assert!(newer.tokens().is_empty());
+    let applied = scanner.apply_revocations(&newer.sign(&keys)).unwrap();
+    assert_eq!(applied.sequence(), 6);
     assert_eq!(
-        scanner
-            .apply_revocations(&newer.sign(&keys))
-            .unwrap()
-            .sequence(),
-        6
+        applied
+            .bookings()
+            .iter()
+            .map(|b| b.as_str())
+            .collect::<Vec<_>>(),
+        ["BK-2"]
     );
 }
 
