@@ -16,8 +16,11 @@ use reservo::pricing::{
 use reservo::time::Stay;
 use rust_decimal::Decimal;
 
+fn money(amount: &str) -> Money {
+    Money::parse(amount, "EUR").unwrap()
+}
+
 fn line(kind: RuleKind, quantity: u32, unit: &str, amount: &str) -> QuoteLine {
-    let eur = |a: &str| Money::parse(a, "EUR").unwrap();
     QuoteLine {
         rule: RuleRef {
             kind,
@@ -25,8 +28,8 @@ fn line(kind: RuleKind, quantity: u32, unit: &str, amount: &str) -> QuoteLine {
         },
         description: "r".into(),
         quantity,
-        unit_amount: eur(unit),
-        amount: eur(amount),
+        unit_amount: money(unit),
+        amount: money(amount),
         included: false,
         refundable: true,
     }
@@ -232,7 +235,6 @@ fn quote_of(lines: Vec<QuoteLine>) -> Quote {
 
 #[test]
 fn non_refundable_taxes_must_be_whole_within_the_taxes_and_charged_on_a_kept_fee() {
-    let eur = |a: &str| Money::parse(a, "EUR").unwrap();
     let mut lines = vec![
         line(RuleKind::Base, 1, "80.00", "80.00"),
         line(RuleKind::Fee, 1, "20.00", "20.00"),
@@ -244,13 +246,13 @@ fn non_refundable_taxes_must_be_whole_within_the_taxes_and_charged_on_a_kept_fee
     for bad in ["0.005", "-0.01", "10.01"] {
         let err = kept
             .clone()
-            .with_non_refundable_taxes(eur(bad))
+            .with_non_refundable_taxes(money(bad))
             .unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT", "{bad}: {err}");
     }
     for good in ["0.00", "2.00", "10.00"] {
-        let quote = kept.clone().with_non_refundable_taxes(eur(good)).unwrap();
-        assert_eq!(quote.non_refundable_taxes(), eur(good));
+        let quote = kept.clone().with_non_refundable_taxes(money(good)).unwrap();
+        assert_eq!(quote.non_refundable_taxes(), money(good));
     }
     let usd = Money::parse("1.00", "USD").unwrap();
     let err = kept.with_non_refundable_taxes(usd).unwrap_err();
@@ -258,11 +260,11 @@ fn non_refundable_taxes_must_be_whole_within_the_taxes_and_charged_on_a_kept_fee
     // Without a non-refundable fee, no tax is kept: only zero is accepted.
     let err = refundable
         .clone()
-        .with_non_refundable_taxes(eur("1.00"))
+        .with_non_refundable_taxes(money("1.00"))
         .unwrap_err();
     assert_eq!(err.code(), "INVALID_INPUT");
-    let quote = refundable.with_non_refundable_taxes(eur("0.00")).unwrap();
-    assert_eq!(quote.non_refundable_taxes(), eur("0.00"));
+    let quote = refundable.with_non_refundable_taxes(money("0.00")).unwrap();
+    assert_eq!(quote.non_refundable_taxes(), money("0.00"));
 }
 
 #[test]
@@ -283,17 +285,16 @@ fn a_quote_without_the_kept_taxes_assumes_none_when_nothing_is_charged_before_ta
 
 #[test]
 fn nights_must_be_whole_and_non_negative_even_when_they_add_up() {
-    let eur = |a: &str| Money::parse(a, "EUR").unwrap();
     let quote = quote_of(vec![line(RuleKind::Base, 2, "100.00", "200.00")]);
     for bad in [["100.005", "99.995"], ["-10.00", "210.00"]] {
         let err = quote
             .clone()
-            .with_nights(bad.map(eur).to_vec())
+            .with_nights(bad.map(money).to_vec())
             .unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT", "{bad:?}: {err}");
     }
     let quote = quote
-        .with_nights(vec![eur("90.00"), eur("110.00")])
+        .with_nights(vec![money("90.00"), money("110.00")])
         .unwrap();
     assert_eq!(amounts(quote.nights()), ["90.00", "110.00"]);
 }
