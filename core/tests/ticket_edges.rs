@@ -109,4 +109,16 @@ fn token_ids_parse_from_hex_digits_only() {
     assert!(serde_json::from_str::<TokenId>(r#""+a+b""#).is_err());
     let id: TokenId = "0F0f".parse().unwrap();
     assert_eq!(id.to_string(), "0f0f");
+    assert_eq!(format!("{id:?}"), "TokenId(0f0f)");
+    // 1 to 16 bytes: 2 to 32 hex digits.
+    let longest = "ab".repeat(16);
+    assert_eq!(longest.parse::<TokenId>().unwrap().as_bytes(), [0xab; 16]);
+    for text in ["", "abc", &"ab".repeat(17)] {
+        let err = text.parse::<TokenId>().unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{text:?}");
+    }
+    assert_eq!(
+        TokenId::from_bytes([1; 17]).unwrap_err().code(),
+        "INVALID_INPUT"
+    );
 }

@@ -2,6 +2,9 @@
 //! general-purpose CBOR and Ed25519 code, and the worked example that
 //! `docs/token-format.md` shows.
 
+#[path = "support/base45.rs"]
+mod base45;
+
 use chrono::{TimeZone, Utc};
 use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -42,24 +45,6 @@ fn example_claims() -> TicketClaims {
     }
 }
 
-fn base45_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-    let digits: Vec<u32> = text
-        .chars()
-        .map(|c| ALPHABET.find(c).unwrap() as u32)
-        .collect();
-    let mut out = Vec::new();
-    for group in digits.chunks(3) {
-        let n = group.iter().rev().fold(0, |acc, d| acc * 45 + d);
-        if group.len() == 3 {
-            out.extend_from_slice(&u16::try_from(n).unwrap().to_be_bytes());
-        } else {
-            out.push(u8::try_from(n).unwrap());
-        }
-    }
-    out
-}
-
 fn cbor(bytes: &[u8]) -> Value {
     ciborium::from_reader(bytes).unwrap()
 }
@@ -82,7 +67,7 @@ fn a_typical_ticket_fits_in_180_base45_characters() {
 fn a_token_verifies_with_plain_cbor_and_ed25519_code() {
     let keys = example_keys();
     let token = keys.issue(&example_claims());
-    let envelope = base45_decode(token.strip_prefix("RV1:").unwrap());
+    let envelope = base45::decode(token.strip_prefix("RV1:").unwrap());
 
     // COSE_Sign1 = [protected: bstr, unprotected: map, payload: bstr, signature: bstr]
     let Value::Array(parts) = cbor(&envelope) else {
@@ -140,7 +125,7 @@ fn a_token_parses_with_the_coset_library() {
     use coset::{CborSerializable, CoseSign1, cwt::ClaimsSet};
     let keys = example_keys();
     let token = keys.issue(&example_claims());
-    let sign1 = CoseSign1::from_slice(&base45_decode(&token[4..])).unwrap();
+    let sign1 = CoseSign1::from_slice(&base45::decode(&token[4..])).unwrap();
     assert_eq!(sign1.protected.header.key_id, b"k1");
     let claims = ClaimsSet::from_slice(sign1.payload.as_ref().unwrap()).unwrap();
     assert_eq!(claims.subject.as_deref(), Some("BK7Q3M9X"));
@@ -212,4 +197,53 @@ fn a_typical_ticket_is_a_version_8_m_qr_code_in_alphanumeric_mode() {
     let svg = qr.to_svg(4).unwrap();
     assert!(svg.contains("<svg") && svg.contains(r#"width="228""#));
     assert_eq!(qr.to_svg(0).unwrap_err().code(), "INVALID_INPUT");
+}
+
+/// The pixels of an 8-bit grayscale PNG, and its side.
+#[cfg(feature = "qr")]
+fn gray_pixels(png_bytes: &[u8]) -> (Vec<u8>, usize) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Grayscale);
+    assert_eq!(info.width, info.height);
+    (pixels, usize::try_from(info.width).unwrap())
+}
+
+#[cfg(feature = "qr")]
+#[test]
+fn the_png_scans_back_to_the_token_with_an_independent_decoder() {
+    use reservo::token::qr::TokenQr;
+    let token = example_keys().issue(&example_claims());
+    let qr = TokenQr::new(&token).unwrap();
+    for px in [1, 3] {
+        let (pixels, side) = gray_pixels(&qr.to_png(px).unwrap());
+        let px = usize::try_from(px).unwrap();
+        assert_eq!(side, (qr.width() + 8) * px);
+        // Every module is one solid px-by-px square, black or white, and
+        // the four-module quiet zone is white.
+        for my in 0..side / px {
+            for mx in 0..side / px {
+                let first = pixels[my * px * side + mx * px];
+                assert!(first == 0 || first == 255);
+                for y in my * px..(my + 1) * px {
+                    assert!(
+                        pixels[y * side + mx * px..y * side + (mx + 1) * px]
+                            .iter()
+                            .all(|&p| p == first)
+                    );
+                }
+                let quiet = mx < 4 || my < 4 || mx >= side / px - 4 || my >= side / px - 4;
+                assert!(!quiet || first == 255, "quiet zone module ({mx}, {my})");
+            }
+        }
+        let mut image =
+            rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+        let grids = image.detect_grids();
+        assert_eq!(grids.len(), 1, "{px} px a module");
+        let (meta, text) = grids[0].decode().unwrap();
+        assert_eq!(text, token);
+        assert_eq!(meta.version.0, 8);
+    }
 }

@@ -410,7 +410,55 @@ mod tests {
     #[test]
     fn debug_never_shows_the_private_key() {
         let key = IssuerKey::from_seed("k".parse().unwrap(), [0xab; 32]);
-        assert!(!format!("{key:?}").contains("ab"));
+        assert_eq!(format!("{key:?}"), "IssuerKey(k, <private>)");
+        let public = key.public_key();
+        let shown = format!("{public:?}");
+        assert_eq!(shown, format!("PublicKey(k, {})", hex(&public.to_bytes())));
+    }
+
+    #[test]
+    fn key_ids_hold_1_to_16_bytes_and_print_as_text_or_hex() {
+        assert_eq!(KeyId::new(Vec::new()).unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(KeyId::new([7; 16]).unwrap().as_bytes(), [7; 16]);
+        assert_eq!(KeyId::new([7; 17]).unwrap_err().code(), "INVALID_INPUT");
+        let text: KeyId = "26a".parse().unwrap();
+        assert_eq!(
+            (text.to_string(), format!("{text:?}")),
+            ("26a".into(), "KeyId(26a)".into())
+        );
+        // A space is not graphic, so an id with one prints as hex.
+        let binary = KeyId::new(*b"\x00\xff ").unwrap();
+        assert_eq!(binary.to_string(), "h'00ff20'");
+    }
+
+    #[test]
+    fn public_keys_round_trip_through_pem() {
+        let public = IssuerKey::from_seed("k".parse().unwrap(), [3; 32]).public_key();
+        let pem = public.to_public_key_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+        let again = PublicKey::from_public_key_pem("k".parse().unwrap(), &pem).unwrap();
+        assert_eq!(again, public);
+    }
+
+    #[test]
+    fn a_public_key_set_counts_lists_and_rebuilds() {
+        let key = |kid: &str, seed| IssuerKey::from_seed(kid.parse().unwrap(), [seed; 32]);
+        let mut set = PublicKeySet::new();
+        assert!(set.is_empty());
+        assert_eq!(set.len(), 0);
+        set.insert(key("k2", 2).public_key()).unwrap();
+        set.insert(key("k1", 1).public_key()).unwrap();
+        // The same key again is a no-op.
+        set.insert(key("k1", 1).public_key()).unwrap();
+        assert!(!set.is_empty());
+        assert_eq!(set.len(), 2);
+        let kids: Vec<String> = set.iter().map(|k| k.kid().to_string()).collect();
+        assert_eq!(kids, ["k1", "k2"]);
+        let mut rebuilt = PublicKeySet::new();
+        for public in set.iter() {
+            rebuilt.insert(public.clone()).unwrap();
+        }
+        assert_eq!(rebuilt, set);
     }
 
     #[test]
