@@ -267,3 +267,86 @@ fn a_scan_id_claimed_by_an_admission_and_a_refusal_keeps_the_admission_in_either
         assert!(log.for_token(&refused.token).is_empty());
     }
 }
+
+/// A ticket of `entries` entries with re-entry, and the merged log of
+/// three gates: north admits at noon and lets the person out at 13:00;
+/// south, offline, records their return at 13:30 as an entry (it saw no
+/// history); east, offline too, admits them again at 14:00.
+fn return_through_an_offline_gate(entries: u32) -> (VenueRules, TicketClaims, ScanLog) {
+    let rules = venue(false);
+    let claims = TicketClaims {
+        entry: EntryPolicy {
+            reentry: true,
+            ..EntryPolicy::entries(entries.try_into().unwrap())
+        },
+        ..ticket(entries)
+    };
+    let mut north = ScanLog::new();
+    north
+        .check_in(&rules, &claims, entry_at("north", 0))
+        .unwrap();
+    let out = exit_at("north", 60);
+    assert_eq!(north.check_in(&rules, &claims, out).unwrap(), Passage::Exit);
+    let mut south = ScanLog::new();
+    let back = south.check_in(&rules, &claims, entry_at("south", 90));
+    assert_eq!(back.unwrap(), Passage::Entry, "south saw no history");
+    let mut east = ScanLog::new();
+    assert!(east.is_empty());
+    east.check_in(&rules, &claims, entry_at("east", 120))
+        .unwrap();
+    assert!(!east.is_empty());
+    let mut server = ScanLog::new();
+    for log in [&north, &south, &east] {
+        server.merge(log);
+    }
+    assert_eq!(server.len(), 4);
+    (rules, claims, server)
+}
+
+fn exit_at(gate: &str, minutes: i64) -> Scan {
+    Scan {
+        direction: Direction::Out,
+        ..entry_at(gate, minutes)
+    }
+}
+
+#[test]
+fn a_return_an_offline_gate_recorded_as_an_entry_uses_no_allowance() {
+    // Replayed in scan order, south's scan is a re-entry, so east's is
+    // only the second entry of a two-entry ticket: no double admission.
+    let (rules, claims, mut server) = return_through_an_offline_gate(2);
+    assert_eq!(server.double_admissions(&rules, &claims), []);
+    server
+        .check_in(&rules, &claims, exit_at("east", 150))
+        .unwrap();
+    let next_day = server.check_in(&rules, &claims, entry_at("east", 24 * 60));
+    assert_eq!(next_day.unwrap_err().code(), "TOKEN_ALREADY_USED");
+
+    // With three entries, the gate that decides on the merged log counts
+    // two used, not three, and admits the next day.
+    let (rules, claims, mut server) = return_through_an_offline_gate(3);
+    server
+        .check_in(&rules, &claims, exit_at("east", 150))
+        .unwrap();
+    let next_day = server.check_in(&rules, &claims, entry_at("east", 24 * 60));
+    assert_eq!(next_day.unwrap(), Passage::Entry);
+    let after = server.check_in(&rules, &claims, entry_at("east", 24 * 60 + 5));
+    assert_eq!(after.unwrap_err().code(), "TOKEN_ALREADY_USED");
+}
+
+#[test]
+fn a_scan_record_prints_its_scan_token_gate_and_instant() {
+    let scan = entry_at("north", 0);
+    let record = ScanRecord {
+        token: TokenId::from_bytes(*b"expo-1").unwrap(),
+        scan: Scan {
+            id: ScanId::new("s-1").unwrap(),
+            ..scan
+        },
+        outcome: Ok(Passage::Entry),
+    };
+    assert_eq!(
+        record.to_string(),
+        "scan s-1 of token 6578706f2d31 at gate north at 2026-11-03 12:00:00 UTC"
+    );
+}

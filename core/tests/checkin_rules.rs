@@ -409,3 +409,33 @@ fn hours_closing_at_midnight_keep_civil_days() {
     assert_eq!(hours.venue_day(friday.and_time(NaiveTime::MIN)), friday);
     assert_eq!(hours.venue_day(friday.and_time(t(23))), friday);
 }
+
+#[test]
+fn an_exit_on_a_later_day_does_not_make_the_next_entry_a_reentry() {
+    // In on Monday evening, out on Tuesday morning (New York time), back
+    // on Tuesday: Tuesday has an exit but no entry, so the return is a
+    // new entry, and a two-entry ticket has used both.
+    let mut log = ScanLog::new();
+    let (rules, ticket) = (
+        venue(),
+        claims(EntryPolicy {
+            reentry: true,
+            ..EntryPolicy::entries(2.try_into().unwrap())
+        }),
+    );
+    log.check_in(&rules, &ticket, enter(utc(5, 23, 0))).unwrap();
+    log.check_in(&rules, &ticket, leave(utc(6, 14, 0))).unwrap();
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(6, 16, 0))).unwrap(),
+        Passage::Entry
+    );
+    log.check_in(&rules, &ticket, leave(utc(6, 17, 0))).unwrap();
+    assert_eq!(
+        log.check_in(&rules, &ticket, enter(utc(6, 18, 0))).unwrap(),
+        Passage::ReEntry,
+        "Tuesday now has an entry"
+    );
+    log.check_in(&rules, &ticket, leave(utc(6, 19, 0))).unwrap();
+    let wednesday = log.check_in(&rules, &ticket, enter(utc(7, 16, 0)));
+    assert_eq!(wednesday.unwrap_err().code(), "TOKEN_ALREADY_USED");
+}

@@ -185,32 +185,26 @@ impl ScanLog {
     /// Replays the admitted scans of the token with `claims` in scan order
     /// and reports each admission the rules refuse once all of them are
     /// known. Every admission stays in the replayed history, because the
-    /// person did pass.
+    /// person did pass ([`evaluate`] gives each the kind the rules give it,
+    /// whatever its gate recorded).
     pub fn double_admissions(
         &self,
         rules: &VenueRules,
         claims: &TicketClaims,
     ) -> Vec<DoubleAdmission> {
-        let mut replayed: Vec<ScanRecord> = Vec::new();
+        let mut replayed: Vec<&ScanRecord> = Vec::new();
         let mut doubles = Vec::new();
         for record in self.for_token(&claims.token_id) {
-            let Some(recorded) = record.passage() else {
+            if record.passage().is_none() {
                 continue;
-            };
-            let outcome = match evaluate(rules, claims, &replayed, &record.scan) {
-                Ok(passage) => passage,
-                Err(refusal) => {
-                    doubles.push(DoubleAdmission {
-                        record: record.clone(),
-                        refusal,
-                    });
-                    recorded
-                }
-            };
-            replayed.push(ScanRecord {
-                outcome: Ok(outcome),
-                ..record.clone()
-            });
+            }
+            if let Err(refusal) = evaluate(rules, claims, replayed.iter().copied(), &record.scan) {
+                doubles.push(DoubleAdmission {
+                    record: record.clone(),
+                    refusal,
+                });
+            }
+            replayed.push(record);
         }
         doubles
     }

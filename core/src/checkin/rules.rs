@@ -258,7 +258,10 @@ impl Refusal {
 ///
 /// Exits are always let through. An entry is checked in this order:
 /// resource, gate scope, zone scope, entry hours, anti-passback, re-entry
-/// (which needs no allowance), daily limit, total allowance.
+/// (which needs no allowance), daily limit, total allowance. Where the
+/// token allows re-entry, earlier admissions count as the rules classify
+/// them in scan order, not as each gate recorded them: a return through a
+/// gate that was offline when the person went out uses no allowance.
 pub fn evaluate<'a>(
     rules: &VenueRules,
     claims: &TicketClaims,
@@ -299,6 +302,9 @@ pub fn evaluate<'a>(
         .filter_map(|r| r.passage().map(|p| (r, p)))
         .collect();
     passed.sort_by(|(a, _), (b, _)| (a.scan.at, &a.scan.id).cmp(&(b.scan.at, &b.scan.id)));
+    if claims.entry.reentry {
+        reclassify_returns(rules, &mut passed);
+    }
 
     if rules.anti_passback {
         let last_here = passed.iter().rev().find(|(r, _)| r.scan.zone == scan.zone);
@@ -337,6 +343,31 @@ pub fn evaluate<'a>(
         }
     }
     Ok(Passage::Entry)
+}
+
+/// Gives each admission in `passed` (in scan order) the kind the rules
+/// give it, for a token that allows re-entry: an entry after an exit on a
+/// venue day with an earlier entry is a re-entry, whatever the gate that
+/// admitted it recorded. An offline gate that never saw the exit records
+/// the return as an entry; counted as one, it would use up an allowance
+/// the person still has once the logs are merged.
+fn reclassify_returns(rules: &VenueRules, passed: &mut [(&ScanRecord, Passage)]) {
+    let mut entry_days = BTreeSet::new();
+    let mut after_exit = false;
+    for (record, passage) in passed.iter_mut() {
+        if *passage == Passage::Exit {
+            after_exit = true;
+            continue;
+        }
+        let day = venue_day(rules, record.scan.at);
+        *passage = if after_exit && entry_days.contains(&day) {
+            Passage::ReEntry
+        } else {
+            Passage::Entry
+        };
+        entry_days.insert(day);
+        after_exit = false;
+    }
 }
 
 /// The venue day of the instant `at` under `rules`.
