@@ -301,3 +301,101 @@ fn restrictions_round_trip_through_json_and_deserializing_validates() {
         assert!(serde_json::from_str::<Restrictions>(&bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn stay_lengths_at_the_limit_are_allowed_through_the_range() {
+    let min = || {
+        vec![on(
+            d(7, 1),
+            d(7, 31),
+            Restriction::MinStayThrough { nights: n(3) },
+        )]
+    };
+    assert!(check(min(), stay(d(6, 30), d(7, 3))).is_ok(), "exactly 3");
+    assert!(check(min(), stay(d(7, 10), d(7, 14))).is_ok(), "4 nights");
+    let (_, _, detail) = broke(check(min(), stay(d(7, 30), d(8, 1))));
+    assert_eq!(detail, "2 nights requested, at least 3 required");
+    let max = || {
+        vec![on(
+            d(7, 20),
+            d(7, 20),
+            Restriction::MaxStayThrough { nights: n(7) },
+        )]
+    };
+    assert!(check(max(), stay(d(7, 14), d(7, 21))).is_ok(), "exactly 7");
+    assert!(check(max(), stay(d(7, 19), d(7, 21))).is_ok(), "2 nights");
+}
+
+#[test]
+fn slot_lead_in_days_counts_calendar_days_in_the_property_zone() {
+    let min = slot_rules(Restriction::MinAdvance {
+        lead: Lead::Days(2),
+    });
+    // Midnight UTC is 11:00 in Sydney in March (daylight time).
+    let booked_on = |day| {
+        BookedAt::new(
+            Utc.with_ymd_and_hms(2026, 3, day, 0, 0, 0).unwrap(),
+            sydney(),
+        )
+    };
+    assert_eq!(booked_on(8).local_date(), d(3, 8));
+    let check_on = |rules: &Restrictions, day| {
+        rules.check_slot(&villa(), d(3, 10), slot_start(), &booked_on(day))
+    };
+    assert!(check_on(&min, 8).is_ok(), "2 days ahead");
+    assert!(check_on(&min, 1).is_ok(), "9 days ahead");
+    let (rule, date, detail) = broke(check_on(&min, 9));
+    assert_eq!((rule, date), (RestrictionRule::MinAdvance, d(3, 10)));
+    assert_eq!(detail, "booked 1 days ahead, at least 2 required");
+    let max = slot_rules(Restriction::MaxAdvance {
+        lead: Lead::Days(7),
+    });
+    assert!(check_on(&max, 3).is_ok(), "7 days ahead");
+    assert!(check_on(&max, 9).is_ok(), "1 day ahead");
+    let (rule, _, detail) = broke(check_on(&max, 2));
+    assert_eq!(rule, RestrictionRule::MaxAdvance);
+    assert_eq!(detail, "booked 8 days ahead, at most 7 allowed");
+}
+
+#[test]
+fn the_largest_minimum_is_reported_for_advance_and_stay_through() {
+    let advance = |days| {
+        on(
+            d(5, 1),
+            d(5, 31),
+            Restriction::MinAdvance {
+                lead: Lead::Days(days),
+            },
+        )
+    };
+    let through = |nights| {
+        on(
+            d(7, 1),
+            d(7, 31),
+            Restriction::MinStayThrough { nights: n(nights) },
+        )
+    };
+    for entries in [vec![advance(3), advance(10)], vec![advance(10), advance(3)]] {
+        // Booked on 1 May for 2 May.
+        let (rule, _, detail) = broke(check(entries, stay(d(5, 2), d(5, 3))));
+        assert_eq!(rule, RestrictionRule::MinAdvance);
+        assert_eq!(detail, "booked 1 days ahead, at least 10 required");
+    }
+    for entries in [vec![through(3), through(5)], vec![through(5), through(3)]] {
+        let (_, _, detail) = broke(check(entries, stay(d(7, 10), d(7, 12))));
+        assert_eq!(detail, "2 nights requested, at least 5 required");
+    }
+}
+
+#[test]
+fn closed_dates_say_what_is_closed() {
+    let arrival = vec![on(d(7, 4), d(7, 4), Restriction::ClosedToArrival)];
+    let (_, _, detail) = broke(check(arrival, stay(d(7, 4), d(7, 6))));
+    assert_eq!(detail, "arrival is closed");
+    let departure = vec![on(d(7, 6), d(7, 6), Restriction::ClosedToDeparture)];
+    let (_, _, detail) = broke(check(departure, stay(d(7, 4), d(7, 6))));
+    assert_eq!(detail, "departure is closed");
+    let stopped = vec![on(d(7, 5), d(7, 5), Restriction::StopSell)];
+    let (_, _, detail) = broke(check(stopped, stay(d(7, 4), d(7, 6))));
+    assert_eq!(detail, "sales are stopped");
+}

@@ -3,7 +3,8 @@
 use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use reservo::schedule::{
-    Buffers, Cancellation, DateRange, ExtraSession, Occurrence, Schedule, ScheduleRule, Weekdays,
+    Buffers, Cancellation, DateRange, ExtraSession, MAX_EXPANSION_DAYS, MAX_SESSION_MINUTES,
+    Occurrence, Schedule, ScheduleRule, Weekdays,
 };
 
 fn d(m: u32, day: u32) -> NaiveDate {
@@ -263,4 +264,120 @@ fn occurrence_json_must_occupy_its_slot() {
     assert_eq!(serde_json::from_str::<Occurrence>(&json).unwrap(), first);
     let shrunk = json.replace("07:55:00", "08:05:00"); // occupied starts after the slot
     assert!(serde_json::from_str::<Occurrence>(&shrunk).is_err());
+}
+
+#[test]
+fn an_extra_session_at_a_new_time_or_on_a_rest_day_is_accepted() {
+    // Wednesday the 14th runs the rule, at 09:00 and 17:30 only; Tuesday
+    // the 13th does not run it at all.
+    let noon_wednesday = ExtraSession::new(d(1, 14), t(12, 0), 60).unwrap();
+    let tuesday_nine = ExtraSession::new(d(1, 13), t(9, 0), 60).unwrap();
+    let schedule = Schedule::new(
+        vec![yoga()],
+        vec![noon_wednesday, tuesday_nine],
+        vec![],
+        Buffers::NONE,
+    )
+    .unwrap();
+    // Expanding each day alone finds its own extra session.
+    let tuesday = schedule.occurrences(berlin(), d(1, 13), d(1, 14)).unwrap();
+    assert_eq!(starts(&tuesday), [(d(1, 13), t(9, 0))]);
+    let wednesday = schedule.occurrences(berlin(), d(1, 14), d(1, 15)).unwrap();
+    assert_eq!(
+        starts(&wednesday),
+        [
+            (d(1, 14), t(9, 0)),
+            (d(1, 14), t(12, 0)),
+            (d(1, 14), t(17, 30))
+        ]
+    );
+}
+
+#[test]
+fn a_cancellation_listed_twice_is_named_in_the_error() {
+    let session = Cancellation::session(d(1, 9), t(17, 30)).unwrap();
+    let err =
+        Schedule::new(vec![yoga()], vec![], vec![session, session], Buffers::NONE).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the session on 2026-01-09 at 17:30:00 is cancelled twice"),
+        "{err}"
+    );
+    let day = Cancellation::whole_day(d(1, 7));
+    let err = Schedule::new(vec![yoga()], vec![], vec![day, day], Buffers::NONE).unwrap_err();
+    assert!(
+        err.to_string().contains("2026-01-07 is cancelled twice"),
+        "{err}"
+    );
+}
+
+#[test]
+fn occurrences_expand_at_most_the_longest_range_in_one_call() {
+    let schedule = Schedule::new(vec![yoga()], vec![], vec![], Buffers::NONE).unwrap();
+    let from = d(1, 1);
+    let longest = from + Duration::days(i64::from(MAX_EXPANSION_DAYS));
+    assert!(schedule.occurrences(berlin(), from, longest).is_ok());
+    let err = schedule
+        .occurrences(berlin(), from, longest + Duration::days(1))
+        .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+}
+
+#[test]
+fn occurrence_json_may_occupy_exactly_its_slot_but_not_end_early() {
+    let schedule = Schedule::new(vec![yoga()], vec![], vec![], Buffers::NONE).unwrap();
+    let first = schedule.occurrences(berlin(), d(1, 5), d(1, 6)).unwrap()[0];
+    assert_eq!(first.occupied(), first.slot());
+    let json = serde_json::to_string(&first).unwrap();
+    assert_eq!(serde_json::from_str::<Occurrence>(&json).unwrap(), first);
+    // Occupied ending one minute before the slot does is refused.
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let early_end = first.slot().end() - Duration::minutes(1);
+    value["occupied"]["end"] = serde_json::to_value(early_end).unwrap();
+    let err = serde_json::from_value::<Occurrence>(value).unwrap_err();
+    assert!(
+        err.to_string().contains("does not contain the slot"),
+        "{err}"
+    );
+}
+
+#[test]
+fn weekdays_contain_exactly_their_days() {
+    let weekend = days(&[Weekday::Sat, Weekday::Sun]);
+    let all: Vec<Weekday> = (0..7).map(|i| Weekday::try_from(i).unwrap()).collect();
+    let held: Vec<Weekday> = all
+        .iter()
+        .copied()
+        .filter(|&w| weekend.contains(w))
+        .collect();
+    assert_eq!(held, [Weekday::Sat, Weekday::Sun]);
+    let monday = days(&[Weekday::Mon]);
+    assert!(monday.contains(Weekday::Mon) && !monday.contains(Weekday::Tue));
+    assert!(all.iter().all(|&w| Weekdays::ALL.contains(w)));
+}
+
+#[test]
+fn sessions_last_one_minute_to_seven_days() {
+    let week = 7 * 24 * 60;
+    assert_eq!(MAX_SESSION_MINUTES, week);
+    let rule = |minutes| {
+        let dates = DateRange::new(d(1, 5), Some(d(6, 30))).unwrap();
+        ScheduleRule::new(days(&[Weekday::Mon]), vec![t(9, 0)], minutes, dates)
+    };
+    for minutes in [1, week] {
+        assert!(rule(minutes).is_ok(), "{minutes}");
+        assert!(ExtraSession::new(d(1, 6), t(9, 0), minutes).is_ok());
+    }
+    for minutes in [0, week + 1] {
+        assert_eq!(rule(minutes).unwrap_err().code(), "INVALID_INPUT");
+        let extra = ExtraSession::new(d(1, 6), t(9, 0), minutes);
+        assert_eq!(extra.unwrap_err().code(), "INVALID_INPUT");
+    }
+}
+
+#[test]
+fn a_date_range_reports_its_ends() {
+    let bounded = DateRange::new(d(1, 5), Some(d(6, 30))).unwrap();
+    assert_eq!((bounded.from(), bounded.until()), (d(1, 5), Some(d(6, 30))));
+    assert_eq!(DateRange::starting(d(1, 5)).until(), None);
 }
