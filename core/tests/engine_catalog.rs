@@ -7,7 +7,7 @@ mod catalog;
 use catalog::{World, d, nightly, nightly_plan, pid, rid, stay, world};
 use chrono::{Duration, TimeZone, Utc};
 use reservo::catalog::{Block, BlockReason, BlockSpan, Property};
-use reservo::engine::{Engine, Item, QuoteRequest, SearchFor, SearchRequest};
+use reservo::engine::{Engine, HoldRequest, Item, QuoteRequest, SearchFor, SearchRequest};
 use reservo::ids::BlockId;
 use reservo::party::Party;
 use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, RatePlan, UsageLimit};
@@ -498,4 +498,67 @@ async fn time_moves_stays_into_the_past() {
     w.clock.advance(Duration::days(1));
     let err = w.engine.quote(&QuoteRequest::new(item)).await.unwrap_err();
     assert_eq!(err.code(), "IN_THE_PAST");
+}
+
+#[tokio::test]
+async fn a_period_block_takes_seats_from_every_session_whose_occupied_time_it_overlaps() {
+    // Lessons run 08:00-10:00 and 13:00-15:00 UTC with 15-minute buffers.
+    let w = world().await;
+    let period = |from: (u32, u32), to: (u32, u32)| BlockSpan::Period {
+        start: Utc.with_ymd_and_hms(2026, 6, 2, from.0, from.1, 0).unwrap(),
+        end: Utc.with_ymd_and_hms(2026, 6, 2, to.0, to.1, 0).unwrap(),
+    };
+    // Three seats kept for a group during the morning lesson; the whole
+    // school closed from the end of the morning's buffer into the
+    // afternoon's setup buffer (12:45).
+    let group = block("group", "surf-lesson", period((8, 30), (9, 0)), Some(3));
+    let closed = block("storm", "surf-lesson", period((10, 15), (12, 50)), None);
+    for b in [group, closed] {
+        w.engine.add_block(b).await.unwrap();
+    }
+    let day = w
+        .engine
+        .session_availability(&rid("surf-lesson"), d(6, 2), d(6, 3))
+        .await
+        .unwrap();
+    let seats: Vec<(u32, u32)> = day.iter().map(|s| (s.blocked, s.available)).collect();
+    assert_eq!(seats, [(3, 5), (8, 0)]);
+
+    let search = |party| SearchRequest {
+        what: SearchFor::Sessions {
+            from: d(6, 2),
+            to: d(6, 3),
+        },
+        party,
+        property: Some(pid("surf-school")),
+    };
+    let hits = w.engine.search(&search(adults(5))).await.unwrap();
+    let starts: Vec<_> = hits.iter().map(|h| h.slot.unwrap().start()).collect();
+    assert_eq!(starts, [lesson_at(6, 2, 8)]);
+    assert!(
+        w.engine
+            .search(&search(adults(6)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let six = QuoteRequest::new(Item::session(
+        rid("surf-lesson"),
+        lesson_at(6, 2, 8),
+        adults(6),
+    ));
+    let err = w
+        .engine
+        .hold(&HoldRequest::new("six", vec![six], 900))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "UNAVAILABLE");
+    // The next day's lessons were never touched.
+    let next = w
+        .engine
+        .session_availability(&rid("surf-lesson"), d(6, 3), d(6, 4))
+        .await
+        .unwrap();
+    assert!(next.iter().all(|s| (s.blocked, s.available) == (0, 8)));
 }
