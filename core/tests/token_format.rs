@@ -247,3 +247,64 @@ fn the_png_scans_back_to_the_token_with_an_independent_decoder() {
         assert_eq!(meta.version.0, 8);
     }
 }
+
+/// The SVG's dark modules drawn on a white canvas, `side` units square:
+/// the renderer's document is one white background `rect` and one black
+/// `path` of rectangles, each `M{left} {top}h{width}v{height}H{left}V{top}`.
+#[cfg(feature = "qr")]
+fn rasterize_svg(svg: &str) -> (Vec<u8>, usize) {
+    let attribute = |name: &str| {
+        let start = svg.find(&format!(r#" {name}=""#)).unwrap() + name.len() + 3;
+        &svg[start..start + svg[start..].find('"').unwrap()]
+    };
+    let side: usize = attribute("width").parse().unwrap();
+    assert_eq!(attribute("height"), side.to_string());
+    assert_eq!(attribute("viewBox"), format!("0 0 {side} {side}"));
+    let background = format!(r##"<rect x="0" y="0" width="{side}" height="{side}" fill="#fff"/>"##);
+    assert!(svg.contains(&background), "a white background");
+    assert!(svg.ends_with(r#""/></svg>"#));
+    let path_start = svg.find(r##"<path fill="#000" d=""##).unwrap() + 21;
+    let path = &svg[path_start..svg.len() - r#""/></svg>"#.len()];
+    let mut pixels = vec![255u8; side * side];
+    for rect in path.split('M').skip(1) {
+        let numbers: Vec<usize> = rect
+            .split(|c: char| c == ' ' || c.is_ascii_alphabetic())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let [left, top, width, height, left_again, top_again] = numbers[..] else {
+            panic!("not a rectangle: M{rect}")
+        };
+        assert_eq!((left_again, top_again), (left, top), "a closed rectangle");
+        assert_eq!(
+            rect,
+            format!("{left} {top}h{width}v{height}H{left}V{top}"),
+            "the path's commands"
+        );
+        for y in top..top + height {
+            pixels[y * side + left..y * side + left + width].fill(0);
+        }
+    }
+    (pixels, side)
+}
+
+#[cfg(feature = "qr")]
+#[test]
+fn the_svg_draws_the_same_modules_as_the_png() {
+    use reservo::token::qr::TokenQr;
+    let token = example_keys().issue(&example_claims());
+    let qr = TokenQr::new(&token).unwrap();
+    for px in [1, 4] {
+        let (svg_pixels, svg_side) = rasterize_svg(&qr.to_svg(px).unwrap());
+        let (png_pixels, png_side) = gray_pixels(&qr.to_png(px).unwrap());
+        assert_eq!(svg_side, png_side, "{px} units a module");
+        assert!(svg_pixels.contains(&0) && svg_pixels.contains(&255));
+        assert!(svg_pixels == png_pixels, "{px} units a module");
+    }
+    // And it scans back to the token on its own.
+    let (pixels, side) = rasterize_svg(&qr.to_svg(2).unwrap());
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(side, side, |x, y| pixels[y * side + x]);
+    let (_, text) = image.detect_grids()[0].decode().unwrap();
+    assert_eq!(text, token);
+}
