@@ -299,3 +299,45 @@ async fn booking_event_period_runs_from_the_first_start_to_the_last_end() {
         "the period of a booking of 3-5 and 10-12 July"
     );
 }
+
+#[tokio::test]
+async fn listings_by_resource_skip_a_booking_whose_stays_there_fall_around_the_range() {
+    let w = world().await;
+    // One booking, two stays in the villa in July: its month entry spans
+    // 2 to 21 July, but no night between them.
+    let id = w
+        .engine
+        .hold(&hold_request(
+            "h",
+            vec![
+                villa_stay(date(2026, 7, 2), date(2026, 7, 4)),
+                villa_stay(date(2026, 7, 20), date(2026, 7, 22)),
+            ],
+            900,
+        ))
+        .await
+        .unwrap()
+        .id;
+    let booking = confirm(&w, "c", &id).await.id;
+    assert!(
+        listed(&w, date(2026, 7, 4), date(2026, 7, 20))
+            .await
+            .is_empty()
+    );
+    assert!(
+        listed(&w, date(2026, 7, 10), date(2026, 7, 15))
+            .await
+            .is_empty()
+    );
+    for (from, to) in [
+        (date(2026, 7, 3), date(2026, 7, 20)),
+        (date(2026, 7, 4), date(2026, 7, 21)),
+        (date(2026, 7, 1), date(2026, 8, 1)),
+    ] {
+        assert_eq!(
+            listed(&w, from, to).await,
+            std::slice::from_ref(&booking),
+            "{from}..{to}"
+        );
+    }
+}

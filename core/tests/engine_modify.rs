@@ -233,3 +233,42 @@ async fn bookings_indexed_per_night_by_older_versions_are_listed_and_reindexed_w
     assert_eq!(listed(d(7, 17), d(7, 18)).await.unwrap(), [modified]);
     assert!(listed(first, d(7, 14)).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn moving_a_stay_to_another_month_moves_its_month_entry() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let month_entries = || {
+        s.w.store
+            .dump()
+            .records
+            .into_iter()
+            .map(|r| r.key)
+            .filter(|key| key.starts_with("bm/"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        month_entries(),
+        [format!("bm/villa/2026-07/{}", booking.id)]
+    );
+    // Thu 30 July to Sun 2 August: a night in each month.
+    s.w.engine
+        .modify(&modify("m1", &booking, (7, 30), (8, 2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        month_entries(),
+        [
+            format!("bm/villa/2026-07/{}", booking.id),
+            format!("bm/villa/2026-08/{}", booking.id),
+        ]
+    );
+    s.w.engine
+        .modify(&modify("m2", &booking, (8, 10), (8, 12)))
+        .await
+        .unwrap();
+    assert_eq!(
+        month_entries(),
+        [format!("bm/villa/2026-08/{}", booking.id)]
+    );
+}

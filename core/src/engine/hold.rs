@@ -8,7 +8,7 @@
 //! [`super::hold_change`], confirmation in [`super::confirm`]. Must never let an expired hold count: ledgers
 //! compare each hold's expiry with the clock (see [`super::ledger`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
@@ -258,23 +258,14 @@ impl Hold {
         }
     }
 
-    /// The keys of the ledgers its items use, in key order.
+    /// The keys of the ledgers its items use, each once, in key order.
     pub(crate) fn ledger_keys(&self) -> Vec<String> {
-        self.units_by_ledger()
-            .into_keys()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Units per ledger key over all items.
-    pub(crate) fn units_by_ledger(&self) -> BTreeMap<&str, u32> {
-        let mut out = BTreeMap::new();
-        for item in &self.items {
-            for u in &item.uses {
-                *out.entry(u.key.as_str()).or_insert(0) += u.units;
-            }
-        }
-        out
+        let keys: BTreeSet<&str> = self
+            .items
+            .iter()
+            .flat_map(|item| item.uses.iter().map(|u| u.key.as_str()))
+            .collect();
+        keys.into_iter().map(str::to_owned).collect()
     }
 }
 
