@@ -439,3 +439,39 @@ fn an_exit_on_a_later_day_does_not_make_the_next_entry_a_reentry() {
     let wednesday = log.check_in(&rules, &ticket, enter(utc(7, 16, 0)));
     assert_eq!(wednesday.unwrap_err().code(), "TOKEN_ALREADY_USED");
 }
+
+/// A scan is decided now, so every admission already recorded happened
+/// before it, even one stamped later by a gate whose clock runs ahead:
+/// all of them count.
+#[test]
+fn an_admission_stamped_after_the_scan_still_counts() {
+    let mut log = ScanLog::new();
+    let (rules, ticket) = (venue(), claims(EntryPolicy::default()));
+    let ahead = scan("east-gate", "park", Direction::In, utc(5, 14, 10));
+    assert_eq!(
+        log.check_in(&rules, &ticket, ahead).unwrap(),
+        Passage::Entry
+    );
+    match log
+        .check_in(&rules, &ticket, enter(utc(5, 14, 0)))
+        .unwrap_err()
+    {
+        reservo::Error::TokenAlreadyUsed { used_at, gate } => {
+            assert_eq!((used_at, gate.as_str()), (utc(5, 14, 10), "east-gate"));
+        }
+        other => panic!("expected TOKEN_ALREADY_USED, got {other}"),
+    }
+    let anti_passback = VenueRules {
+        anti_passback: true,
+        ..venue()
+    };
+    let mut log = ScanLog::new();
+    let two = claims(EntryPolicy::entries(2.try_into().unwrap()));
+    let ahead = scan("east-gate", "park", Direction::In, utc(5, 14, 10));
+    log.check_in(&anti_passback, &two, ahead).unwrap();
+    let err = log
+        .check_in(&anti_passback, &two, enter(utc(5, 14, 0)))
+        .unwrap_err();
+    assert_eq!(err.code(), "ENTRY_REFUSED");
+    assert!(err.to_string().contains("anti-passback"), "{err}");
+}

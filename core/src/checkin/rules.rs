@@ -254,7 +254,9 @@ impl Refusal {
 
 /// Decides `scan` of the token with `claims`, given the token's earlier
 /// scans in `history` (records of other tokens and refused scans are
-/// ignored; order does not matter).
+/// ignored; order does not matter). Every admission in `history` counts,
+/// even one stamped after `scan`: the scan is being decided now, so what
+/// was recorded happened before it, at a gate whose clock runs ahead.
 ///
 /// Exits are always let through. An entry is checked in this order:
 /// resource, gate scope, zone scope, entry hours, anti-passback, re-entry
