@@ -23,6 +23,7 @@ mod notify;
 mod pickle;
 mod ports;
 mod runtime;
+mod store_methods;
 mod stores;
 mod tickets;
 mod tokens;

@@ -20,7 +20,7 @@ use crate::runtime::{Pending, block_on};
 /// Records in memory, for tests, demos and short-lived hosts.
 #[pyclass(frozen, module = "reservo._reservo", name = "MemoryStore")]
 pub struct PyMemoryStore {
-    store: Arc<MemoryStore>,
+    pub(crate) store: Arc<MemoryStore>,
 }
 
 #[pymethods]
@@ -48,7 +48,7 @@ impl PyMemoryStore {
 /// instead of committing on the calling thread when nothing else writes.
 #[pyclass(frozen, module = "reservo._reservo", name = "SqliteStore")]
 pub struct PySqliteStore {
-    store: Arc<SqliteStore>,
+    pub(crate) store: Arc<SqliteStore>,
     path: PathBuf,
 }
 
@@ -140,7 +140,7 @@ fn sqlite_options(
 /// connection and fails with a `StorageError` (`None`: no bound).
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
-    store: Arc<PostgresStore>,
+    pub(crate) store: Arc<PostgresStore>,
 }
 
 #[pymethods]

@@ -21,11 +21,13 @@ from reservo import (
     ManualClock,
     PostgresStore,
     SqliteStore,
+    conformance,
     copy_store,
 )
 from reservo.errors import StorageError
 
 from .conftest import START, book_villa, set_up_catalog, villa
+from .test_store_methods import Counted
 
 URL = os.environ.get("RESERVO_PG_URL")
 if URL is None and os.environ.get("CI") == "true":
@@ -224,3 +226,21 @@ def test_a_sqlite_file_copied_into_postgres_goes_on_there(tmp_path: Path) -> Non
     assert moved.booking(booking.id) == booking
     assert moved.events(limit=1000) == engine.events(limit=1000)
     assert report.events == len(engine.events(limit=1000))
+
+
+@pytest.mark.parametrize("name", conformance.case_names())
+def test_a_wrapped_postgres_store_passes_the_storage_contract(name: str) -> None:
+    assert conformance.run_case(name, lambda: Counted(fresh_store())) is None
+
+
+def test_python_reads_what_the_engine_wrote_to_postgres() -> None:
+    store = fresh_store()
+    engine = Engine(Counted(store), clock=ManualClock(START))
+    set_up_catalog(engine)
+    booking = book_villa(engine, date(2026, 7, 10), date(2026, 7, 12))
+    records = store.scan("", None, 10_000).wait()
+    mine = [r for r in records if booking.id in r.key]
+    assert mine
+    assert store.get([r.key for r in mine]).wait() == mine
+    kinds = [e.kind for e in store.read_events(0, 1_000).wait()]
+    assert kinds.count("booking.confirmed") == 1

@@ -7,8 +7,12 @@ deviation::
     for name in conformance.case_names():
         assert conformance.run_case(name, MyStore) is None
 
-Each case gets a new, empty store. The concurrency cases call the store
-from several threads at once, so it must be thread-safe.
+Each case gets a new, empty store, made before the case starts (so the
+factory may open one that connects, like a ``PostgresStore``). The
+concurrency cases call the store from several threads at once, so it must
+be thread-safe. A built-in store wrapped in your own (for metrics or
+tracing) must pass too: its methods answer awaitables that a wrapper can
+return as they are.
 """
 
 from __future__ import annotations

@@ -75,6 +75,16 @@ impl PyRecord {
     }
 }
 
+impl From<Record> for PyRecord {
+    fn from(record: Record) -> Self {
+        PyRecord {
+            key: record.key,
+            value: record.value,
+            version: record.version.0,
+        }
+    }
+}
+
 /// An outbox event as a store keeps it: sequence number, kind, payload bytes.
 #[pyclass(frozen, module = "reservo._reservo", name = "StoredEvent")]
 pub struct PyStoredEvent {
