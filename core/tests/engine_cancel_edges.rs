@@ -24,7 +24,9 @@ use catalog::rid;
 use chrono::Duration;
 use money::{cancel, deposit, eur, hold_items, hold_villa, pay, shop, use_tiered_policy, villa};
 use policy::{money, utc};
-use refunds::{flex, paid_in_two, refund_at, refunded, stay_request, villa_paid};
+use refunds::{
+    flex, paid_in_two, refund_at, refunded, stay_request, use_fixed_fee_policy, villa_paid,
+};
 use reservo::booking::BookingStatus;
 use reservo::engine::{
     Engine, Item, ModifyRequest, NoShowRequest, PayAmount, PayBalanceRequest, QuoteRequest,
@@ -141,18 +143,7 @@ async fn bad_cancel_input_is_a_typed_error_that_changes_nothing() {
 #[tokio::test]
 async fn a_fixed_penalty_is_kept_once_per_booking_whatever_the_starts() {
     let s = shop().await;
-    let fee = CancellationPolicy::new(
-        vec![],
-        Penalty::Fixed {
-            amount: eur("50.00"),
-        },
-        vec![],
-    )
-    .unwrap();
-    s.w.engine
-        .set_cancellation_policy(&flex(), fee)
-        .await
-        .unwrap();
+    use_fixed_fee_policy(&s, "50.00").await;
     // Two rooms, both on `flex`, both arriving 13 July: one group.
     let hold = hold_items(
         &s.w,

@@ -17,11 +17,11 @@ mod refunds;
 use chrono::Duration;
 use money::{eur, hold_items, pay, shop, use_tiered_policy};
 use policy::utc;
-use refunds::{flex, refunded, stay_request, villa_paid};
+use refunds::{refunded, stay_request, use_fixed_fee_policy, villa_paid};
 use reservo::booking::BookingStatus;
 use reservo::engine::{Booking, NoShowRequest, PayAmount};
 use reservo::money::Money;
-use reservo::policy::{AppliedRule, CancellationPolicy, Penalty};
+use reservo::policy::AppliedRule;
 use rust_decimal_macros::dec;
 
 fn no_show(key: &str, booking: &Booking) -> NoShowRequest {
@@ -104,18 +104,7 @@ async fn a_no_show_judges_every_stay_of_the_booking_as_a_no_show() {
 #[tokio::test]
 async fn a_fixed_fee_shared_by_stays_starting_on_different_days_is_split_by_price() {
     let s = shop().await;
-    let fee = CancellationPolicy::new(
-        vec![],
-        Penalty::Fixed {
-            amount: eur("50.00"),
-        },
-        vec![],
-    )
-    .unwrap();
-    s.w.engine
-        .set_cancellation_policy(&flex(), fee)
-        .await
-        .unwrap();
+    use_fixed_fee_policy(&s, "50.00").await;
     // The double room 3-5 August: 260.00 with its cleaning, against the
     // villa's 360.00.
     let booking = two_stays(&s, "a", (8, 5)).await;

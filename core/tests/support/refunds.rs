@@ -9,6 +9,7 @@ use reservo::engine::{Booking, Item, PayAmount, PayBalanceRequest, QuoteRequest}
 use reservo::ids::RatePlanId;
 use reservo::money::Money;
 use reservo::party::Party;
+use reservo::policy::{CancellationPolicy, Penalty};
 use rust_decimal::Decimal;
 
 use super::catalog::{rid, stay};
@@ -49,6 +50,23 @@ pub fn stay_request(resource: &str, from: (u32, u32), to: (u32, u32)) -> QuoteRe
 
 pub fn flex() -> RatePlanId {
     RatePlanId::new("flex").unwrap()
+}
+
+/// Puts on the `flex` plan a policy that keeps a fixed fee of `amount`
+/// euros, and nothing else, whenever a booking is cancelled.
+pub async fn use_fixed_fee_policy(s: &Shop, amount: &str) {
+    let fee = CancellationPolicy::new(
+        vec![],
+        Penalty::Fixed {
+            amount: super::money::eur(amount),
+        },
+        vec![],
+    )
+    .unwrap();
+    s.w.engine
+        .set_cancellation_policy(&flex(), fee)
+        .await
+        .unwrap();
 }
 
 /// The villa 13-16 July (360.00), paid 100.00 then 260.00.
