@@ -306,3 +306,25 @@ async fn a_free_hold_is_confirmed_without_asking_the_gateway() {
     assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
     assert!(s.gateway.calls().is_empty());
 }
+
+/// The bounds of a payment: a deposit may be the whole total (the booking
+/// is then paid in full), and a payment method token 500 characters long
+/// but not 501.
+#[tokio::test]
+async fn a_deposit_of_the_whole_total_and_a_500_character_method_are_accepted() {
+    let s = shop().await;
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let mut request = pay("p1", &hold, deposit("360.00"));
+    request.payment_method = "m".repeat(501);
+    let before = s.w.store.dump();
+    let err = s.w.engine.pay_and_confirm(&request).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(err.to_string().contains("payment_method"), "{err}");
+    assert_eq!(s.w.store.dump(), before);
+    assert!(s.gateway.calls().is_empty());
+    request.payment_method = "m".repeat(500);
+    let booking = s.w.engine.pay_and_confirm(&request).await.unwrap();
+    assert_eq!(booking.status, BookingStatus::Confirmed);
+    assert_eq!(booking.money.paid(booking.total.currency()), eur("360.00"));
+    assert_eq!(s.gateway.captured(), dec!(360.00));
+}
