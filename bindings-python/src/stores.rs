@@ -135,9 +135,11 @@ fn sqlite_options(
 /// the first connection included) before it fails with a `StorageError`
 /// (`None`: as long as it takes); `query_timeout` how many seconds a
 /// statement may run before the server cancels it (its `statement_timeout`,
-/// unless the URL sets one), and, a second more, how long an operation
-/// waits for a server that stopped answering before it closes the
-/// connection and fails with a `StorageError` (`None`: no bound).
+/// unless the URL sets one) or a transaction may wait on a client that was
+/// cut off before the server ends it (`idle_in_transaction_session_timeout`),
+/// and, a second more, how long an operation waits for a server that
+/// stopped answering before it closes the connection and fails with a
+/// `StorageError` (`None`: no bound).
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     pub(crate) store: Arc<PostgresStore>,
