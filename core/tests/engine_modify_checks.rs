@@ -101,6 +101,16 @@ async fn a_lost_charge_is_reversed_when_another_modification_moved_the_stay_at_t
     assert_eq!(now.items, moved.items);
     assert_eq!(now.total, eur("360.00"));
     assert_eq!(net_at_gateway(&s.gateway), dec!(360.00));
+    // Neither the charge nor its reversal is still waited on.
+    let waited_on: Vec<String> =
+        s.w.store
+            .dump()
+            .records
+            .into_iter()
+            .map(|r| r.key)
+            .filter(|key| key.starts_with("pq/"))
+            .collect();
+    assert!(waited_on.is_empty(), "{waited_on:?}");
     assert_eq!(
         villa_free(&s.w, (7, 13), (7, 24)).await,
         [1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1]
