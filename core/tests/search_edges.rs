@@ -1,6 +1,7 @@
 //! Search at its edges: it agrees with quotes on price and availability,
-//! expired holds never hide a resource, and one resource that cannot be
-//! priced does not take the whole search down.
+//! expired holds never hide a resource, one resource that cannot be
+//! priced does not take the whole search down, and "today" is each
+//! property's own.
 
 #[path = "support/catalog.rs"]
 mod catalog;
@@ -151,4 +152,70 @@ async fn a_stored_resource_on_a_plan_of_the_other_unit_does_not_break_search() {
     let err = w.engine.quote(&QuoteRequest::new(odd)).await.unwrap_err();
     assert_eq!(err.code(), "INVALID_INPUT");
     assert_eq!(everything_found(&w).await, before);
+}
+
+/// Stays are searched from the first night that has not begun in each
+/// property's own time zone, and one property can be asked for alone. At
+/// 10:00 UTC on Monday 1 June it is 11:00 in Lisbon but already Tuesday
+/// on Kiritimati (UTC+14), and still Sunday where the day ends last
+/// (UTC-12).
+#[tokio::test]
+async fn search_starts_today_in_each_propertys_time_zone_and_filters_by_property() {
+    let w = world().await;
+    let atoll = reservo::catalog::Property::new(
+        "atoll",
+        "Atoll Huts",
+        "owner-ana",
+        "Pacific/Kiritimati",
+        "EUR",
+    )
+    .unwrap();
+    w.engine.put_property(atoll).await.unwrap();
+    w.engine
+        .put_resource(nightly("hut", "atoll", 1, 2, "flex"))
+        .await
+        .unwrap();
+    let search = |from, to, property: Option<&str>| {
+        let request = SearchRequest {
+            property: property.map(pid),
+            ..stays(from, to, 2)
+        };
+        let engine = &w.engine;
+        async move {
+            let hits = engine.search(&request).await?;
+            let mut ids: Vec<String> = hits.iter().map(|h| h.resource.to_string()).collect();
+            ids.sort();
+            Ok::<_, reservo::Error>(ids)
+        }
+    };
+    // Tonight: begun on the atoll, not in Lisbon.
+    assert_eq!(
+        search((6, 1), (6, 2), None).await.unwrap(),
+        ["double", "villa"]
+    );
+    assert_eq!(
+        search((6, 2), (6, 3), None).await.unwrap(),
+        ["double", "hut", "villa"]
+    );
+    assert_eq!(
+        search((6, 2), (6, 3), Some("atoll")).await.unwrap(),
+        ["hut"]
+    );
+    assert_eq!(
+        search((6, 2), (6, 3), Some("casa-azul")).await.unwrap(),
+        ["double", "villa"]
+    );
+    // Asked of the atoll alone, tonight is in the past.
+    let past = search((6, 1), (6, 2), Some("atoll")).await.unwrap_err();
+    assert_eq!(past.code(), "IN_THE_PAST");
+    // Sunday night: begun in every property here, but not everywhere on
+    // Earth, so nothing is found rather than an error; asked of a Lisbon
+    // property, it is in the past.
+    assert!(search((5, 31), (6, 2), None).await.unwrap().is_empty());
+    let past = search((5, 31), (6, 2), Some("casa-azul"))
+        .await
+        .unwrap_err();
+    assert_eq!(past.code(), "IN_THE_PAST");
+    let past = search((5, 30), (6, 2), None).await.unwrap_err();
+    assert_eq!(past.code(), "IN_THE_PAST");
 }

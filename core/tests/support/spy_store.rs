@@ -16,6 +16,11 @@ pub trait Hooks: Send + Sync + 'static {
     /// Runs before each `get`.
     fn on_get(&self, _keys: &[Key]) {}
 
+    /// An error to fail a `get` with instead of asking the store.
+    fn fail_get(&self, _keys: &[Key]) -> Option<StorageError> {
+        None
+    }
+
     /// Records to answer a `scan` with instead of asking the store.
     fn scan_instead(&self, _range: &KeyRange) -> Option<Vec<Record>> {
         None
@@ -41,6 +46,9 @@ impl<H: Hooks> Spy<H> {
 impl<H: Hooks> Storage for Spy<H> {
     async fn get(&self, keys: &[Key]) -> Result<Vec<Option<Record>>, StorageError> {
         self.hooks.on_get(keys);
+        if let Some(error) = self.hooks.fail_get(keys) {
+            return Err(error);
+        }
         self.inner.get(keys).await
     }
 
