@@ -219,3 +219,46 @@ async fn search_starts_today_in_each_propertys_time_zone_and_filters_by_property
     let past = search((5, 30), (6, 2), None).await.unwrap_err();
     assert_eq!(past.code(), "IN_THE_PAST");
 }
+
+/// A night with more booked resources than the search reads ledgers in
+/// one page (4,096): every page is merged, so exactly the resources left
+/// free are found.
+#[tokio::test]
+async fn search_reads_every_page_of_a_nights_ledgers() {
+    let w = world().await;
+    let resources: Vec<Resource> = (0..4_200)
+        .map(|n| nightly(&format!("room-{n:04}"), "casa-azul", 1, 2, "flex"))
+        .collect();
+    let import = reservo::engine::CatalogImport {
+        resources: resources.clone(),
+        ..Default::default()
+    };
+    w.engine.import_catalog(&import).await.unwrap();
+    // Every room but each 400th is held for the night of 1 July, 50 to a
+    // hold: 4,189 ledgers on that night.
+    let free: Vec<String> = (0..4_200)
+        .filter(|n| n % 400 == 7)
+        .map(|n| format!("room-{n:04}"))
+        .collect();
+    let held: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| !free.contains(&r.id.to_string()))
+        .collect();
+    for (i, chunk) in held.chunks(50).enumerate() {
+        let items = chunk
+            .iter()
+            .map(|r| QuoteRequest::new(Item::stay(r.id.clone(), stay((7, 1), (7, 2)), adults(2))))
+            .collect();
+        w.engine
+            .hold(&hold_request(&format!("h{i}"), items, 3_600))
+            .await
+            .unwrap();
+    }
+    let hits = w.engine.search(&stays((7, 1), (7, 2), 2)).await.unwrap();
+    let mut found: Vec<String> = hits.iter().map(|h| h.resource.to_string()).collect();
+    found.sort();
+    let mut expected = free.clone();
+    expected.extend(["double".to_owned(), "villa".to_owned()]);
+    expected.sort();
+    assert_eq!(found, expected);
+}
