@@ -262,3 +262,25 @@ async fn search_reads_every_page_of_a_nights_ledgers() {
     expected.sort();
     assert_eq!(found, expected);
 }
+
+/// A party as large as a session's seats finds it; one more does not.
+#[tokio::test]
+async fn a_party_filling_every_seat_of_a_session_finds_it() {
+    let w = world().await;
+    let sessions = |guests| SearchRequest {
+        what: SearchFor::Sessions {
+            from: d(6, 2),
+            to: d(6, 3),
+        },
+        party: adults(guests),
+        property: None,
+    };
+    // The surf lesson: 8 seats, at 09:00 and 14:00 each day.
+    let hits = w.engine.search(&sessions(8)).await.unwrap();
+    assert_eq!(hits.len(), 2);
+    assert!(
+        hits.iter()
+            .all(|h| h.resource == rid("surf-lesson") && h.available == 8)
+    );
+    assert!(w.engine.search(&sessions(9)).await.unwrap().is_empty());
+}
