@@ -220,6 +220,30 @@ async fn a_source_written_during_the_copy_is_found_out() {
     assert_eq!(report.records, records(&source).await.len() as u64);
 }
 
+/// More records and events than the copy reads in a page (500 each): every
+/// page is copied, and the copy is checked page by page too.
+#[tokio::test]
+async fn a_copy_of_many_pages_carries_every_record_and_event() {
+    let w = busy_world().await;
+    let import = reservo::engine::CatalogImport {
+        resources: (0..1_200)
+            .map(|n| catalog::nightly(&format!("room-{n:04}"), "casa-azul", 1, 2, "flex"))
+            .collect(),
+        ..Default::default()
+    };
+    w.engine.import_catalog(&import).await.unwrap();
+    let source_records = records(&*w.store).await;
+    assert!(source_records.len() > 1_200);
+    let target = MemoryStore::new();
+    let report = copy_store(&*w.store, &target).await.unwrap();
+    assert_eq!(report.records, source_records.len() as u64);
+    assert_eq!(records(&target).await, source_records);
+    let events = w.store.read_events(0, usize::MAX).await.unwrap();
+    assert!(events.len() > 1_200);
+    assert_eq!(report.events, events.len() as u64);
+    assert_eq!(target.read_events(0, usize::MAX).await.unwrap(), events);
+}
+
 #[cfg(feature = "postgres")]
 #[path = "support/pg.rs"]
 mod pg;

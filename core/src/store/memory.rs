@@ -346,6 +346,32 @@ mod tests {
         }
     }
 
+    /// Keys compare as their text whether kept inline or on the heap, and
+    /// equality and both orderings agree (the map and `Borrow<str>` rely on
+    /// it).
+    #[test]
+    fn stored_keys_compare_as_their_text_inline_or_not() {
+        let long = "k".repeat(KEY_INLINE + 1);
+        let texts = ["a", "a!", "b", &long[..KEY_INLINE], &long];
+        for x in texts {
+            for y in texts {
+                let (kx, ky) = (StoredKey::new(x.to_owned()), StoredKey::new(y.to_owned()));
+                assert_eq!(kx == ky, x == y, "{x:?} == {y:?}");
+                assert_eq!(kx.cmp(&ky), x.cmp(y), "{x:?} cmp {y:?}");
+                assert_eq!(
+                    kx.partial_cmp(&ky),
+                    Some(x.cmp(y)),
+                    "{x:?} partial_cmp {y:?}"
+                );
+            }
+        }
+        assert!(matches!(
+            StoredKey::new(long[..KEY_INLINE].to_owned()),
+            StoredKey::Inline { .. }
+        ));
+        assert!(matches!(StoredKey::new(long.clone()), StoredKey::Heap(_)));
+    }
+
     #[tokio::test]
     async fn scan_each_lends_what_scan_returns_short_and_long_values_alike() {
         let store = MemoryStore::new();

@@ -138,6 +138,14 @@ mod tests {
         assert!(validate_key("tab\there").is_err());
         assert!(validate_key("caf\u{e9}").is_err());
         assert!(validate_key("del\u{7f}").is_err());
+        // Keys with no printable byte at all, below and above the range.
+        for key in [" ", "\t\n", "\u{7f}", "\u{e9}", "\u{1F600}", " \u{e9} "] {
+            assert!(validate_key(key).is_err(), "{key:?}");
+        }
+        // Every printable byte, alone.
+        for b in 0x21..=0x7E_u8 {
+            assert!(validate_key(&char::from(b).to_string()).is_ok(), "{b:#x}");
+        }
     }
 
     #[test]
