@@ -480,3 +480,60 @@ async fn statements_use_the_propertys_civil_dates_not_utc() {
     assert!(aug.totals.owner_payout.is_zero());
     assert_eq!(aug.totals.refunds, eur("45.00"));
 }
+
+/// Taxes stay with the intermediary the plan names only on bookings it
+/// sold; on a direct booking the owner remits them.
+#[tokio::test]
+async fn taxes_stay_with_the_channel_only_on_bookings_it_sold() {
+    let s = shop().await;
+    let plan = CommissionPlan::new(
+        FeeRate::percent(pct(dec!(3))),
+        vec![terms(channel("ota"), FeeRate::percent(pct(dec!(15))))],
+        TaxRemitter::Intermediary(channel("ota")),
+    )
+    .unwrap();
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), plan)
+        .await
+        .unwrap();
+    let remitter = |booking: &Booking| {
+        let ledger = booking.money.commission.as_ref().expect("a ledger");
+        ledger.split().tax_remitter().clone()
+    };
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let mut request = pay("p1", &hold, PayAmount::Full);
+    request.attribution = Attribution {
+        channel: Some("ota".into()),
+        broker: None,
+        broker_phone: None,
+    };
+    let sold = s.w.engine.pay_and_confirm(&request).await.unwrap();
+    assert_eq!(remitter(&sold), TaxRemitter::Intermediary(channel("ota")));
+    let hold = hold_villa(&s.w, "h2", (7, 20), (7, 23)).await;
+    let direct =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &hold, PayAmount::Full))
+            .await
+            .unwrap();
+    assert_eq!(remitter(&direct), TaxRemitter::Owner);
+}
+
+/// A channel or broker id that is not an id is refused as such (not as an
+/// intermediary without terms) before the guest is charged.
+#[tokio::test]
+async fn a_malformed_channel_or_broker_is_refused_before_any_charge() {
+    let s = shop().await;
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    for (channel, broker) in [(Some("ota team"), None), (None, Some(""))] {
+        let mut request = pay("p1", &hold, PayAmount::Full);
+        request.attribution = Attribution {
+            channel: channel.map(str::to_owned),
+            broker: broker.map(str::to_owned),
+            broker_phone: None,
+        };
+        let err = s.w.engine.pay_and_confirm(&request).await.unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+        assert!(err.to_string().contains("is not a valid id"), "{err}");
+    }
+    assert_eq!(s.gateway.calls(), []);
+}
