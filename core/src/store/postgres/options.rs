@@ -98,13 +98,14 @@ impl PostgresOptions {
     ///   outcome is then unknown, as the storage contract allows; the
     ///   engine re-reads before it decides anything.
     /// * **The client vanished mid-transaction** (the network cut the
-    ///   connection while a commit was being sent): each connection is also
-    ///   opened with `idle_in_transaction_session_timeout` set to the
-    ///   timeout, so the server ends a transaction that waits on its client
-    ///   for longer, releasing its row locks, instead of keeping them until
-    ///   its TCP keepalives notice (the store never leaves a transaction
-    ///   waiting: a commit's statements go out together). Kept as the URL
-    ///   or the engine has it, like `statement_timeout`.
+    ///   connection while a commit was being sent, or between the steps of
+    ///   numbering events): each connection is also opened with
+    ///   `idle_in_transaction_session_timeout` set to the timeout, so the
+    ///   server ends a transaction that waits on its client for longer,
+    ///   releasing its row locks, instead of keeping them until its TCP
+    ///   keepalives notice (the store itself never keeps a transaction
+    ///   waiting for more than a round trip). Kept as the URL or the engine
+    ///   has it, like `statement_timeout`.
     ///
     /// `None` sets neither timeout and waits as long as it takes.
     /// Operations that write many records at once (copying a store) must

@@ -25,12 +25,14 @@ use crate::ports::StorageError;
 /// * `statement_timeout`, from the options' query timeout, unless the URL
 ///   sets one itself.
 /// * `idle_in_transaction_session_timeout`, the same, unless the URL sets
-///   one itself. The store never leaves a transaction waiting on it: a
-///   commit's statements go out together, `BEGIN` to `COMMIT`. So a
-///   transaction open with nothing to run has lost its client (the
-///   network cut the connection mid-send without closing it), and the
-///   server ends it after the timeout, releasing its row locks, instead of
-///   holding them until its TCP keepalives notice.
+///   one itself. The store never keeps a transaction waiting on it for
+///   longer than a round trip: a commit's statements go out together,
+///   `BEGIN` to `COMMIT`, and its few step-by-step transactions (numbering
+///   events under the counter row's lock, migrations) send each statement
+///   as soon as the last one answers. So a transaction idle for the whole
+///   timeout has lost its client (the network cut the connection without
+///   closing it), and the server ends it, releasing its row locks, instead
+///   of holding them until its TCP keepalives notice.
 pub(super) async fn with_session_settings(
     mut config: tokio_postgres::Config,
     tls: MakeRustlsConnect,
