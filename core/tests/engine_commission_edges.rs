@@ -537,3 +537,38 @@ async fn a_malformed_channel_or_broker_is_refused_before_any_charge() {
     }
     assert_eq!(s.gateway.calls(), []);
 }
+
+/// A free booking has no commission ledger; modified into a priced one,
+/// it gets one, split on its new total. (No money moves: a booking with no
+/// payments through the engine moves none, see the `modify` module docs.)
+#[tokio::test]
+async fn a_free_booking_made_priced_by_a_modification_gets_a_commission_ledger() {
+    let s = shop().await;
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), awkward_plan())
+        .await
+        .unwrap();
+    let free = catalog::free_nightly_plan("flex");
+    s.w.engine.put_rate_plan(free).await.unwrap();
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+            .await
+            .unwrap();
+    assert!(booking.total.is_zero());
+    assert!(booking.money.commission.is_none());
+    s.w.engine
+        .put_rate_plan(catalog::nightly_plan("flex", "100.00"))
+        .await
+        .unwrap();
+    let modified =
+        s.w.engine
+            .modify(&modify("m1", &booking, (7, 20), (7, 23)))
+            .await
+            .unwrap();
+    assert_eq!(modified.total, eur("360.00"));
+    let ledger = modified.money.commission.as_ref().expect("a ledger");
+    assert_eq!(ledger.split().gross(), eur("360.00"));
+    assert_eq!(ledger.split().parts()[0], eur("12.00"));
+}

@@ -275,11 +275,7 @@ async fn bad_deposits_and_missing_gateways_change_nothing() {
 #[tokio::test]
 async fn a_free_hold_is_confirmed_without_asking_the_gateway() {
     let s = shop().await;
-    let free = reservo::pricing::RatePlan::from_json(
-        r#"{"id": "flex", "name": "Free stay", "unit": "night",
-            "base_price": {"amount": "0.00", "currency": "EUR"}}"#,
-    )
-    .unwrap();
+    let free = catalog::free_nightly_plan("flex");
     s.w.engine.put_rate_plan(free).await.unwrap();
     let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
     assert!(hold.total.is_zero(), "{}", hold.total);

@@ -55,6 +55,15 @@ pub fn nightly_plan(id: &str, base: &str) -> RatePlan {
     .unwrap()
 }
 
+/// A nightly plan that costs nothing (no fees either).
+pub fn free_nightly_plan(id: &str) -> RatePlan {
+    RatePlan::from_json(&format!(
+        r#"{{"id": "{id}", "name": "Free stay", "unit": "night",
+             "base_price": {{"amount": "0.00", "currency": "EUR"}}}}"#
+    ))
+    .unwrap()
+}
+
 pub fn lesson_plan() -> RatePlan {
     RatePlan::from_json(
         r#"{
