@@ -215,6 +215,23 @@ use retry::{AttemptError, Connections, backend, db_backend, on_connection, retry
 use schema::Sql;
 use session::{has_synchronous_commit, with_session_settings};
 
+/// The server the store's unit tests run against (`RESERVO_PG_URL`, as
+/// `scripts/postgres.sh run` sets it), or `None` after a notice naming
+/// what is skipped. Under `CI=true` a missing server fails the test.
+#[cfg(test)]
+fn test_server_url(skipped: &str) -> Option<String> {
+    match std::env::var("RESERVO_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("RESERVO_PG_URL is not set and CI=true: run under scripts/postgres.sh run")
+        }
+        _ => {
+            eprintln!("SKIPPED: RESERVO_PG_URL is not set, so {skipped}");
+            None
+        }
+    }
+}
+
 /// A [`Storage`] on PostgreSQL or a Postgres-compatible engine, safe to
 /// share between tasks (`Arc<PostgresStore>`) and between processes (each
 /// connecting to the same database and prefix).

@@ -371,16 +371,8 @@ mod tests {
 
     /// The server to test against, or `None` (after a notice) to skip.
     fn server() -> Option<tokio_postgres::Config> {
-        match std::env::var("RESERVO_PG_URL") {
-            Ok(url) if !url.is_empty() => Some(url.parse().expect("RESERVO_PG_URL parses")),
-            _ if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("RESERVO_PG_URL is not set and CI=true: run under scripts/postgres.sh run")
-            }
-            _ => {
-                eprintln!("SKIPPED: RESERVO_PG_URL is not set, so plans were not checked");
-                None
-            }
-        }
+        let url = super::super::test_server_url("plans were not checked")?;
+        Some(url.parse().expect("RESERVO_PG_URL parses"))
     }
 
     /// Every commit runs these statements with generic plans, made once per

@@ -250,15 +250,10 @@ mod tests {
     /// its row locks with it.
     #[tokio::test]
     async fn the_server_ends_a_transaction_left_waiting_on_its_client() {
-        let url = match std::env::var("RESERVO_PG_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("RESERVO_PG_URL is not set and CI=true: run under scripts/postgres.sh run")
-            }
-            _ => {
-                eprintln!("SKIPPED: RESERVO_PG_URL is not set");
-                return;
-            }
+        let Some(url) =
+            super::super::test_server_url("the idle-in-transaction timeout was not checked")
+        else {
+            return;
         };
         let (url, tls) = super::super::tls::split(&url).unwrap();
         let tls = super::super::tls::connector(&tls).unwrap();
