@@ -16,7 +16,7 @@ use catalog::{World, d, pid, rid, world};
 use chrono::{NaiveDate, TimeZone, Utc};
 use commission::{amounts_balance, broker, channel, m, pct, terms};
 use gateway::TestGateway;
-use money::{cancel, deposit, eur, hold_villa, pay, shop, shop_with, use_tiered_policy};
+use money::{Shop, cancel, deposit, eur, hold_villa, pay, shop, shop_with, use_tiered_policy};
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::commission::{CommissionPlan, FeeRate, StatementPeriod, TaxRemitter};
 use reservo::engine::{
@@ -548,14 +548,7 @@ async fn a_free_booking_made_priced_by_a_modification_gets_a_commission_ledger()
         .set_commission_plan(&pid("casa-azul"), awkward_plan())
         .await
         .unwrap();
-    let free = catalog::free_nightly_plan("flex");
-    s.w.engine.put_rate_plan(free).await.unwrap();
-    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
-    let booking =
-        s.w.engine
-            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
-            .await
-            .unwrap();
+    let booking = free_villa_booking(&s).await;
     assert!(booking.total.is_zero());
     assert!(booking.money.commission.is_none());
     s.w.engine
@@ -571,4 +564,33 @@ async fn a_free_booking_made_priced_by_a_modification_gets_a_commission_ledger()
     let ledger = modified.money.commission.as_ref().expect("a ledger");
     assert_eq!(ledger.split().gross(), eur("360.00"));
     assert_eq!(ledger.split().parts()[0], eur("12.00"));
+}
+
+/// A free booking moved to other free dates still has no commission
+/// ledger, and the move does not fail for want of one: there is nothing
+/// to split.
+#[tokio::test]
+async fn a_free_booking_moved_to_other_free_dates_stays_without_a_ledger() {
+    let s = shop().await;
+    let booking = free_villa_booking(&s).await;
+    let modified =
+        s.w.engine
+            .modify(&modify("m1", &booking, (7, 20), (7, 23)))
+            .await
+            .unwrap();
+    assert!(modified.total.is_zero());
+    assert_ne!(modified.items, booking.items);
+    assert!(modified.money.commission.is_none());
+}
+
+/// The villa, 13 to 16 July, on a free `flex` plan, confirmed through
+/// `pay_and_confirm` (which charges nothing).
+async fn free_villa_booking(s: &Shop) -> Booking {
+    let free = catalog::free_nightly_plan("flex");
+    s.w.engine.put_rate_plan(free).await.unwrap();
+    let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+        .await
+        .unwrap()
 }

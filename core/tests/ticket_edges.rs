@@ -6,10 +6,14 @@ mod catalog;
 #[path = "support/tickets.rs"]
 mod tickets;
 
+use catalog::{rid, stay};
 use chrono::{DateTime, Duration, Utc};
 use reservo::booking::BookingStatus;
 use reservo::checkin::Passage;
-use reservo::engine::{CompleteRequest, ReissueRequest, TicketSettings};
+use reservo::engine::{
+    CompleteRequest, Engine, Item, ModifyRequest, QuoteRequest, ReissueRequest, TicketSettings,
+};
+use reservo::party::Party;
 use reservo::token::{TokenId, Verifier};
 use tickets::{
     book_tickets, entry, issuer_keys, june, lesson, lesson_start, ticketing_world, villa_stay,
@@ -98,6 +102,63 @@ async fn verifying_at_the_ends_of_time_with_leeway_is_an_error_not_a_panic() {
     assert_eq!(at_end.unwrap_err().code(), "TOKEN_EXPIRED");
     let at_start = scanner.verify_at(text, DateTime::<Utc>::MIN_UTC);
     assert_eq!(at_start.unwrap_err().code(), "TOKEN_NOT_YET_VALID");
+}
+
+/// A session's tickets admit from the settings' opening before its start
+/// to their closing after its end.
+#[tokio::test]
+async fn session_tickets_admit_from_their_opening_to_their_closing_after_the_end() {
+    let settings = TicketSettings {
+        session_opens_minutes_before: 45,
+        session_closes_minutes_after: 20,
+        ..TicketSettings::default()
+    };
+    let w = ticketing_world(settings).await;
+    let (_, tickets) = book_tickets(&w.engine, lesson(1), "t1").await;
+    let validity = &tickets[0].claims.validity;
+    assert_eq!(
+        validity.not_before(),
+        lesson_start() - Duration::minutes(45)
+    );
+    // The lesson ends two hours after it starts.
+    assert_eq!(
+        validity.expires(),
+        lesson_start() + Duration::minutes(2 * 60 + 20)
+    );
+}
+
+/// An engine built without a ticket issuer (a second app instance on the
+/// same store, say) cannot replace a booking's tickets, so it refuses a
+/// modification that would, and changes nothing; once the tickets are
+/// revoked there is nothing to replace and the same engine modifies it.
+#[tokio::test]
+async fn an_engine_without_an_issuer_modifies_a_booking_only_once_its_tickets_are_revoked() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, tickets) = book_tickets(&w.engine, villa_stay(2), "t1").await;
+    let plain = Engine::builder(w.store.clone())
+        .clock(w.clock.clone())
+        .build();
+    let modify = |key: &str| ModifyRequest {
+        idempotency_key: key.into(),
+        booking: booking.id.clone(),
+        items: vec![QuoteRequest::new(Item::stay(
+            rid("villa"),
+            stay((6, 14), (6, 16)),
+            Party::adults(2).unwrap(),
+        ))],
+        payment_method: None,
+        expected_total: None,
+    };
+    let err = plain.modify(&modify("m1")).await.unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+    assert_eq!(w.engine.booking(&booking.id).await.unwrap(), booking);
+    assert_eq!(w.engine.tickets(&booking.id).await.unwrap(), tickets);
+
+    let revoked = w.engine.revoke_booking_tickets(&booking.id).await.unwrap();
+    assert_eq!(revoked.len(), 2);
+    let modified = plain.modify(&modify("m2")).await.unwrap();
+    assert_ne!(modified.items, booking.items);
+    assert!(w.engine.tickets(&booking.id).await.unwrap().is_empty());
 }
 
 #[test]

@@ -432,3 +432,28 @@ impl Engine {
         decode_json(&record)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// References carry their 40 random bits, every character drawn from
+    /// the whole alphabet: 2,000 references are all different (a clash
+    /// among them has odds of about one in 500,000) and each of the eight
+    /// positions shows most of the 32 characters.
+    #[test]
+    fn ticket_refs_spread_their_forty_bits_over_eight_characters() {
+        let refs: Vec<String> = (0..2000)
+            .map(|_| new_ticket_ref().as_str().to_owned())
+            .collect();
+        let distinct: HashSet<&String> = refs.iter().collect();
+        assert_eq!(distinct.len(), refs.len());
+        for position in 0..8 {
+            let seen: HashSet<u8> = refs.iter().map(|r| r.as_bytes()[position]).collect();
+            assert!(seen.len() >= 28, "position {position}: {seen:?}");
+        }
+        assert!(refs.iter().all(|r| r.len() == 8));
+    }
+}
