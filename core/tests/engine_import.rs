@@ -177,3 +177,41 @@ async fn a_bad_import_is_refused_whole_and_changes_nothing() {
     );
     w.engine.import_catalog(&good()).await.unwrap();
 }
+
+/// A property changes currency in one import that brings plans in the new
+/// currency and moves every one of its resources onto them; an import
+/// that leaves one resource on a plan in the old currency is refused.
+#[tokio::test]
+async fn a_property_switches_currency_with_all_its_resources_in_one_import() {
+    let w = world().await;
+    w.engine
+        .import_catalog(&CatalogImport {
+            properties: vec![pines()],
+            rate_plans: vec![nightly_plan("pines-std", "90.00")],
+            resources: (1..=3).map(|n| cabin(n, "pines-std")).collect(),
+        })
+        .await
+        .unwrap();
+    let dollars = Property {
+        currency: "USD".parse().unwrap(),
+        ..pines()
+    };
+    let one_left_behind = CatalogImport {
+        properties: vec![dollars.clone()],
+        rate_plans: vec![usd_plan("pines-usd")],
+        resources: (1..=2).map(|n| cabin(n, "pines-usd")).collect(),
+    };
+    let err = w.engine.import_catalog(&one_left_behind).await.unwrap_err();
+    assert_eq!(err.code(), "CURRENCY_MISMATCH", "{err}");
+    w.engine
+        .import_catalog(&CatalogImport {
+            resources: (1..=3).map(|n| cabin(n, "pines-usd")).collect(),
+            ..one_left_behind
+        })
+        .await
+        .unwrap();
+    let pines = w.engine.property(&pid("pines")).await.unwrap();
+    assert_eq!(pines.currency.code(), "USD");
+    let cabin_3 = w.engine.resource(&rid("cabin-003")).await.unwrap();
+    assert_eq!(cabin_3.rate_plan, RatePlanId::new("pines-usd").unwrap());
+}

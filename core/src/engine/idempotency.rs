@@ -260,6 +260,32 @@ mod tests {
         assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
     }
 
+    /// Results are ids and never need escaping; one that did is read
+    /// through the JSON decoder, not taken as its raw escaped bytes.
+    #[test]
+    fn a_result_that_needs_escaping_is_read_as_json() {
+        let request = Fingerprint::of(&json!({"hold": "h-1"}));
+        for result in [r#"h"1"#, r"h\1"] {
+            let stored = record(encode("hold", &request, result));
+            assert_eq!(exact_replay(&stored.value, "hold", &request), None);
+            let replay = replayed("k", Some(&stored), "hold", &request).unwrap();
+            assert_eq!(replay.as_deref(), Some(result));
+        }
+    }
+
+    /// A record of this very request with neither a result nor a claim
+    /// was not written by the engine: corrupt, not a conflict.
+    #[test]
+    fn a_record_of_the_request_without_a_result_or_claim_is_corrupt() {
+        let request = Fingerprint::of(&json!({"hold": "h-1"}));
+        let bare = json!({"v": 2, "command": "hold", "request": request.to_value()});
+        let stored = record(serde_json::to_vec(&bare).unwrap());
+        let err = key_use("k", Some(&stored), "hold", &request).unwrap_err();
+        assert_eq!(err.code(), "CORRUPT_RECORD");
+        let err = key_use("k", Some(&stored), "release", &request).unwrap_err();
+        assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
+    }
+
     #[test]
     fn version_1_records_with_sorted_keys_still_replay() {
         let typed = Fingerprint(br#"{"z":1,"a":"x"}"#.to_vec());
