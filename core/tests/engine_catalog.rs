@@ -304,6 +304,9 @@ async fn session_requests_that_cannot_exist_are_typed_errors() {
     assert_eq!(past.code(), "IN_THE_PAST");
     let crowd = quote(lesson_at(6, 2, 8), adults(9)).await.unwrap_err();
     assert_eq!(crowd.code(), "PARTY_TOO_LARGE");
+    // A party of exactly the session's 8 seats fits.
+    let full = quote(lesson_at(6, 2, 8), adults(8)).await.unwrap();
+    assert_eq!(full.available, 8);
     let wrong_shape = w
         .engine
         .quote(&QuoteRequest::new(Item::stay(

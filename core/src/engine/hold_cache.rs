@@ -95,4 +95,25 @@ mod tests {
         assert_eq!(cache.take(&h.id, Version(7)), Some(h.clone()));
         assert_eq!(cache.take(&h.id, Version(7)), None);
     }
+
+    /// Many holds are kept at once (each engine has many open), up to
+    /// the capacity, where the cache starts over.
+    #[test]
+    fn the_cache_keeps_many_holds_and_starts_over_at_its_capacity() {
+        let cache = HoldCache::default();
+        let (a, b) = (hold("a"), hold("b"));
+        cache.put(&a, Version(1));
+        cache.put(&b, Version(1));
+        assert_eq!(cache.take(&a.id, Version(1)), Some(a));
+        let others: Vec<Hold> = (0..CAPACITY).map(|n| hold(&format!("h{n}"))).collect();
+        for (n, other) in others.iter().enumerate() {
+            cache.put(other, Version(1));
+            let kept = cache.holds.lock().unwrap().len();
+            // `b` and the first 4,095 fill it; the next put starts over.
+            assert_eq!(kept, if n < CAPACITY - 1 { n + 2 } else { 1 });
+        }
+        assert_eq!(cache.take(&b.id, Version(1)), None);
+        let last = &others[CAPACITY - 1];
+        assert_eq!(cache.take(&last.id, Version(1)), Some(last.clone()));
+    }
 }

@@ -233,6 +233,23 @@ mod tests {
         assert_eq!(known.all(&["idem/k".to_owned()]), None);
     }
 
+    /// At capacity, a record already known is updated in place and a new
+    /// one starts the map over: it never grows past its capacity.
+    #[test]
+    fn records_are_kept_up_to_the_capacity_then_started_over() {
+        let mut records = HashMap::new();
+        for n in 0..CAPACITY {
+            insert(&mut records, format!("nt/{n}"), None);
+        }
+        let update = record("nt/7", b"1;0;", 2);
+        insert(&mut records, "nt/7".into(), Some(update.clone()));
+        assert_eq!(records.len(), CAPACITY);
+        assert_eq!(records["nt/7"], Some(update));
+        insert(&mut records, "nt/new".into(), None);
+        assert_eq!(records.len(), 1);
+        assert!(records.contains_key("nt/new"));
+    }
+
     #[test]
     fn a_stale_resource_reads_first_for_a_while_then_skips_again() {
         let known = KnownRecords::default();
