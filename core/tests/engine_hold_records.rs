@@ -72,14 +72,7 @@ async fn a_replayed_confirm_returns_the_same_booking_and_another_payload_conflic
 async fn a_promo_usage_limit_holds_when_confirmations_race() {
     let w = world().await;
     w.engine
-        .put_promo(Promo {
-            code: PromoCode::new("FIRST3").unwrap(),
-            discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
-            booking_window: None,
-            stay_window: None,
-            usage_limit: UsageLimit::MaxUses(3.try_into().unwrap()),
-            min_nights: None,
-        })
+        .put_promo(limited_promo("FIRST3", 3))
         .await
         .unwrap();
     // Eight holds priced before anyone used the code: all get the discount.
@@ -112,6 +105,41 @@ async fn a_promo_usage_limit_holds_when_confirmations_race() {
         active += usize::from(state == HoldState::Active);
     }
     assert_eq!(active, 5, "refused confirmations leave their holds active");
+}
+
+/// 10% off for at most `uses` bookings.
+fn limited_promo(code: &str, uses: u32) -> Promo {
+    Promo {
+        code: PromoCode::new(code).unwrap(),
+        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
+        booking_window: None,
+        stay_window: None,
+        usage_limit: UsageLimit::MaxUses(uses.try_into().unwrap()),
+        min_nights: None,
+    }
+}
+
+/// Each promo code counts its own uses: using up one leaves another.
+#[tokio::test]
+async fn each_promo_code_counts_its_own_uses() {
+    let w = world().await;
+    for code in ["ONCE", "ALSO-ONCE"] {
+        w.engine.put_promo(limited_promo(code, 1)).await.unwrap();
+    }
+    let codes = ["once", "also-once", "once"];
+    let mut holds = Vec::new();
+    for (n, code) in codes.iter().enumerate() {
+        let night = 1 + u32::try_from(n).unwrap();
+        let item = double((7, night), (7, night + 1)).with_promo(*code);
+        holds.push(hold(&w, &format!("h{n}"), vec![item]).await);
+    }
+    for (n, id) in holds.iter().enumerate().take(2) {
+        let request = confirm_request(&format!("c{n}"), id, ana());
+        w.engine.confirm(&request).await.unwrap();
+    }
+    let again = confirm_request("c2", &holds[2], ana());
+    let err = w.engine.confirm(&again).await.unwrap_err();
+    assert_eq!(err.code(), "PROMO_NOT_APPLICABLE");
 }
 
 /// Every key a store was asked to `get`.
