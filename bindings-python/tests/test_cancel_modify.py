@@ -220,6 +220,39 @@ def test_longer_stay_is_quoted_then_charged_the_difference(clock: ManualClock) -
     assert shop.gateway.captured == Decimal("490.00")
 
 
+def test_a_free_booking_paid_through_the_engine_is_charged_once_it_costs_more(
+    shop: Shop,
+) -> None:
+    free_plan = {
+        **VILLA_PLAN,
+        "base_price": {"amount": Decimal("0.00"), "currency": "EUR"},
+        "weekday_rates": [],
+        "fees": [],
+    }
+    shop.engine.put_rate_plan(RatePlan.from_dict(free_plan))
+    booking = shop.paid_in_full()
+    assert booking.total == eur("0.00")
+    assert booking.money.payments == []
+    assert booking.money.through_gateway
+    assert shop.gateway.calls == []
+
+    shop.engine.put_rate_plan(RatePlan.from_dict(VILLA_PLAN))
+    later = [villa(date(2026, 7, 20), date(2026, 7, 23))]
+    assert shop.engine.quote_modification(booking.id, later).to_charge == eur("360.00")
+    modified = shop.engine.modify(
+        booking.id, later, idempotency_key="m1", payment_method="tok_visa"
+    )
+    assert [p.amount for p in modified.money.payments] == [eur("360.00")]
+    assert shop.gateway.captured == Decimal("360.00")
+
+
+def test_a_booking_confirmed_without_the_gateway_is_paid_outside(shop: Shop) -> None:
+    hold = shop.hold(villa_july())
+    booking = shop.engine.confirm(hold.id, customer=ANA, idempotency_key="c1")
+    assert booking.money.payments == []
+    assert not booking.money.through_gateway
+
+
 def test_a_modification_at_a_quoted_total_refuses_a_new_price(
     clock: ManualClock,
 ) -> None:

@@ -38,6 +38,14 @@ fn sold_by_ota() -> Attribution {
     }
 }
 
+/// Puts [`awkward_plan`] on casa-azul, the villa's property.
+async fn put_awkward_plan(s: &Shop) {
+    s.w.engine
+        .set_commission_plan(&pid("casa-azul"), awkward_plan())
+        .await
+        .unwrap();
+}
+
 /// Platform 3.333%, channel `ota` 15% + 1.00, broker `agent` 7.5%.
 fn awkward_plan() -> CommissionPlan {
     CommissionPlan::new(
@@ -164,10 +172,7 @@ async fn pay_and_confirm_refuses_an_impossible_split_before_charging_the_guest()
 async fn awkward_plan_splits_the_booking_exactly_and_cancellation_keeps_the_penalty_pro_rata() {
     let s = shop().await;
     use_tiered_policy(&s.w).await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
     let mut request = pay("p1", &hold, PayAmount::Full);
     request.attribution = sold_by_ota();
@@ -208,10 +213,7 @@ async fn awkward_plan_splits_the_booking_exactly_and_cancellation_keeps_the_pena
 async fn cancelling_a_deposit_booking_claws_back_the_refund_and_the_unpaid_balance() {
     let s = shop().await;
     use_tiered_policy(&s.w).await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
     let mut request = pay("p1", &hold, deposit("100.01"));
     request.attribution = sold_by_ota();
@@ -238,10 +240,7 @@ async fn cancelling_a_deposit_booking_claws_back_the_refund_and_the_unpaid_balan
 #[tokio::test]
 async fn plain_confirm_then_cancel_writes_everything_off_and_nets_to_zero() {
     let s = shop().await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
     let mut request = ConfirmRequest::new("c1", hold.id.clone(), money::ana());
     request.attribution = sold_by_ota();
@@ -278,10 +277,7 @@ async fn modification_moves_the_booking_between_statements_and_keeps_the_ledger_
     let fee = FeeRate::new(pct(dec!(3.333)), Some(eur("1.00"))).unwrap();
     let s = shop_with(TestGateway::new(), Some(fee)).await;
     use_tiered_policy(&s.w).await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     let hold = hold_villa(&s.w, "h1", (7, 31), (8, 3)).await;
     let mut request = pay("p1", &hold, PayAmount::Full);
     request.attribution = sold_by_ota();
@@ -342,10 +338,7 @@ async fn modification_moves_the_booking_between_statements_and_keeps_the_ledger_
 async fn shrinking_a_deposit_booking_below_its_deposit_keeps_the_ledger_equal_to_what_was_paid() {
     let s = shop().await;
     use_tiered_policy(&s.w).await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     // 13-16 July, 360.00; deposit 300.00
     let hold = hold_villa(&s.w, "h1", (7, 13), (7, 16)).await;
     let mut request = pay("p1", &hold, deposit("300.00"));
@@ -539,15 +532,12 @@ async fn a_malformed_channel_or_broker_is_refused_before_any_charge() {
 }
 
 /// A free booking has no commission ledger; modified into a priced one,
-/// it gets one, split on its new total. (No money moves: a booking with no
-/// payments through the engine moves none, see the `modify` module docs.)
+/// it gets one, split on its new total (and the guest is charged it:
+/// `engine_modify_free.rs`).
 #[tokio::test]
 async fn a_free_booking_made_priced_by_a_modification_gets_a_commission_ledger() {
     let s = shop().await;
-    s.w.engine
-        .set_commission_plan(&pid("casa-azul"), awkward_plan())
-        .await
-        .unwrap();
+    put_awkward_plan(&s).await;
     let booking = free_villa_booking(&s).await;
     assert!(booking.total.is_zero());
     assert!(booking.money.commission.is_none());

@@ -487,8 +487,11 @@ class Engine(_EngineBase):
         expected_total: Money | None = None,
     ) -> Booking:
         """Replaces a booking's items in one commit, charging the difference
-        (with ``payment_method``) or refunding it. Pass the ``new_total`` of
-        :meth:`quote_modification` as ``expected_total`` to apply it only
+        (with ``payment_method``) or refunding it. Money moves only for a
+        booking paid through the gateway (``booking.money.through_gateway``:
+        confirmed with :meth:`pay_and_confirm`, even free); one confirmed
+        with :meth:`confirm` is paid outside Reservo. Pass the ``new_total``
+        of :meth:`quote_modification` as ``expected_total`` to apply it only
         at that price (:class:`PriceChanged` otherwise). On any error
         nothing changes."""
         return self._native.modify(

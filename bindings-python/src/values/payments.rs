@@ -135,6 +135,16 @@ value_object! {
             super::wrap_all(self.inner.refunds.clone())
         }
 
+        /// Whether the booking is paid through the engine's gateway: it has
+        /// payments, or was confirmed free with ``pay_and_confirm``. A
+        /// modification that makes it cost more charges the difference; a
+        /// booking confirmed with ``confirm`` (paid outside Reservo) moves
+        /// no money.
+        #[getter]
+        fn through_gateway(&self) -> bool {
+            self.inner.through_gateway()
+        }
+
         /// Change fees charged by modifications (non-refundable), if any.
         #[getter]
         fn change_fees(&self) -> Option<PyMoney> {

@@ -499,7 +499,8 @@ impl Engine {
         };
         match &attempt.purpose {
             Purpose::Confirm { request } => {
-                self.confirm_into(txn, request, Some(payment), None, ReadAhead::default())
+                let ahead = ReadAhead::default();
+                self.confirm_into(txn, request, Some(payment), true, None, ahead)
                     .await
             }
             Purpose::Balance { booking } => self.balance_into(txn, booking, payment).await,

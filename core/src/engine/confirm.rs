@@ -206,8 +206,10 @@ impl Engine {
         )? {
             return self.booking(&BookingId::new(id)?).await;
         }
+        // `pay_and_confirm` of a free hold: paid through the gateway, at 0.
+        let through_gateway = command != "confirm";
         let booking = self
-            .confirm_into(&mut txn, request, None, Some(view), ahead)
+            .confirm_into(&mut txn, request, None, through_gateway, Some(view), ahead)
             .await?;
         remember(
             &mut txn,
@@ -222,7 +224,9 @@ impl Engine {
 
     /// Writes into `txn` the confirmation of `request`'s hold as a new
     /// booking, with its terms snapshotted and `payment` (if the engine
-    /// took one) recorded. Without a payment, or with one covering the
+    /// took one) recorded; `through_gateway` when the command was
+    /// [`Engine::pay_and_confirm`] (see [`BookingMoney::through_gateway`]).
+    /// Without a payment, or with one covering the
     /// total, the booking is `confirmed` (event `booking.confirmed`);
     /// with a deposit it is `pending_payment` (event
     /// `booking.pending_payment`) until the balance is paid. The catalog
@@ -232,6 +236,7 @@ impl Engine {
         txn: &mut Txn,
         request: &ConfirmRequest,
         payment: Option<Payment>,
+        through_gateway: bool,
         view: Option<Arc<CatalogView>>,
         mut ahead: ReadAhead,
     ) -> Result<Booking> {
@@ -286,7 +291,7 @@ impl Engine {
             created_at: now,
             history: vec![StatusChange { status, at: now }],
             terms,
-            money: BookingMoney::new(commission, payment),
+            money: BookingMoney::new(commission, payment, through_gateway),
             metadata,
         };
         hold.state = HoldState::Confirmed {

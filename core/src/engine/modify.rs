@@ -8,8 +8,11 @@
 //! [`super::EngineBuilder::change_fee`] on the new items' total; it is
 //! added to the booking's total and is non-refundable on cancellation.
 //!
-//! Money: a booking with no payments through the engine moves none. A
-//! `confirmed` booking paid through the engine is charged the difference
+//! Money: a booking paid outside the engine (confirmed with
+//! [`Engine::confirm`], no payments) moves none. A `confirmed` booking paid
+//! through the engine ([`BookingMoney::through_gateway`](super::BookingMoney::through_gateway):
+//! it has payments, or was confirmed free through
+//! [`Engine::pay_and_confirm`]) is charged the difference
 //! when its total grows (a payment attempt, as in
 //! [`Engine::pay_and_confirm`]; the swap is applied only once approved,
 //! and the charge is reversed if the new dates were sold meanwhile or the
@@ -421,7 +424,7 @@ fn check_modifiable(booking: &Booking) -> Result<()> {
 /// What to charge and refund for `booking` to reach `new_total`.
 fn money_moves(booking: &Booking, new_total: Money) -> Result<(Money, Money)> {
     let zero = Money::zero(new_total.currency());
-    if booking.money.payments.is_empty() {
+    if !booking.money.through_gateway() {
         return Ok((zero, zero));
     }
     let paid = booking.money.paid(new_total.currency());

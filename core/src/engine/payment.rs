@@ -74,16 +74,39 @@ pub struct BookingMoney {
     pub refunds: Vec<Refund>,
     /// Change fees charged by modifications (non-refundable), if any.
     pub change_fees: Option<Money>,
+    /// Set when a free hold is confirmed through
+    /// [`Engine::pay_and_confirm`]: the booking has no payment yet, but is
+    /// paid through the gateway (see [`BookingMoney::through_gateway`]).
+    /// Absent from the records of every other booking.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    free_through_gateway: bool,
 }
 
 impl BookingMoney {
-    pub(crate) fn new(commission: Option<BookingLedger>, payment: Option<Payment>) -> Self {
+    /// The money of a new booking: `payment` if the engine took one;
+    /// `through_gateway` if it was confirmed through
+    /// [`Engine::pay_and_confirm`] (with a payment, or free without one).
+    pub(crate) fn new(
+        commission: Option<BookingLedger>,
+        payment: Option<Payment>,
+        through_gateway: bool,
+    ) -> Self {
         BookingMoney {
             commission,
+            free_through_gateway: through_gateway && payment.is_none(),
             payments: payment.into_iter().collect(),
             refunds: Vec::new(),
             change_fees: None,
         }
+    }
+
+    /// Whether the booking is paid through the engine's gateway: it has
+    /// payments, or it was confirmed free through
+    /// [`Engine::pay_and_confirm`]. A modification that makes such a
+    /// booking cost more charges the difference; one confirmed with
+    /// [`Engine::confirm`] (paid outside Reservo) moves no money.
+    pub fn through_gateway(&self) -> bool {
+        self.free_through_gateway || !self.payments.is_empty()
     }
 
     /// What the guest has paid through the engine, net of refunds.
