@@ -255,6 +255,53 @@ async fn a_commit_stuck_behind_a_lock_is_cancelled_by_the_server_after_the_query
     drop_tables(&url, &prefix).await;
 }
 
+/// Migrating is not bounded by the query timeout: a connect that finds
+/// another process migrating (here: holding the migration lock row, as a
+/// long migration does) waits for it, past the timeout, then goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_waits_past_the_query_timeout_for_another_process_migrating() {
+    let Some(url) = pg_url("cargo test -p reservo --all-features --test postgres_timeouts") else {
+        return;
+    };
+    let prefix = fresh_prefix();
+    let mut other = inspect(&url).await;
+    other
+        .batch_execute(&format!(
+            "CREATE TABLE {prefix}migrations (version INT8 PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()); \
+             INSERT INTO {prefix}migrations (version, name) VALUES (0, 'migration lock')"
+        ))
+        .await
+        .expect("a migrations table with its lock row");
+    let tx = other.transaction().await.expect("begin");
+    let lock = format!("SELECT 1 FROM {prefix}migrations WHERE version = 0 FOR UPDATE");
+    tx.execute(&lock, &[]).await.expect("the migration lock");
+
+    let (waiting_url, waiting_prefix) = (url.clone(), prefix.clone());
+    let connecting = tokio::spawn(async move {
+        let timeout = Duration::from_millis(300);
+        store_with_query_timeout(&waiting_url, &waiting_prefix, timeout).await
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !connecting.is_finished(),
+        "the connect ended while another process held the migration lock"
+    );
+    tx.commit()
+        .await
+        .expect("the other process's migration ends");
+    let store = tokio::time::timeout(HUNG, connecting)
+        .await
+        .expect("the connect hung after the lock was released")
+        .expect("the connect succeeds");
+    let put = CommitBatch {
+        mutations: vec![put_value("k", b"v")],
+        ..Default::default()
+    };
+    store.commit(put).await.expect("the migrated store works");
+    drop_tables(&url, &prefix).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_stops_answering_mid_operation_fails_it_after_the_query_timeout() {
     let Some(url) = pg_url("cargo test -p reservo --all-features --test postgres_timeouts") else {

@@ -109,7 +109,9 @@ impl PostgresOptions {
     ///
     /// `None` sets neither timeout and waits as long as it takes.
     /// Operations that write many records at once (copying a store) must
-    /// fit in the timeout too.
+    /// fit in the timeout too. Migrations on connect do not: they run
+    /// without it (a migration of large tables may take minutes, and a
+    /// connect that finds another process migrating waits for it).
     pub fn with_query_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.query_timeout = timeout;
         self

@@ -244,10 +244,21 @@ impl Sql {
 /// the lock; it is idempotent, and the errors a racing creator can get on
 /// PostgreSQL (duplicate table, duplicate type, or a duplicate catalog row)
 /// are retried.
+///
+/// Migrating is not bounded by the query timeout: neither the client's
+/// wait nor the server's `statement_timeout` (turned off for the migration's
+/// transaction, whatever the connection's), since a migration of large
+/// tables may take minutes, and a caller finding another process migrating
+/// waits for it to finish rather than failing. Checking whether anything is
+/// pending stays bounded.
 pub(super) async fn migrate(connections: &Connections, sql: &Sql) -> Result<(), StorageError> {
     if up_to_date(connections, sql).await? {
         return Ok(());
     }
+    let connections = &Connections {
+        pool: connections.pool.clone(),
+        query_timeout: None,
+    };
     let create = sql.table(
         "CREATE TABLE IF NOT EXISTS {p}migrations (
             version INT8 PRIMARY KEY,
@@ -317,9 +328,14 @@ fn refuse_newer(applied: &BTreeSet<i64>, sql: &Sql) -> Result<(), StorageError> 
     }
 }
 
-/// One attempt at applying every pending migration under the lock row.
+/// One attempt at applying every pending migration under the lock row,
+/// without a statement timeout where the server has one.
 async fn apply_pending(client: &mut Client, sql: &Sql) -> Result<(), AttemptError> {
+    let has_statement_timeout = client.simple_query("SHOW statement_timeout").await.is_ok();
     let tx = client.transaction().await?;
+    if has_statement_timeout {
+        tx.batch_execute("SET LOCAL statement_timeout = 0").await?;
+    }
     tx.execute(
         &sql.table(
             "INSERT INTO {p}migrations (version, name) VALUES (0, 'migration lock') \
