@@ -376,7 +376,10 @@ class Engine(_EngineBase):
         customer and a call without one raise ``InvalidInput`` before
         anything is charged. ``channel`` and ``broker`` name who sold it;
         ``broker_phone`` (E.164) gets the broker's SMS alerts; ``metadata``
-        as in :meth:`confirm` (kept even when reconciliation confirms).
+        as in :meth:`confirm` (kept even when reconciliation confirms). A
+        free hold is confirmed without a gateway call; the booking is still
+        paid through the gateway (``money.through_gateway``), so a
+        modification that makes it cost something charges the guest.
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another

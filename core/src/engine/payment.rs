@@ -202,7 +202,9 @@ impl Engine {
     /// Charges the hold's total (or a deposit) through the gateway and, if
     /// approved, confirms the hold as a booking carrying the payment, in
     /// one commit with `payment.captured`. A hold whose total is zero is
-    /// confirmed without a gateway call and carries no payment.
+    /// confirmed without a gateway call and carries no payment; it is still
+    /// paid through the gateway ([`BookingMoney::through_gateway`]), so a
+    /// modification that makes it cost something charges the guest.
     ///
     /// The gateway is asked with keys derived from the idempotency key
     /// (`<key>:charge`, or `<key>:authorize` then `<key>:capture` when it
