@@ -158,6 +158,14 @@ fn last_of_each_key<T>(mut items: Vec<T>, key_of: impl Fn(&T) -> &str) -> Vec<T>
     kept
 }
 
+/// A JSON buffer that grew past this is not kept for the next call.
+const KEEP_AT_MOST: usize = 64 * 1024;
+
+thread_local! {
+    /// The buffer [`encode_json`] writes into, kept between calls.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// `value` as compact JSON, in a vector of exactly its length.
 ///
 /// The JSON is written into a buffer this thread keeps between calls and
@@ -165,11 +173,6 @@ fn last_of_each_key<T>(mut items: Vec<T>, key_of: impl Fn(&T) -> &str) -> Vec<T>
 /// record (~2 KB) grew it five times, and a hold + confirm made ~25 such
 /// reallocations.
 pub(crate) fn encode_json<T: Serialize>(value: &T) -> Vec<u8> {
-    /// A buffer that grew past this is not kept for the next call.
-    const KEEP_AT_MOST: usize = 64 * 1024;
-    thread_local! {
-        static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    }
     let encode = |out: &mut Vec<u8>| {
         serde_json::to_writer(out, value).expect("engine records always serialize");
     };

@@ -195,3 +195,65 @@ async fn retries_without_a_hint_queue_on_the_conflicting_key() {
     .expect("the retry succeeds");
     assert_eq!(queued.into_inner(), vec![false, true]);
 }
+
+/// Encodes a JSON string of `len` bytes into a buffer of exactly that
+/// capacity; answers whether the buffer is kept for the next call.
+fn keeps_a_buffer_of(len: usize) -> bool {
+    let value = "y".repeat(len - 2); // its JSON: the quotes around it
+    SCRATCH.with(|scratch| *scratch.borrow_mut() = Vec::with_capacity(len));
+    assert_eq!(encode_json(&value), serde_json::to_vec(&value).unwrap());
+    let capacity = SCRATCH.with(|scratch| scratch.borrow().capacity());
+    assert!(capacity == len || capacity == 0, "{len}: {capacity}");
+    capacity == len
+}
+
+#[test]
+fn the_json_buffer_is_kept_for_the_next_record_unless_it_grew_past_64_kib() {
+    assert!(keeps_a_buffer_of(2 * 1024), "a booking-sized record");
+    assert!(keeps_a_buffer_of(64 * 1024));
+    assert!(!keeps_a_buffer_of(64 * 1024 + 1));
+    assert!(!keeps_a_buffer_of(1024 * 1024));
+}
+
+/// A retry loop nested in an attempt that holds a turn does not queue for
+/// one: on the same key it would wait for the turn its own command holds.
+#[tokio::test]
+async fn a_retry_nested_in_a_turn_does_not_wait_for_a_turn() {
+    let contended = "nt/2026-07-01/hot";
+    let outer = Cell::new(0);
+    let command = retry_contending(2, Some(contended), || async {
+        outer.set(outer.get() + 1);
+        if outer.get() == 1 {
+            // Makes `contended` hot: the next attempt takes its turn.
+            return Err(conflict());
+        }
+        assert!(HOLDING_TURN.with(Cell::get));
+        let inner = Cell::new(0);
+        retry_on_conflict(2, || async {
+            inner.set(inner.get() + 1);
+            if inner.get() == 1 {
+                Err(conflict())
+            } else {
+                Ok("done")
+            }
+        })
+        .await
+    });
+    let done = tokio::time::timeout(std::time::Duration::from_secs(5), command)
+        .await
+        .expect("the nested retry waited for its own command's turn");
+    assert_eq!(done.unwrap(), "done");
+    assert_eq!(outer.get(), 2);
+}
+
+/// Keys share a turn (and a heat) only when they fall on one stripe: the
+/// stripes of many resources are spread, so one hot resource does not make
+/// the others queue.
+#[test]
+fn resources_are_spread_over_the_stripes() {
+    let stripes: std::collections::HashSet<usize> = (0..1_000)
+        .map(|i| stripe_of(&format!("room-{i}")))
+        .collect();
+    assert!(stripes.len() > HOT_KEY_STRIPES / 2, "{}", stripes.len());
+    assert!(stripes.iter().all(|s| *s < HOT_KEY_STRIPES));
+}
