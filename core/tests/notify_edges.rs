@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use notify_support::{Script, TestSender, booking, clock, config, emit, guest_only, notifier};
-use reservo::notify::{Audience, Notifier, NotifierConfig, PhoneNumber, RetryPolicy, SmsTemplates};
+use reservo::notify::{
+    Audience, DispatchReport, Notifier, NotifierConfig, PhoneNumber, RetryPolicy, SmsTemplates,
+};
 use reservo::store::MemoryStore;
 use serde_json::json;
 
@@ -349,4 +351,61 @@ async fn notify_refuses_a_dedupe_namespace_a_provider_key_cannot_carry() {
             .expect("a malformed namespace must be refused");
         assert_eq!(err.code(), "INVALID_INPUT", "{namespace:?}");
     }
+    // The longest allowed.
+    let longest = "n".repeat(64);
+    let built = Notifier::builder(Arc::new(MemoryStore::new()), TestSender::accepting())
+        .dedupe_namespace(longest)
+        .build();
+    assert!(built.is_ok());
+}
+
+/// A report is idle when nothing happened but unreadable records were
+/// passed over: any one other count alone makes it busy.
+#[test]
+fn a_report_with_any_one_count_but_unreadable_is_not_idle() {
+    let one = DispatchReport {
+        events: 1,
+        queued: 1,
+        sent: 1,
+        retried: 1,
+        failed: 1,
+        lost: 1,
+        unreadable: 1,
+    };
+    let only: [fn(DispatchReport) -> DispatchReport; 6] = [
+        |r| DispatchReport {
+            events: r.events,
+            ..Default::default()
+        },
+        |r| DispatchReport {
+            queued: r.queued,
+            ..Default::default()
+        },
+        |r| DispatchReport {
+            sent: r.sent,
+            ..Default::default()
+        },
+        |r| DispatchReport {
+            retried: r.retried,
+            ..Default::default()
+        },
+        |r| DispatchReport {
+            failed: r.failed,
+            ..Default::default()
+        },
+        |r| DispatchReport {
+            lost: r.lost,
+            ..Default::default()
+        },
+    ];
+    for (i, only) in only.iter().enumerate() {
+        assert!(!only(one).is_idle(), "count {i} alone");
+    }
+    assert!(
+        DispatchReport {
+            unreadable: 1,
+            ..Default::default()
+        }
+        .is_idle()
+    );
 }

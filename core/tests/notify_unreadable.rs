@@ -9,7 +9,8 @@ mod notify_support;
 
 use std::sync::Arc;
 
-use notify_support::{TestSender, clock, emit, guest_only, notifier};
+use notify_support::{Script, TestSender, clock, emit, guest_only, notifier};
+use reservo::notify::{Delivery, Notifier};
 use reservo::ports::{CommitBatch, KeyRange, Mutation, Storage};
 use reservo::store::MemoryStore;
 
@@ -88,4 +89,80 @@ async fn more_unreadable_records_than_a_run_may_attempt_do_not_starve_the_queue(
 
     assert_eq!((report.sent, report.unreadable), (1, 5));
     assert_eq!(sender.accepted().len(), 1);
+}
+
+/// Four deliveries due again after a failed send each, behind an
+/// unreadable record at the front of the queue and another between the
+/// first two.
+async fn four_due_behind_unreadable_records() -> (Arc<MemoryStore>, Arc<TestSender>, Notifier) {
+    let store = Arc::new(MemoryStore::new());
+    let sender = TestSender::new("sender", Script::FailTimes(4));
+    let clock = clock();
+    let n = notifier(store.clone(), sender.clone(), clock.clone());
+    let payloads: Vec<_> = (1..=4).map(|i| guest_only(&format!("bk_{i}"))).collect();
+    emit(store.as_ref(), "booking.confirmed", &payloads).await;
+    let first = n.run_once(10).await.unwrap();
+    assert_eq!((first.queued, first.retried), (4, 4));
+    let queue = store.scan(&KeyRange::prefix("sms/q/"), 10).await.unwrap();
+    plant(&store, EARLY, b"{}").await;
+    plant(&store, &format!("{}~", queue[0].key), b"{}").await;
+    clock.advance(chrono::Duration::minutes(1));
+    (store, sender, n)
+}
+
+#[tokio::test]
+async fn a_run_sends_at_most_its_limit_however_many_unreadable_records_it_passes() {
+    let (_store, sender, n) = four_due_behind_unreadable_records().await;
+
+    let report = n.run_once(2).await.unwrap();
+
+    // Scanned: [unreadable, d1], [unreadable], [d2]; d3 and d4 wait.
+    assert_eq!((report.sent, report.unreadable), (2, 2));
+    assert_eq!(sender.accepted().len(), 2);
+    let report = n.run_once(10).await.unwrap();
+    assert_eq!((report.sent, report.unreadable), (2, 2));
+}
+
+/// A record that decodes as a delivery but is not a pending one with a
+/// message (a failed delivery written into the queue) is passed over and
+/// counted as unreadable, like one that does not decode.
+#[tokio::test]
+async fn a_delivery_in_the_queue_that_is_not_pending_is_counted_unreadable() {
+    let store = Arc::new(MemoryStore::new());
+    let failing = TestSender::new("sender", Script::FailForever);
+    let clock = clock();
+    let n = notifier(store.clone(), failing, clock.clone());
+    emit(store.as_ref(), "booking.confirmed", &[guest_only("bk_1")]).await;
+    for _ in 0..10 {
+        n.run_once(10).await.unwrap();
+        clock.advance(chrono::Duration::minutes(10));
+    }
+    let failed = n.failed_deliveries(10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    // Its record, as stored, written again at the front of the queue.
+    let record = store
+        .scan(&KeyRange::prefix("sms/failed/"), 10)
+        .await
+        .unwrap();
+    plant(&store, EARLY, &record[0].value).await;
+
+    let report = n.run_once(10).await.unwrap();
+
+    assert_eq!(report.unreadable, 1);
+    assert!(report.is_idle());
+    assert!(failed[0].is_failed() && !failed[0].is_delivered());
+}
+
+#[tokio::test]
+async fn a_sent_delivery_says_it_was_delivered() {
+    let store = Arc::new(MemoryStore::new());
+    let n = notifier(store.clone(), TestSender::accepting(), clock());
+    emit(store.as_ref(), "booking.confirmed", &[guest_only("bk_1")]).await;
+    assert_eq!(n.run_once(10).await.unwrap().sent, 1);
+    let sent = store
+        .scan(&KeyRange::prefix("sms/sent/"), 10)
+        .await
+        .unwrap();
+    let delivery: Delivery = serde_json::from_slice(&sent[0].value).unwrap();
+    assert!(delivery.is_delivered() && !delivery.is_failed());
 }
