@@ -4,6 +4,10 @@
 //! Run with `cargo test -p reservo --test notify_concurrency`.
 
 mod notify_support;
+#[path = "support/racing_store.rs"]
+mod racing_store;
+#[path = "support/spy_store.rs"]
+mod spy_store;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,8 +16,10 @@ use chrono::Duration;
 use notify_support::{
     Script, TestSender, booking, clock, config, crash_during, emit, guest_only, notifier,
 };
+use racing_store::{Racing, RacingStore};
 use reservo::notify::{DeliveryState, Notifier};
 use reservo::store::MemoryStore;
+use spy_store::Spy;
 use tokio::sync::Semaphore;
 
 async fn run_until_idle(notifier: Arc<Notifier>) -> (usize, usize, usize) {
@@ -150,4 +156,28 @@ async fn notify_stalled_dispatcher_cannot_overwrite_the_takeover_after_its_lease
     assert_eq!(sent.len(), 1);
     let stored: serde_json::Value = serde_json::from_slice(&sent[0].value).unwrap();
     assert_eq!(stored["state"]["provider_message_id"], "fast-1");
+}
+
+/// Two notifiers that read the same due delivery and claim it at once: one
+/// claim conflicts, and that notifier counts the delivery as lost to the
+/// other instead of sending it.
+#[tokio::test]
+async fn of_two_notifiers_claiming_one_delivery_at_once_one_sends_and_one_counts_it_lost() {
+    let store = Arc::new(MemoryStore::new());
+    let racing: Arc<RacingStore> = Spy::over(store.clone(), Racing::on("sms/q/"));
+    let clock = clock();
+    let sender = TestSender::new("sender", Script::FailTimes(1));
+    let first = notifier(racing.clone(), sender.clone(), clock.clone());
+    let second = notifier(racing.clone(), sender.clone(), clock.clone());
+    emit(store.as_ref(), "booking.confirmed", &[guest_only("bk_1")]).await;
+    // Queued, and due again after one failed send.
+    assert_eq!(first.run_once(10).await.unwrap().retried, 1);
+    clock.advance(Duration::minutes(1));
+    racing.hooks.arm();
+
+    let (a, b) = tokio::join!(first.run_once(10), second.run_once(10));
+
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.sent + b.sent, a.lost + b.lost), (1, 1), "{a:?} {b:?}");
+    assert_eq!(sender.accepted().len(), 1);
 }
