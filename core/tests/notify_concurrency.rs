@@ -180,4 +180,9 @@ async fn of_two_notifiers_claiming_one_delivery_at_once_one_sends_and_one_counts
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!((a.sent + b.sent, a.lost + b.lost), (1, 1), "{a:?} {b:?}");
     assert_eq!(sender.accepted().len(), 1);
+    assert_eq!(
+        racing.hooks.raced_commits(),
+        3,
+        "two racing claims and the winner's outcome"
+    );
 }
