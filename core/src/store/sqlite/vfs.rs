@@ -119,6 +119,10 @@ enum Kind {
     Other,
 }
 
+/// The group of each log path with files open in this process; entries
+/// whose files are all closed are dropped when a group is made.
+static GROUPS: OnceLock<Mutex<HashMap<String, Weak<Group>>>> = OnceLock::new();
+
 /// The log files open on one database path in this process.
 #[derive(Default)]
 struct Group {
@@ -128,7 +132,6 @@ struct Group {
 impl Group {
     /// The group of the log at `log_path`, shared by every file on it.
     fn of(log_path: String) -> Arc<Group> {
-        static GROUPS: OnceLock<Mutex<HashMap<String, Weak<Group>>>> = OnceLock::new();
         let mut groups = lock(GROUPS.get_or_init(Mutex::default));
         if let Some(group) = groups.get(&log_path).and_then(Weak::upgrade) {
             return group;

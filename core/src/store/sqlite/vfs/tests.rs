@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::{MAX_WRITE, register};
+use super::{GROUPS, Group, MAX_WRITE, lock, register};
 use crate::store::sqlite::tests::temp_file;
 
 thread_local! {
@@ -291,4 +291,24 @@ fn writes_that_start_no_run_go_straight_through() {
     let offsets: Vec<i64> = writes.iter().map(|(at, _)| *at).collect();
     assert_eq!(offsets, [0, 32, 56, 32 + frame, 56]);
     assert_eq!(writes[3].1.len(), 24 + 2048);
+}
+
+/// Every file on one log path shares its group while any is open, however
+/// many other paths open in between; a path whose files all closed leaves
+/// the table when the next group is made.
+#[test]
+fn files_on_one_path_share_a_group_and_closed_paths_leave_the_table() {
+    let path = |name: &str| format!("/nonexistent/reservo-vfs-group-test/{name}-wal");
+    let a = Group::of(path("a"));
+    let b = Group::of(path("b"));
+    assert!(
+        Arc::ptr_eq(&a, &Group::of(path("a"))),
+        "a's group, after b's"
+    );
+    assert!(!Arc::ptr_eq(&a, &b));
+    drop(a);
+    let _c = Group::of(path("c"));
+    let groups = lock(GROUPS.get().expect("made above"));
+    assert!(!groups.contains_key(&path("a")), "a has no file open");
+    assert!(groups.contains_key(&path("b")) && groups.contains_key(&path("c")));
 }
