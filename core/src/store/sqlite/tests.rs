@@ -291,6 +291,23 @@ async fn a_commit_runs_on_its_callers_thread_only_when_nothing_else_writes() {
     assert_eq!(versions[0].as_ref().map(|r| r.version.0), Some(4));
 }
 
+/// Each connection is opened at the `synchronous` level asked for: `FULL`
+/// (2) by default, `NORMAL` (1) when opted in; SQLite would take a
+/// malformed level as `NORMAL` without a word.
+#[test]
+fn connections_open_at_the_synchronous_level_asked_for() {
+    let (_dir, path) = temp_file();
+    for (synchronous, level) in [(Synchronous::Full, 2), (Synchronous::Normal, 1)] {
+        let options = SqliteOptions::default().synchronous(synchronous);
+        let conn = super::connect(&path, &options).expect("open");
+        let set: i64 = conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .expect("read the level");
+        assert_eq!(set, level, "{synchronous:?}");
+    }
+    assert_eq!(SqliteOptions::default().synchronous, Synchronous::Full);
+}
+
 #[test]
 fn a_group_is_written_normal_only_when_every_commit_in_it_is_deferred() {
     let deferred = CommitBatch {
