@@ -528,3 +528,49 @@ async fn deleting_events_by_hand_never_makes_a_version_or_event_number_repeat() 
     assert_eq!(committed.version, Version(4));
     assert_eq!(event_seqs(&store).await, [7]);
 }
+
+/// `integrity_check` passes on a sound file and lists what SQLite finds
+/// wrong with a damaged one (here: the last page of the file, a leaf of
+/// the records or their keys, overwritten).
+#[tokio::test]
+async fn integrity_check_reports_a_damaged_file() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open(&path).expect("open");
+    let mutations = (0..300)
+        .map(|i| Mutation::Put {
+            key: format!("bk/{i:04}"),
+            value: vec![b'x'; 300],
+        })
+        .collect();
+    let batch = CommitBatch {
+        mutations,
+        ..Default::default()
+    };
+    store.commit(batch).await.expect("commit");
+    store.integrity_check().await.expect("a sound file");
+    drop(store); // the last connection checkpoints the log into the file
+
+    let mut bytes = std::fs::read(&path).expect("read the file");
+    let last_page = bytes.len() - 2048;
+    bytes[last_page + 8..last_page + 1024].fill(0xA5);
+    std::fs::write(&path, &bytes).expect("damage the file");
+    let store = SqliteStore::open(&path).expect("open the damaged file");
+    let shown = format!("{store:?}");
+    assert!(shown.starts_with("SqliteStore") && shown.contains("reservo.sqlite"));
+    let err = store.integrity_check().await.expect_err("damage found");
+    assert!(err.to_string().contains("integrity check failed"), "{err}");
+}
+
+#[test]
+fn options_keep_every_setting_whatever_the_order() {
+    let options = SqliteOptions::default()
+        .readers(3)
+        .synchronous(Synchronous::Normal)
+        .lock_wait(Duration::from_secs(7))
+        .commit_on_caller(false)
+        .readers(5);
+    assert_eq!(options.readers, 5);
+    assert_eq!(options.synchronous, Synchronous::Normal);
+    assert_eq!(options.lock_wait, Duration::from_secs(7));
+    assert!(!options.commit_on_caller);
+}

@@ -181,3 +181,30 @@ async fn events_another_store_applied_before_a_sync_are_synced_before_they_are_r
     assert_eq!(reader.read_events(0, 10).await.expect("events").len(), 3);
     assert_eq!(reader.writer.log_sync().syncs(), syncs + 1);
 }
+
+/// `sync` fails on a log that is not there, and opens the file at the
+/// log's path again once it is another file (the log deleted and made
+/// anew when every connection closed), keeping it while it is the same.
+#[test]
+fn a_sync_follows_the_file_at_the_log_s_path() {
+    let (_dir, db) = temp_file();
+    let log = db.with_extension("sqlite-wal");
+    let mut open = None;
+    assert!(super::sync(&log, &mut open).is_err(), "no log yet");
+    assert!(open.is_none());
+
+    std::fs::write(&log, b"first").unwrap();
+    super::sync(&log, &mut open).expect("sync the log");
+    let first = open.as_ref().map(|(_, id)| *id).expect("opened");
+    super::sync(&log, &mut open).expect("sync it again");
+    assert!(open.as_ref().is_some_and(|(_, id)| *id == first), "kept");
+
+    // Another file at the same path: written beside it, renamed over it.
+    let next = db.with_extension("next");
+    std::fs::write(&next, b"second").unwrap();
+    std::fs::rename(&next, &log).unwrap();
+    super::sync(&log, &mut open).expect("sync the new log");
+    let now = super::identity(&std::fs::metadata(&log).unwrap());
+    let (_, reopened) = open.as_ref().expect("opened");
+    assert!(*reopened == now && now != first, "the new file is synced");
+}
