@@ -574,3 +574,19 @@ fn options_keep_every_setting_whatever_the_order() {
     assert_eq!(options.lock_wait, Duration::from_secs(7));
     assert!(!options.commit_on_caller);
 }
+
+/// A read reuses a pooled reader connection, and the pool keeps at most
+/// `readers` connections however many were open at once.
+#[test]
+fn the_reader_pool_keeps_at_most_its_size() {
+    let (_dir, path) = temp_file();
+    let store = SqliteStore::open_with(&path, SqliteOptions::default().readers(2)).expect("open");
+    let pool = &store.readers;
+    let idle_before = pool.idle();
+    pool.run(|_| Ok(())).expect("a read");
+    assert_eq!(pool.idle(), idle_before.max(1), "the connection went back");
+    // Three connections at once (nested reads), then back to the pool.
+    pool.run(|_| pool.run(|_| pool.run(|_| Ok(()))))
+        .expect("nested reads");
+    assert_eq!(pool.idle(), 2);
+}

@@ -61,6 +61,15 @@ impl Readers {
         }
     }
 
+    /// How many reader connections wait in the pool.
+    #[cfg(test)]
+    pub(super) fn idle(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// A new reader connection, outside the pool.
     pub(super) fn open(&self) -> Result<Connection, StorageError> {
         (self.open)()
