@@ -363,43 +363,18 @@ async fn notify_refuses_a_dedupe_namespace_a_provider_key_cannot_carry() {
 /// passed over: any one other count alone makes it busy.
 #[test]
 fn a_report_with_any_one_count_but_unreadable_is_not_idle() {
-    let one = DispatchReport {
-        events: 1,
-        queued: 1,
-        sent: 1,
-        retried: 1,
-        failed: 1,
-        lost: 1,
-        unreadable: 1,
-    };
-    let only: [fn(DispatchReport) -> DispatchReport; 6] = [
-        |r| DispatchReport {
-            events: r.events,
-            ..Default::default()
-        },
-        |r| DispatchReport {
-            queued: r.queued,
-            ..Default::default()
-        },
-        |r| DispatchReport {
-            sent: r.sent,
-            ..Default::default()
-        },
-        |r| DispatchReport {
-            retried: r.retried,
-            ..Default::default()
-        },
-        |r| DispatchReport {
-            failed: r.failed,
-            ..Default::default()
-        },
-        |r| DispatchReport {
-            lost: r.lost,
-            ..Default::default()
-        },
-    ];
-    for (i, only) in only.iter().enumerate() {
-        assert!(!only(one).is_idle(), "count {i} alone");
+    for count in 0..6 {
+        let mut report = DispatchReport::default();
+        let counts = [
+            &mut report.events,
+            &mut report.queued,
+            &mut report.sent,
+            &mut report.retried,
+            &mut report.failed,
+            &mut report.lost,
+        ];
+        *counts.into_iter().nth(count).expect("six counts") = 1;
+        assert!(!report.is_idle(), "count {count} alone");
     }
     assert!(
         DispatchReport {

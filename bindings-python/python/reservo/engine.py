@@ -376,10 +376,7 @@ class Engine(_EngineBase):
         customer and a call without one raise ``InvalidInput`` before
         anything is charged. ``channel`` and ``broker`` name who sold it;
         ``broker_phone`` (E.164) gets the broker's SMS alerts; ``metadata``
-        as in :meth:`confirm` (kept even when reconciliation confirms). A
-        free hold is confirmed without a gateway call; the booking is still
-        paid through the gateway (``money.through_gateway``), so a
-        modification that makes it cost something charges the guest.
+        as in :meth:`confirm` (kept even when reconciliation confirms).
 
         A retry under the same key never charges twice. Raises
         ``PaymentDeclined`` (no booking; the hold stays active for another
@@ -489,14 +486,11 @@ class Engine(_EngineBase):
         payment_method: str | None = None,
         expected_total: Money | None = None,
     ) -> Booking:
-        """Replaces a booking's items in one commit, charging the difference
-        (with ``payment_method``) or refunding it. Money moves only for a
-        booking paid through the gateway (``booking.money.through_gateway``:
-        confirmed with :meth:`pay_and_confirm`, even free); one confirmed
-        with :meth:`confirm` is paid outside Reservo. Pass the ``new_total``
-        of :meth:`quote_modification` as ``expected_total`` to apply it only
-        at that price (:class:`PriceChanged` otherwise). On any error
-        nothing changes."""
+        """Replaces a booking's items in one commit; if ``money.through_gateway``,
+        charges the difference (``payment_method``) or refunds it. Pass the
+        ``new_total`` of :meth:`quote_modification` as ``expected_total`` to
+        apply it only at that price (:class:`PriceChanged` otherwise). On any
+        error nothing changes."""
         return self._native.modify(
             booking,
             items,

@@ -207,7 +207,7 @@ impl Engine {
             return self.booking(&BookingId::new(id)?).await;
         }
         // `pay_and_confirm` of a free hold: paid through the gateway, at 0.
-        let through_gateway = command != "confirm";
+        let through_gateway = command == "pay_and_confirm";
         let booking = self
             .confirm_into(&mut txn, request, None, through_gateway, Some(view), ahead)
             .await?;

@@ -425,4 +425,6 @@ impl Storage for SqliteStore {
 }
 
 #[cfg(test)]
+mod open_tests;
+#[cfg(test)]
 mod tests;
