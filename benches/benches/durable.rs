@@ -445,8 +445,11 @@ fn postgres(c: &mut Criterion) {
     let url = plain_tcp(&url);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let prefix = format!("bench_{}_", std::process::id());
+    // The server shares this machine's two cores with the callers: two
+    // commit statements in flight keep it busy (ADR 026).
     let options = PostgresOptions::default()
         .with_pool_size(CALLERS)
+        .with_commits_in_flight(2)
         .with_table_prefix(&prefix);
     let store = runtime
         .block_on(PostgresStore::connect_with(&url, options))

@@ -139,7 +139,10 @@ fn sqlite_options(
 /// cut off before the server ends it (`idle_in_transaction_session_timeout`),
 /// and, a second more, how long an operation waits for a server that
 /// stopped answering before it closes the connection and fails with a
-/// `StorageError` (`None`: no bound).
+/// `StorageError` (`None`: no bound). `commits_in_flight` is the most
+/// commit statements in flight at once: commits made meanwhile wait and go
+/// to the server together, each still checked and applied on its own (set
+/// it near the number of cores the server can give the app).
 #[pyclass(frozen, module = "reservo._reservo", name = "PostgresStore")]
 pub struct PyPostgresStore {
     pub(crate) store: Arc<PostgresStore>,
@@ -151,9 +154,9 @@ impl PyPostgresStore {
     #[pyo3(
         signature = (
             url, *, table_prefix=None, pool_size=Count(8), pool_timeout=Some(30.0),
-            query_timeout=Some(30.0)
+            query_timeout=Some(30.0), commits_in_flight=Count(4)
         ),
-        text_signature = "(url, *, table_prefix=None, pool_size=8, pool_timeout=30.0, query_timeout=30.0)"
+        text_signature = "(url, *, table_prefix=None, pool_size=8, pool_timeout=30.0, query_timeout=30.0, commits_in_flight=4)"
     )]
     fn new(
         py: Python<'_>,
@@ -162,18 +165,25 @@ impl PyPostgresStore {
         pool_size: Count<usize>,
         pool_timeout: Option<f64>,
         query_timeout: Option<f64>,
+        commits_in_flight: Count<usize>,
     ) -> PyResult<Self> {
-        let pool_size = pool_size.0;
-        if pool_size == 0 {
-            let error = reservo::Error::invalid("pool_size", "must be at least 1, got 0");
-            return Err(core_err(py, error));
+        let (pool_size, commits_in_flight) = (pool_size.0, commits_in_flight.0);
+        for (name, count) in [
+            ("pool_size", pool_size),
+            ("commits_in_flight", commits_in_flight),
+        ] {
+            if count == 0 {
+                let error = reservo::Error::invalid(name, "must be at least 1, got 0");
+                return Err(core_err(py, error));
+            }
         }
         let pool_timeout = timeout_of(py, "pool_timeout", pool_timeout)?;
         let query_timeout = timeout_of(py, "query_timeout", query_timeout)?;
         let options = PostgresOptions::default()
             .with_pool_size(pool_size)
             .with_pool_timeout(pool_timeout)
-            .with_query_timeout(query_timeout);
+            .with_query_timeout(query_timeout)
+            .with_commits_in_flight(commits_in_flight);
         let options = match table_prefix {
             Some(prefix) => options.with_table_prefix(prefix),
             None => options,

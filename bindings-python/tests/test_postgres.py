@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,10 +35,14 @@ if URL is None and os.environ.get("CI") == "true":
 pytestmark = pytest.mark.skipif(URL is None, reason="RESERVO_PG_URL is not set")
 
 
-def fresh_store() -> PostgresStore:
+def fresh_store(commits_in_flight: int = 4) -> PostgresStore:
     """A store in tables of its own, so runs never see each other's data."""
     assert URL is not None
-    return PostgresStore(URL, table_prefix=f"py_{uuid.uuid4().hex[:12]}_")
+    return PostgresStore(
+        URL,
+        table_prefix=f"py_{uuid.uuid4().hex[:12]}_",
+        commits_in_flight=commits_in_flight,
+    )
 
 
 class SilentNetwork:
@@ -128,8 +132,11 @@ def test_bookings_on_postgres_survive_a_new_connection() -> None:
     assert [n.available for n in nights] == [0, 0]
 
 
-def test_threads_racing_on_postgres_sell_the_last_unit_once() -> None:
-    engine = Engine(fresh_store(), clock=ManualClock(START))
+@pytest.mark.parametrize("commits_in_flight", [4, 1])
+def test_threads_racing_on_postgres_sell_the_last_unit_once(
+    commits_in_flight: int,
+) -> None:
+    engine = Engine(fresh_store(commits_in_flight), clock=ManualClock(START))
     set_up_catalog(engine)
     won: list[str] = []
     lost: list[str] = []
@@ -157,6 +164,38 @@ def test_threads_racing_on_postgres_sell_the_last_unit_once() -> None:
         t.join()
     assert len(won) == 1
     assert lost == ["UNAVAILABLE"] * 5
+
+
+def test_threads_booking_other_weeks_with_one_commit_in_flight_all_land() -> None:
+    # Commits made while one is in flight wait and go to the server
+    # together; each booking still lands on its own nights.
+    engine = Engine(fresh_store(commits_in_flight=1), clock=ManualClock(START))
+    set_up_catalog(engine)
+    weeks = [date(2026, 8, 3) + timedelta(weeks=n) for n in range(8)]
+    booked: list[str] = []
+
+    def book(n: int) -> None:
+        hold = engine.hold(
+            [villa(weeks[n], weeks[n] + timedelta(days=2))],
+            idempotency_key=f"h{n}",
+            ttl_seconds=600,
+        )
+        confirmed = engine.confirm(
+            hold.id,
+            customer=Customer("Guest", "+351912345678"),
+            idempotency_key=f"c{n}",
+        )
+        booked.append(confirmed.id)
+
+    threads = [threading.Thread(target=book, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(booked) == 8
+    for week in weeks:
+        nights = engine.night_availability("villa-azul", week, week + timedelta(days=3))
+        assert [n.available for n in nights] == [0, 0, 1]
 
 
 def tls_url(host: str, ssl: str, user: str | None = None) -> str:

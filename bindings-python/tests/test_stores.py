@@ -118,10 +118,13 @@ def test_lock_wait_bounds_how_long_a_commit_waits_for_another_writer(
     assert isinstance(outcome[0], errors.StorageError), outcome[0]
 
 
-def test_a_postgres_pool_of_no_connections_is_refused_before_connecting() -> None:
+def test_a_postgres_count_of_zero_is_refused_before_connecting() -> None:
     # Nothing listens on port 9: the option is refused first.
+    url = "postgres://app@127.0.0.1:9/x"
     with pytest.raises(errors.InvalidInput, match="pool_size"):
-        PostgresStore("postgres://app@127.0.0.1:9/x", pool_size=0)
+        PostgresStore(url, pool_size=0)
+    with pytest.raises(errors.InvalidInput, match="commits_in_flight"):
+        PostgresStore(url, commits_in_flight=0)
 
 
 @pytest.mark.parametrize("option", ["pool_timeout", "query_timeout"])

@@ -562,6 +562,7 @@ class PostgresStore:
         pool_size: int = 8,
         pool_timeout: float | None = 30.0,
         query_timeout: float | None = 30.0,
+        commits_in_flight: int = 4,
     ) -> None: ...
     # The methods of reservo.Storage, each a Pending to wait() or await.
     def get(self, keys: list[str]) -> Pending[list[Record | None]]: ...

@@ -18,6 +18,7 @@ use tokio_postgres::{Row, Statement};
 /// A statement parameter.
 type Param<'a> = dyn ToSql + Sync + 'a;
 
+use super::gather::Together;
 use super::retry::{AttemptError, Connections, on_connection, retrying};
 use super::schema::Sql;
 use super::to_u64;
@@ -34,9 +35,13 @@ pub(super) async fn commit(
 ) -> Result<Committed, StorageError> {
     validate_batch(&batch)?;
     let plan = Plan::new(&batch, may_defer_flush)?;
+    let in_one = match plan.in_one {
+        Some(_) => Some(Together::new(std::slice::from_ref(&plan))?),
+        None => None,
+    };
     retrying(
         || {
-            on_connection(connections, async |client| match &plan.in_one {
+            on_connection(connections, async |client| match &in_one {
                 Some(in_one) => attempt_in_one(client, sql, &plan, in_one).await,
                 None => attempt(client, sql, &plan).await,
             })
@@ -53,7 +58,7 @@ pub(super) async fn commit(
 /// The statements' parameters for one batch, each list sorted by key so
 /// that concurrent commits take row locks in the same order.
 #[derive(Debug, Default)]
-struct Plan<'a> {
+pub(super) struct Plan<'a> {
     /// Keys expected present that the batch writes or deletes, with the
     /// version each must have: locked `FOR UPDATE`.
     present_keys: Vec<&'a [u8]>,
@@ -61,8 +66,8 @@ struct Plan<'a> {
     /// Keys expected present that the batch only reads: locked `FOR
     /// SHARE`, so commits that only expect a key (the engine's catalog
     /// epoch) do not queue behind each other, while a writer of it waits.
-    shared_keys: Vec<&'a [u8]>,
-    shared_versions: Vec<i64>,
+    pub(super) shared_keys: Vec<&'a [u8]>,
+    pub(super) shared_versions: Vec<i64>,
     /// Keys expected absent: claimed with a placeholder row.
     absent_keys: Vec<&'a [u8]>,
     /// Every expected key, in key order, with the version it must have
@@ -75,45 +80,48 @@ struct Plan<'a> {
     checked_values: Vec<&'a [u8]>,
     checked_expected: Vec<i64>,
     /// Puts on keys the batch has no expectation about.
-    blind_keys: Vec<&'a [u8]>,
-    blind_values: Vec<&'a [u8]>,
+    pub(super) blind_keys: Vec<&'a [u8]>,
+    pub(super) blind_values: Vec<&'a [u8]>,
     /// Deleted keys, and claimed keys that are not put (their placeholder).
     deleted_keys: Vec<&'a [u8]>,
-    event_kinds: Vec<&'a str>,
-    event_payloads: Vec<&'a [u8]>,
+    pub(super) event_kinds: Vec<&'a str>,
+    pub(super) event_payloads: Vec<&'a [u8]>,
     /// The same batch as the lists of [`Sql::commit_in_one`], if it can run
     /// as one statement: `None` when it expects a key absent without
     /// writing it, which only a claimed placeholder can keep absent.
-    in_one: Option<InOne<'a>>,
+    pub(super) in_one: Option<InOne<'a>>,
     /// Whether `COMMIT` may return before the commit's WAL is flushed (a
     /// [`Durability::Deferred`] batch on a server that has
     /// `synchronous_commit`).
-    without_flush: bool,
+    pub(super) without_flush: bool,
 }
 
 /// The parameters of [`Sql::commit_in_one`], each list in key order.
 #[derive(Debug, Default)]
-struct InOne<'a> {
+pub(super) struct InOne<'a> {
     /// Keys expected present that are puts, with their new value and the
     /// version they must still have.
-    updated_keys: Vec<&'a [u8]>,
-    updated_values: Vec<&'a [u8]>,
-    updated_expected: Vec<i64>,
+    pub(super) updated_keys: Vec<&'a [u8]>,
+    pub(super) updated_values: Vec<&'a [u8]>,
+    pub(super) updated_expected: Vec<i64>,
     /// Keys expected present that are deleted, and their version.
-    removed_keys: Vec<&'a [u8]>,
-    removed_expected: Vec<i64>,
+    pub(super) removed_keys: Vec<&'a [u8]>,
+    pub(super) removed_expected: Vec<i64>,
     /// Keys expected absent that are puts.
-    created_keys: Vec<&'a [u8]>,
-    created_values: Vec<&'a [u8]>,
+    pub(super) created_keys: Vec<&'a [u8]>,
+    pub(super) created_values: Vec<&'a [u8]>,
     /// Deletes of keys the batch has no expectation about.
-    blind_deleted: Vec<&'a [u8]>,
+    pub(super) blind_deleted: Vec<&'a [u8]>,
 }
 
 impl<'a> Plan<'a> {
     /// Sorts a valid batch into statements' parameters. A batch that
     /// expects a version no record can have conflicts at once. A deferred
     /// batch skips the flush where the server allows (`may_defer_flush`).
-    fn new(batch: &'a CommitBatch, may_defer_flush: bool) -> Result<Plan<'a>, StorageError> {
+    pub(super) fn new(
+        batch: &'a CommitBatch,
+        may_defer_flush: bool,
+    ) -> Result<Plan<'a>, StorageError> {
         let mut plan = Plan {
             without_flush: may_defer_flush && batch.durability == Durability::Deferred,
             ..Plan::default()
@@ -425,27 +433,10 @@ async fn attempt_in_one(
     client: &Client,
     sql: &Sql,
     plan: &Plan<'_>,
-    in_one: &InOne<'_>,
+    in_one: &Together<'_>,
 ) -> Result<Committed, AttemptError> {
     let statement = client.prepare_cached(&sql.commit_in_one).await?;
-    let params: &[&Param<'_>] = &[
-        &plan.shared_keys,
-        &plan.shared_versions,
-        &in_one.updated_keys,
-        &in_one.updated_values,
-        &in_one.updated_expected,
-        &in_one.removed_keys,
-        &in_one.removed_expected,
-        &in_one.created_keys,
-        &in_one.created_values,
-        &plan.blind_keys,
-        &plan.blind_values,
-        &in_one.blind_deleted,
-        &plan.event_kinds,
-        &plan.event_payloads,
-        &plan.without_flush,
-    ];
-    let rows = match client.query(&statement, params).await {
+    let rows = match client.query(&statement, &in_one.as_params()).await {
         Ok(rows) => rows,
         Err(e) if failed_check(&e) => {
             let get = client.prepare_cached(&sql.get).await?;
@@ -463,9 +454,25 @@ async fn attempt_in_one(
     })
 }
 
+/// Whether `batch` runs as one statement ([`Sql::commit_in_one`]): it
+/// expects no key absent without putting it (which only a claimed
+/// placeholder keeps absent). Every hold and confirmation does.
+pub(super) fn runs_in_one(batch: &CommitBatch) -> bool {
+    batch
+        .expectations
+        .iter()
+        .filter(|e| e.version.is_none())
+        .all(|e| {
+            batch
+                .mutations
+                .iter()
+                .any(|m| matches!(m, Mutation::Put { key, .. } if *key == e.key))
+        })
+}
+
 /// Whether `e` is one of the store's own checks failing its statement (a
 /// division by zero by design: portable, and no other statement divides).
-fn failed_check(e: &tokio_postgres::Error) -> bool {
+pub(super) fn failed_check(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::DIVISION_BY_ZERO)
 }
 

@@ -93,6 +93,20 @@
 //! be kept absent by a claimed placeholder, so such batches take the
 //! statements above.
 //!
+//! **Waiting commits are gathered** (ADR 026, module `gather`): at most
+//! [`PostgresOptions::with_commits_in_flight`] one-statement commits are
+//! in flight at once; a commit made while that many are waits, and the
+//! next statement carries every waiting commit that touches no key another
+//! of them writes, each with its own version from the sequence. Such
+//! commits could run in any order with the same outcome, so one statement
+//! applying them all is the same as applying them one by one. The
+//! statement checks every commit's expectations as above and fails whole
+//! if any one fails; its commits are then sent one by one, so each caller
+//! gets the answer it would have got alone. A lost connection or another
+//! error leaves every commit of the statement unknown, and each caller is
+//! told so. A commit whose caller stopped waiting before its statement was
+//! sent is dropped, never sent.
+//!
 //! Everything from `BEGIN` to `COMMIT` is sent at once (pipelined on the
 //! connection; the server runs the statements in order), so a commit costs
 //! one round trip however many kinds of keys it touches. That is safe
@@ -166,6 +180,9 @@
 //! * Pipelining is the driver's (several extended-protocol queries in
 //!   flight on one connection), not a server feature: any engine that
 //!   speaks the PostgreSQL wire protocol accepts it.
+//! * `generate_series` (the versions of a gathered statement's commits,
+//!   one `nextval` each in a materialized `WITH` query): supported by all
+//!   three.
 //! * `CREATE SEQUENCE` / `nextval`: supported by all three (on CockroachDB a
 //!   sequence is slower than on PostgreSQL, but correct).
 //! * The migration lock is a row lock, not `pg_advisory_xact_lock`
@@ -193,6 +210,7 @@
 
 mod commit;
 mod conninfo;
+mod gather;
 mod options;
 mod retry;
 mod schema;
@@ -201,6 +219,7 @@ mod tls;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Client, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -252,8 +271,10 @@ fn test_server_url(skipped: &str) -> Option<String> {
 /// ```
 pub struct PostgresStore {
     connections: Connections,
-    sql: Sql,
+    sql: Arc<Sql>,
     options: PostgresOptions,
+    /// Commits that run as one statement go through it (ADR 026).
+    gatherer: Arc<gather::Gatherer>,
     /// Whether the server has `synchronous_commit`, so a
     /// [`Durability::Deferred`](crate::ports::Durability::Deferred) commit
     /// can skip waiting for its WAL flush (probed on connect).
@@ -344,9 +365,20 @@ impl PostgresStore {
         let sql = Sql::new(options.table_prefix());
         schema::migrate(&connections, &sql).await?;
         let may_defer_flush = has_synchronous_commit(&connections).await?;
+        let sql = Arc::new(sql);
+        let gatherer = Arc::new(gather::Gatherer::new(
+            Connections {
+                pool: connections.pool.clone(),
+                query_timeout: connections.query_timeout,
+            },
+            Arc::clone(&sql),
+            may_defer_flush,
+            options.commits_in_flight(),
+        ));
         Ok(PostgresStore {
             connections,
             sql,
+            gatherer,
             options,
             may_defer_flush,
         })
@@ -414,6 +446,10 @@ impl Storage for PostgresStore {
     }
 
     async fn commit(&self, batch: CommitBatch) -> Result<Committed, StorageError> {
+        crate::store::validate_batch(&batch)?;
+        if gather::gathers(&batch) {
+            return self.gatherer.commit(batch).await;
+        }
         commit::commit(&self.connections, &self.sql, batch, self.may_defer_flush).await
     }
 
