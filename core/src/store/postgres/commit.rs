@@ -18,7 +18,6 @@ use tokio_postgres::{Row, Statement};
 /// A statement parameter.
 type Param<'a> = dyn ToSql + Sync + 'a;
 
-use super::gather::Together;
 use super::retry::{AttemptError, Connections, on_connection, retrying};
 use super::schema::Sql;
 use super::to_u64;
@@ -35,13 +34,9 @@ pub(super) async fn commit(
 ) -> Result<Committed, StorageError> {
     validate_batch(&batch)?;
     let plan = Plan::new(&batch, may_defer_flush)?;
-    let in_one = match plan.in_one {
-        Some(_) => Some(Together::new(std::slice::from_ref(&plan))?),
-        None => None,
-    };
     retrying(
         || {
-            on_connection(connections, async |client| match &in_one {
+            on_connection(connections, async |client| match &plan.in_one {
                 Some(in_one) => attempt_in_one(client, sql, &plan, in_one).await,
                 None => attempt(client, sql, &plan).await,
             })
@@ -433,10 +428,27 @@ async fn attempt_in_one(
     client: &Client,
     sql: &Sql,
     plan: &Plan<'_>,
-    in_one: &Together<'_>,
+    in_one: &InOne<'_>,
 ) -> Result<Committed, AttemptError> {
     let statement = client.prepare_cached(&sql.commit_in_one).await?;
-    let rows = match client.query(&statement, &in_one.as_params()).await {
+    let params: &[&Param<'_>] = &[
+        &plan.shared_keys,
+        &plan.shared_versions,
+        &in_one.updated_keys,
+        &in_one.updated_values,
+        &in_one.updated_expected,
+        &in_one.removed_keys,
+        &in_one.removed_expected,
+        &in_one.created_keys,
+        &in_one.created_values,
+        &plan.blind_keys,
+        &plan.blind_values,
+        &in_one.blind_deleted,
+        &plan.event_kinds,
+        &plan.event_payloads,
+        &plan.without_flush,
+    ];
+    let rows = match client.query(&statement, params).await {
         Ok(rows) => rows,
         Err(e) if failed_check(&e) => {
             let get = client.prepare_cached(&sql.get).await?;

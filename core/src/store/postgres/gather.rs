@@ -240,7 +240,7 @@ impl Gatherer {
         let versions = retrying(
             || {
                 on_connection(&self.connections, async |client| {
-                    let statement = client.prepare_cached(&self.sql.commit_in_one).await?;
+                    let statement = client.prepare_cached(&self.sql.commit_gathered).await?;
                     match client.query(&statement, &params.as_params()).await {
                         Ok(rows) => Ok(rows
                             .iter()
@@ -301,11 +301,11 @@ fn take_group(waiting: &mut VecDeque<Waiting>) -> Vec<Waiting> {
     group
 }
 
-/// The parameters of [`Sql::commit_in_one`] for one or more commits: the
-/// lists of their plans, each entry with its commit's place (1-based)
-/// where it takes the commit's version.
+/// The parameters of [`Sql::commit_gathered`]: the lists of
+/// [`Sql::commit_in_one`] for every commit of the statement, each entry
+/// with its commit's place (1-based) where it takes the commit's version.
 #[derive(Default)]
-pub(super) struct Together<'a> {
+struct Together<'a> {
     shared_keys: Vec<&'a [u8]>,
     shared_versions: Vec<i64>,
     updated_keys: Vec<&'a [u8]>,
@@ -332,7 +332,7 @@ impl<'a> Together<'a> {
     /// The lists of every plan (each must run as one statement), each list
     /// in key order across the commits, as a single commit's are, so that
     /// statements in flight at once lock shared rows in the same order.
-    pub(super) fn new(plans: &[Plan<'a>]) -> Result<Together<'a>, StorageError> {
+    fn new(plans: &[Plan<'a>]) -> Result<Together<'a>, StorageError> {
         let mut shared = Vec::new();
         let mut updated = Vec::new();
         let mut removed = Vec::new();
@@ -346,7 +346,7 @@ impl<'a> Together<'a> {
         for plan in plans {
             let Some(in_one) = plan.in_one.as_ref() else {
                 return Err(StorageError::backend(
-                    "a commit that claims a key without writing it cannot run as one statement",
+                    "a commit that claims a key without writing it was gathered",
                 ));
             };
             together.commits += 1;
@@ -410,7 +410,7 @@ impl<'a> Together<'a> {
         Ok(together)
     }
 
-    pub(super) fn as_params(&self) -> [&Param<'_>; 20] {
+    fn as_params(&self) -> [&Param<'_>; 20] {
         [
             &self.shared_keys,
             &self.shared_versions,
