@@ -275,7 +275,7 @@ async fn commits_writing_what_another_touches_go_in_statements_of_their_own() {
         .version;
     let batches = vec![
         // Two puts of one key (in one statement the server refuses to
-        // change a row twice).
+        // change a row twice, and the commits would fail).
         batch(vec![], vec![put("same", b"first")]),
         batch(vec![], vec![put("same", b"second")]),
         // Each expects the key the other writes: applied one after the
@@ -288,12 +288,118 @@ async fn commits_writing_what_another_touches_go_in_statements_of_their_own() {
 
     assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
     let same = store.get(&["same".into()]).await.expect("get").remove(0);
-    assert_eq!(same.expect("same").value, b"second", "applied in order");
+    // The callers are concurrent tasks, so either may be queued first; the
+    // row holds the one with the later version, applied after the other.
+    let versions: Vec<Version> = outcomes[..2]
+        .iter()
+        .map(|o| o.as_ref().expect("put").version)
+        .collect();
+    let last: &[u8] = if versions[0] > versions[1] {
+        b"first"
+    } else {
+        b"second"
+    };
+    let same = same.expect("same");
+    assert_eq!(same.value, last, "{versions:?}");
+    assert_eq!(same.version, versions[0].max(versions[1]));
     let crossed = [&outcomes[2], &outcomes[3]];
     let applied = crossed.iter().filter(|o| o.is_ok()).count();
     assert_eq!(
         applied, 1,
         "exactly one of the crossed commits: {crossed:?}"
+    );
+    drop_tables(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_claims_a_key_without_writing_it_is_not_gathered() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let store = store(&url, &prefix).await;
+    let held = Held::start(&url, &prefix, &store).await;
+    // Keeps "guard" absent without writing it: a claimed placeholder,
+    // which only the multi-statement transaction makes. It does not wait
+    // for a place in a statement.
+    let guarded = tokio::time::timeout(
+        Duration::from_secs(5),
+        store.commit(batch(
+            vec![expect("guard", None)],
+            vec![put("guarded", b"g")],
+        )),
+    )
+    .await;
+    assert!(matches!(guarded, Ok(Ok(_))), "{guarded:?}");
+    held.release().await;
+    let found = store
+        .get(&["guard".into(), "guarded".into()])
+        .await
+        .expect("get");
+    assert!(found[0].is_none() && found[1].is_some());
+    drop_tables(&url, &prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gathered_statement_cut_off_leaves_every_commit_of_it_unknown_and_none_resent() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let store = store(&url, &prefix).await;
+    let second = store
+        .commit(batch(vec![], vec![put("block2", b"0")]))
+        .await
+        .expect("block2")
+        .version;
+    let locker = inspect(&url).await;
+    let held = Held::start(&url, &prefix, &store).await;
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM {prefix}records WHERE key = 'block2'::bytea FOR UPDATE"
+        ))
+        .await
+        .expect("lock block2");
+    // Two commits gathered behind the held one; their statement then waits
+    // on block2, and its connection is cut.
+    let waiting = spawn_commit(
+        &store,
+        batch(
+            vec![expect("block2", Some(second))],
+            vec![put("block2", b"1")],
+        ),
+    );
+    let other = spawn_commit(&store, batch(vec![], vec![put("other", b"o")]));
+    tokio::time::sleep(SETTLE).await;
+    held.release().await;
+    tokio::time::sleep(SETTLE).await;
+    // This test's gathered statement only (its tables' prefix is in the
+    // text): the other tests here run at the same time on the same server.
+    let cut: i64 = locker
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE query LIKE '%generate_series(1, $20%' AND query LIKE $1 \
+             AND pid <> pg_backend_pid() AND state = 'active'",
+            &[&format!("%{prefix}records%")],
+        )
+        .await
+        .expect("cut the gathered statement")
+        .get(0);
+    assert_eq!(cut, 1, "one gathered statement was waiting");
+    for outcome in [waiting.await.expect("task"), other.await.expect("task")] {
+        assert!(
+            matches!(outcome, Err(StorageError::Backend { .. })),
+            "a cut statement's commits are unknown, not resent: {outcome:?}"
+        );
+    }
+    locker.batch_execute("COMMIT").await.expect("unlock block2");
+    let found = store
+        .get(&["block2".into(), "other".into()])
+        .await
+        .expect("get");
+    assert_eq!(
+        found[0].as_ref().map(|r| r.value.clone()),
+        Some(b"0".to_vec())
+    );
+    assert!(
+        found[1].is_none(),
+        "nothing of the cut statement was applied"
     );
     drop_tables(&url, &prefix).await;
 }
@@ -311,7 +417,22 @@ async fn a_statement_carries_at_most_32_commits() {
     let outcomes = behind_a_held_statement(&url, &prefix, &store, batches).await;
 
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
-    assert_eq!(writers(&url, &prefix, &keys).await, 2, "32 commits, then 8");
+    let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+    let sizes: Vec<i64> = inspect(&url)
+        .await
+        .query(
+            &format!(
+                "SELECT count(*) FROM {prefix}records WHERE key = ANY($1::bytea[]) \
+                 GROUP BY xmin::text ORDER BY 1 DESC"
+            ),
+            &[&keys],
+        )
+        .await
+        .expect("rows by writer")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(sizes, [32, 8], "32 commits, then 8");
     drop_tables(&url, &prefix).await;
 }
 
