@@ -46,6 +46,7 @@ python3 -m venv "$PY_VENV"
 (cd bindings-python && ../"$PY_VENV/bin/mypy" --strict python/reservo tests bench ../examples/python)
 # Run the tests against the installed package, not the source tree.
 "$PY_VENV/bin/python" -m pytest -q -p no:cacheprovider --rootdir=bindings-python \
+  -c bindings-python/pyproject.toml \
   bindings-python/tests examples/python
 "$PY_VENV/bin/python" bindings-python/bench/overhead.py --quick
 # ------------------------------------------------------------ end Python

@@ -59,6 +59,7 @@ class SilentNetwork:
         query = f"{parts.query}&sslmode=disable" if parts.query else "sslmode=disable"
         netloc = parts.netloc.rsplit("@", 1)[0] + f"@127.0.0.1:{port}"
         self.url = parts._replace(netloc=netloc, query=query).geturl()
+        self.sockets: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -68,6 +69,7 @@ class SilentNetwork:
             except OSError:  # closed
                 return
             server = socket.create_connection(self.target)
+            self.sockets += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(
                     target=self._pipe, args=(source, sink), daemon=True
@@ -87,6 +89,8 @@ class SilentNetwork:
 
     def close(self) -> None:
         self.listener.close()
+        for sock in self.sockets:
+            sock.close()
 
 
 def test_a_server_that_goes_silent_fails_a_call_after_the_query_timeout() -> None:

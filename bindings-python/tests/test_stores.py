@@ -113,6 +113,7 @@ def test_lock_wait_bounds_how_long_a_commit_waits_for_another_writer(
     thread.join(timeout=20)
     other.stdin.close()
     assert other.wait(timeout=20) == 0
+    other.stdout.close()
     thread.join()
     assert len(outcome) == 1
     assert isinstance(outcome[0], errors.StorageError), outcome[0]
