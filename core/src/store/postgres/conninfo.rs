@@ -236,3 +236,152 @@ fn quote(value: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(parsed: &Parsed<'_>) -> Vec<(String, String)> {
+        parsed
+            .pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn message(error: StorageError) -> String {
+        error.to_string()
+    }
+
+    #[test]
+    fn a_url_s_query_starts_at_the_first_question_mark_after_its_credentials() {
+        let cases = [
+            // A password may hold `?` (and end with one) unencoded.
+            (
+                "postgres://app:s?cret?@db:5432/x?sslmode=require&application_name=a",
+                (
+                    "postgres://app:s?cret?@db:5432/x",
+                    "sslmode=require&application_name=a",
+                ),
+            ),
+            ("postgresql://db/x?a=1", ("postgresql://db/x", "a=1")),
+            ("postgres://db/x", ("postgres://db/x", "")),
+            // A `/` before any `@` ends the part that could be credentials.
+            ("postgres://db/p@th?a=1", ("postgres://db/p@th", "a=1")),
+            (
+                "postgres://db?sslrootcert=/etc/ca.pem",
+                ("postgres://db", "sslrootcert=/etc/ca.pem"),
+            ),
+            ("postgres://@db?a=1", ("postgres://@db", "a=1")),
+        ];
+        for (url, split) in cases {
+            assert_eq!(url_query(url), Some(split), "{url}");
+        }
+        for not_a_url in ["host=db user=app", "mysql://db/x?a=1", "postgres:/db"] {
+            assert_eq!(url_query(not_a_url), None, "{not_a_url}");
+        }
+    }
+
+    #[test]
+    fn url_parameters_are_percent_decoded_and_encoded_again_when_rendered() {
+        let url =
+            "postgres://app@db/x?sslrootcert=%2Fetc%2Fca%20file.pem&&application_name=r%C3%A9serve";
+        let parsed = parse(url).unwrap();
+        assert_eq!(
+            pairs(&parsed),
+            owned(&[
+                ("sslrootcert", "/etc/ca file.pem"),
+                ("application_name", "réserve")
+            ])
+        );
+        assert_eq!(
+            parsed.render(),
+            "postgres://app@db/x?sslrootcert=/etc/ca%20file.pem&application_name=r%C3%A9serve"
+        );
+        assert_eq!(percent_encode("a-z_0.9~/:,"), "a-z_0.9~/:,");
+        assert_eq!(percent_encode("a b&c=d%"), "a%20b%26c%3Dd%25");
+    }
+
+    #[test]
+    fn malformed_url_queries_are_refused_without_quoting_a_value() {
+        let cases = [
+            (
+                "postgres://db/x?password=s%zzcret",
+                "bad percent-encoding at byte 1",
+            ),
+            (
+                "postgres://db/x?password=secret%4",
+                "bad percent-encoding at byte 6",
+            ),
+            (
+                "postgres://db/x?password=secret%FF",
+                "does not decode to UTF-8",
+            ),
+            ("postgres://db/x?secret", "has no `=`"),
+        ];
+        for (url, why) in cases {
+            let error = message(parse(url).err().expect(url));
+            assert!(error.contains(why), "{url}: {error}");
+            assert!(
+                !error.contains("secret") && !error.contains("cret"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_value_strings_take_bare_quoted_and_escaped_values() {
+        let text = "  host=db  user = 'app user' password='it\\'s\\\\' dbname=x\\ y port =5432 ";
+        let parsed = parse(text).unwrap();
+        assert_eq!(
+            pairs(&parsed),
+            owned(&[
+                ("host", "db"),
+                ("user", "app user"),
+                ("password", "it's\\"),
+                ("dbname", "x y"),
+                ("port", "5432"),
+            ])
+        );
+        assert_eq!(
+            parsed.render(),
+            "host='db' user='app user' password='it\\'s\\\\' dbname='x y' port='5432'"
+        );
+        assert_eq!(pairs(&parse(&parsed.render()).unwrap()), pairs(&parsed));
+        assert_eq!(pairs(&parse("user=''").unwrap()), owned(&[("user", "")]));
+        assert!(parse("").unwrap().pairs.is_empty());
+    }
+
+    #[test]
+    fn malformed_key_value_strings_are_refused_without_quoting_a_value() {
+        let cases = [
+            ("=secret", "a parameter has no name"),
+            ("host=db password", "\"password\" is not followed by `=`"),
+            (
+                "password='secret",
+                "the value of \"password\" has no closing quote",
+            ),
+            ("host=db password= ", "\"password\" has no value"),
+            (
+                "postgresql+asyncpg://app:secret@db",
+                "a parameter (not shown: it is not a parameter name) is not followed by `=`",
+            ),
+        ];
+        for (text, why) in cases {
+            let error = message(parse(text).err().expect(text));
+            assert!(error.contains(why), "{text}: {error}");
+            assert!(!error.contains("secret"), "{error}");
+        }
+        let long = "k".repeat(65);
+        assert!(message(parse(&long).err().unwrap()).contains("not shown"));
+        let longest = "k".repeat(64);
+        assert!(message(parse(&longest).err().unwrap()).contains(&format!("{longest:?}")));
+    }
+}
