@@ -356,6 +356,11 @@ mod tests {
         );
         assert_eq!(pairs(&parse(&parsed.render()).unwrap()), pairs(&parsed));
         assert_eq!(pairs(&parse("user=''").unwrap()), owned(&[("user", "")]));
+        // A quote inside a bare value is part of it.
+        assert_eq!(
+            pairs(&parse("user=o'brien host=db").unwrap()),
+            owned(&[("user", "o'brien"), ("host", "db")])
+        );
         assert!(parse("").unwrap().pairs.is_empty());
     }
 
