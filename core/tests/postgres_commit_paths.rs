@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use batches::{batch, expect, put};
 use pg::{connect, drop_tables, fresh_prefix, inspect, pg_url};
-use reservo::ports::{CommitBatch, Committed, Storage, StorageError, Version};
+use reservo::ports::{CommitBatch, Committed, Durability, Storage, StorageError, Version};
 use reservo::store::{PostgresOptions, PostgresStore};
 use tokio::task::JoinHandle;
 
@@ -185,6 +185,55 @@ async fn a_claiming_commit_keeps_the_keys_it_expects_from_changing_until_it_ends
     drop_tables(&url, &prefix).await;
 }
 
+/// A trigger that fails every write of one key with a given SQLSTATE,
+/// counting the tries in a sequence (which a rollback does not undo).
+struct Refusal {
+    admin: tokio_postgres::Client,
+    prefix: String,
+}
+
+impl Refusal {
+    async fn install(url: &str, prefix: &str, key: &str, sqlstate: &str, message: &str) -> Self {
+        let admin = inspect(url).await;
+        admin
+            .batch_execute(&format!(
+                "CREATE SEQUENCE {prefix}tries; \
+                 CREATE FUNCTION {prefix}refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN PERFORM nextval('{prefix}tries'); \
+                 RAISE EXCEPTION '{message}' USING ERRCODE = '{sqlstate}'; END $$; \
+                 CREATE TRIGGER {prefix}refuse BEFORE INSERT OR UPDATE ON {prefix}records \
+                 FOR EACH ROW WHEN (NEW.key = '{key}'::bytea) EXECUTE FUNCTION {prefix}refuse()"
+            ))
+            .await
+            .expect("the refusing trigger");
+        Refusal {
+            admin,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// How many writes of the key were tried.
+    async fn tries(&self) -> i64 {
+        let prefix = &self.prefix;
+        self.admin
+            .query_one(&format!("SELECT last_value FROM {prefix}tries"), &[])
+            .await
+            .expect("tries")
+            .get(0)
+    }
+
+    async fn remove(self) {
+        let prefix = &self.prefix;
+        self.admin
+            .batch_execute(&format!(
+                "DROP TRIGGER {prefix}refuse ON {prefix}records; \
+                 DROP FUNCTION {prefix}refuse(); DROP SEQUENCE {prefix}tries"
+            ))
+            .await
+            .expect("drop the trigger");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contention_that_outlasts_every_retry_is_a_conflict_on_the_batch_s_first_key() {
     let Some(url) = pg_url(RUN) else { return };
@@ -192,27 +241,8 @@ async fn contention_that_outlasts_every_retry_is_a_conflict_on_the_batch_s_first
     let store = connect(&url, &prefix).await;
     let first = three_keys(&store).await;
     // Every write of "contended" fails as a serialization failure would
-    // (SQLSTATE 40001: nothing applied, try again), counting its tries in a
-    // sequence, which a rollback does not undo.
-    let admin = inspect(&url).await;
-    admin
-        .batch_execute(&format!(
-            "CREATE SEQUENCE {prefix}tries; \
-             CREATE FUNCTION {prefix}refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
-             BEGIN PERFORM nextval('{prefix}tries'); \
-             RAISE EXCEPTION 'contended' USING ERRCODE = '40001'; END $$; \
-             CREATE TRIGGER {prefix}refuse BEFORE INSERT OR UPDATE ON {prefix}records \
-             FOR EACH ROW WHEN (NEW.key = 'contended'::bytea) EXECUTE FUNCTION {prefix}refuse()"
-        ))
-        .await
-        .expect("the refusing trigger");
-    let tries = async || -> i64 {
-        admin
-            .query_one(&format!("SELECT last_value FROM {prefix}tries"), &[])
-            .await
-            .expect("tries")
-            .get(0)
-    };
+    // (SQLSTATE 40001: nothing applied, try again).
+    let refusal = Refusal::install(&url, &prefix, "contended", "40001", "contended").await;
     let cases = [
         // Named by its first expectation ...
         (
@@ -231,18 +261,132 @@ async fn contention_that_outlasts_every_retry_is_a_conflict_on_the_batch_s_first
         ),
     ];
     for (n, (contended, named)) in (1..).zip(cases) {
+        let started = Instant::now();
         match store.commit(contended).await {
             Err(StorageError::Conflict { key }) => assert_eq!(key, named),
             other => panic!("expected a conflict on {named}: {other:?}"),
         }
-        assert_eq!(tries().await, 20 * n, "20 tries a commit");
+        assert_eq!(refusal.tries().await, 20 * n, "20 tries a commit");
+        // Between tries it waits a random time up to 2, 4, ... 64 ms (so
+        // contenders fall out of step): ~480 ms over 19 waits on average,
+        // and under 100 ms only if nearly every draw is close to zero.
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
     }
     let found = store.get(&["contended".into()]).await.expect("get");
     assert!(found[0].is_none());
+    refusal.remove().await;
+    drop_tables(&url, &prefix).await;
+}
+
+/// An error the server raises that is neither contention nor a
+/// cancellation (here a trigger's `RAISE`) fails the commit at once, with
+/// the server's message and SQLSTATE, and applies nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_other_server_error_is_reported_once_with_its_message_and_sqlstate() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let store = connect(&url, &prefix).await;
+    let first = three_keys(&store).await;
+    let refusal = Refusal::install(&url, &prefix, "refused", "P0001", "no writes to refused").await;
+    let paths = [
+        batch(vec![expect("b", Some(first))], vec![put("refused", b"r")]),
+        batch(
+            vec![expect("a", Some(first)), expect("absent", None)],
+            vec![put("k", b"k2"), put("refused", b"r")],
+        ),
+    ];
+    for (n, refused) in (1..).zip(paths) {
+        match store.commit(refused).await {
+            Err(StorageError::Backend { message, .. }) => {
+                assert!(message.starts_with("PostgreSQL failed"), "{message}");
+                assert!(
+                    message.contains("no writes to refused (SQLSTATE P0001)"),
+                    "{message}"
+                );
+                assert!(!message.contains("cancelled"), "{message}");
+            }
+            other => panic!("expected the server's error: {other:?}"),
+        }
+        assert_eq!(refusal.tries().await, n, "tried once");
+    }
+    let found = store
+        .get(&["refused".into(), "k".into()])
+        .await
+        .expect("get");
+    assert!(found[0].is_none());
+    assert_eq!(found[1].as_ref().expect("k").value, b"k");
+    refusal.remove().await;
+    drop_tables(&url, &prefix).await;
+}
+
+/// A commit that may be acknowledged before its flush (`Durability::Deferred`,
+/// a new hold's) turns `synchronous_commit` off for its own transaction, on
+/// both paths; every other commit keeps the server's setting. A deferred
+/// constraint trigger, which runs as the transaction commits, records the
+/// setting it sees for each key written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_deferred_commit_skips_its_flush() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let store = connect(&url, &prefix).await;
+    let first = three_keys(&store).await;
+    let admin = inspect(&url).await;
     admin
         .batch_execute(&format!(
-            "DROP TRIGGER {prefix}refuse ON {prefix}records; \
-             DROP FUNCTION {prefix}refuse(); DROP SEQUENCE {prefix}tries"
+            "CREATE TABLE {prefix}seen (key BYTEA, setting TEXT); \
+             CREATE FUNCTION {prefix}note() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN INSERT INTO {prefix}seen VALUES \
+             (NEW.key, current_setting('synchronous_commit')); RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER {prefix}note AFTER INSERT OR UPDATE ON {prefix}records \
+             DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {prefix}note()"
+        ))
+        .await
+        .expect("the noting trigger");
+    let deferred = |mut batch: CommitBatch| {
+        batch.durability = Durability::Deferred;
+        batch
+    };
+    let commits = [
+        deferred(batch(vec![], vec![put("one-statement-deferred", b"1")])),
+        deferred(batch(
+            vec![expect("a", Some(first)), expect("absent", None)],
+            vec![put("pipelined-deferred", b"1")],
+        )),
+        batch(vec![], vec![put("one-statement-durable", b"1")]),
+        batch(
+            vec![expect("b", Some(first)), expect("absent", None)],
+            vec![put("pipelined-durable", b"1")],
+        ),
+    ];
+    for commit in commits {
+        store.commit(commit).await.expect("commit");
+    }
+    let seen: Vec<(String, String)> = admin
+        .query(
+            &format!(
+                "SELECT convert_from(key, 'UTF8'), setting FROM {prefix}seen \
+                 WHERE key <> 'absent'::bytea ORDER BY 1"
+            ),
+            &[],
+        )
+        .await
+        .expect("what the trigger saw")
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    let expected = [
+        ("one-statement-deferred", "off"),
+        ("one-statement-durable", "on"),
+        ("pipelined-deferred", "off"),
+        ("pipelined-durable", "on"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    assert_eq!(seen, expected);
+    admin
+        .batch_execute(&format!(
+            "DROP TRIGGER {prefix}note ON {prefix}records; \
+             DROP FUNCTION {prefix}note(); DROP TABLE {prefix}seen"
         ))
         .await
         .expect("drop the trigger");

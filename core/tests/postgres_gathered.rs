@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use batches::{batch, event, expect, put};
-use pg::{drop_tables, fresh_prefix, inspect, pg_url};
+use pg::{drop_tables, fresh_prefix, inspect, lock_key, pg_url};
 use reservo::ports::{CommitBatch, Committed, Storage, StorageError, Version};
 use reservo::store::{PostgresOptions, PostgresStore};
 use tokio::task::JoinHandle;
@@ -84,13 +84,7 @@ async fn locked_row(
         .commit(batch(vec![], vec![put("block", b"0")]))
         .await
         .expect("create the blocking row");
-    let client = inspect(url).await;
-    client
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM {prefix}records WHERE key = 'block'::bytea FOR UPDATE"
-        ))
-        .await
-        .expect("lock the row");
+    let client = lock_key(url, prefix, "block").await;
     let blocking = batch(
         vec![expect("block", Some(created.version))],
         vec![put("block", b"1")],
@@ -348,14 +342,8 @@ async fn a_gathered_statement_cut_off_leaves_every_commit_of_it_unknown_and_none
         .await
         .expect("block2")
         .version;
-    let locker = inspect(&url).await;
     let held = Held::start(&url, &prefix, &store).await;
-    locker
-        .batch_execute(&format!(
-            "BEGIN; SELECT 1 FROM {prefix}records WHERE key = 'block2'::bytea FOR UPDATE"
-        ))
-        .await
-        .expect("lock block2");
+    let locker = lock_key(&url, &prefix, "block2").await;
     // Two commits gathered behind the held one; their statement then waits
     // on block2, and its connection is cut.
     let waiting = spawn_commit(

@@ -16,11 +16,11 @@ mod pg;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-use pg::{connect, drop_tables, fresh_prefix, inspect, pg_url};
+use pg::{connect, drop_tables, fresh_prefix, inspect, lock_key, pg_url, terminate_lock_waiter};
 use reservo::ports::{CommitBatch, Expectation, Key, Mutation, Storage, StorageError};
 use reservo::store::{PostgresOptions, PostgresStore};
 
@@ -38,15 +38,16 @@ fn put(key: &str) -> Mutation {
 async fn a_server_that_never_answers_fails_the_connect_within_the_pool_timeout() {
     // Accepts connections and never says a word: a stalled server, or a
     // proxy in front of a dead one.
-    let port = silent_server(|_| {});
+    let (port, closed) = silent_server(|_| {});
     connect_fails_within_the_pool_timeout(port).await;
+    closes_its_connection(closed).await;
 }
 
 #[tokio::test]
 async fn a_server_that_stalls_after_the_handshake_fails_the_connect_within_the_pool_timeout() {
     // Completes the startup handshake (trust authentication) and then
     // never answers a query: a server wedged after accepting a session.
-    let port = silent_server(|stream| {
+    let (port, closed) = silent_server(|stream| {
         let mut length = [0u8; 4];
         if stream.read_exact(&mut length).is_err() {
             return;
@@ -61,21 +62,38 @@ async fn a_server_that_stalls_after_the_handshake_fails_the_connect_within_the_p
         let _ = stream.write_all(&ready_for_query);
     });
     connect_fails_within_the_pool_timeout(port).await;
+    // The connection the store was probing on is closed, not left to wait
+    // for an answer that never comes.
+    closes_its_connection(closed).await;
 }
 
 /// A local server that runs `greet` on each connection it accepts and then
-/// holds it open without another word; returns its port.
-fn silent_server(greet: fn(&mut TcpStream)) -> u16 {
+/// holds it open without another word, reading what comes; returns its
+/// port, and a receiver told of each connection the client closed.
+fn silent_server(greet: fn(&mut TcpStream)) -> (u16, mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
     let port = listener.local_addr().expect("its address").port();
+    let (closed, closes) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut held = Vec::new();
         for mut stream in listener.incoming().flatten() {
-            greet(&mut stream);
-            held.push(stream);
+            let closed = closed.clone();
+            std::thread::spawn(move || {
+                greet(&mut stream);
+                let mut buf = [0u8; 1024];
+                while let Ok(1..) = stream.read(&mut buf) {}
+                let _ = closed.send(());
+            });
         }
     });
-    port
+    (port, closes)
+}
+
+/// Waits for the client to close its connection to a [`silent_server`].
+async fn closes_its_connection(closed: mpsc::Receiver<()>) {
+    tokio::task::spawn_blocking(move || closed.recv_timeout(HUNG))
+        .await
+        .expect("task")
+        .expect("the store left its connection open");
 }
 
 /// Connects to the local `port` with a pool timeout of 300 ms and checks
@@ -335,13 +353,70 @@ async fn a_server_that_stops_answering_mid_operation_fails_it_after_the_query_ti
     drop_tables(&url, &prefix).await;
 }
 
+/// A connection the server ended (here: terminated while its commit
+/// waited on a row lock) is kept out of the pool even when the client has
+/// not seen it close: the proxy hides the server's close, so only the
+/// error's SQLSTATE (`57P01`) says the connection is gone. Returned to the
+/// pool, it would take the next operation's statements and never answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_the_server_ended_is_not_reused_though_it_looks_open() {
+    let Some(url) = pg_url("cargo test -p reservo --all-features --test postgres_timeouts") else {
+        return;
+    };
+    let prefix = fresh_prefix();
+    connect(&url, &prefix).await; // creates the tables
+    let proxy = Proxy::to(&url);
+    let store =
+        Arc::new(store_with_query_timeout(&proxy.url, &prefix, Duration::from_secs(2)).await);
+    store
+        .commit(CommitBatch {
+            mutations: vec![put_value("k", b"v")],
+            ..Default::default()
+        })
+        .await
+        .expect("through the proxy");
+    proxy.hides_close.store(true, Ordering::SeqCst);
+    let locker = lock_key(&url, &prefix, "k").await;
+    let committing = tokio::spawn({
+        let store = Arc::clone(&store);
+        async move {
+            store
+                .commit(CommitBatch {
+                    mutations: vec![put_value("k", b"w")],
+                    ..Default::default()
+                })
+                .await
+        }
+    });
+    terminate_lock_waiter(&locker, &prefix).await;
+    let outcome = committing.await.expect("task");
+    let Err(StorageError::Backend { message, .. }) = outcome else {
+        panic!("expected the connection's loss: {outcome:?}");
+    };
+    assert!(message.contains("SQLSTATE 57P01"), "{message}");
+    locker.batch_execute("ROLLBACK").await.expect("unlock");
+    // The pool's one connection was the lost one: the next read gets a new
+    // one, not the silent one (which would leave it unanswered until the
+    // query timeout).
+    let keys: [Key; 1] = ["k".into()];
+    let read = tokio::time::timeout(HUNG, store.get(&keys))
+        .await
+        .expect("the store hung")
+        .expect("a read on a new connection, not on the lost one");
+    assert_eq!(read[0].as_ref().expect("the key").value, b"v");
+    drop_tables(&url, &prefix).await;
+}
+
 /// A TCP proxy in front of the server of `url` that can stop carrying
 /// bytes (`frozen`) while keeping every connection open: a network that
-/// silently drops a connection.
+/// silently drops a connection. With `hides_close` set, a connection the
+/// server closes stays open towards the client: the server's goodbye is
+/// lost, as it may be in a failover.
 struct Proxy {
     /// `url` through the proxy, without TLS.
     url: String,
     frozen: Arc<AtomicBool>,
+    hides_close: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -358,14 +433,16 @@ impl Proxy {
             listener.local_addr().expect("address").port()
         );
         let frozen = Arc::new(AtomicBool::new(false));
-        let flag = frozen.clone();
+        let hides_close = Arc::new(AtomicBool::new(false));
+        let (flag, hiding) = (frozen.clone(), hides_close.clone());
         let server = target.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { return };
                 let server = TcpStream::connect(&server).expect("the server behind the proxy");
-                pipe(&client, &server, &flag);
-                pipe(&server, &client, &flag);
+                let never = Arc::new(AtomicBool::new(false));
+                pipe(&client, &server, &flag, &never);
+                pipe(&server, &client, &flag, &hiding);
             }
         });
         let url = url.replacen(&target, &proxied, 1);
@@ -374,18 +451,20 @@ impl Proxy {
         Proxy {
             url: format!("{url}{separator}sslmode=disable"),
             frozen,
+            hides_close,
         }
     }
 }
 
 /// Copies bytes from `from` to `to` on a thread of its own, holding them
-/// while `frozen` is set.
-fn pipe(from: &TcpStream, to: &TcpStream, frozen: &Arc<AtomicBool>) {
+/// while `frozen` is set; at the end of `from`, ends `to` unless
+/// `hides_close` is set.
+fn pipe(from: &TcpStream, to: &TcpStream, frozen: &Arc<AtomicBool>, hides_close: &Arc<AtomicBool>) {
     let (mut from, mut to) = (
         from.try_clone().expect("socket"),
         to.try_clone().expect("socket"),
     );
-    let frozen = frozen.clone();
+    let (frozen, hides_close) = (frozen.clone(), hides_close.clone());
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
         while let Ok(n @ 1..) = from.read(&mut buf) {
@@ -396,6 +475,8 @@ fn pipe(from: &TcpStream, to: &TcpStream, frozen: &Arc<AtomicBool>) {
                 break;
             }
         }
-        let _ = to.shutdown(Shutdown::Write);
+        if !hides_close.load(Ordering::SeqCst) {
+            let _ = to.shutdown(Shutdown::Write);
+        }
     });
 }

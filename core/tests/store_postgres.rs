@@ -210,6 +210,69 @@ async fn concurrent_first_connects_all_succeed_and_migrate_once() {
     drop_all(&url, &[prefix]).await;
 }
 
+/// A connect whose `CREATE TABLE IF NOT EXISTS` of the migrations table
+/// loses the race to another creator gets a duplicate-key error from the
+/// server's catalog (the table did not exist when it looked); it tries
+/// again, finds the table, and connects. The race is made certain here: an
+/// open transaction has created the table, the connect's creation waits on
+/// it, and the transaction then commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_that_loses_the_race_to_create_the_tables_tries_again() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let rival = inspect(&url).await;
+    rival
+        .batch_execute(&format!(
+            "BEGIN; CREATE TABLE {prefix}migrations ( \
+             version INT8 PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        ))
+        .await
+        .expect("the rival's creation, uncommitted");
+    let rival_pid: i32 = rival
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("pid")
+        .get(0);
+    let connecting = tokio::spawn({
+        let (url, prefix) = (url.clone(), prefix.clone());
+        async move {
+            let options = PostgresOptions::default().with_table_prefix(prefix);
+            PostgresStore::connect_with(&url, options).await.map(drop)
+        }
+    });
+    let watcher = inspect(&url).await;
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                &[&rival_pid],
+            )
+            .await
+            .expect("waiting backends")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    rival
+        .batch_execute("COMMIT")
+        .await
+        .expect("the rival commits");
+    connecting
+        .await
+        .expect("task")
+        .expect("the connect that lost the race succeeds");
+    let versions: Vec<i64> = migration_rows(&url, &prefix)
+        .await
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    assert!(versions.contains(&1), "migrated: {versions:?}");
+    drop_all(&url, &[prefix]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_newer_than_this_reservo_are_refused() {
     let Some(url) = pg_url(RUN) else { return };

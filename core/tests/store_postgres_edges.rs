@@ -17,7 +17,7 @@ mod batches;
 mod pg;
 
 use batches::{batch, delete, event, expect, put};
-use pg::{connect, drop_tables, fresh_prefix, inspect, pg_url};
+use pg::{connect, drop_tables, fresh_prefix, inspect, lock_key, pg_url, terminate_lock_waiter};
 use reservo::ports::{
     CommitBatch, Expectation, KeyRange, Mutation, Storage, StorageError, Version,
 };
@@ -287,6 +287,56 @@ async fn a_role_that_may_only_read_and_write_the_tables_connects_once_they_exist
     assert_eq!(outcome.expect("the app role connects and commits"), 1);
 }
 
+/// A role with no rights at all is refused at once, with the server's
+/// reason: it may not create the tables (a failed creation is retried only
+/// when it raced another creator), nor read tables another role migrated
+/// (only a missing migrations table means "not migrated yet").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_without_rights_is_refused_with_the_servers_reason() {
+    let Some(url) = pg_url(RUN) else { return };
+    let prefix = fresh_prefix();
+    let (user, _) = user_and_port(&url);
+    let role = format!("{prefix}nobody");
+    let admin = inspect(&url).await;
+    // PostgreSQL 15's default; said here for older servers.
+    admin
+        .batch_execute(&format!(
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC; CREATE ROLE {role} LOGIN"
+        ))
+        .await
+        .expect("a role without rights");
+    let role_url = url.replacen(&format!("://{user}@"), &format!("://{role}@"), 1);
+    let connect_as_role = async || {
+        let options = PostgresOptions::default().with_table_prefix(&prefix);
+        match PostgresStore::connect_with(&role_url, options).await {
+            Ok(_) => panic!("a role without rights connected"),
+            Err(StorageError::Backend { message, .. }) => message,
+            Err(other) => panic!("expected the server's refusal: {other:?}"),
+        }
+    };
+    let creating = connect_as_role().await;
+    let reading = {
+        connect(&url, &prefix).await; // the tables, migrated by their owner
+        connect_as_role().await
+    };
+    drop_tables(&url, &prefix).await;
+    admin
+        .batch_execute(&format!("DROP ROLE {role}"))
+        .await
+        .expect("dropping the role");
+    assert!(
+        creating.contains("permission denied for schema public (SQLSTATE 42501)"),
+        "{creating}"
+    );
+    assert!(!creating.contains("kept"), "not retried: {creating}");
+    assert!(
+        reading.contains(&format!(
+            "permission denied for table {prefix}migrations (SQLSTATE 42501)"
+        )),
+        "{reading}"
+    );
+}
+
 /// The store's connection that runs `commit`, found waiting on a row lock
 /// another client holds, and terminated as a failover or a network cut
 /// would: the outcome is unknown to the store, so it must say so
@@ -304,13 +354,7 @@ async fn a_connection_lost_during_a_commit_is_an_unknown_outcome_and_the_pool_re
         .version;
     // One statement (no guard), and the statement-per-step protocol.
     for guard in [None, Some("zz/guard")] {
-        let locker = inspect(&url).await;
-        locker
-            .batch_execute(&format!(
-                "BEGIN; SELECT 1 FROM {prefix}records WHERE key = 'k'::bytea FOR UPDATE"
-            ))
-            .await
-            .expect("lock k");
+        let locker = lock_key(&url, &prefix, "k").await;
         let mut expectations = vec![expect("k", Some(v1))];
         expectations.extend(guard.map(|g| expect(g, None)));
         let committing = tokio::spawn({
@@ -327,21 +371,7 @@ async fn a_connection_lost_during_a_commit_is_an_unknown_outcome_and_the_pool_re
             }
         });
         let killer = inspect(&url).await;
-        let waiting = format!("%{prefix}records%");
-        loop {
-            let rows = killer
-                .query(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                     WHERE wait_event_type = 'Lock' AND query LIKE $1",
-                    &[&waiting],
-                )
-                .await
-                .expect("terminate");
-            if !rows.is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        terminate_lock_waiter(&killer, &prefix).await;
         let outcome = committing.await.expect("task");
         assert!(
             matches!(outcome, Err(StorageError::Backend { .. })),

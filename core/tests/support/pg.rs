@@ -67,3 +67,38 @@ pub async fn drop_tables(url: &str, prefix: &str) {
         .await
         .expect("dropping test tables");
 }
+
+/// Terminates, through `client`, the backend waiting on a lock in a
+/// statement on `prefix`'s records (as a failover or a network cut would
+/// end it), polling until there is one.
+pub async fn terminate_lock_waiter(client: &tokio_postgres::Client, prefix: &str) {
+    let waiting = format!("%{prefix}records%");
+    loop {
+        let rows = client
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE wait_event_type = 'Lock' AND query LIKE $1",
+                &[&waiting],
+            )
+            .await
+            .expect("terminate");
+        if !rows.is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A client of its own holding a row lock (`FOR UPDATE`) on `key` of
+/// `prefix`'s records in an open transaction, until it sends `ROLLBACK` or
+/// `COMMIT` (or is dropped).
+pub async fn lock_key(url: &str, prefix: &str, key: &str) -> tokio_postgres::Client {
+    let client = inspect(url).await;
+    client
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM {prefix}records WHERE key = '{key}'::bytea FOR UPDATE"
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("locking {key}: {e}"));
+    client
+}

@@ -230,3 +230,72 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a message and, maybe, a cause.
+    #[derive(Debug)]
+    struct Failure(&'static str, Option<Box<Failure>>);
+
+    impl std::fmt::Display for Failure {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Failure {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|e| e as _)
+        }
+    }
+
+    fn failure(text: &'static str, cause: Option<Failure>) -> Failure {
+        Failure(text, cause.map(Box::new))
+    }
+
+    #[test]
+    fn a_message_names_every_cause_once_in_order() {
+        let bad_cert = failure("invalid peer certificate: UnknownIssuer", None);
+        let handshake = failure("error performing TLS handshake", Some(bad_cert));
+        assert_eq!(
+            with_causes("cannot connect".to_owned(), &handshake),
+            "cannot connect: invalid peer certificate: UnknownIssuer"
+        );
+        // A cause the text already ends with (a driver's `Display` that
+        // repeats its source) is not said twice; one in the middle is.
+        let io = failure("connection reset", None);
+        let wrapped = failure("io error: connection reset", Some(io));
+        let top = failure("db error", Some(wrapped));
+        assert_eq!(
+            with_causes("PostgreSQL failed: db error".to_owned(), &top),
+            "PostgreSQL failed: db error: io error: connection reset"
+        );
+        let repeated = failure("reset", Some(failure("reset", None)));
+        assert_eq!(
+            with_causes("lost: reset".to_owned(), &failure("x", Some(repeated))),
+            "lost: reset"
+        );
+        assert_eq!(
+            with_causes("alone".to_owned(), &failure("x", None)),
+            "alone"
+        );
+    }
+
+    #[test]
+    fn a_backend_error_says_its_context_its_error_and_their_causes() {
+        let error = backend(
+            "cannot get a PostgreSQL connection",
+            failure("handshake", Some(failure("expired certificate", None))),
+        );
+        let StorageError::Backend { message, source } = error else {
+            panic!("a backend error");
+        };
+        assert_eq!(
+            message,
+            "cannot get a PostgreSQL connection: handshake: expired certificate"
+        );
+        assert_eq!(source.expect("its source").to_string(), "handshake");
+    }
+}

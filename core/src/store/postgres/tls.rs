@@ -407,6 +407,18 @@ mod tests {
         let (_, tls) = split("postgres://db/x?sslrootcert=system").unwrap();
         assert_eq!(tls, settings(Mode::VerifyFull, Some(Roots::System)));
         assert!(split("postgres://db/x?sslrootcert=system&sslmode=require").is_err());
+        // Saying verify-full too is the same, in either order.
+        for url in [
+            "postgres://db/x?sslrootcert=system&sslmode=verify-full",
+            "postgres://db/x?sslmode=verify-full&sslrootcert=system",
+        ] {
+            let (_, tls) = split(url).unwrap();
+            assert_eq!(
+                tls,
+                settings(Mode::VerifyFull, Some(Roots::System)),
+                "{url}"
+            );
+        }
     }
 
     #[test]
