@@ -202,6 +202,73 @@ async fn two_stores_on_one_file_never_both_win_the_same_version() {
     assert!(matches!(loser, Err(StorageError::Conflict { .. })));
 }
 
+/// A batch whose writes the database refuses (here a trigger's `RAISE`)
+/// fails alone, though it shares a transaction with the batches queued
+/// beside it: it is rolled back to its savepoint, the others commit.
+/// Another connection holds the write lock while the commits are made, so
+/// they queue and go in groups once it is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_writes_fail_fails_alone_in_its_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reservo.sqlite");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.key = 'bad' \
+             BEGIN SELECT RAISE(ABORT, 'no writes to bad'); END; \
+             BEGIN IMMEDIATE;",
+        )
+        .unwrap();
+    let keys: Vec<String> = (0..8)
+        .map(|i| match i {
+            4 => "bad".to_owned(),
+            _ => format!("good/{i}"),
+        })
+        .collect();
+    let commits: Vec<_> = keys
+        .iter()
+        .map(|key| {
+            let (store, key) = (Arc::clone(&store), key.clone());
+            tokio::spawn(async move {
+                let batch = CommitBatch {
+                    mutations: vec![put(&key, "v")],
+                    events: vec![event("written", &key)],
+                    ..Default::default()
+                };
+                store.commit(batch).await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    other.execute_batch("COMMIT").unwrap();
+    for (key, commit) in keys.iter().zip(commits) {
+        let outcome = commit.await.unwrap();
+        match (key.as_str(), outcome) {
+            ("bad", Err(StorageError::Backend { message, .. })) => {
+                assert!(message.contains("no writes to bad"), "{message}");
+            }
+            ("bad", other) => panic!("the refused write: {other:?}"),
+            (_, outcome) => assert!(outcome.is_ok(), "{key}: {outcome:?}"),
+        }
+    }
+    let found = store.get(&keys).await.unwrap();
+    for (key, record) in keys.iter().zip(found) {
+        assert_eq!(record.is_some(), key != "bad", "{key}");
+    }
+    let events = store.read_events(0, 100).await.unwrap();
+    let written: BTreeSet<Vec<u8>> = events.into_iter().map(|e| e.payload).collect();
+    let expected: BTreeSet<Vec<u8>> = keys
+        .iter()
+        .filter(|k| *k != "bad")
+        .map(|k| k.as_bytes().to_vec())
+        .collect();
+    assert_eq!(
+        written, expected,
+        "the refused batch's event is not in the outbox"
+    );
+}
+
 // ------------------------------------------------------ several processes
 
 const CHILD_FILE: &str = "RESERVO_SQLITE_CONTENDER_FILE";
