@@ -114,6 +114,10 @@ const FAULTS: &[(Fault, &[&str])] = &[
         &["read_events_pages_after_a_sequence_up_to_a_limit"],
     ),
     (
+        Fault::TombstonesMeetExpectations,
+        &["deleted_then_recreated_key_never_reuses_a_version"],
+    ),
+    (
         Fault::NumbersEventsBeforeCommitting,
         &["a_reader_following_the_outbox_during_commits_misses_nothing"],
     ),

@@ -57,6 +57,11 @@ pub enum Fault {
     /// Checks expectations, waits a few milliseconds (so racing commits
     /// reliably check before any of them applies), then applies.
     NonAtomicCommit,
+    /// Keeps a deleted record as a tombstone with its last version, and
+    /// takes an expectation of that version as met once the key lives
+    /// again (a soft-deleting store that looks for any row of the key with
+    /// the expected version).
+    TombstonesMeetExpectations,
     /// Gives a commit its event sequence numbers first and makes them
     /// visible later (as numbers from a database sequence would be): a
     /// commit with an odd first number waits a few milliseconds before it
@@ -74,6 +79,9 @@ struct State {
     /// The last sequence number given out, for
     /// [`Fault::NumbersEventsBeforeCommitting`].
     last_seq: u64,
+    /// Deleted keys and their last versions, for
+    /// [`Fault::TombstonesMeetExpectations`].
+    tombstones: Vec<(Key, Version)>,
 }
 
 /// A store breaking the rule named by its [`Fault`].
@@ -109,8 +117,14 @@ impl FaultyStore {
                 .iter()
                 .any(|m| matches!(m, Mutation::Delete { key } if *key == expected.key));
             let current = state.records.iter().find(|r| r.key == expected.key);
+            let tombstone_meets = self.fault == Fault::TombstonesMeetExpectations
+                && current.is_some()
+                && expected
+                    .version
+                    .is_some_and(|v| state.tombstones.contains(&(expected.key.clone(), v)));
             (written || self.fault != Fault::ChecksOnlyWrittenKeys)
                 && !(deleted && self.fault == Fault::ChecksOnlyPutKeys)
+                && !tombstone_meets
                 && current.map(|r| r.version) != expected.version
         })?;
         Some(match self.fault {
@@ -150,7 +164,8 @@ impl FaultyStore {
                 record.value = value;
             }
             (Mutation::Delete { .. }, Some(at)) => {
-                state.records.remove(at);
+                let removed = state.records.remove(at);
+                state.tombstones.push((removed.key, removed.version));
             }
             (Mutation::Delete { key }, None) if self.fault == Fault::DeleteOfAbsentFails => {
                 return Err(StorageError::backend(format!("no record at {key}")));
