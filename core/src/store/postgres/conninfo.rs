@@ -256,10 +256,6 @@ mod tests {
             .collect()
     }
 
-    fn message(error: StorageError) -> String {
-        error.to_string()
-    }
-
     #[test]
     fn a_url_s_query_starts_at_the_first_question_mark_after_its_credentials() {
         let cases = [
@@ -327,7 +323,7 @@ mod tests {
             ("postgres://db/x?secret", "has no `=`"),
         ];
         for (url, why) in cases {
-            let error = message(parse(url).err().expect(url));
+            let error = parse(url).err().expect(url).to_string();
             assert!(error.contains(why), "{url}: {error}");
             assert!(
                 !error.contains("secret") && !error.contains("cret"),
@@ -380,13 +376,25 @@ mod tests {
             ),
         ];
         for (text, why) in cases {
-            let error = message(parse(text).err().expect(text));
+            let error = parse(text).err().expect(text).to_string();
             assert!(error.contains(why), "{text}: {error}");
             assert!(!error.contains("secret"), "{error}");
         }
         let long = "k".repeat(65);
-        assert!(message(parse(&long).err().unwrap()).contains("not shown"));
+        assert!(
+            parse(&long)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("not shown")
+        );
         let longest = "k".repeat(64);
-        assert!(message(parse(&longest).err().unwrap()).contains(&format!("{longest:?}")));
+        assert!(
+            parse(&longest)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains(&format!("{longest:?}"))
+        );
     }
 }
