@@ -209,7 +209,7 @@ fn check_against(view: &CatalogView, import: &CatalogImport) -> Result<()> {
 /// `CURRENCY_MISMATCH` if it prices in another currency than `property`;
 /// `INVALID_INPUT` if it prices nights for a timed resource or sessions
 /// for a nightly one (no quote of the resource could succeed).
-fn check_plan(resource: &Resource, property: &Property, plan: &RatePlan) -> Result<()> {
+pub(crate) fn check_plan(resource: &Resource, property: &Property, plan: &RatePlan) -> Result<()> {
     let sold_by = |unit| match unit {
         PriceUnit::Night => "night",
         PriceUnit::Slot => "session",

@@ -20,6 +20,7 @@ use super::Engine;
 use super::availability::ledger_of;
 use super::catalog_cache::CatalogView;
 use super::hold::{HeldItem, ItemNeeds, LedgerUse, one_property};
+use super::import::check_plan;
 use super::item::{Item, Need, Resolved, Span};
 use super::keys;
 use super::txn::decode_json;
@@ -29,7 +30,10 @@ use super::txn::decode_json;
 pub struct QuoteRequest {
     /// The resource, nights or session, and party.
     pub item: Item,
-    /// A rate plan other than the resource's default.
+    /// A rate plan other than the resource's default. It must price what
+    /// the resource sells (nights or sessions) in its property's currency:
+    /// `CURRENCY_MISMATCH` or `INVALID_INPUT` otherwise, as for a default
+    /// plan given to [`Engine::put_resource`].
     #[serde(default)]
     pub rate_plan: Option<RatePlanId>,
     /// A promo code as the guest typed it.
@@ -96,11 +100,16 @@ impl Engine {
         request: &QuoteRequest,
     ) -> Result<(Resolved<'v>, Quote)> {
         let resolved = request.item.resolve(view, now)?;
-        let plan_id = request
-            .rate_plan
-            .as_ref()
-            .unwrap_or(&resolved.entry.resource.rate_plan);
-        let plan = view.rate_plan(plan_id)?;
+        let resource = &resolved.entry.resource;
+        let plan = match &request.rate_plan {
+            Some(other) if *other != resource.rate_plan => {
+                let plan = view.rate_plan(other)?;
+                check_plan(resource, resolved.property, plan)?;
+                plan
+            }
+            // The default plan was checked when the resource was put.
+            _ => view.rate_plan(&resource.rate_plan)?,
+        };
         let mut price_request = price_request(&request.item, &resolved, now)?;
         if let Some(code) = &request.promo_code {
             price_request = price_request.with_promo(self.redemption(view, code).await?);
