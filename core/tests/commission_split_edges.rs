@@ -122,6 +122,29 @@ fn flat_fees_larger_than_the_base_are_refused_even_when_the_gross_covers_them() 
     assert_eq!(split.gross(), m("15.00", "EUR"));
 }
 
+/// A free booking (one made free by a modification: ADR 024) pays no flat
+/// fee, while one minor unit still owes it.
+#[test]
+fn a_gross_of_zero_splits_into_zeros_whatever_the_flat_fees() {
+    let plan = CommissionPlan::new(
+        FeeRate::new(pct(dec!(10)), Some(m("2.00", "EUR"))).unwrap(),
+        vec![terms(
+            broker("agent"),
+            FeeRate::new(Percentage::ZERO, Some(m("5.00", "EUR"))).unwrap(),
+        )],
+        TaxRemitter::Owner,
+    )
+    .unwrap();
+    let split = plan.split(m("0.00", "EUR"), m("0.00", "EUR")).unwrap();
+    assert_eq!(minor_parts(&split), [0, 0, 0, 0]);
+    assert_eq!(split.commissions().len(), 1, "every party is in the split");
+    let err = plan.split(m("0.01", "EUR"), m("0", "EUR")).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    // The flat fees' currency is still the only one the plan splits.
+    let err = plan.split(m("0", "USD"), m("0", "USD")).unwrap_err();
+    assert_eq!(err.code(), "CURRENCY_MISMATCH");
+}
+
 #[test]
 fn flat_plus_percent_over_the_gross_is_refused_but_exactly_the_gross_is_not() {
     let plan = CommissionPlan::new(

@@ -190,3 +190,48 @@ async fn the_mark_of_a_free_booking_paid_through_the_engine_is_in_its_record() {
     );
     assert!(priced.money.through_gateway());
 }
+
+/// ADR 024: a booking made free is re-split to a split of zero gross. A
+/// flat fee in the commission plan is not taken from it (it would exceed
+/// the nothing the booking brings in), so the modification goes through
+/// and refunds the guest.
+#[tokio::test]
+async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() {
+    use reservo::commission::{CommissionPlan, FeeRate, TaxRemitter};
+    use reservo::policy::Percentage;
+    let s = shop().await;
+    let flat = FeeRate::new(Percentage::whole(10).unwrap(), Some(eur("2.00"))).unwrap();
+    let plan = CommissionPlan::new(flat, vec![], TaxRemitter::Owner).unwrap();
+    s.w.engine
+        .set_commission_plan(&catalog::pid("casa-azul"), plan)
+        .await
+        .unwrap();
+    use_tiered_policy(&s.w).await;
+    let booking = money::villa_paid_in_full(&s.w).await;
+    let booked = booking.money.commission.as_ref().unwrap().split().clone();
+    assert_eq!(
+        booked.platform_fee(),
+        eur("38.00"),
+        "10% of 360.00, plus 2.00"
+    );
+
+    s.w.engine
+        .put_rate_plan(catalog::free_nightly_plan("flex"))
+        .await
+        .unwrap();
+    let quote =
+        s.w.engine
+            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
+            .await
+            .unwrap();
+    assert_eq!(quote.to_refund, eur("360.00"));
+    let mut request = modify("m1", &booking.id, (7, 20), (7, 23));
+    request.payment_method = None;
+    let modified = s.w.engine.modify(&request).await.unwrap();
+    assert!(modified.total.is_zero());
+    assert_eq!(s.gateway.refunded(), dec!(360.00));
+    let ledger = modified.money.commission.as_ref().unwrap();
+    assert!(ledger.split().gross().is_zero());
+    assert!(ledger.split().platform_fee().is_zero());
+    assert_eq!(ledger.booked().0, &booked, "the booking-time split is kept");
+}

@@ -290,6 +290,9 @@ impl CommissionPlan {
     /// leave of 100% ([`Money::allocate`]). So a plan whose percentages
     /// total at most 100% splits any gross its flat fees fit in.
     ///
+    /// A gross of zero splits into zeros: flat fees are taken only from a
+    /// booking that brings something in.
+    ///
     /// Fails with [`Error::InvalidInput`] if an amount is negative, not in
     /// whole minor units or too large for minor units in an `i64`, if the
     /// taxes exceed the gross, or if the fees exceed the commissionable
@@ -311,6 +314,14 @@ impl CommissionPlan {
         let mut fees = self.percentage_fees(&base)?;
         for (fee, rate) in fees.iter_mut().zip(self.rates()) {
             if let Some(flat) = rate.flat {
+                // A free booking brings in nothing to take a flat fee from
+                // (a booking made free by a modification is re-split to
+                // zeros); the fee's currency is still checked.
+                let flat = if gross.is_zero() {
+                    Money::zero(flat.currency())
+                } else {
+                    flat
+                };
                 *fee = fee.checked_add(&flat)?;
             }
         }
