@@ -18,7 +18,7 @@ use reservo::booking::BookingStatus;
 use reservo::engine::{
     Booking, CancelRequest, ModifyRequest, NoShowRequest, PayAmount, PayBalanceRequest, RefundState,
 };
-use reservo::engine::{Item, QuoteRequest};
+use reservo::engine::{ConfirmRequest, Item, QuoteRequest};
 use reservo::ids::{BookingId, RatePlanId};
 use reservo::money::Money;
 use reservo::party::Party;
@@ -113,6 +113,33 @@ async fn amounts_in_event_payloads_carry_the_currency_s_minor_digits() {
     let cancelled = events(&s.w, "booking.cancelled").await;
     assert_eq!(cancelled[0]["refund"]["amount"], "100.00");
     assert_eq!(cancelled[0]["booking"]["total"], "360.00");
+}
+
+#[tokio::test]
+async fn the_reason_given_for_a_cancellation_is_in_its_event() {
+    let s = shop().await;
+    let booking = villa_paid_in_full(&s.w).await;
+    let mut request = cancel("c1", &booking.id);
+    s.w.engine.cancel(&request).await.unwrap();
+    let hold = hold_villa(&s.w, "h2", (8, 3), (8, 6)).await;
+    let other =
+        s.w.engine
+            .confirm(&ConfirmRequest::new("c2", hold.id, money::ana()))
+            .await
+            .unwrap();
+    let without_reason = CancelRequest {
+        reason: None,
+        ..cancel("c3", &other.id)
+    };
+    s.w.engine.cancel(&without_reason).await.unwrap();
+    let cancelled = events(&s.w, "booking.cancelled").await;
+    assert_eq!(cancelled[0]["reason"], "plans changed");
+    assert!(cancelled[0]["refund"]["reason"].is_string(), "the policy's");
+    assert!(cancelled[1]["reason"].is_null(), "{}", cancelled[1]);
+    // A replay with another reason is another request.
+    request.reason = Some("a storm".into());
+    let err = s.w.engine.cancel(&request).await.unwrap_err();
+    assert_eq!(err.code(), "IDEMPOTENCY_CONFLICT");
 }
 
 #[tokio::test]

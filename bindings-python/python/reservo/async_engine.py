@@ -333,7 +333,8 @@ class AsyncEngine(_EngineBase):
         spread over its payments newest first; its inventory is released,
         commissions clawed back and tickets revoked. A refund whose outcome
         is unknown stays ``pending`` on the booking for
-        :meth:`reconcile_payments`."""
+        :meth:`reconcile_payments`. ``reason``, for people, is the
+        ``reason`` of the ``booking.cancelled`` event."""
         return await self._native.cancel(
             booking, idempotency_key=idempotency_key, reason=reason
         )

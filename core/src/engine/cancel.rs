@@ -43,7 +43,9 @@ pub struct CancelRequest {
     pub idempotency_key: String,
     /// The booking.
     pub booking: BookingId,
-    /// Why, for people (kept in the `booking.cancelled` event).
+    /// Why, for people: the `reason` of the `booking.cancelled` event (`null`
+    /// without one; the event's `refund.reason` is the policy's own
+    /// explanation of the refund).
     #[serde(default)]
     pub reason: Option<String>,
 }
@@ -95,6 +97,7 @@ impl Engine {
             &fingerprint,
             &request.booking,
             BookingStatus::Cancelled,
+            request.reason.as_deref(),
         )
         .await
     }
@@ -111,6 +114,7 @@ impl Engine {
             &fingerprint,
             &request.booking,
             BookingStatus::NoShow,
+            None,
         )
         .await
     }
@@ -122,6 +126,7 @@ impl Engine {
         fingerprint: &idempotency::Fingerprint,
         id: &BookingId,
         to: BookingStatus,
+        reason: Option<&str>,
     ) -> Result<Booking> {
         idempotency::validate_key(key)?;
         retry_on_conflict(self.config.max_attempts, || async {
@@ -181,6 +186,9 @@ impl Engine {
                 "currency": currency.code(),
                 "reason": quote.reason(),
             });
+            if to == BookingStatus::Cancelled {
+                payload["reason"] = serde_json::json!(reason);
+            }
             txn.event(&format!("booking.{}", status.as_str()), &payload);
             self.revoke_tickets(&mut txn, &booking, now).await?;
             self.commit(txn).await?;
