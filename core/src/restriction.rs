@@ -118,7 +118,7 @@ pub enum Lead {
 /// assert_eq!(serde_json::to_string(&min3).unwrap(), r#"{"rule":"min_stay_on_arrival","nights":3}"#);
 /// assert!(serde_json::from_str::<Restriction>(r#"{"rule":"max_stay_through","nights":0}"#).is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Restriction {
     /// A stay arriving on the date lasts at least `nights`.
@@ -159,6 +159,49 @@ pub enum Restriction {
     StopSell,
 }
 
+/// Not derived: serde ignores fields beside the tag of a unit variant even
+/// with `deny_unknown_fields` (serde-rs/serde#2123), and a misplaced field
+/// (`{"rule":"stop_sell","weekdays":["sat"]}`) must be refused, not
+/// dropped.
+impl<'de> Deserialize<'de> for Restriction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use RestrictionRule as R;
+        use serde::de::Error as _;
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            rule: RestrictionRule,
+            nights: Option<Nights>,
+            lead: Option<Lead>,
+        }
+        let Raw { rule, nights, lead } = Raw::deserialize(d)?;
+        let nights_rule = matches!(
+            rule,
+            R::MinStayOnArrival | R::MaxStayOnArrival | R::MinStayThrough | R::MaxStayThrough
+        );
+        let lead_rule = matches!(rule, R::MinAdvance | R::MaxAdvance);
+        if nights.is_some() && !nights_rule {
+            return Err(D::Error::unknown_field("nights", &["rule", "lead"]));
+        }
+        if lead.is_some() && !lead_rule {
+            return Err(D::Error::unknown_field("lead", &["rule", "nights"]));
+        }
+        let nights = || nights.ok_or_else(|| D::Error::missing_field("nights"));
+        let lead = || lead.ok_or_else(|| D::Error::missing_field("lead"));
+        Ok(match rule {
+            R::MinStayOnArrival => Restriction::MinStayOnArrival { nights: nights()? },
+            R::MaxStayOnArrival => Restriction::MaxStayOnArrival { nights: nights()? },
+            R::MinStayThrough => Restriction::MinStayThrough { nights: nights()? },
+            R::MaxStayThrough => Restriction::MaxStayThrough { nights: nights()? },
+            R::ClosedToArrival => Restriction::ClosedToArrival,
+            R::ClosedToDeparture => Restriction::ClosedToDeparture,
+            R::MinAdvance => Restriction::MinAdvance { lead: lead()? },
+            R::MaxAdvance => Restriction::MaxAdvance { lead: lead()? },
+            R::StopSell => Restriction::StopSell,
+        })
+    }
+}
+
 impl Restriction {
     /// The rule it is, as named in [`Error::RestrictionViolated`].
     pub fn rule(&self) -> RestrictionRule {
@@ -181,6 +224,7 @@ impl Restriction {
 /// Serialized as `{"dates":{"from":..,"until":..},"weekdays":[..],
 /// "restriction":{"rule":..}}`; `weekdays` may be absent (every day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatedRestriction {
     /// The dates it is in force.
     pub dates: DateRange,

@@ -276,6 +276,7 @@ fn describe(date: NaiveDate, time: Option<NaiveTime>) -> String {
 impl<'de> Deserialize<'de> for Schedule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             rules: Vec<ScheduleRule>,
             #[serde(default)]

@@ -293,12 +293,57 @@ fn restrictions_round_trip_through_json_and_deserializing_validates() {
     assert_eq!(rules.entries().len(), 3);
     let again = serde_json::to_string(&rules).unwrap();
     assert_eq!(serde_json::from_str::<Restrictions>(&again).unwrap(), rules);
+    let missing = json.replace(r#","lead":{"minutes":120}"#, "");
+    let err = serde_json::from_str::<Restrictions>(&missing).unwrap_err();
+    assert!(err.to_string().contains("missing field `lead`"), "{err}");
     for bad in [
         json.replace(r#""nights":3"#, r#""nights":0"#),
         json.replace(r#""until":"2026-08-31""#, r#""until":"2026-06-30""#),
         json.replace(r#""stop_sell""#, r#""stop_selling""#),
     ] {
         assert!(serde_json::from_str::<Restrictions>(&bad).is_err(), "{bad}");
+    }
+    // A misspelt field is refused, not ignored: ignored, `weekday` would
+    // make the rule apply every day and `untill` never end.
+    for (bad, named) in [
+        (json.replace(r#""weekdays""#, r#""weekday""#), "weekday"),
+        (
+            json.replace(r#""until":"2026-12-26""#, r#""untill":"2026-12-26""#),
+            "untill",
+        ),
+        (
+            json.replace(r#""nights":3"#, r#""nights":3,"night":4"#),
+            "night",
+        ),
+        (
+            json.replace(
+                r#"{"rule":"stop_sell"}"#,
+                r#"{"rule":"stop_sell","weekdays":["sat"]}"#,
+            ),
+            "weekdays",
+        ),
+        (
+            json.replace(
+                r#"{"rule":"stop_sell"}"#,
+                r#"{"rule":"stop_sell","nights":2}"#,
+            ),
+            "nights",
+        ),
+        (
+            json.replace(r#""minutes":120}"#, r#""minutes":120},"nights":2"#),
+            "nights",
+        ),
+        (
+            json.replace(r#""nights":3"#, r#""lead":{"days":3}"#),
+            "lead",
+        ),
+    ] {
+        let err = serde_json::from_str::<Restrictions>(&bad).expect_err(named);
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown field `{named}`")),
+            "{err}"
+        );
     }
 }
 

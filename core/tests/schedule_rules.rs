@@ -77,6 +77,41 @@ fn deserializing_a_rule_validates_and_names_the_bad_value() {
     }
 }
 
+/// A misspelt field is refused, not ignored: ignored, `cancelations`
+/// would leave the sessions it cancels on sale.
+#[test]
+fn misspelt_fields_of_a_schedule_are_refused() {
+    let schedule = r#"{"rules": [{"weekdays": ["mon"], "start_times": ["09:00"],
+                                  "duration_minutes": 60, "dates": {"from": "2026-01-05"}}],
+                       "extra_sessions": [{"date": "2026-01-07", "start_time": "10:00",
+                                           "duration_minutes": 30}],
+                       "cancellations": [{"date": "2026-01-12"}],
+                       "buffers": {"before_minutes": 5}}"#;
+    assert!(serde_json::from_str::<Schedule>(schedule).is_ok());
+    for (from, to) in [
+        (r#""cancellations""#, r#""cancelations""#),
+        (r#""weekdays""#, r#""weekday""#),
+        (
+            r#""from": "2026-01-05""#,
+            r#""from": "2026-01-05", "till": "2026-02-01""#,
+        ),
+        (
+            r#""duration_minutes": 30"#,
+            r#""duration_minutes": 30, "seats": 4"#,
+        ),
+        (
+            r#"{"date": "2026-01-12"}"#,
+            r#"{"date": "2026-01-12", "time": "09:00"}"#,
+        ),
+        (r#""before_minutes""#, r#""before""#),
+    ] {
+        let bad = schedule.replace(from, to);
+        assert_ne!(bad, schedule);
+        let err = serde_json::from_str::<Schedule>(&bad).unwrap_err();
+        assert!(err.to_string().contains("unknown field"), "{to}: {err}");
+    }
+}
+
 #[test]
 fn two_rules_with_the_same_session_are_refused() {
     let mon_wed = days(&[Weekday::Mon, Weekday::Wed]);

@@ -186,6 +186,7 @@ impl DateRange {
 impl<'de> Deserialize<'de> for DateRange {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             from: NaiveDate,
             #[serde(default)]

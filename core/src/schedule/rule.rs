@@ -142,6 +142,7 @@ impl ScheduleRule {
 impl<'de> Deserialize<'de> for ScheduleRule {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             weekdays: Weekdays,
             start_times: Vec<NaiveTime>,
@@ -205,6 +206,7 @@ impl ExtraSession {
 impl<'de> Deserialize<'de> for ExtraSession {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             date: NaiveDate,
             start_time: NaiveTime,
@@ -275,6 +277,7 @@ impl Cancellation {
 impl<'de> Deserialize<'de> for Cancellation {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             date: NaiveDate,
             #[serde(default)]
@@ -346,6 +349,7 @@ impl Buffers {
 impl<'de> Deserialize<'de> for Buffers {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
         struct Raw {
             #[serde(default)]
             before_minutes: u32,
