@@ -324,3 +324,38 @@ async fn a_deposit_of_the_whole_total_and_a_500_character_method_are_accepted() 
     assert_eq!(booking.money.paid(booking.total.currency()), eur("360.00"));
     assert_eq!(s.gateway.captured(), dec!(360.00));
 }
+
+/// A promo code other bookings used up after the hold was priced is
+/// refused before the gateway is asked, as the confirmation would refuse
+/// it: no charge and no refund.
+#[tokio::test]
+async fn a_promo_used_up_since_the_hold_is_refused_before_anything_is_charged() {
+    use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
+    let s = shop().await;
+    let once = Promo {
+        code: PromoCode::new("ONCE").unwrap(),
+        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
+        booking_window: None,
+        stay_window: None,
+        usage_limit: UsageLimit::MaxUses(1.try_into().unwrap()),
+        min_nights: None,
+    };
+    s.w.engine.put_promo(once).await.unwrap();
+    let with_once = |from, to| vec![money::villa(from, to).with_promo("once")];
+    let first = money::hold_items(&s.w, "h1", with_once((7, 13), (7, 16))).await;
+    let second = money::hold_items(&s.w, "h2", with_once((8, 3), (8, 6))).await;
+    s.w.engine
+        .pay_and_confirm(&pay("p1", &first, PayAmount::Full))
+        .await
+        .unwrap();
+    let calls = s.gateway.calls().len();
+    let err =
+        s.w.engine
+            .pay_and_confirm(&pay("p2", &second, PayAmount::Full))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "PROMO_NOT_APPLICABLE", "{err}");
+    assert_eq!(s.gateway.calls().len(), calls, "the gateway was not asked");
+    let held = s.w.engine.hold_by_id(&second.id).await.unwrap();
+    assert_eq!(held.state, HoldState::Active);
+}

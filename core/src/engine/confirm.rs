@@ -324,13 +324,28 @@ impl Engine {
         view: &CatalogView,
         items: &[HeldItem],
     ) -> Result<()> {
+        for (key, record, uses) in self.promo_uses_left(view, items).await? {
+            txn.expect_read(&key, record.as_ref());
+            txn.put_json(&key, &(uses + 1));
+        }
+        Ok(())
+    }
+
+    /// The use counter of every promo code the items carry (its key, the
+    /// record read and the count), once a code, refusing codes whose limit
+    /// is reached (`PROMO_NOT_APPLICABLE`). Changes nothing.
+    pub(crate) async fn promo_uses_left(
+        &self,
+        view: &CatalogView,
+        items: &[HeldItem],
+    ) -> Result<Vec<(String, Option<Record>, u32)>> {
         let codes: BTreeSet<&str> = items
             .iter()
             .filter_map(|i| i.request.promo_code.as_deref())
             .collect();
+        let mut counters = Vec::with_capacity(codes.len());
         for code in codes {
             let (promo, record, uses) = self.promo_uses(view, code).await?;
-            let key = keys::promo_uses(promo.code.as_str());
             if let UsageLimit::MaxUses(max) = promo.usage_limit {
                 if uses >= max.get() {
                     return Err(Error::PromoNotApplicable {
@@ -339,10 +354,9 @@ impl Engine {
                     });
                 }
             }
-            txn.expect_read(&key, record.as_ref());
-            txn.put_json(&key, &(uses + 1));
+            counters.push((keys::promo_uses(promo.code.as_str()), record, uses));
         }
-        Ok(())
+        Ok(counters)
     }
 
     /// A booking by id.

@@ -220,8 +220,9 @@ impl Engine {
     /// is asked: an attribution the property's commission plan has no
     /// terms for, fees the total cannot pay, no customer in the request or
     /// on the hold, or metadata that makes more than 50 keys with the
-    /// hold's, get the error the confirmation would give (`INVALID_INPUT`)
-    /// and nothing is charged. If the payment is approved but the hold can no
+    /// hold's, get the error the confirmation would give (`INVALID_INPUT`),
+    /// as does a promo code whose usage limit other bookings reached since
+    /// the hold was made (`PROMO_NOT_APPLICABLE`), and nothing is charged. If the payment is approved but the hold can no
     /// longer be confirmed (it expired while the outcome was unknown), the
     /// payment is refunded in full and the hold's error is returned.
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
@@ -295,11 +296,13 @@ impl Engine {
     }
 
     /// Checks that `hold` can be confirmed with the terms of
-    /// `attribution`: the terms exist and the commission plan can split
-    /// its total, as the confirmation will (see [`super::terms`]; the
-    /// ledger is built under a throwaway id and dropped).
+    /// `attribution`: the terms exist, the commission plan can split its
+    /// total, as the confirmation will (see [`super::terms`]; the ledger is
+    /// built under a throwaway id and dropped), and no promo code of its
+    /// items has reached its usage limit since it was held.
     async fn check_terms(&self, hold: &Hold, attribution: &Attribution) -> Result<()> {
         let view = self.catalog().await?;
+        self.promo_uses_left(&view, &hold.items).await?;
         let terms = booking_terms(&view, &hold.items, attribution)?;
         let resource = view.resource(hold.items[0].resource())?;
         let owner = &view.property(&resource.resource.property)?.owner;
