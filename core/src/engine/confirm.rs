@@ -269,7 +269,7 @@ impl Engine {
             None => self.catalog().await?,
         };
         let terms = booking_terms(&view, &items, &request.attribution)?;
-        self.count_promo_uses(txn, &view, &items).await?;
+        self.count_promo_uses(txn, &view, &items, &[]).await?;
         self.drop_from_ledgers(txn, &hold, now, &booked, &ahead)
             .await?;
         let id = BookingId::generate();
@@ -316,36 +316,46 @@ impl Engine {
         Ok(booking)
     }
 
-    /// Counts one use of every promo code the items carry, refusing codes
-    /// whose limit was reached since the hold was priced.
-    async fn count_promo_uses(
+    /// Counts one use of every promo code the items carry but `redeemed`
+    /// (codes a booking being modified already used), refusing codes whose
+    /// limit was reached since the items were priced.
+    pub(crate) async fn count_promo_uses(
         &self,
         txn: &mut Txn,
         view: &CatalogView,
         items: &[HeldItem],
+        redeemed: &[&str],
     ) -> Result<()> {
-        for (key, record, uses) in self.promo_uses_left(view, items).await? {
+        for (key, record, uses) in self.promo_uses_left(view, items, redeemed).await? {
             txn.expect_read(&key, record.as_ref());
             txn.put_json(&key, &(uses + 1));
         }
         Ok(())
     }
 
-    /// The use counter of every promo code the items carry (its key, the
-    /// record read and the count), once a code, refusing codes whose limit
-    /// is reached (`PROMO_NOT_APPLICABLE`). Changes nothing.
+    /// The use counter of every promo the items' codes name but those of
+    /// `redeemed` (its key, the record read and the count), once a promo,
+    /// refusing promos whose limit is reached (`PROMO_NOT_APPLICABLE`).
+    /// Changes nothing.
     pub(crate) async fn promo_uses_left(
         &self,
         view: &CatalogView,
         items: &[HeldItem],
+        redeemed: &[&str],
     ) -> Result<Vec<(String, Option<Record>, u32)>> {
         let codes: BTreeSet<&str> = items
             .iter()
             .filter_map(|i| i.request.promo_code.as_deref())
             .collect();
-        let mut counters = Vec::with_capacity(codes.len());
+        let mut counters: Vec<(String, Option<Record>, u32)> = Vec::with_capacity(codes.len());
         for code in codes {
             let (promo, record, uses) = self.promo_uses(view, code).await?;
+            let key = keys::promo_uses(promo.code.as_str());
+            // Typed in two cases on two items, a code is still one use.
+            let counted = counters.iter().any(|(k, ..)| *k == key);
+            if counted || redeemed.iter().any(|own| promo.code.matches(own)) {
+                continue;
+            }
             if let UsageLimit::MaxUses(max) = promo.usage_limit {
                 if uses >= max.get() {
                     return Err(Error::PromoNotApplicable {
@@ -354,9 +364,17 @@ impl Engine {
                     });
                 }
             }
-            counters.push((keys::promo_uses(promo.code.as_str()), record, uses));
+            counters.push((key, record, uses));
         }
         Ok(counters)
+    }
+
+    /// The promo codes the items of a booking carry, as typed.
+    pub(crate) fn redeemed_codes(items: &[HeldItem]) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|i| i.request.promo_code.clone())
+            .collect()
     }
 
     /// A booking by id.

@@ -342,7 +342,7 @@ impl Engine {
         // Expiries are whole milliseconds, as ledgers and `hx/` keys keep
         // them: a hold is active exactly while its ledger entries count.
         let expires_at = (now + Duration::seconds(i64::from(request.ttl_seconds))).trunc_subsecs(3);
-        let (items, needs) = self.price_items(&view, now, &request.items).await?;
+        let (items, needs) = self.price_items(&view, now, &request.items, &[]).await?;
         let currency = items[0].quote.currency();
         let total = Money::sum(
             currency,

@@ -104,10 +104,13 @@ pub(crate) struct Modification {
 
 impl Engine {
     /// Prices replacing `booking`'s items with `items`: checks them as a
-    /// hold would (the booking's own units count as free) and reports the
-    /// new total, change fee and money movement. Changes nothing.
+    /// hold would (the booking's own units count as free, and so does its
+    /// own use of a promo code its items carry: a code it did not carry
+    /// counts one use when the modification is made) and reports the new
+    /// total, change fee and money movement. Changes nothing.
     ///
-    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (also for items at another property than the booking's), `ILLEGAL_TRANSITION` (only
+    /// Errors: `NOT_FOUND`, `INVALID_INPUT` (also for items at another
+    /// property than the booking's), `ILLEGAL_TRANSITION` (only
     /// `pending_payment` and `confirmed` bookings change), everything
     /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH`.
     pub async fn quote_modification(
@@ -126,6 +129,7 @@ impl Engine {
     /// (a charge is due and no payment method was given; a blank payment
     /// method or one over 500 characters, refused before anything else),
     /// `PRICE_CHANGED` (it no longer costs `expected_total`),
+    /// `PROMO_NOT_APPLICABLE` (a code it adds was used up meanwhile),
     /// `PAYMENT_UNSUPPORTED`, `PAYMENT_DECLINED`, `PAYMENT_OUTCOME_UNKNOWN`,
     /// `IDEMPOTENCY_CONFLICT`. On any error the booking and its inventory
     /// are unchanged. A charge approved after the booking changed (other
@@ -248,7 +252,10 @@ impl Engine {
         check_modifiable(&booking)?;
         let view = self.catalog().await?;
         let now = self.clock.now();
-        let (items, needs) = self.price_items(&view, now, requests).await?;
+        // The booking's own promo uses are free, as its units are.
+        let redeemed = Engine::redeemed_codes(&booking.items);
+        let redeemed: Vec<&str> = redeemed.iter().map(String::as_str).collect();
+        let (items, needs) = self.price_items(&view, now, requests, &redeemed).await?;
         let from = &view
             .resource(booking.items[0].resource())?
             .resource
@@ -316,7 +323,12 @@ impl Engine {
         let now = self.clock.now();
         let requests: Vec<QuoteRequest> = change.items.iter().map(|i| i.request.clone()).collect();
         // Re-resolved for today's capacity and blocks; prices stay as quoted.
-        let (_, needs) = self.price_items(&view, now, &requests).await?;
+        // A promo code the booking did not carry counts one use.
+        let redeemed = Engine::redeemed_codes(&booking.items);
+        let redeemed: Vec<&str> = redeemed.iter().map(String::as_str).collect();
+        let (_, needs) = self.price_items(&view, now, &requests, &redeemed).await?;
+        self.count_promo_uses(txn, &view, &change.items, &redeemed)
+            .await?;
         self.move_booked(txn, &booked_units(&booking.items), &needs, now)
             .await?;
         for key in super::confirm::resource_month_keys(&booking) {

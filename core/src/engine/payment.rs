@@ -302,7 +302,7 @@ impl Engine {
     /// items has reached its usage limit since it was held.
     async fn check_terms(&self, hold: &Hold, attribution: &Attribution) -> Result<()> {
         let view = self.catalog().await?;
-        self.promo_uses_left(&view, &hold.items).await?;
+        self.promo_uses_left(&view, &hold.items, &[]).await?;
         let terms = booking_terms(&view, &hold.items, attribution)?;
         let resource = view.resource(hold.items[0].resource())?;
         let owner = &view.property(&resource.resource.property)?.owner;

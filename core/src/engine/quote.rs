@@ -78,7 +78,7 @@ impl Engine {
     pub async fn quote(&self, request: &QuoteRequest) -> Result<Quoted> {
         let view = self.catalog().await?;
         let now = self.clock.now();
-        let (resolved, quote) = self.price(&view, now, request).await?;
+        let (resolved, quote) = self.price(&view, now, request, &[]).await?;
         let keys: Vec<String> = resolved.needs.iter().map(|n| n.key.clone()).collect();
         let records = self.storage.get(&keys).await?;
         let mut available = u32::MAX;
@@ -92,12 +92,14 @@ impl Engine {
     }
 
     /// Checks `request` against the catalog and prices it; reads no
-    /// inventory.
+    /// inventory. `redeemed`: promo codes a booking being modified already
+    /// used, whose use is its own (not counted against the code's limit).
     pub(crate) async fn price<'v>(
         &self,
         view: &'v CatalogView,
         now: DateTime<Utc>,
         request: &QuoteRequest,
+        redeemed: &[&str],
     ) -> Result<(Resolved<'v>, Quote)> {
         let resolved = request.item.resolve(view, now)?;
         let resource = &resolved.entry.resource;
@@ -112,7 +114,14 @@ impl Engine {
         };
         let mut price_request = price_request(&request.item, &resolved, now)?;
         if let Some(code) = &request.promo_code {
-            price_request = price_request.with_promo(self.redemption(view, code).await?);
+            let mut redemption = self.redemption(view, code).await?;
+            if redeemed
+                .iter()
+                .any(|own| redemption.promo.code.matches(own))
+            {
+                redemption.uses = redemption.uses.saturating_sub(1);
+            }
+            price_request = price_request.with_promo(redemption);
         }
         let quote = plan.quote(&price_request)?;
         Ok((resolved, quote))
@@ -159,19 +168,21 @@ impl Engine {
     }
 
     /// Checks and prices each request as [`Engine::quote`] would, and sums
-    /// the units they need per ledger key. Reads no inventory.
+    /// the units they need per ledger key. Reads no inventory. `redeemed`
+    /// as for [`Engine::price`].
     pub(crate) async fn price_items<'r>(
         &self,
         view: &CatalogView,
         now: DateTime<Utc>,
         requests: &'r [QuoteRequest],
+        redeemed: &[&str],
     ) -> Result<(Vec<HeldItem>, ItemNeeds<'r>)> {
         one_property(view, requests)?;
         let mut items = Vec::with_capacity(requests.len());
         // Units per ledger over all items (two rooms of one type on one night).
         let mut needs: BTreeMap<String, (Need, &ResourceId)> = BTreeMap::new();
         for item_request in requests {
-            let (resolved, quote) = self.price(view, now, item_request).await?;
+            let (resolved, quote) = self.price(view, now, item_request, redeemed).await?;
             let mut uses = Vec::with_capacity(resolved.needs.len());
             for need in resolved.needs {
                 uses.push(LedgerUse {
