@@ -25,9 +25,9 @@ fn fold_classes() -> Schedule {
     serde_json::from_str(
         r#"{"rules": [
               {"weekdays": ["sun"], "start_times": ["00:30:00"], "duration_minutes": 90,
-               "dates": {"from": "2026-10-25", "to": "2026-10-25"}},
+               "dates": {"from": "2026-10-25", "until": "2026-10-25"}},
               {"weekdays": ["sun"], "start_times": ["01:15:00"], "duration_minutes": 30,
-               "dates": {"from": "2026-10-25", "to": "2026-10-25"}}]}"#,
+               "dates": {"from": "2026-10-25", "until": "2026-10-25"}}]}"#,
     )
     .unwrap()
 }
