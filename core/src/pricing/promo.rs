@@ -26,8 +26,11 @@
 //!
 //! A promo discounts the accommodation after any length-of-stay discount,
 //! never fees or taxes: a percentage of it rounded once with the plan's
-//! rounding mode, or a fixed amount per booking; either clamped so the
-//! accommodation never goes below zero.
+//! rounding mode, or a fixed amount per quote; either clamped so the
+//! accommodation never goes below zero. A quote prices one item (one
+//! unit's stay, or one session): an engine booking of three rooms with a
+//! fixed promo takes the amount off each room, and counts one use of the
+//! code.
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -99,7 +102,8 @@ impl<'de> Deserialize<'de> for PromoCode {
 pub enum PromoDiscount {
     /// A percentage of the accommodation: `{"percent": "10"}`.
     Percent(Percentage),
-    /// A fixed amount off the booking: `{"fixed": {"amount": "20.00", "currency": "EUR"}}`.
+    /// A fixed amount off each item's accommodation (see the module docs):
+    /// `{"fixed": {"amount": "20.00", "currency": "EUR"}}`.
     Fixed(Price),
 }
 
