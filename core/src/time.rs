@@ -528,4 +528,36 @@ mod tests {
         let clock = ManualClock::new(DateTime::<Utc>::MAX_UTC);
         clock.advance(chrono::Duration::seconds(1));
     }
+
+    /// Stays share a night unless one checks out on or before the day the
+    /// other checks in; slots share an instant unless one ends on or before
+    /// the other's start. Each case both ways round.
+    #[test]
+    fn overlaps_needs_a_shared_night_or_instant() {
+        let stay = |a, b| Stay::new(d(2026, 7, a), d(2026, 7, b)).unwrap();
+        let at = |h| Utc.with_ymd_and_hms(2026, 7, 1, h, 0, 0).unwrap();
+        let slot = |a, b| Slot::new(at(a), at(b)).unwrap();
+        let stays = [
+            ((1, 4), (4, 6), false), // back to back: 4 July is a check-out and a check-in
+            ((1, 4), (3, 6), true),  // the night of 3 July
+            ((1, 4), (2, 3), true),  // inside
+            ((1, 4), (1, 4), true),
+            ((1, 2), (5, 6), false),
+        ];
+        for ((a, b), (c, e), shared) in stays {
+            assert_eq!(stay(a, b).overlaps(&stay(c, e)), shared, "{a}-{b} {c}-{e}");
+            assert_eq!(stay(c, e).overlaps(&stay(a, b)), shared, "{c}-{e} {a}-{b}");
+        }
+        let slots = [
+            ((9, 10), (10, 11), false),
+            ((9, 11), (10, 12), true),
+            ((9, 12), (10, 11), true),
+            ((9, 10), (9, 10), true),
+            ((9, 10), (11, 12), false),
+        ];
+        for ((a, b), (c, e), shared) in slots {
+            assert_eq!(slot(a, b).overlaps(&slot(c, e)), shared, "{a}-{b} {c}-{e}");
+            assert_eq!(slot(c, e).overlaps(&slot(a, b)), shared, "{c}-{e} {a}-{b}");
+        }
+    }
 }
