@@ -546,6 +546,20 @@ mod tests {
                 source: None,
             },
         ];
+        // Bindings raise these as their language's "invalid value" error too.
+        let mut bad_input: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.is_invalid_input())
+            .map(Error::code)
+            .collect();
+        bad_input.sort();
+        let expected = [
+            "CURRENCY_MISMATCH",
+            "INVALID_INPUT",
+            "TOKEN_MALFORMED",
+            "UNKNOWN_CURRENCY",
+        ];
+        assert_eq!(bad_input, expected);
         let mut codes: Vec<&str> = errors.iter().map(Error::code).collect();
         for rule in [
             RestrictionRule::MinStayOnArrival,

@@ -156,6 +156,16 @@ mod tests {
     }
 
     #[test]
+    fn a_name_has_1_to_200_characters_around_its_spaces() {
+        let longest = "é".repeat(200);
+        assert!(validate_name("name", &format!("  {longest}  ")).is_ok());
+        let err = validate_name("name", &format!("{longest}e")).unwrap_err();
+        assert!(err.to_string().contains("has 201"), "{err}");
+        assert!(validate_name("name", " \t ").is_err());
+        assert!(validate_name("name", "x").is_ok());
+    }
+
+    #[test]
     fn generated_ids_are_valid_and_distinct() {
         let a = BookingId::generate();
         let b = BookingId::generate();
