@@ -11,12 +11,11 @@ mod spy_store;
 
 use std::sync::{Arc, Mutex};
 
-use catalog::{d, rid, world};
+use catalog::{d, limited_promo, rid, world};
 use chrono::Duration;
 use holds::*;
 use reservo::engine::{Engine, ExtendRequest, HoldState, ReleaseRequest};
 use reservo::ports::{Key, Storage};
-use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
 use reservo::time::ManualClock;
 use spy_store::{Hooks, Spy};
 
@@ -105,18 +104,6 @@ async fn a_promo_usage_limit_holds_when_confirmations_race() {
         active += usize::from(state == HoldState::Active);
     }
     assert_eq!(active, 5, "refused confirmations leave their holds active");
-}
-
-/// 10% off for at most `uses` bookings.
-fn limited_promo(code: &str, uses: u32) -> Promo {
-    Promo {
-        code: PromoCode::new(code).unwrap(),
-        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
-        booking_window: None,
-        stay_window: None,
-        usage_limit: UsageLimit::MaxUses(uses.try_into().unwrap()),
-        min_nights: None,
-    }
 }
 
 /// Each promo code counts its own uses: using up one leaves another.

@@ -11,18 +11,10 @@ mod money;
 
 use money::{Shop, ana, eur, hold_items, shop, villa};
 use reservo::engine::{Booking, ConfirmRequest, ModifyRequest, QuoteRequest};
-use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
 
 /// 10% off the accommodation, for one booking only.
 async fn put_once(s: &Shop) {
-    let once = Promo {
-        code: PromoCode::new("ONCE").unwrap(),
-        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
-        booking_window: None,
-        stay_window: None,
-        usage_limit: UsageLimit::MaxUses(1.try_into().unwrap()),
-        min_nights: None,
-    };
+    let once = catalog::limited_promo("ONCE", 1);
     s.w.engine.put_promo(once).await.unwrap();
 }
 

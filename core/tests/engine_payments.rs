@@ -330,16 +330,8 @@ async fn a_deposit_of_the_whole_total_and_a_500_character_method_are_accepted() 
 /// it: no charge and no refund.
 #[tokio::test]
 async fn a_promo_used_up_since_the_hold_is_refused_before_anything_is_charged() {
-    use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, UsageLimit};
     let s = shop().await;
-    let once = Promo {
-        code: PromoCode::new("ONCE").unwrap(),
-        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
-        booking_window: None,
-        stay_window: None,
-        usage_limit: UsageLimit::MaxUses(1.try_into().unwrap()),
-        min_nights: None,
-    };
+    let once = catalog::limited_promo("ONCE", 1);
     s.w.engine.put_promo(once).await.unwrap();
     let with_once = |from, to| vec![money::villa(from, to).with_promo("once")];
     let first = money::hold_items(&s.w, "h1", with_once((7, 13), (7, 16))).await;

@@ -419,11 +419,10 @@ class Engine(_EngineBase):
         self, booking: str, *, idempotency_key: str, reason: str | None = None
     ) -> Booking:
         """Cancels a booking now: its snapshotted policy decides the refund,
-        spread over its payments newest first; its inventory is released,
-        commissions clawed back and tickets revoked. A refund whose outcome
-        is unknown stays ``pending`` on the booking for
-        :meth:`reconcile_payments`. ``reason``, for people, is the
-        ``reason`` of the ``booking.cancelled`` event."""
+        spread over its payments newest first; inventory is released,
+        commissions clawed back, tickets revoked, and ``reason`` goes into
+        the ``booking.cancelled`` event. A refund whose outcome is unknown
+        stays ``pending`` on the booking for :meth:`reconcile_payments`."""
         return self._native.cancel(
             booking, idempotency_key=idempotency_key, reason=reason
         ).wait()

@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{Engine, EngineBuilder};
 use reservo::ids::{PropertyId, RatePlanId, ResourceId};
-use reservo::pricing::RatePlan;
+use reservo::pricing::{Percentage, Promo, PromoCode, PromoDiscount, RatePlan, UsageLimit};
 use reservo::schedule::Schedule;
 use reservo::store::MemoryStore;
 use reservo::time::{ManualClock, Stay};
@@ -53,6 +53,18 @@ pub fn nightly_plan(id: &str, base: &str) -> RatePlan {
     }}"#
     ))
     .unwrap()
+}
+
+/// `code`: 10% off the accommodation, for at most `uses` bookings.
+pub fn limited_promo(code: &str, uses: u32) -> Promo {
+    Promo {
+        code: PromoCode::new(code).unwrap(),
+        discount: PromoDiscount::Percent(Percentage::parse("10").unwrap()),
+        booking_window: None,
+        stay_window: None,
+        usage_limit: UsageLimit::MaxUses(uses.try_into().unwrap()),
+        min_nights: None,
+    }
 }
 
 /// A nightly plan that costs nothing (no fees either).
