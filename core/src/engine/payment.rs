@@ -222,9 +222,10 @@ impl Engine {
     /// on the hold, or metadata that makes more than 50 keys with the
     /// hold's, get the error the confirmation would give (`INVALID_INPUT`),
     /// as does a promo code whose usage limit other bookings reached since
-    /// the hold was made (`PROMO_NOT_APPLICABLE`), and nothing is charged. If the payment is approved but the hold can no
-    /// longer be confirmed (it expired while the outcome was unknown), the
-    /// payment is refunded in full and the hold's error is returned.
+    /// the hold was made (`PROMO_NOT_APPLICABLE`), and nothing is charged.
+    /// If the payment is approved but the hold can no longer be confirmed
+    /// (it expired while the outcome was unknown), the payment is refunded
+    /// in full and the hold's error is returned.
     pub async fn pay_and_confirm(&self, request: &PayRequest) -> Result<Booking> {
         idempotency::validate_key(&request.idempotency_key)?;
         if let Some(customer) = &request.customer {
