@@ -370,10 +370,10 @@ impl Engine {
     }
 
     /// The promo codes the items of a booking carry, as typed.
-    pub(crate) fn redeemed_codes(items: &[HeldItem]) -> Vec<String> {
+    pub(crate) fn redeemed_codes(items: &[HeldItem]) -> Vec<&str> {
         items
             .iter()
-            .filter_map(|i| i.request.promo_code.clone())
+            .filter_map(|i| i.request.promo_code.as_deref())
             .collect()
     }
 

@@ -254,7 +254,6 @@ impl Engine {
         let now = self.clock.now();
         // The booking's own promo uses are free, as its units are.
         let redeemed = Engine::redeemed_codes(&booking.items);
-        let redeemed: Vec<&str> = redeemed.iter().map(String::as_str).collect();
         let (items, needs) = self.price_items(&view, now, requests, &redeemed).await?;
         let from = &view
             .resource(booking.items[0].resource())?
@@ -325,7 +324,6 @@ impl Engine {
         // Re-resolved for today's capacity and blocks; prices stay as quoted.
         // A promo code the booking did not carry counts one use.
         let redeemed = Engine::redeemed_codes(&booking.items);
-        let redeemed: Vec<&str> = redeemed.iter().map(String::as_str).collect();
         let (_, needs) = self.price_items(&view, now, &requests, &redeemed).await?;
         self.count_promo_uses(txn, &view, &change.items, &redeemed)
             .await?;
