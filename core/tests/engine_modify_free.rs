@@ -235,3 +235,56 @@ async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() 
     assert!(ledger.split().platform_fee().is_zero());
     assert_eq!(ledger.booked().0, &booked, "the booking-time split is kept");
 }
+
+/// A nonzero total below the plan's flat fees cannot be split, so it is
+/// refused: by `quote_modification` as by `modify`, with nothing changed
+/// (before, the quote offered a change that `modify` then refused).
+#[tokio::test]
+async fn a_total_below_the_plan_s_flat_fees_is_refused_by_the_quote_as_by_modify() {
+    use reservo::commission::{CommissionPlan, FeeRate, TaxRemitter};
+    use reservo::policy::Percentage;
+    let s = shop().await;
+    let flat = FeeRate::new(Percentage::whole(10).unwrap(), Some(eur("2.00"))).unwrap();
+    let plan = CommissionPlan::new(flat, vec![], TaxRemitter::Owner).unwrap();
+    s.w.engine
+        .set_commission_plan(&catalog::pid("casa-azul"), plan)
+        .await
+        .unwrap();
+    let booking = money::villa_paid_in_full(&s.w).await;
+    let cheap = reservo::pricing::RatePlan::from_json(
+        r#"{"id": "flex", "name": "Almost free", "unit": "night",
+            "base_price": {"amount": "0.50", "currency": "EUR"}}"#,
+    )
+    .unwrap();
+    s.w.engine.put_rate_plan(cheap).await.unwrap();
+
+    let err =
+        s.w.engine
+            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+    assert!(err.to_string().contains("exceed"), "{err}");
+    let err =
+        s.w.engine
+            .modify(&modify("m1", &booking.id, (7, 20), (7, 23)))
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+
+    assert_eq!(s.w.engine.booking(&booking.id).await.unwrap(), booking);
+    assert_eq!(villa_free(&s.w, (7, 20), (7, 23)).await, [1, 1, 1]);
+    assert!(s.gateway.refunded().is_zero());
+
+    // A total the fees fit in goes through.
+    s.w.engine
+        .put_rate_plan(catalog::nightly_plan("flex", "1.00"))
+        .await
+        .unwrap();
+    let quote =
+        s.w.engine
+            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
+            .await
+            .unwrap();
+    assert_eq!(quote.new_total, eur("63.00"));
+}

@@ -110,8 +110,9 @@ impl Engine {
     /// total, change fee and money movement. Changes nothing.
     ///
     /// Errors: `NOT_FOUND`, `INVALID_INPUT` (also for items at another
-    /// property than the booking's), `ILLEGAL_TRANSITION` (only
-    /// `pending_payment` and `confirmed` bookings change), everything
+    /// property than the booking's, and for a nonzero new total below the
+    /// flat fees of the booking's commission plan), `ILLEGAL_TRANSITION`
+    /// (only `pending_payment` and `confirmed` bookings change), everything
     /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH`.
     pub async fn quote_modification(
         &self,
@@ -279,6 +280,12 @@ impl Engine {
         let new_total = items_total
             .checked_add(&booking.money.change_fees(currency))?
             .checked_add(&change_fee)?;
+        // The booking's commission plan must split the new total, as
+        // `modify` will: a total its flat fees exceed is refused here too.
+        booking
+            .terms
+            .commission_plan
+            .split(new_total, taxes_of(&items, currency)?)?;
         // Availability, with the booking's own units counted as free.
         self.move_booked(
             &mut Txn::default(),
