@@ -57,7 +57,8 @@ class AsyncEngine(_EngineBase):
         await self._native.put_rate_plan(plan)
 
     async def put_resource(self, resource: Resource) -> None:
-        """Creates or replaces a resource; its property and plan must exist."""
+        """Creates or replaces a resource; its property and plan must exist.
+        Bookings are kept even where capacity is cut below them."""
         await self._native.put_resource(resource)
 
     async def import_catalog(

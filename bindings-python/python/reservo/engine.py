@@ -121,8 +121,7 @@ class _EngineBase:
     def ticket_public_keys(self) -> PublicKeySet:
         """The ticket issuer's public keys, for offline scanners' ``Verifier``.
 
-        Raises ``InvalidInput`` for an engine built without ``tickets``.
-        """
+        Raises ``InvalidInput`` for an engine built without ``tickets``."""
         return self._native.ticket_public_keys()
 
 
@@ -144,7 +143,8 @@ class Engine(_EngineBase):
         self._native.put_rate_plan(plan).wait()
 
     def put_resource(self, resource: Resource) -> None:
-        """Creates or replaces a resource; its property and plan must exist."""
+        """Creates or replaces a resource; its property and plan must exist.
+        Bookings are kept even where capacity is cut below them."""
         self._native.put_resource(resource).wait()
 
     def import_catalog(

@@ -78,6 +78,13 @@ impl Engine {
     /// Each call reloads the catalog; to load many resources, use
     /// [`Engine::import_catalog`].
     ///
+    /// Replacing a resource never touches what is sold. Units or seats cut
+    /// below what is booked, or a booked session dropped from the
+    /// schedule, leave those bookings in place: availability shows the
+    /// shortfall (`booked` above `capacity`, nothing `available`), nothing
+    /// more is sold, and the host finds them with
+    /// [`Engine::bookings_for_resource`] to move or cancel.
+    ///
     /// Errors: `INVALID_INPUT` (a bad resource, one changing between
     /// nightly and timed, or one on a plan of the other unit),
     /// `NOT_FOUND`, `CURRENCY_MISMATCH`.
