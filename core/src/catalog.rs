@@ -31,6 +31,7 @@ use crate::time::{Slot, Stay};
 /// assert_eq!(Property::new("x", "X", "o", "Nowhere/City", "EUR").unwrap_err().code(), "INVALID_INPUT");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Property {
     /// The property's id.
     pub id: PropertyId,
@@ -102,7 +103,7 @@ impl Property {
 
 /// The two shapes of bookable inventory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "shape", rename_all = "snake_case")]
+#[serde(tag = "shape", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResourceKind {
     /// Sold by the night, `[check_in, check_out)`: a room type with
     /// `units` identical rooms, or one rental home (`units: 1`).
@@ -123,6 +124,7 @@ pub enum ResourceKind {
 
 /// A bookable resource of a property.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Resource {
     /// The resource's id.
     pub id: ResourceId,
@@ -196,7 +198,7 @@ pub enum BlockReason {
 /// What a block covers: nights of a nightly resource, or a period of a
 /// timed one (every session whose occupied interval overlaps it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "span", rename_all = "snake_case")]
+#[serde(tag = "span", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BlockSpan {
     /// The nights `[from, to)`.
     Nights {
@@ -216,6 +218,7 @@ pub enum BlockSpan {
 
 /// Capacity taken away from a resource for a range (maintenance, owner use).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Block {
     /// The block's id.
     pub id: BlockId,
@@ -381,6 +384,54 @@ mod tests {
             None,
         );
         assert_eq!(period.validate(&room).unwrap_err().code(), "INVALID_INPUT");
+    }
+
+    /// A misspelt field is refused, not ignored: a block's `"unit": 1`
+    /// would otherwise block the whole capacity (`units` missing is all).
+    #[test]
+    fn catalog_json_with_an_unknown_field_is_refused() {
+        let block = r#"{"id": "b1", "resource": "room-double", "units": 1, "reason": "maintenance",
+                        "span": {"span": "nights", "from": "2026-08-01", "to": "2026-08-03"}}"#;
+        let resource = r#"{"id": "room-double", "property": "hotel", "name": "Double room",
+                           "rate_plan": "bar",
+                           "kind": {"shape": "nightly", "units": 3, "max_occupancy": 2}}"#;
+        let property = r#"{"id": "hotel", "name": "Hotel", "owner": "ana",
+                           "time_zone": "Europe/Lisbon", "currency": "EUR",
+                           "check_in_time": "15:00:00", "check_out_time": "11:00:00"}"#;
+        let block_json: Block = serde_json::from_str(block).unwrap();
+        assert_eq!(block_json.units, Some(1));
+        assert_eq!(
+            serde_json::from_str::<Resource>(resource).unwrap(),
+            nightly(3)
+        );
+        serde_json::from_str::<Property>(property).unwrap();
+        fn refused<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+            serde_json::from_str::<T>(json).unwrap_err().to_string()
+        }
+        let misspelt = |json: &str, field: &str, typo: &str| {
+            json.replace(&format!("\"{field}\""), &format!("\"{typo}\""))
+        };
+        for (error, typo) in [
+            (refused::<Block>(&misspelt(block, "units", "unit")), "unit"),
+            (refused::<Block>(&misspelt(block, "to", "until")), "until"),
+            (
+                refused::<Resource>(&misspelt(resource, "max_occupancy", "max_guests")),
+                "max_guests",
+            ),
+            (
+                refused::<Resource>(&misspelt(resource, "rate_plan", "plan")),
+                "plan",
+            ),
+            (
+                refused::<Property>(&misspelt(property, "check_out_time", "checkout")),
+                "checkout",
+            ),
+        ] {
+            assert!(
+                error.contains(&format!("unknown field `{typo}`")),
+                "{error}"
+            );
+        }
     }
 
     #[test]
