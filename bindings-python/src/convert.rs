@@ -146,7 +146,8 @@ impl Unsigned for usize {
 
 /// A whole number that fits the core's unsigned field `T`: a negative or
 /// too large `int` is `InvalidInput` (a `ValueError`), not the
-/// `OverflowError` of the conversion.
+/// `OverflowError` of the conversion. A `bool` is a `TypeError`, though
+/// Python counts it an `int`: `Party(True)` is a slip, not one adult.
 #[derive(Debug, Clone, Copy)]
 pub struct Count<T>(pub T);
 
@@ -158,6 +159,12 @@ where
 
     fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         let py = ob.py();
+        if ob.is_instance_of::<PyBool>() {
+            return Err(PyTypeError::new_err(format!(
+                "expected an int, got bool ({})",
+                ob.repr()?
+            )));
+        }
         match ob.extract::<T>() {
             Ok(value) => Ok(Count(value)),
             Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(core_err(

@@ -157,6 +157,26 @@ def test_out_of_range_integers_are_invalid_input_not_overflow(
         call(engine)
 
 
+BOOLS: list[tuple[str, Callable[[Engine], object]]] = [
+    ("party adults", lambda e: Party(cast(Any, True))),
+    ("child age", lambda e: Party(2, [cast(Any, False)])),
+    (
+        "hold ttl",
+        lambda e: e.hold([VILLA_STAY], idempotency_key="h", ttl_seconds=True),
+    ),
+    ("events limit", lambda e: e.events(0, True)),
+    ("entry policy", lambda e: EntryPolicy(entries=True)),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in BOOLS], ids=[n for n, _ in BOOLS])
+def test_a_bool_where_a_count_is_meant_is_a_type_error(
+    engine: Engine, call: Callable[[Engine], object]
+) -> None:
+    with pytest.raises(TypeError, match="expected an int, got bool"):
+        call(engine)
+
+
 def test_in_range_integers_still_work(engine: Engine) -> None:
     assert Party(2, [17]).size == 3
     assert Record("k", b"v", 2**64 - 1).version == 2**64 - 1
