@@ -21,6 +21,7 @@ use crate::checkin::passage_name;
 use crate::convert::{Count, to_plain};
 use crate::errors::IntoPyResult;
 use crate::tokens::{PyTicketClaims, entry_policy};
+use crate::values::optional_repr;
 
 value_object! {
     /// How often a ticket admits: `entries` in all (`None`: any number),
@@ -55,7 +56,7 @@ value_object! {
         }
 
         fn __repr__(&self) -> String {
-            format!("EntryPolicy(entries={:?}, per_day={:?}, reentry={})", self.entries(), self.per_day(), if self.inner.reentry { "True" } else { "False" })
+            format!("EntryPolicy(entries={}, per_day={}, reentry={})", optional_repr(self.entries()), optional_repr(self.per_day()), if self.inner.reentry { "True" } else { "False" })
         }
     }
 }

@@ -349,6 +349,10 @@ def test_attribution_is_snapshotted_and_splits_the_money(shop: Shop) -> None:
     assert (terms.channel, terms.broker) == ("booking-com", "agency-7")
     assert terms.time_zone == "Europe/Lisbon"
     assert terms.start == datetime(2026, 7, 13, 14, tzinfo=timezone.utc)  # 15:00
+    assert repr(terms) == (
+        'BookingTerms(channel="booking-com", broker="agency-7", '
+        "start=2026-07-13T14:00:00+00:00)"
+    )
     split = booking.money.commission
     assert split is not None
     assert split.platform_fee == eur("10.80")

@@ -193,6 +193,7 @@ def test_ticket_settings_shape_the_entry_policy(clock: ManualClock) -> None:
     settings = TicketSettings(stay_entry=day_pass)
     assert settings.stay_entry == day_pass
     assert settings.session_entry == EntryPolicy()
+    assert repr(day_pass) == "EntryPolicy(entries=None, per_day=1, reentry=False)"
     engine = Engine(
         MemoryStore(), clock=clock, tickets=keys(), ticket_settings=settings
     )

@@ -106,6 +106,12 @@ pub use results::{
     PyNightAvailability, PyQuote, PyQuoteLine, PyQuoted, PySearchHit, PySessionAvailability,
 };
 
+/// `None` or the value's `Debug` form: an optional field in a repr, as
+/// Python writes it (`None`, `"web"`, `2`), not as Rust does (`Some(2)`).
+pub fn optional_repr<T: std::fmt::Debug>(value: Option<T>) -> String {
+    value.map_or_else(|| "None".to_owned(), |v| format!("{v:?}"))
+}
+
 /// Wraps each core value of `values` in its Python class.
 pub fn wrap_all<T, P: From<T>>(values: Vec<T>) -> Vec<P> {
     values.into_iter().map(P::from).collect()

@@ -10,6 +10,7 @@ use reservo::engine::{
 };
 
 use super::money::{PyMoney, money_repr};
+use super::optional_repr;
 use crate::domain::{PyCancellationPolicy, PyCommissionPlan, PySplit};
 
 value_object! {
@@ -241,7 +242,7 @@ value_object! {
         }
 
         fn __repr__(&self) -> String {
-            format!("BookingTerms(channel={:?}, broker={:?}, start={})", self.channel(), self.broker(), self.start().to_rfc3339())
+            format!("BookingTerms(channel={}, broker={}, start={})", optional_repr(self.channel()), optional_repr(self.broker()), self.start().to_rfc3339())
         }
     }
 }

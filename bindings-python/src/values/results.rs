@@ -197,7 +197,7 @@ value_object! {
         }
 
         fn __repr__(&self) -> String {
-            format!("SearchHit(resource={:?}, start={:?}, available={}, total={})", self.resource(), self.start().map(|s| s.to_rfc3339()), self.inner.available, money_repr(&self.inner.total))
+            format!("SearchHit(resource={:?}, start={}, available={}, total={})", self.resource(), self.start().map_or_else(|| "None".to_owned(), |s| s.to_rfc3339()), self.inner.available, money_repr(&self.inner.total))
         }
     }
 }
