@@ -54,9 +54,10 @@ impl Money {
         Money { amount, currency }
     }
 
-    /// Zero of `currency`.
+    /// Zero of `currency`, to its minor unit (`0.00` EUR, `0` JPY), as
+    /// an amount parsed from text would be.
     pub fn zero(currency: Currency) -> Money {
-        Money::new(Decimal::ZERO, currency)
+        Money::from_minor(0, currency)
     }
 
     /// Parses a decimal string amount and an ISO 4217 code.
@@ -211,11 +212,12 @@ impl Money {
         Money::new(-self.amount, self.currency)
     }
 
-    /// Rounded to the currency's minor unit with `mode`.
+    /// Rounded to the currency's minor unit with `mode`, and written to
+    /// it: `0.00` EUR, not `0`.
     pub fn round(&self, mode: RoundingMode) -> Money {
-        let amount = self
-            .amount
-            .round_dp_with_strategy(self.currency.minor_units(), mode.strategy());
+        let minor = self.currency.minor_units();
+        let mut amount = self.amount.round_dp_with_strategy(minor, mode.strategy());
+        amount.rescale(minor);
         Money::new(amount, self.currency)
     }
 
@@ -418,6 +420,29 @@ mod tests {
         );
         let yen = Money::parse("1234.5", "JPY").unwrap();
         assert_eq!(yen.round_default().amount(), dec!(1234));
+    }
+
+    /// A rounded amount, and zero, are written to the minor unit, so JSON
+    /// and `to_dict` show `0.00` EUR and `5.00` EUR, never `0` or `5`.
+    #[test]
+    fn rounded_amounts_and_zero_are_written_to_the_minor_unit() {
+        let written = |m: Money| serde_json::to_value(m).unwrap()["amount"].clone();
+        assert_eq!(written(Money::zero(Currency::EUR)), "0.00");
+        assert_eq!(written(Money::zero(Currency::JPY)), "0");
+        assert_eq!(
+            written(Money::zero(Currency::from_code("KWD").unwrap())),
+            "0.000"
+        );
+        assert_eq!(written(eur("5").round_default()), "5.00");
+        assert_eq!(written(eur("0").percent(dec!(10)).round_default()), "0.00");
+        assert_eq!(written(eur("2.345").round_default()), "2.34");
+        assert_eq!(written(eur("2.345")), "2.345", "unrounded: as given");
+        let huge = Money::parse("79228162514264337593543950335", "EUR").unwrap();
+        assert_eq!(
+            huge.round_default(),
+            huge,
+            "no room for cents: the value is kept"
+        );
     }
 
     #[test]
