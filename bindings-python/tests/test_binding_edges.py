@@ -38,6 +38,7 @@ from reservo import (
 )
 
 from .conftest import ANA, START, make_engine, set_up_catalog
+from .gateway import TestGateway
 from .test_ports import AsyncDictStore, DictStore
 
 VILLA_STAY = Item.stay(
@@ -312,6 +313,32 @@ def test_ports_missing_their_methods_are_type_errors_at_construction() -> None:
         Engine(MemoryStore(), payment_gateway=cast(Any, ChargeOnly()))
     with pytest.raises(TypeError, match=r"reservo\.SmsSender.*send"):
         Notifier(MemoryStore(), cast(Any, ChargeOnly()))
+
+
+class Unsure(TestGateway):
+    """A gateway that cannot say what it supports."""
+
+    __test__ = False
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def capabilities(self) -> Any:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_a_gateway_that_cannot_say_what_it_supports_fails_the_construction() -> None:
+    with pytest.raises(RuntimeError, match="no gateway config"):
+        Engine(MemoryStore(), payment_gateway=Unsure(RuntimeError("no gateway config")))
+    with pytest.raises(errors.InvalidInput, match="separate_capture"):
+        Engine(MemoryStore(), payment_gateway=Unsure({"partial_refunds": True}))
+    with pytest.raises(errors.InvalidInput, match="capabilities"):
+        Engine(MemoryStore(), payment_gateway=Unsure(None))
+    good = {"partial_refunds": True, "separate_capture": False}
+    Engine(MemoryStore(), payment_gateway=Unsure(good))
 
 
 def test_value_objects_copy_as_themselves() -> None:

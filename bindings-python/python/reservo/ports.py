@@ -168,7 +168,9 @@ class PaymentGateway(Protocol):
     """
 
     def capabilities(self) -> GatewayCapabilities:
-        """What this gateway supports (a plain method, never ``async``)."""
+        """What this gateway supports (a plain method, never ``async``).
+        Asked when the engine is built: raising there, or answering in
+        another shape, fails the engine's construction."""
         ...
 
     def authorize(

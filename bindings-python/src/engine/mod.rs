@@ -140,7 +140,7 @@ impl PyEngine {
                 "a reservo.PaymentGateway",
                 &["capabilities", "authorize", "capture", "charge", "refund"],
             )?;
-            builder = builder.payment_gateway(Arc::new(PyPaymentGateway::new(gateway)));
+            builder = builder.payment_gateway(Arc::new(PyPaymentGateway::new(py, gateway)?));
         }
         if change_fee.is_some() || change_fee_percent.is_some() {
             let percent =

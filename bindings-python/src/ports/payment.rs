@@ -30,9 +30,19 @@ pub struct PyPaymentGateway {
 }
 
 impl PyPaymentGateway {
-    /// Wraps a host object implementing `reservo.PaymentGateway`.
-    pub fn new(host: Py<PyAny>) -> Self {
-        PyPaymentGateway { host }
+    /// Wraps a host object implementing `reservo.PaymentGateway`. Its
+    /// `capabilities()` is asked once here: a gateway that raises, or
+    /// answers in another shape, is refused when the engine is built, not
+    /// taken to support the least at its first payment.
+    pub fn new(py: Python<'_>, host: Py<PyAny>) -> PyResult<Self> {
+        let gateway = PyPaymentGateway { host };
+        gateway.read_capabilities(py)?;
+        Ok(gateway)
+    }
+
+    fn read_capabilities(&self, py: Python<'_>) -> PyResult<GatewayCapabilities> {
+        let caps = self.host.bind(py).call_method0("capabilities")?;
+        from_data::<GatewayCapabilities>(&caps, "capabilities")
     }
 
     async fn call<R: Serialize>(
@@ -62,13 +72,11 @@ pub fn port_error(what: &str, err: PyErr) -> PortError {
 #[async_trait]
 impl PaymentGateway for PyPaymentGateway {
     fn capabilities(&self) -> GatewayCapabilities {
-        // The trait cannot fail here: a gateway that cannot say what it
-        // supports is treated as supporting the least.
+        // The trait cannot fail here: a gateway that answered when the
+        // engine was built but cannot say what it supports now is treated
+        // as supporting the least.
         Python::attach(|py| {
-            self.host
-                .bind(py)
-                .call_method0("capabilities")
-                .and_then(|caps| from_data::<GatewayCapabilities>(&caps, "capabilities"))
+            self.read_capabilities(py)
                 .inspect_err(|e| note_interrupt(py, e))
         })
         .unwrap_or(GatewayCapabilities {
@@ -148,10 +156,10 @@ impl PyGatewayPort {
 #[pymethods]
 impl PyGatewayPort {
     #[new]
-    fn new(gateway: Py<PyAny>) -> Self {
-        PyGatewayPort {
-            gateway: std::sync::Arc::new(PyPaymentGateway::new(gateway)),
-        }
+    fn new(py: Python<'_>, gateway: Py<PyAny>) -> PyResult<Self> {
+        Ok(PyGatewayPort {
+            gateway: std::sync::Arc::new(PyPaymentGateway::new(py, gateway)?),
+        })
     }
 
     /// The gateway's capabilities as the core reads them.
