@@ -9,14 +9,15 @@ mod tickets;
 use catalog::{rid, stay};
 use chrono::{DateTime, Duration, Utc};
 use reservo::booking::BookingStatus;
-use reservo::checkin::Passage;
+use reservo::checkin::{Direction, Passage};
 use reservo::engine::{
     CompleteRequest, Engine, Item, ModifyRequest, QuoteRequest, ReissueRequest, TicketSettings,
 };
 use reservo::party::Party;
 use reservo::token::{TokenId, Verifier};
 use tickets::{
-    book_tickets, entry, issuer_keys, june, lesson, lesson_start, ticketing_world, villa_stay,
+    book_tickets, entry, issuer_keys, june, lesson, lesson_start, scan_of, ticketing_world,
+    villa_stay,
 };
 
 #[tokio::test]
@@ -36,6 +37,50 @@ async fn a_scan_retried_after_the_ticket_expired_returns_the_first_decision() {
     // A new scan is still refused.
     let late = w.engine.check_in(&entry(&tickets[0], "beach")).await;
     assert_eq!(late.unwrap_err().code(), "TOKEN_EXPIRED");
+}
+
+/// Nobody is kept inside: a ticket that ran out, or was revoked, while
+/// its holder was in still scans out. Entries stay refused.
+#[tokio::test]
+async fn an_expired_or_revoked_ticket_still_scans_out() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, tickets) = book_tickets(&w.engine, lesson(2), "t1").await;
+    w.clock.set(lesson_start()).unwrap();
+    for ticket in &tickets {
+        w.engine.check_in(&entry(ticket, "beach")).await.unwrap();
+    }
+
+    w.clock.set(lesson_start() + Duration::hours(3)).unwrap();
+    let out = w
+        .engine
+        .check_in(&scan_of(&tickets[0], "beach", Direction::Out))
+        .await
+        .unwrap();
+    assert_eq!(out.passage, Passage::Exit);
+    let back_in = w.engine.check_in(&entry(&tickets[0], "beach")).await;
+    assert_eq!(back_in.unwrap_err().code(), "TOKEN_EXPIRED");
+
+    w.engine.revoke_booking_tickets(&booking.id).await.unwrap();
+    let out = w
+        .engine
+        .check_in(&scan_of(&tickets[1], "beach", Direction::Out))
+        .await
+        .unwrap();
+    assert_eq!(out.passage, Passage::Exit);
+    let logged = w.engine.booking(&booking.id).await.unwrap();
+    assert_eq!(logged.status, BookingStatus::CheckedIn);
+
+    // A forged token is still no exit.
+    let mut forged = scan_of(&tickets[1], "beach", Direction::Out);
+    let middle = forged.token.len() / 2;
+    let other = if &forged.token[middle..=middle] == "A" {
+        "B"
+    } else {
+        "A"
+    };
+    forged.token.replace_range(middle..=middle, other);
+    let err = w.engine.check_in(&forged).await.unwrap_err();
+    assert!(err.code().starts_with("TOKEN_"), "{err}");
 }
 
 #[tokio::test]

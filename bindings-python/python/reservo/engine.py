@@ -560,9 +560,9 @@ class Engine(_EngineBase):
         scan_id: str | None = None,
     ) -> CheckInOutcome:
         """Decides a scan of ``token`` at ``gate`` and records it; the first
-        entry checks the booking in. Refusals raise ``TokenAlreadyUsed``,
-        ``TokenWrongGate``, ``EntryRefused``, ``TokenRevoked``, ... Sending
-        the same ``scan_id`` again returns the first decision."""
+        entry checks the booking in, an exit needs only a genuine token. Entries
+        are refused with ``TokenAlreadyUsed``, ``EntryRefused``, ``TokenExpired``,
+        ... A ``scan_id`` sent again gets its first decision."""
         return self._native.check_in(
             token, gate=gate, zone=zone, direction=direction, scan_id=scan_id
         ).wait()

@@ -222,9 +222,12 @@ impl Engine {
     /// booking's tickets moves it from `confirmed` to `checked_in` in the
     /// same commit. Events: `ticket.scanned`, `booking.checked_in`.
     ///
+    /// An exit needs only a genuine token: it is let through (and
+    /// recorded) even after the ticket expired or was revoked.
+    ///
     /// Errors: the token errors (`TOKEN_MALFORMED`, `TOKEN_UNKNOWN_KEY`,
-    /// `TOKEN_BAD_SIGNATURE`, `TOKEN_NOT_YET_VALID`, `TOKEN_EXPIRED`,
-    /// `TOKEN_REVOKED`), the rules' refusals (`TOKEN_WRONG_GATE`,
+    /// `TOKEN_BAD_SIGNATURE`, and for entries `TOKEN_NOT_YET_VALID`,
+    /// `TOKEN_EXPIRED`, `TOKEN_REVOKED`), the rules' refusals (`TOKEN_WRONG_GATE`,
     /// `TOKEN_ALREADY_USED` with when and where, `ENTRY_REFUSED`),
     /// `ILLEGAL_TRANSITION` for an entry on a booking that is neither
     /// confirmed nor checked in, `IDEMPOTENCY_CONFLICT` for a scan id
@@ -261,11 +264,13 @@ impl Engine {
             .map(decode_json::<TicketRecord>)
             .transpose()?;
         // A scan sent again gets its first decision, even if the ticket
-        // expired or was revoked in between.
+        // expired or was revoked in between. An exit is let through
+        // whatever the ticket's validity window or revocation: nobody is
+        // kept inside because their ticket ran out while they were in.
         let retried = stored
             .as_ref()
             .is_some_and(|t| t.scans.iter().any(|r| r.scan.id == request.scan_id));
-        if !retried {
+        if !retried && request.direction == Direction::In {
             verifier.check_at(&claims, now)?;
             RevocationRecord::read(revocations.as_ref())?.check(&claims)?;
         }
