@@ -51,14 +51,17 @@ async fn priced_again(s: &Shop) {
         .unwrap();
 }
 
+/// What moving `booking` to 20-23 July would cost.
+async fn quote_the_20th(s: &Shop, booking: &BookingId) -> reservo::Result<ModificationQuote> {
+    s.w.engine
+        .quote_modification(booking, &[villa((7, 20), (7, 23))])
+        .await
+}
+
 /// `booking` quoted, then modified (key `m1`, paying with `tok_visa`) to
 /// 20-23 July.
 async fn moved_to_the_20th(s: &Shop, booking: &BookingId) -> (ModificationQuote, Booking) {
-    let quote =
-        s.w.engine
-            .quote_modification(booking, &[villa((7, 20), (7, 23))])
-            .await
-            .unwrap();
+    let quote = quote_the_20th(s, booking).await.unwrap();
     let modified =
         s.w.engine
             .modify(&modify("m1", booking, (7, 20), (7, 23)))
@@ -191,12 +194,8 @@ async fn the_mark_of_a_free_booking_paid_through_the_engine_is_in_its_record() {
     assert!(priced.money.through_gateway());
 }
 
-/// ADR 024: a booking made free is re-split to a split of zero gross. A
-/// flat fee in the commission plan is not taken from it (it would exceed
-/// the nothing the booking brings in), so the modification goes through
-/// and refunds the guest.
-#[tokio::test]
-async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() {
+/// A shop whose platform fee is 10% plus a flat 2.00.
+async fn shop_with_a_flat_platform_fee() -> Shop {
     use reservo::commission::{CommissionPlan, FeeRate, TaxRemitter};
     use reservo::policy::Percentage;
     let s = shop().await;
@@ -206,6 +205,16 @@ async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() 
         .set_commission_plan(&catalog::pid("casa-azul"), plan)
         .await
         .unwrap();
+    s
+}
+
+/// ADR 024: a booking made free is re-split to a split of zero gross. A
+/// flat fee in the commission plan is not taken from it (it would exceed
+/// the nothing the booking brings in), so the modification goes through
+/// and refunds the guest.
+#[tokio::test]
+async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() {
+    let s = shop_with_a_flat_platform_fee().await;
     use_tiered_policy(&s.w).await;
     let booking = money::villa_paid_in_full(&s.w).await;
     let booked = booking.money.commission.as_ref().unwrap().split().clone();
@@ -219,11 +228,7 @@ async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() 
         .put_rate_plan(catalog::free_nightly_plan("flex"))
         .await
         .unwrap();
-    let quote =
-        s.w.engine
-            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
-            .await
-            .unwrap();
+    let quote = quote_the_20th(&s, &booking.id).await.unwrap();
     assert_eq!(quote.to_refund, eur("360.00"));
     let mut request = modify("m1", &booking.id, (7, 20), (7, 23));
     request.payment_method = None;
@@ -241,15 +246,7 @@ async fn a_booking_made_free_under_a_plan_with_flat_fees_is_re_split_to_zeros() 
 /// (before, the quote offered a change that `modify` then refused).
 #[tokio::test]
 async fn a_total_below_the_plan_s_flat_fees_is_refused_by_the_quote_as_by_modify() {
-    use reservo::commission::{CommissionPlan, FeeRate, TaxRemitter};
-    use reservo::policy::Percentage;
-    let s = shop().await;
-    let flat = FeeRate::new(Percentage::whole(10).unwrap(), Some(eur("2.00"))).unwrap();
-    let plan = CommissionPlan::new(flat, vec![], TaxRemitter::Owner).unwrap();
-    s.w.engine
-        .set_commission_plan(&catalog::pid("casa-azul"), plan)
-        .await
-        .unwrap();
+    let s = shop_with_a_flat_platform_fee().await;
     let booking = money::villa_paid_in_full(&s.w).await;
     let cheap = reservo::pricing::RatePlan::from_json(
         r#"{"id": "flex", "name": "Almost free", "unit": "night",
@@ -258,11 +255,7 @@ async fn a_total_below_the_plan_s_flat_fees_is_refused_by_the_quote_as_by_modify
     .unwrap();
     s.w.engine.put_rate_plan(cheap).await.unwrap();
 
-    let err =
-        s.w.engine
-            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
-            .await
-            .unwrap_err();
+    let err = quote_the_20th(&s, &booking.id).await.unwrap_err();
     assert_eq!(err.code(), "INVALID_INPUT", "{err}");
     assert!(err.to_string().contains("exceed"), "{err}");
     let err =
@@ -281,10 +274,6 @@ async fn a_total_below_the_plan_s_flat_fees_is_refused_by_the_quote_as_by_modify
         .put_rate_plan(catalog::nightly_plan("flex", "1.00"))
         .await
         .unwrap();
-    let quote =
-        s.w.engine
-            .quote_modification(&booking.id, &[villa((7, 20), (7, 23))])
-            .await
-            .unwrap();
+    let quote = quote_the_20th(&s, &booking.id).await.unwrap();
     assert_eq!(quote.new_total, eur("63.00"));
 }
