@@ -277,3 +277,36 @@ async fn an_owner_with_bookings_in_two_currencies_gets_a_statement_per_currency(
             .unwrap_err();
     assert_eq!(err.code(), "NOT_FOUND");
 }
+
+/// A property sold to another owner: bookings made before keep their
+/// owner, whose statements still show them though it owns nothing now;
+/// the new owner's start empty.
+#[tokio::test]
+async fn a_former_owner_still_gets_the_statements_of_its_bookings() {
+    let s = shop().await;
+    let booking = money::villa_paid_in_full(&s.w).await;
+    let sold = reservo::catalog::Property::new(
+        "casa-azul",
+        "Casa Azul",
+        "owner-bea",
+        "Europe/Lisbon",
+        "EUR",
+    )
+    .unwrap();
+    s.w.engine.put_property(sold).await.unwrap();
+
+    let july = StatementPeriod::new(d(7, 1), d(8, 1)).unwrap();
+    let ana = OwnerId::new("owner-ana").unwrap();
+    let former = s.w.engine.owner_statement(&ana, july).await.unwrap();
+    assert_eq!(former.lines.len(), 1);
+    assert_eq!(former.lines[0].booking, booking.id);
+    assert_eq!(former.totals.gross, eur("360.00"));
+    let in_euros =
+        s.w.engine
+            .owner_statement_in(&ana, july, eur("0.00").currency());
+    assert_eq!(in_euros.await.unwrap(), former);
+
+    let bea = OwnerId::new("owner-bea").unwrap();
+    let new = s.w.engine.owner_statement(&bea, july).await.unwrap();
+    assert!(new.lines.is_empty());
+}

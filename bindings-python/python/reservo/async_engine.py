@@ -420,11 +420,11 @@ class AsyncEngine(_EngineBase):
     async def owner_statement(
         self, owner: str, *, start: date, end: date, currency: str | None = None
     ) -> OwnerStatement:
-        """``owner``'s statement for ``[start, end)`` over every booking of
-        the owner's properties: bookings on their start date, refunds on
-        theirs. An owner with bookings in several currencies gets one
-        statement per ``currency`` (ISO 4217 code); without it, such an
-        owner's statement is :class:`CurrencyMismatch`."""
+        """``owner``'s statement for ``[start, end)`` over every booking made
+        for the owner, also at properties since sold: bookings on their start
+        date, refunds on theirs. An owner with bookings in several currencies
+        gets one statement per ``currency`` (ISO 4217 code); without it, such
+        an owner's statement is :class:`CurrencyMismatch`."""
         return await self._native.owner_statement(
             owner, start=start, end=end, currency=currency
         )

@@ -20,22 +20,24 @@ impl Engine {
     /// movements in the period, and totals, in the currency of the owner's
     /// bookings (of its properties if it has none yet). Reads every booking
     /// of the owner. An owner with bookings in several currencies gets one
-    /// statement per currency from [`Engine::owner_statement_in`].
+    /// statement per currency from [`Engine::owner_statement_in`]. A
+    /// former owner (whose properties passed to another) still gets the
+    /// statements of the bookings made while it owned them.
     ///
-    /// Errors: `NOT_FOUND` if no property has this owner,
-    /// `CURRENCY_MISMATCH` if the owner's bookings are in several
-    /// currencies.
+    /// Errors: `NOT_FOUND` if no property has this owner and no booking
+    /// was ever made for it, `CURRENCY_MISMATCH` if the owner's bookings
+    /// are in several currencies.
     pub async fn owner_statement(
         &self,
         owner: &OwnerId,
         period: StatementPeriod,
     ) -> Result<OwnerStatement> {
-        let (properties, ledgers) = self.owner_ledgers(owner).await?;
+        let (owned, ledgers) = self.owner_ledgers(owner).await?;
         let mut booked: Vec<Currency> = ledgers.iter().map(currency_of).collect();
         booked.sort_by(|a, b| a.code().cmp(b.code()));
         booked.dedup();
         let currency = match booked.as_slice() {
-            [] => properties[0],
+            [] => owned[0],
             [one] => *one,
             [first, second, ..] => {
                 return Err(Error::CurrencyMismatch {
@@ -51,7 +53,8 @@ impl Engine {
     /// only (an owner with properties in several currencies gets one
     /// statement per currency). See [`Engine::owner_statement`].
     ///
-    /// Errors: `NOT_FOUND` if no property has this owner.
+    /// Errors: `NOT_FOUND` if no property has this owner and no booking
+    /// was ever made for it.
     pub async fn owner_statement_in(
         &self,
         owner: &OwnerId,
@@ -63,29 +66,33 @@ impl Engine {
         owner_statement(owner, period, currency, &ledgers)
     }
 
-    /// The currencies of `owner`'s properties (sorted by code, at least
-    /// one) and the commission ledgers of its bookings.
+    /// The currencies of `owner`'s properties, or of its bookings if it
+    /// owns none now (sorted by code, at least one), and the commission
+    /// ledgers of its bookings.
     async fn owner_ledgers(&self, owner: &OwnerId) -> Result<(Vec<Currency>, Vec<BookingLedger>)> {
         let view = self.catalog().await?;
-        let mut properties: Vec<Currency> = view
+        let bookings = self
+            .bookings_from_index(keys::bookings_of_owner(owner))
+            .await?;
+        let mut currencies: Vec<Currency> = view
             .properties
             .values()
             .filter(|p| &p.owner == owner)
             .map(|p| p.currency)
             .collect();
-        if properties.is_empty() {
+        if currencies.is_empty() {
+            currencies = bookings.iter().map(|b| b.total.currency()).collect();
+        }
+        if currencies.is_empty() {
             return Err(Error::not_found("owner", owner.as_str()));
         }
-        properties.sort_by(|a, b| a.code().cmp(b.code()));
-        properties.dedup();
-        let bookings = self
-            .bookings_from_index(keys::bookings_of_owner(owner))
-            .await?;
+        currencies.sort_by(|a, b| a.code().cmp(b.code()));
+        currencies.dedup();
         let ledgers = bookings
             .into_iter()
             .filter_map(|b| b.money.commission)
             .collect();
-        Ok((properties, ledgers))
+        Ok((currencies, ledgers))
     }
 }
 
