@@ -151,9 +151,10 @@ impl RevocationList {
             .ok_or_else(|| bad("sequence is not an unsigned integer"))?;
         let issued_at = iat
             .as_integer()
-            .and_then(|i| i64::try_from(i).ok())
+            .and_then(|i| u64::try_from(i).ok())
+            .and_then(|secs| i64::try_from(secs).ok())
             .and_then(seconds)
-            .ok_or_else(|| bad("issued_at is not a time"))?;
+            .ok_or_else(|| bad("issued_at is not a NumericDate (an unsigned integer)"))?;
         let mut list = RevocationList::new(sequence, issued_at);
         let items = |v: Value| match v {
             Value::Array(items) => Ok(items),
@@ -163,16 +164,102 @@ impl RevocationList {
             let bytes = item
                 .into_bytes()
                 .map_err(|_| bad("a token id is not bytes"))?;
-            list.tokens
-                .insert(TokenId::from_bytes(bytes).map_err(|e| bad(&e.to_string()))?);
+            let id = TokenId::from_bytes(bytes).map_err(|e| bad(&e.to_string()))?;
+            if list.tokens.last().is_some_and(|last| *last >= id) {
+                return Err(bad("token ids are not in ascending order, each once"));
+            }
+            list.tokens.insert(id);
         }
         for item in items(bookings)? {
             let text = item
                 .into_text()
                 .map_err(|_| bad("a booking id is not text"))?;
-            list.bookings
-                .insert(BookingId::new(text).map_err(|e| bad(&e.to_string()))?);
+            let id = BookingId::new(text).map_err(|e| bad(&e.to_string()))?;
+            if list.bookings.last().is_some_and(|last| *last >= id) {
+                return Err(bad("booking ids are not in ascending order, each once"));
+            }
+            list.bookings.insert(id);
         }
         Ok(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::keys::IssuerKey;
+
+    fn keys() -> IssuerKeySet {
+        IssuerKeySet::new(IssuerKey::from_seed("k1".parse().unwrap(), [1; 32]))
+    }
+
+    /// A list signed as the issuer would, with a payload written by hand.
+    fn signed(issued_at: i64, tokens: &[&[u8]], bookings: &[&str]) -> Vec<u8> {
+        let map = Value::Map(vec![
+            (1.into(), 3.into()),
+            (2.into(), issued_at.into()),
+            (
+                3.into(),
+                Value::Array(tokens.iter().map(|t| Value::Bytes(t.to_vec())).collect()),
+            ),
+            (
+                4.into(),
+                Value::Array(bookings.iter().map(|b| (*b).into()).collect()),
+            ),
+        ]);
+        let mut payload = Vec::new();
+        ciborium::into_writer(&map, &mut payload).unwrap();
+        cose::sign(keys().current(), Some(REVOCATION_CONTENT_TYPE), payload)
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        let err = RevocationList::open(bytes, &keys().public_keys()).unwrap_err();
+        assert_eq!(err.code(), "TOKEN_MALFORMED", "{err}");
+        err.to_string()
+    }
+
+    /// The spec's form, and nothing looser: ids in ascending bytewise
+    /// order, each once, and an issue time of at least 0.
+    #[test]
+    fn only_a_list_in_the_spec_s_form_opens() {
+        let opened = RevocationList::open(
+            &signed(1_790_000_000, &[b"a", b"ab", b"b"], &["BK-1", "BK-2"]),
+            &keys().public_keys(),
+        )
+        .unwrap();
+        assert_eq!(opened.tokens().len(), 3);
+        assert_eq!(opened.bookings().len(), 2);
+
+        let unsorted = refusal(&signed(0, &[b"b", b"a"], &[]));
+        assert!(
+            unsorted.contains("token ids are not in ascending order"),
+            "{unsorted}"
+        );
+        let twice = refusal(&signed(0, &[b"a", b"a"], &[]));
+        assert!(twice.contains("each once"), "{twice}");
+        let unsorted = refusal(&signed(0, &[], &["BK-2", "BK-1"]));
+        assert!(
+            unsorted.contains("booking ids are not in ascending order"),
+            "{unsorted}"
+        );
+        let twice = refusal(&signed(0, &[], &["BK-1", "BK-1"]));
+        assert!(twice.contains("booking ids"), "{twice}");
+        let before_1970 = refusal(&signed(-1, &[], &[]));
+        assert!(before_1970.contains("issued_at"), "{before_1970}");
+    }
+
+    /// What `sign` writes always opens again: sets iterate in the order
+    /// the spec asks for.
+    #[test]
+    fn a_signed_list_opens_as_itself() {
+        let mut list = RevocationList::new(7, DateTime::<Utc>::UNIX_EPOCH);
+        for id in [&b"zz"[..], b"a", b"\xff", b"\x00\x01", b"ab"] {
+            list.revoke_token(TokenId::from_bytes(id).unwrap());
+        }
+        for id in ["BK-9", "BK-10", "bk-1", "BK-1"] {
+            list.revoke_booking(BookingId::new(id).unwrap());
+        }
+        let opened = RevocationList::open(&list.sign(&keys()), &keys().public_keys()).unwrap();
+        assert_eq!(opened, list);
     }
 }
