@@ -48,7 +48,17 @@ pub(crate) fn open(
         .map_err(|e| malformed(format!("not a COSE_Sign1 structure: {e}")))?;
     let kid = KeyId::new(sign1.protected.header.key_id.clone())
         .map_err(|_| malformed("the protected header has no valid kid"))?;
-    if sign1.protected.header != protected_header(&kid, content_type) {
+    let expected = protected_header(&kid, content_type);
+    // The header's bytes, not only its meaning: the re-encoding below keeps
+    // the protected header's bytes as received, so reordered keys or
+    // longer lengths inside it would otherwise pass.
+    let canonical = expected
+        .clone()
+        .to_vec()
+        .expect("a header built from owned values always serializes");
+    if sign1.protected.header != expected
+        || sign1.protected.original_data.as_deref() != Some(canonical.as_slice())
+    {
         return Err(malformed(match content_type {
             Some(ct) => {
                 format!("the protected header must hold alg -8, kid and content type {ct:?}")
@@ -77,4 +87,48 @@ pub(crate) fn open(
     sign1
         .payload
         .ok_or_else(|| malformed("the payload is missing (detached payloads are not used)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use coset::ProtectedHeader;
+
+    use super::*;
+    use crate::token::keys::IssuerKeySet;
+
+    /// Signs `payload` under a protected header given as raw bytes.
+    fn sign_with_header(key: &IssuerKey, header: Vec<u8>, payload: &[u8]) -> Vec<u8> {
+        let protected = ProtectedHeader {
+            header: Header::from_slice(&header).unwrap(),
+            original_data: Some(header),
+        };
+        let mut sign1 = CoseSign1 {
+            protected,
+            payload: Some(payload.to_vec()),
+            ..Default::default()
+        };
+        let tbs = sign1.tbs_data(&[]);
+        sign1.signature = key.signing_key().sign(&tbs).to_bytes().to_vec();
+        sign1.to_vec().unwrap()
+    }
+
+    #[test]
+    fn only_the_canonical_protected_header_opens() {
+        let keys = IssuerKeySet::new(IssuerKey::from_seed("k1".parse().unwrap(), [5; 32]));
+        let key = keys.current();
+        let public = keys.public_keys();
+        // {1: -8, 4: h'6b31'} as the signer writes it, then reordered, then
+        // with the kid's length in a longer form than needed.
+        let canonical = vec![0xa2, 0x01, 0x27, 0x04, 0x42, 0x6b, 0x31];
+        let reordered = vec![0xa2, 0x04, 0x42, 0x6b, 0x31, 0x01, 0x27];
+        let long_length = vec![0xa2, 0x01, 0x27, 0x04, 0x58, 0x02, 0x6b, 0x31];
+        let good = sign_with_header(key, canonical, b"x");
+        assert_eq!(good, sign(key, None, b"x".to_vec()));
+        assert_eq!(open(&good, None, &public).unwrap(), b"x");
+        for header in [reordered, long_length] {
+            let bytes = sign_with_header(key, header, b"x");
+            let err = open(&bytes, None, &public).unwrap_err();
+            assert_eq!(err.code(), "TOKEN_MALFORMED", "{err}");
+        }
+    }
 }
