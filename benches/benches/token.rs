@@ -32,7 +32,8 @@ fn token(c: &mut Criterion) {
     let token = keys.issue(&claims);
     let mut verifier = Verifier::new(keys.public_keys());
     // A realistic list in force: 1,000 revoked tokens.
-    let mut list = RevocationList::new(1, Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap());
+    let mut list =
+        RevocationList::new(1, Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap()).unwrap();
     for n in 0u32..1000 {
         list.revoke_token(TokenId::from_bytes(n.to_be_bytes()).unwrap());
     }

@@ -455,6 +455,8 @@ impl PyVerifier {
 }
 
 /// Tokens and bookings that gates must refuse, numbered by `sequence`.
+/// `RevocationList(sequence, issued_at)` raises `InvalidInput` for an
+/// issue time before 1970, which the signed form cannot carry.
 #[pyclass(frozen, module = "reservo._reservo", name = "RevocationList")]
 pub struct PyRevocationList {
     pub(crate) list: Mutex<RevocationList>,
@@ -463,11 +465,10 @@ pub struct PyRevocationList {
 #[pymethods]
 impl PyRevocationList {
     #[new]
-    fn new(sequence: Count<u64>, issued_at: Instant) -> Self {
-        let sequence = sequence.0;
-        PyRevocationList {
-            list: Mutex::new(RevocationList::new(sequence, issued_at.0)),
-        }
+    fn new(py: Python<'_>, sequence: Count<u64>, issued_at: Instant) -> PyResult<Self> {
+        Ok(PyRevocationList {
+            list: Mutex::new(RevocationList::new(sequence.0, issued_at.0).py(py)?),
+        })
     }
 
     /// Revokes one token, by its hex id.

@@ -103,6 +103,11 @@ def test_a_signed_revocation_list_opens_to_what_was_signed() -> None:
         RevocationList.open(keys.sign_revocations(revoked), stranger.public_keys())
 
 
+def test_a_revocation_list_is_not_issued_before_1970() -> None:
+    with pytest.raises(errors.InvalidInput, match="1970"):
+        RevocationList(1, datetime(1969, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
+
+
 def test_check_in_rules_admit_once_then_refuse() -> None:
     rules = VenueRules(
         time_zone="Europe/Lisbon",

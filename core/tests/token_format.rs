@@ -158,7 +158,8 @@ fn the_worked_example_in_the_format_doc_is_what_we_issue() {
 #[test]
 fn a_revocation_list_is_a_cose_sign1_with_a_plain_cbor_map() {
     let keys = example_keys();
-    let mut list = RevocationList::new(7, Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap());
+    let mut list =
+        RevocationList::new(7, Utc.with_ymd_and_hms(2026, 7, 1, 6, 0, 0).unwrap()).unwrap();
     list.revoke_token(TokenId::from_bytes(unhex("0f1e2d3c4b5a6978")).unwrap());
     list.revoke_booking(BookingId::new("BK-CANCELLED").unwrap());
     let Value::Array(parts) = cbor(&list.sign(&keys)) else {

@@ -133,7 +133,7 @@ fn revoked_tokens_and_bookings_are_refused_once_the_list_is_applied() {
     let mut scanner = Verifier::new(keys.public_keys());
     assert!(scanner.verify_at(&cancelled, at(12)).is_ok());
 
-    let mut list = RevocationList::new(1, at(9));
+    let mut list = RevocationList::new(1, at(9)).unwrap();
     list.revoke_token(TokenId::from_bytes(*b"t1").unwrap());
     list.revoke_booking(BookingId::new("BK-2").unwrap());
     assert_eq!(
@@ -154,18 +154,18 @@ fn revoked_tokens_and_bookings_are_refused_once_the_list_is_applied() {
 fn a_scanner_only_accepts_newer_revocation_lists() {
     let keys = IssuerKeySet::new(key("k1", 1));
     let mut scanner = Verifier::new(keys.public_keys());
-    let mut list = RevocationList::new(5, at(9));
+    let mut list = RevocationList::new(5, at(9)).unwrap();
     list.revoke_booking(BookingId::new("BK-2").unwrap());
     scanner.apply_revocations(&list.sign(&keys)).unwrap();
 
-    let older = RevocationList::new(4, at(10));
-    let same = RevocationList::new(5, at(10));
+    let older = RevocationList::new(4, at(10)).unwrap();
+    let same = RevocationList::new(5, at(10)).unwrap();
     for stale in [older, same] {
         let err = scanner.apply_revocations(&stale.sign(&keys)).unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT");
     }
     assert_eq!(scanner.revocations(), Some(&list));
-    let newer = list.next(at(11));
+    let newer = list.next(at(11)).unwrap();
     // The next list keeps the entries under its own issue time.
     assert_eq!((newer.sequence(), newer.issued_at()), (6, at(11)));
     assert_eq!(newer.bookings(), list.bookings());
@@ -187,7 +187,7 @@ fn a_revocation_list_signed_by_a_stranger_is_refused() {
     let keys = IssuerKeySet::new(key("k1", 1));
     let stranger = IssuerKeySet::new(key("k1", 7));
     let mut scanner = Verifier::new(keys.public_keys());
-    let forged = RevocationList::new(9, at(9)).sign(&stranger);
+    let forged = RevocationList::new(9, at(9)).unwrap().sign(&stranger);
     assert_eq!(
         scanner.apply_revocations(&forged).unwrap_err().code(),
         "TOKEN_BAD_SIGNATURE"

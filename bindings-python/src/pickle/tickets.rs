@@ -381,7 +381,7 @@ impl PyRevocationList {
         tokens: Vec<String>,
         bookings: Vec<String>,
     ) -> PyResult<Self> {
-        let mut list = RevocationList::new(sequence, issued_at.0);
+        let mut list = RevocationList::new(sequence, issued_at.0).py(py)?;
         for token in tokens {
             list.revoke_token(token.parse::<TokenId>().py(py)?);
         }

@@ -70,7 +70,7 @@ impl RevocationRecord {
     /// The stored list, or the empty list at sequence 0 if none is stored.
     pub fn read(record: Option<&Record>) -> Result<RevocationList> {
         let stored = RevocationRecord::decode(record)?;
-        let mut list = RevocationList::new(stored.sequence, stored.issued_at);
+        let mut list = RevocationList::new(stored.sequence, stored.issued_at)?;
         for token in stored.tokens {
             list.revoke_token(token);
         }

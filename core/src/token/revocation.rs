@@ -29,7 +29,7 @@ pub const REVOCATION_CONTENT_TYPE: &str = "application/vnd.reservo.revocation+cb
 /// use reservo::ids::BookingId;
 /// use reservo::token::{IssuerKey, IssuerKeySet, RevocationList};
 /// let keys = IssuerKeySet::new(IssuerKey::from_seed("k1".parse().unwrap(), [1; 32]));
-/// let mut list = RevocationList::new(1, Utc::now());
+/// let mut list = RevocationList::new(1, Utc::now()).unwrap();
 /// list.revoke_booking(BookingId::new("BK-1").unwrap());
 /// let signed = list.sign(&keys);
 /// let opened = RevocationList::open(&signed, &keys.public_keys()).unwrap();
@@ -43,26 +43,39 @@ pub struct RevocationList {
     bookings: BTreeSet<BookingId>,
 }
 
+/// `at` in whole seconds, if the signed form can carry it (not before
+/// 1970: `issued_at` is an unsigned integer there).
+fn issue_time(at: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if at.timestamp() < 0 {
+        return Err(Error::invalid(
+            "issued_at",
+            format!("a revocation list is issued in 1970 or later, got {at}"),
+        ));
+    }
+    Ok(whole_seconds(at))
+}
+
 impl RevocationList {
     /// An empty list with this sequence number, issued at `issued_at`
-    /// (kept in whole seconds).
-    pub fn new(sequence: u64, issued_at: DateTime<Utc>) -> RevocationList {
-        RevocationList {
+    /// (kept in whole seconds). Errors: `INVALID_INPUT` for an issue time
+    /// before 1970, which the signed form cannot carry.
+    pub fn new(sequence: u64, issued_at: DateTime<Utc>) -> Result<RevocationList> {
+        Ok(RevocationList {
             sequence,
-            issued_at: whole_seconds(issued_at),
+            issued_at: issue_time(issued_at)?,
             tokens: BTreeSet::new(),
             bookings: BTreeSet::new(),
-        }
+        })
     }
 
     /// The same entries under the next sequence number, to add to and
-    /// publish.
-    pub fn next(&self, issued_at: DateTime<Utc>) -> RevocationList {
-        RevocationList {
+    /// publish. Errors: `INVALID_INPUT` for an issue time before 1970.
+    pub fn next(&self, issued_at: DateTime<Utc>) -> Result<RevocationList> {
+        Ok(RevocationList {
             sequence: self.sequence.saturating_add(1),
-            issued_at: whole_seconds(issued_at),
+            issued_at: issue_time(issued_at)?,
             ..self.clone()
-        }
+        })
     }
 
     /// Revokes one token (for example a ticket reissued to a new phone).
@@ -155,7 +168,7 @@ impl RevocationList {
             .and_then(|secs| i64::try_from(secs).ok())
             .and_then(seconds)
             .ok_or_else(|| bad("issued_at is not a NumericDate (an unsigned integer)"))?;
-        let mut list = RevocationList::new(sequence, issued_at);
+        let mut list = RevocationList::new(sequence, issued_at)?;
         let items = |v: Value| match v {
             Value::Array(items) => Ok(items),
             _ => Err(bad("entries are not an array")),
@@ -252,7 +265,7 @@ mod tests {
     /// the spec asks for.
     #[test]
     fn a_signed_list_opens_as_itself() {
-        let mut list = RevocationList::new(7, DateTime::<Utc>::UNIX_EPOCH);
+        let mut list = RevocationList::new(7, DateTime::<Utc>::UNIX_EPOCH).unwrap();
         for id in [&b"zz"[..], b"a", b"\xff", b"\x00\x01", b"ab"] {
             list.revoke_token(TokenId::from_bytes(id).unwrap());
         }
@@ -261,5 +274,19 @@ mod tests {
         }
         let opened = RevocationList::open(&list.sign(&keys()), &keys().public_keys()).unwrap();
         assert_eq!(opened, list);
+    }
+
+    /// A list that could not be signed in the spec's form is never made.
+    #[test]
+    fn a_list_is_not_issued_before_1970() {
+        let before = DateTime::<Utc>::UNIX_EPOCH - chrono::Duration::seconds(1);
+        let err = RevocationList::new(1, before).unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{err}");
+        let list = RevocationList::new(1, DateTime::<Utc>::UNIX_EPOCH).unwrap();
+        assert_eq!(list.next(before).unwrap_err().code(), "INVALID_INPUT");
+        assert_eq!(
+            list.next(DateTime::<Utc>::UNIX_EPOCH).unwrap().sequence(),
+            2
+        );
     }
 }
