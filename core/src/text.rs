@@ -246,4 +246,11 @@ mod tests {
             assert_eq!(&*instant(t), t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
         }
     }
+
+    /// Debug output shows the text, quoted, as a `&str` would.
+    #[test]
+    fn a_short_text_debugs_as_its_text() {
+        let d = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
+        assert_eq!(format!("{:?}", date(d)), "\"2026-07-02\"");
+    }
 }

@@ -508,6 +508,9 @@ mod tests {
         );
         clock.advance(chrono::Duration::seconds(-5));
         assert_eq!(clock.now(), start);
+        // Standing still is not going backwards.
+        clock.set(start).unwrap();
+        assert_eq!(clock.now(), start);
     }
 
     #[test]
