@@ -14,7 +14,7 @@ mod policy;
 #[path = "support/refunds.rs"]
 mod refunds;
 
-use catalog::{nightly_plan, pid, rid};
+use catalog::{nightly_plan, rid};
 use chrono::Duration;
 use gateway::TestGateway;
 use money::{
@@ -22,17 +22,14 @@ use money::{
     villa_free,
 };
 use policy::{date, money, utc};
-use refunds::{flex, paid_in_two, refund_at, refunded, stay_request, villa_paid};
+use refunds::{add_property_in, flex, paid_in_two, refund_at, refunded, stay_request, villa_paid};
 use reservo::booking::BookingStatus;
-use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::commission::FeeRate;
-use reservo::engine::{Booking, Item, ModifyRequest, PayAmount, PayBalanceRequest, QuoteRequest};
-use reservo::ids::RatePlanId;
+use reservo::engine::{Item, ModifyRequest, PayAmount, QuoteRequest};
 use reservo::money::Currency;
 use reservo::party::Party;
-use reservo::policy::{AppliedRule, CancellationPolicy, Penalty, Percentage, Threshold, Tier};
+use reservo::policy::{AppliedRule, CancellationPolicy, Percentage};
 use reservo::ports::Clock;
-use reservo::pricing::RatePlan;
 use reservo::time::Stay;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -368,81 +365,6 @@ async fn deposit_only_booking_pays_its_penalty_out_of_the_deposit() {
 // ---------------------------------------------------------------------------
 // Engine: currencies with 0 and 3 decimals
 // ---------------------------------------------------------------------------
-
-fn plan_in(id: &str, code: &str, base: &str) -> RatePlan {
-    RatePlan::from_json(&format!(
-        r#"{{"id": "{id}", "name": "Plan {id}", "unit": "night",
-             "base_price": {{"amount": "{base}", "currency": "{code}"}}}}"#
-    ))
-    .unwrap()
-}
-
-async fn add_property_in(s: &money::Shop, code: &str, zone: &str, base: &str) -> Booking {
-    let property = format!("prop-{}", code.to_lowercase());
-    let plan = format!("plan-{}", code.to_lowercase());
-    let room = format!("room-{}", code.to_lowercase());
-    s.w.engine
-        .put_property(Property::new(&property, "Elsewhere", "owner-x", zone, code).unwrap())
-        .await
-        .unwrap();
-    s.w.engine
-        .put_rate_plan(plan_in(&plan, code, base))
-        .await
-        .unwrap();
-    s.w.engine
-        .put_resource(Resource {
-            id: rid(&room),
-            property: pid(&property),
-            name: "Room".into(),
-            rate_plan: RatePlanId::new(&plan).unwrap(),
-            kind: ResourceKind::Nightly {
-                units: 1,
-                max_occupancy: 2,
-            },
-        })
-        .await
-        .unwrap();
-    let policy = CancellationPolicy::new(
-        vec![Tier::new(
-            Threshold::days(7),
-            Penalty::percent(Percentage::new(dec!(33.333)).unwrap()),
-        )],
-        Penalty::FULL,
-        vec![],
-    )
-    .unwrap();
-    s.w.engine
-        .set_cancellation_policy(&RatePlanId::new(&plan).unwrap(), policy)
-        .await
-        .unwrap();
-    let hold = hold_items(
-        &s.w,
-        &format!("h-{room}"),
-        vec![stay_request(&room, (7, 13), (7, 16))],
-    )
-    .await;
-    let first = hold
-        .total
-        .times(dec!(0.4))
-        .round(reservo::money::RoundingMode::TowardZero);
-    let booking =
-        s.w.engine
-            .pay_and_confirm(&pay(
-                &format!("p-{room}"),
-                &hold,
-                PayAmount::Deposit { amount: first },
-            ))
-            .await
-            .unwrap();
-    s.w.engine
-        .pay_balance(&PayBalanceRequest {
-            idempotency_key: format!("b-{room}"),
-            booking: booking.id.clone(),
-            payment_method: "tok_visa".into(),
-        })
-        .await
-        .unwrap()
-}
 
 /// Yen: 3 x 10001 = 30003 paid as 12001 + 18002. A third kept: exact
 /// refund 20002.10001 yen → 20002, spread 18002 + 2000, in whole yen.

@@ -49,9 +49,11 @@ mod terms;
 mod tickets;
 mod txn;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use crate::commission::FeeRate;
+use crate::money::Currency;
 use crate::ports::{Clock, PaymentGateway, Storage};
 use crate::time::SystemClock;
 use crate::token::IssuerKeySet;
@@ -160,6 +162,7 @@ pub struct EngineBuilder {
     config: EngineConfig,
     gateway: Option<Arc<dyn PaymentGateway>>,
     change_fee: FeeRate,
+    change_fees_by_currency: BTreeMap<Currency, FeeRate>,
     tickets: Option<Arc<TicketIssuer>>,
 }
 
@@ -174,9 +177,43 @@ impl EngineBuilder {
 
     /// The fee charged for each modification of a booking: a percentage
     /// of the modified booking's new item total plus an optional flat
-    /// amount (see [`Engine::modify`]). None by default.
+    /// amount (see [`Engine::modify`]). None by default. A flat amount is
+    /// in one currency: modifying a booking in another currency fails
+    /// with `CURRENCY_MISMATCH` unless [`EngineBuilder::change_fee_in`]
+    /// sets that currency's fee.
     pub fn change_fee(mut self, fee: FeeRate) -> Self {
         self.change_fee = fee;
+        self
+    }
+
+    /// The fee for modifications of bookings in `currency`, instead of
+    /// [`EngineBuilder::change_fee`]'s: for an engine that sells in
+    /// several currencies with a flat part in each. Setting a currency
+    /// again replaces its fee. A fee whose flat amount is in another
+    /// currency fails [`EngineBuilder::try_build`] with `INVALID_INPUT`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// use reservo::commission::FeeRate;
+    /// use reservo::engine::Engine;
+    /// use reservo::money::{Currency, Money, Percentage};
+    /// use reservo::store::MemoryStore;
+    /// let fee = |amount: &str, code: &str| {
+    ///     let flat = Money::parse(amount, code).unwrap();
+    ///     FeeRate::new(Percentage::parse("2").unwrap(), Some(flat)).unwrap()
+    /// };
+    /// let engine = Engine::builder(Arc::new(MemoryStore::new()))
+    ///     .change_fee(fee("10.00", "EUR"))
+    ///     .change_fee_in(Currency::from_code("JPY").unwrap(), fee("1500", "JPY"))
+    ///     .try_build();
+    /// assert!(engine.is_ok());
+    /// let mixed_up = Engine::builder(Arc::new(MemoryStore::new()))
+    ///     .change_fee_in(Currency::from_code("USD").unwrap(), fee("10.00", "EUR"))
+    ///     .try_build();
+    /// assert_eq!(mixed_up.err().unwrap().code(), "INVALID_INPUT");
+    /// ```
+    pub fn change_fee_in(mut self, currency: Currency, fee: FeeRate) -> Self {
+        self.change_fees_by_currency.insert(currency, fee);
         self
     }
 
@@ -218,6 +255,16 @@ impl EngineBuilder {
     /// Errors: `INVALID_INPUT`.
     pub fn try_build(self) -> crate::Result<Engine> {
         self.config.validate()?;
+        for (currency, fee) in &self.change_fees_by_currency {
+            if let Some(flat) = fee.flat().filter(|flat| flat.currency() != *currency) {
+                return Err(crate::Error::invalid(
+                    "change_fee",
+                    format!(
+                        "the change fee for {currency} has a flat amount in another currency: {flat}"
+                    ),
+                ));
+            }
+        }
         Ok(Engine {
             storage: self.storage,
             clock: self.clock,
@@ -225,6 +272,7 @@ impl EngineBuilder {
             catalog: RwLock::new(None),
             gateway: self.gateway,
             change_fee: self.change_fee,
+            change_fees_by_currency: self.change_fees_by_currency,
             tickets: self.tickets,
             holds: hold_cache::HoldCache::default(),
             known: known::KnownRecords::default(),
@@ -242,6 +290,7 @@ pub struct Engine {
     catalog: RwLock<Option<Arc<CatalogView>>>,
     gateway: Option<Arc<dyn PaymentGateway>>,
     change_fee: FeeRate,
+    change_fees_by_currency: BTreeMap<Currency, FeeRate>,
     tickets: Option<Arc<TicketIssuer>>,
     /// Holds this engine wrote, to confirm without decoding them.
     holds: hold_cache::HoldCache,
@@ -258,6 +307,7 @@ impl Engine {
             config: EngineConfig::default(),
             gateway: None,
             change_fee: FeeRate::none(),
+            change_fees_by_currency: BTreeMap::new(),
             tickets: None,
         }
     }

@@ -5,8 +5,10 @@
 //! total, the change fee and what moves through the gateway) and applying
 //! it ([`Engine::modify`]): the old units released and the new ones booked
 //! in ONE commit, or nothing changes. The change fee is the engine's
-//! [`super::EngineBuilder::change_fee`] on the new items' total; it is
-//! added to the booking's total and is non-refundable on cancellation.
+//! [`super::EngineBuilder::change_fee`] (or the one
+//! [`super::EngineBuilder::change_fee_in`] sets for the booking's
+//! currency) on the new items' total; it is added to the booking's total
+//! and is non-refundable on cancellation.
 //!
 //! Money: a booking paid outside the engine (confirmed with
 //! [`Engine::confirm`], no payments) moves none. A `confirmed` booking paid
@@ -113,7 +115,9 @@ impl Engine {
     /// property than the booking's, and for a nonzero new total below the
     /// flat fees of the booking's commission plan), `ILLEGAL_TRANSITION`
     /// (only `pending_payment` and `confirmed` bookings change), everything
-    /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH`.
+    /// [`Engine::quote`] returns, `UNAVAILABLE`, `CURRENCY_MISMATCH` (also
+    /// for a change fee with a flat amount in another currency than the
+    /// booking's).
     pub async fn quote_modification(
         &self,
         booking: &BookingId,
@@ -276,7 +280,11 @@ impl Engine {
         for item in &items {
             items_total = items_total.checked_add(&item.quote.total())?;
         }
-        let change_fee = self.change_fee.fee(&items_total)?;
+        let change_fee = self
+            .change_fees_by_currency
+            .get(&currency)
+            .unwrap_or(&self.change_fee)
+            .fee(&items_total)?;
         let new_total = items_total
             .checked_add(&booking.money.change_fees(currency))?
             .checked_add(&change_fee)?;

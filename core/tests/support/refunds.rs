@@ -1,19 +1,23 @@
 //! Helpers shared by the engine cancellation tests: the villa paid in
 //! full or in two payments, stay requests, the `flex` plan, and the
-//! refunds a booking is quoted or was issued.
+//! refunds a booking is quoted or was issued, and a booking at a property
+//! in another currency.
 
 #![allow(dead_code)]
 
 use chrono::{DateTime, Utc};
+use reservo::catalog::{Property, Resource, ResourceKind};
 use reservo::engine::{Booking, Item, PayAmount, PayBalanceRequest, QuoteRequest};
 use reservo::ids::RatePlanId;
 use reservo::money::Money;
 use reservo::party::Party;
-use reservo::policy::{CancellationPolicy, Penalty};
+use reservo::policy::{CancellationPolicy, Penalty, Percentage, Threshold, Tier};
+use reservo::pricing::RatePlan;
 use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
 
-use super::catalog::{rid, stay};
-use super::money::{Shop, deposit, hold_villa, pay};
+use super::catalog::{pid, rid, stay};
+use super::money::{Shop, deposit, hold_items, hold_villa, pay};
 
 pub async fn refund_at(s: &Shop, booking: &Booking, t: DateTime<Utc>) -> Money {
     s.w.engine
@@ -80,6 +84,84 @@ pub async fn paid_in_two(s: &Shop) -> Booking {
     s.w.engine
         .pay_balance(&PayBalanceRequest {
             idempotency_key: "p2".into(),
+            booking: booking.id.clone(),
+            payment_method: "tok_visa".into(),
+        })
+        .await
+        .unwrap()
+}
+
+pub fn plan_in(id: &str, code: &str, base: &str) -> RatePlan {
+    RatePlan::from_json(&format!(
+        r#"{{"id": "{id}", "name": "Plan {id}", "unit": "night",
+             "base_price": {{"amount": "{base}", "currency": "{code}"}}}}"#
+    ))
+    .unwrap()
+}
+
+/// A property, plan and one-unit room in `code` at `base` a night, with
+/// a policy keeping a third until 7 days before, and a booking of 13-16
+/// July there paid as a 40% deposit and its balance.
+pub async fn add_property_in(s: &Shop, code: &str, zone: &str, base: &str) -> Booking {
+    let property = format!("prop-{}", code.to_lowercase());
+    let plan = format!("plan-{}", code.to_lowercase());
+    let room = format!("room-{}", code.to_lowercase());
+    s.w.engine
+        .put_property(Property::new(&property, "Elsewhere", "owner-x", zone, code).unwrap())
+        .await
+        .unwrap();
+    s.w.engine
+        .put_rate_plan(plan_in(&plan, code, base))
+        .await
+        .unwrap();
+    s.w.engine
+        .put_resource(Resource {
+            id: rid(&room),
+            property: pid(&property),
+            name: "Room".into(),
+            rate_plan: RatePlanId::new(&plan).unwrap(),
+            kind: ResourceKind::Nightly {
+                units: 1,
+                max_occupancy: 2,
+            },
+        })
+        .await
+        .unwrap();
+    let policy = CancellationPolicy::new(
+        vec![Tier::new(
+            Threshold::days(7),
+            Penalty::percent(Percentage::new(dec!(33.333)).unwrap()),
+        )],
+        Penalty::FULL,
+        vec![],
+    )
+    .unwrap();
+    s.w.engine
+        .set_cancellation_policy(&RatePlanId::new(&plan).unwrap(), policy)
+        .await
+        .unwrap();
+    let hold = hold_items(
+        &s.w,
+        &format!("h-{room}"),
+        vec![stay_request(&room, (7, 13), (7, 16))],
+    )
+    .await;
+    let first = hold
+        .total
+        .times(dec!(0.4))
+        .round(reservo::money::RoundingMode::TowardZero);
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay(
+                &format!("p-{room}"),
+                &hold,
+                PayAmount::Deposit { amount: first },
+            ))
+            .await
+            .unwrap();
+    s.w.engine
+        .pay_balance(&PayBalanceRequest {
+            idempotency_key: format!("b-{room}"),
             booking: booking.id.clone(),
             payment_method: "tok_visa".into(),
         })
