@@ -582,7 +582,7 @@ class NativeEngine:
         payment_gateway: object | None = None,
         tickets: IssuerKeySet | None = None,
         ticket_settings: TicketSettings | None = None,
-        change_fee: Money | None = None,
+        change_fee: Money | Sequence[Money] | None = None,
         change_fee_percent: Decimal | None = None,
         max_attempts: int | None = None,
         max_hold_ttl: timedelta | None = None,

@@ -82,7 +82,7 @@ class _EngineBase:
         payment_gateway: PaymentGateway | None = None,
         tickets: IssuerKeySet | None = None,
         ticket_settings: TicketSettings | None = None,
-        change_fee: Money | None = None,
+        change_fee: Money | Sequence[Money] | None = None,
         change_fee_percent: Decimal | None = None,
         max_attempts: int | None = None,
         max_hold_ttl: timedelta | None = None,
@@ -96,8 +96,8 @@ class _EngineBase:
         without one, payment commands raise ``PaymentUnsupported``.
         ``tickets``: the keys that sign entry tickets at confirmation (a
         copy is taken: rotate by building a new engine), with
-        ``ticket_settings``. ``change_fee`` (flat) and
-        ``change_fee_percent`` (of the new total) price each modification.
+        ``ticket_settings``. ``change_fee`` (flat; a Money per currency sold
+        in) and ``change_fee_percent`` (of the new total) price modifications.
         ``durable_holds``: make each new hold durable before ``hold``
         returns; by default a store may acknowledge it first (a power cut
         can then lose the hold, like an early expiry; see ADR 007). Set it

@@ -10,7 +10,7 @@
 mod money;
 mod tickets;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -18,11 +18,11 @@ use pyo3::prelude::*;
 
 use reservo::commission::FeeRate;
 use reservo::engine::{
-    Attribution, ConfirmRequest, Engine, EngineConfig, ExtendRequest, HoldRequest, QuoteRequest,
-    ReleaseRequest, SearchFor, SearchRequest, UpdateHoldRequest,
+    Attribution, ConfirmRequest, Engine, EngineBuilder, EngineConfig, ExtendRequest, HoldRequest,
+    QuoteRequest, ReleaseRequest, SearchFor, SearchRequest, UpdateHoldRequest,
 };
 use reservo::ids::{BookingId, HoldId, PropertyId, RatePlanId, ResourceId};
-use reservo::money::Percentage;
+use reservo::money::{Money, Percentage};
 use reservo::pricing::Promo;
 use reservo::restriction::Restrictions;
 use reservo::time::{ManualClock, Stay};
@@ -102,6 +102,52 @@ impl PyEngine {
     }
 }
 
+/// `change_fee`: one flat fee, or one per currency the engine sells in.
+#[derive(FromPyObject)]
+enum ChangeFees<'py> {
+    #[pyo3(transparent, annotation = "Money")]
+    One(PyRef<'py, PyMoney>),
+    #[pyo3(transparent, annotation = "Sequence[Money]")]
+    PerCurrency(Vec<PyRef<'py, PyMoney>>),
+}
+
+impl Default for ChangeFees<'_> {
+    fn default() -> Self {
+        ChangeFees::PerCurrency(Vec::new())
+    }
+}
+
+impl ChangeFees<'_> {
+    /// Sets the fees on `builder`, each with `percent`: the first flat fee
+    /// is the engine's fee and every one its currency's, so a booking in a
+    /// currency not listed is refused with `CurrencyMismatch`.
+    fn apply(
+        self,
+        py: Python<'_>,
+        mut builder: EngineBuilder,
+        percent: Percentage,
+    ) -> PyResult<EngineBuilder> {
+        let flats: Vec<Money> = match self {
+            ChangeFees::One(fee) => vec![fee.inner],
+            ChangeFees::PerCurrency(fees) => fees.iter().map(|fee| fee.inner).collect(),
+        };
+        let Some(first) = flats.first() else {
+            return Ok(builder.change_fee(FeeRate::percent(percent)));
+        };
+        builder = builder.change_fee(FeeRate::new(percent, Some(*first)).py(py)?);
+        let mut seen = BTreeSet::new();
+        for flat in flats {
+            if !seen.insert(flat.currency()) {
+                let message = format!("two change fees in {}", flat.currency());
+                return Err(core_err(py, reservo::Error::invalid("change_fee", message)));
+            }
+            let fee = FeeRate::new(percent, Some(flat)).py(py)?;
+            builder = builder.change_fee_in(flat.currency(), fee);
+        }
+        Ok(builder)
+    }
+}
+
 #[pymethods]
 impl PyEngine {
     #[new]
@@ -114,7 +160,7 @@ impl PyEngine {
         payment_gateway: Option<Py<PyAny>>,
         tickets: Option<PyRef<'_, PyIssuerKeySet>>,
         ticket_settings: Option<PyRef<'_, PyTicketSettings>>,
-        change_fee: Option<PyRef<'_, PyMoney>>,
+        change_fee: Option<ChangeFees<'_>>,
         change_fee_percent: Option<Exact>,
         max_attempts: Option<Count<u32>>,
         max_hold_ttl: Option<chrono::Duration>,
@@ -145,8 +191,7 @@ impl PyEngine {
         if change_fee.is_some() || change_fee_percent.is_some() {
             let percent =
                 Percentage::new(change_fee_percent.map(|p| p.0).unwrap_or_default()).py(py)?;
-            let fee = FeeRate::new(percent, change_fee.map(|m| m.inner)).py(py)?;
-            builder = builder.change_fee(fee);
+            builder = change_fee.unwrap_or_default().apply(py, builder, percent)?;
         }
         match (tickets, ticket_settings) {
             (Some(keys), settings) => {
