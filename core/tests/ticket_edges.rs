@@ -6,17 +6,19 @@ mod catalog;
 #[path = "support/tickets.rs"]
 mod tickets;
 
-use catalog::{rid, stay};
+use catalog::{pid, rid, stay};
 use chrono::{DateTime, Duration, Utc};
 use reservo::booking::BookingStatus;
-use reservo::checkin::{Direction, Passage};
+use reservo::checkin::{Direction, Passage, Refusal, Scan, ScanId, ScanLog};
 use reservo::engine::{
-    CompleteRequest, Engine, Item, ModifyRequest, QuoteRequest, ReissueRequest, TicketSettings,
+    CompleteRequest, Engine, Item, MAIN_ZONE, ModifyRequest, QuoteRequest, ReissueRequest,
+    TicketSettings,
 };
 use reservo::party::Party;
-use reservo::token::{TokenId, Verifier};
+use reservo::ports::Storage;
+use reservo::token::{TokenId, Verifier, ZoneId};
 use tickets::{
-    book_tickets, entry, issuer_keys, june, lesson, lesson_start, scan_of, ticketing_world,
+    book_tickets, entry, gate, issuer_keys, june, lesson, lesson_start, scan_of, ticketing_world,
     villa_stay,
 };
 
@@ -133,6 +135,59 @@ async fn reissued_tickets_of_a_checked_in_booking_do_not_admit_again() {
     assert_eq!(second.passage, Passage::Entry);
     let again = w.engine.check_in(&entry(&new[1], "desk")).await;
     assert_eq!(again.unwrap_err().code(), "TOKEN_ALREADY_USED");
+}
+
+/// A gate that had not synced the revocation list admits the old ticket
+/// offline, and the new one is admitted online: once the gate's log is
+/// merged, the new ticket's history holds both, and the second entry is
+/// reported. The carried record publishes no second event.
+#[tokio::test]
+async fn an_old_ticket_admitted_offline_after_a_reissue_is_a_double_admission_of_the_new() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, old) = book_tickets(&w.engine, villa_stay(1), "t1").await;
+    let rules = w.engine.venue_rules(&pid("casa-azul")).await.unwrap();
+    let scanner = Verifier::new(w.engine.ticket_public_keys().unwrap());
+    let new = w
+        .engine
+        .reissue_booking_tickets(&ReissueRequest {
+            idempotency_key: "lost-phone".into(),
+            booking: booking.id.clone(),
+        })
+        .await
+        .unwrap();
+
+    let mut north = ScanLog::new();
+    let claims = scanner.verify_at(&old[0].text, june(10, 14)).unwrap();
+    let scan = Scan {
+        id: ScanId::generate(),
+        gate: gate("north"),
+        zone: ZoneId::new(MAIN_ZONE).unwrap(),
+        direction: Direction::In,
+        at: june(10, 14),
+    };
+    assert_eq!(
+        north.check_in(&rules, &claims, scan).unwrap(),
+        Passage::Entry
+    );
+    w.clock.set(june(10, 15)).unwrap();
+    w.engine.check_in(&entry(&new[0], "desk")).await.unwrap();
+
+    w.clock.set(june(10, 18)).unwrap();
+    for round in 0..2 {
+        let report = w.engine.merge_offline_scans(&north).await.unwrap();
+        assert_eq!(report.merged.added, 1 - round, "round {round}");
+        assert_eq!(report.double_admissions.len(), 1, "round {round}");
+        let double = &report.double_admissions[0];
+        assert_eq!(double.record.token, new[0].token_id);
+        assert_eq!(double.record.scan.gate, gate("desk"));
+        assert!(matches!(
+            &double.refusal,
+            Refusal::AlreadyUsed { gate: g, .. } if *g == gate("north")
+        ));
+    }
+    let events = w.store.read_events(0, usize::MAX).await.unwrap();
+    let scanned = events.iter().filter(|e| e.kind == "ticket.scanned");
+    assert_eq!(scanned.count(), 2);
 }
 
 #[tokio::test]

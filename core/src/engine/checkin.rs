@@ -33,7 +33,7 @@ use super::confirm::Booking;
 use super::events::booking_event;
 use super::keys;
 use super::revocation::RevocationRecord;
-use super::tickets::TicketRecord;
+use super::tickets::{TicketRecord, carried_as};
 use super::txn::{Txn, decode_json, retry_on_conflict};
 
 /// The zone a scan enters when the request names none: venues with one
@@ -334,41 +334,61 @@ impl Engine {
     /// merging the same log again completes it without recording anything
     /// twice.
     ///
+    /// Scans of a ticket that was reissued (a gate that had not yet synced
+    /// the revocation list admitted it) are also merged into the history of
+    /// the ticket that replaced it, and of that one's successor in turn, as
+    /// the reissue carried the scans made before it: so an old ticket and
+    /// its replacement both admitted is reported as a double admission of
+    /// the current ticket. Those carried records publish no events and do
+    /// not count in [`MergeReport::added`].
+    ///
     /// Errors: `NOT_FOUND` for a ticket's resource or booking missing from
     /// the store; storage errors.
     pub async fn merge_offline_scans(&self, log: &ScanLog) -> Result<ScanMergeReport> {
         let tokens: BTreeSet<&TokenId> = log.records().map(|r| &r.token).collect();
         let mut report = ScanMergeReport::default();
         for token in tokens {
-            let offline = log_of(
-                &log.for_token(token)
-                    .into_iter()
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
+            let records: Vec<ScanRecord> = log.for_token(token).into_iter().cloned().collect();
+            let offline = log_of(&records);
             let merged = retry_on_conflict(self.config.max_attempts, || {
-                self.merge_ticket_scans(token, &offline)
+                self.merge_ticket_scans(token, &offline, true)
             })
             .await?;
-            let Some((merge, doubles, checked_in)) = merged else {
+            let Some(mut merged) = merged else {
                 report.unknown_tokens.push(token.clone());
                 continue;
             };
-            report.merged.added += merge.added;
-            report.merged.conflicts.extend(merge.conflicts);
-            report.double_admissions.extend(doubles);
-            report.checked_in.extend(checked_in);
+            report.merged.added += merged.merge.added;
+            report.merged.conflicts.extend(merged.merge.conflicts);
+            report.checked_in.extend(merged.checked_in);
+            let mut seen = BTreeSet::from([token.clone()]);
+            while let Some(successor) = merged.replaced_by.take() {
+                if !seen.insert(successor.clone()) {
+                    break;
+                }
+                let carried = log_of(&carried_as(&records, &successor));
+                let next = retry_on_conflict(self.config.max_attempts, || {
+                    self.merge_ticket_scans(&successor, &carried, false)
+                })
+                .await?;
+                let Some(next) = next else { break };
+                report.checked_in.extend(next.checked_in.clone());
+                merged = next;
+            }
+            report.double_admissions.extend(merged.doubles);
         }
         Ok(report)
     }
 
-    /// Merges `offline` into the scan log of one ticket; `None` if the
+    /// Merges `offline` into the scan log of one ticket, with a
+    /// `ticket.scanned` event per new record if `publish`; `None` if the
     /// engine has no such ticket.
     async fn merge_ticket_scans(
         &self,
         token: &TokenId,
         offline: &ScanLog,
-    ) -> Result<Option<(MergeReport, Vec<DoubleAdmission>, Option<BookingId>)>> {
+        publish: bool,
+    ) -> Result<Option<TicketMerge>> {
         let key = keys::ticket(token);
         let Some(record) = self.read_record(&key).await? else {
             return Ok(None);
@@ -381,14 +401,20 @@ impl Engine {
         let merge = log.merge(offline);
         let doubles = log.double_admissions(&rules, &claims);
         let merged: Vec<ScanRecord> = log.records().cloned().collect();
+        let replaced_by = ticket.replaced_by.clone();
         if merged == ticket.scans {
-            return Ok(Some((merge, doubles, None)));
+            return Ok(Some(TicketMerge {
+                merge,
+                doubles,
+                checked_in: None,
+                replaced_by,
+            }));
         }
         let mut txn = Txn::default();
         let known: BTreeSet<&ScanId> = ticket.scans.iter().map(|r| &r.scan.id).collect();
         let added: Vec<&ScanRecord> = merged
             .iter()
-            .filter(|r| !known.contains(&r.scan.id))
+            .filter(|r| publish && !known.contains(&r.scan.id))
             .collect();
         for record in &added {
             scanned_event(&mut txn, &ticket, record, true);
@@ -410,6 +436,20 @@ impl Engine {
         txn.expect_read(&key, Some(&record));
         txn.put_json(&key, &ticket);
         self.commit(txn).await?;
-        Ok(Some((merge, doubles, checked_in)))
+        Ok(Some(TicketMerge {
+            merge,
+            doubles,
+            checked_in,
+            replaced_by,
+        }))
     }
+}
+
+/// What merging scans into one ticket's history did.
+struct TicketMerge {
+    merge: MergeReport,
+    doubles: Vec<DoubleAdmission>,
+    checked_in: Option<BookingId>,
+    /// The ticket's successor, if it was reissued.
+    replaced_by: Option<TokenId>,
 }

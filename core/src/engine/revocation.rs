@@ -213,16 +213,23 @@ impl Engine {
         // carried over too (the commit retries on it).
         let old_keys: Vec<String> = set.tokens.iter().map(keys::ticket).collect();
         let old_records = self.storage.get(&old_keys).await?;
+        let mut replaced_keys = Vec::new();
+        let mut replaced = Vec::new();
         for (key, record) in old_keys.iter().zip(&old_records) {
             txn.expect_read(key, record.as_ref());
+            if let Some(record) = record {
+                replaced.push(decode_json::<TicketRecord>(record)?);
+                replaced_keys.push(key);
+            }
         }
-        let replaced = old_records
-            .iter()
-            .flatten()
-            .map(decode_json)
-            .collect::<Result<Vec<TicketRecord>>>()?;
         let issued =
-            self.write_new_tickets(txn, issuer, view, booking, &set.ticket_ref, &replaced)?;
+            self.write_new_tickets(txn, issuer, view, booking, &set.ticket_ref, &mut replaced)?;
+        // Each old ticket names its successor, for scans merged later.
+        for (key, old) in replaced_keys.into_iter().zip(&replaced) {
+            if old.replaced_by.is_some() {
+                txn.put_json(key, old);
+            }
+        }
         let renewed = TicketSet {
             ticket_ref: set.ticket_ref,
             tokens: issued.iter().map(|t| t.token_id.clone()).collect(),

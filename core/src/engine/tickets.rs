@@ -153,21 +153,15 @@ pub(crate) struct TicketRecord {
     pub text: String,
     pub claims: StoredClaims,
     pub scans: Vec<ScanRecord>,
+    /// The ticket that replaced this one when it was reissued (the same
+    /// guest of the same item): scans of this ticket merged later count in
+    /// that one's history too. Absent on tickets never reissued, revoked
+    /// without a successor, or reissued before Reservo kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<TokenId>,
 }
 
 impl TicketRecord {
-    /// This ticket's scans as the history of the ticket `token` that
-    /// replaces it.
-    fn scans_as(&self, token: &TokenId) -> Vec<ScanRecord> {
-        self.scans
-            .iter()
-            .map(|record| ScanRecord {
-                token: token.clone(),
-                ..record.clone()
-            })
-            .collect()
-    }
-
     fn issued(&self) -> Result<IssuedTicket> {
         let claims = self.claims.to_claims()?;
         Ok(IssuedTicket {
@@ -177,6 +171,17 @@ impl TicketRecord {
             item: self.item,
         })
     }
+}
+
+/// Scans of a replaced ticket as the history of its successor `token`.
+pub(crate) fn carried_as(records: &[ScanRecord], token: &TokenId) -> Vec<ScanRecord> {
+    records
+        .iter()
+        .map(|record| ScanRecord {
+            token: token.clone(),
+            ..record.clone()
+        })
+        .collect()
 }
 
 /// [`TicketClaims`] as stored: the validity window as its two instants.
@@ -306,11 +311,11 @@ impl Engine {
         view: &CatalogView,
         booking: &Booking,
         ticket_ref: &BookingId,
-        replaced: &[TicketRecord],
+        replaced: &mut [TicketRecord],
     ) -> Result<Vec<IssuedTicket>> {
         let mut issued = Vec::new();
         for (index, item) in booking.items.iter().enumerate() {
-            let mut predecessors = replaced.iter().filter(|old| old.item == index);
+            let mut predecessors = replaced.iter_mut().filter(|old| old.item == index);
             let entry = view.resource(item.resource())?;
             let property = view.property(&entry.resource.property)?;
             let settings = &issuer.settings;
@@ -333,16 +338,20 @@ impl Engine {
                     entry: policy,
                     scope: scope.clone(),
                 };
-                let scans = predecessors
-                    .next()
-                    .map(|old| old.scans_as(&claims.token_id))
-                    .unwrap_or_default();
+                let scans = match predecessors.next() {
+                    Some(old) => {
+                        old.replaced_by = Some(claims.token_id.clone());
+                        carried_as(&old.scans, &claims.token_id)
+                    }
+                    None => Vec::new(),
+                };
                 let record = TicketRecord {
                     booking: booking.id.clone(),
                     item: index,
                     text: issuer.keys.issue(&claims),
                     claims: StoredClaims::of(&claims),
                     scans,
+                    replaced_by: None,
                 };
                 let key = keys::ticket(&claims.token_id);
                 txn.expect(&key, None);
@@ -368,7 +377,7 @@ impl Engine {
         let ticket_ref = new_ticket_ref();
         txn.expect(keys::ticket_ref(&ticket_ref), None);
         txn.put_json(keys::ticket_ref(&ticket_ref), &booking.id);
-        let issued = self.write_new_tickets(txn, issuer, view, booking, &ticket_ref, &[])?;
+        let issued = self.write_new_tickets(txn, issuer, view, booking, &ticket_ref, &mut [])?;
         let set = TicketSet {
             ticket_ref,
             tokens: issued.iter().map(|t| t.token_id.clone()).collect(),
