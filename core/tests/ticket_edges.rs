@@ -11,9 +11,10 @@ use chrono::{DateTime, Duration, Utc};
 use reservo::booking::BookingStatus;
 use reservo::checkin::{Direction, Passage, Refusal, Scan, ScanId, ScanLog};
 use reservo::engine::{
-    CompleteRequest, Engine, Item, MAIN_ZONE, ModifyRequest, QuoteRequest, ReissueRequest,
-    TicketSettings,
+    CompleteRequest, Engine, IssuedTicket, Item, MAIN_ZONE, ModifyRequest, QuoteRequest,
+    ReissueRequest, TicketSettings,
 };
+use reservo::ids::BookingId;
 use reservo::party::Party;
 use reservo::ports::Storage;
 use reservo::token::{TokenId, Verifier, ZoneId};
@@ -107,6 +108,17 @@ async fn a_scan_retried_after_its_tickets_were_revoked_returns_the_first_decisio
     assert_eq!(new_scan.unwrap_err().code(), "TOKEN_REVOKED");
 }
 
+/// A lost phone: the booking's tickets are replaced.
+async fn lost_phone(engine: &Engine, booking: &BookingId) -> Vec<IssuedTicket> {
+    engine
+        .reissue_booking_tickets(&ReissueRequest {
+            idempotency_key: "lost-phone".into(),
+            booking: booking.clone(),
+        })
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn reissued_tickets_of_a_checked_in_booking_do_not_admit_again() {
     let w = ticketing_world(TicketSettings::default()).await;
@@ -114,15 +126,7 @@ async fn reissued_tickets_of_a_checked_in_booking_do_not_admit_again() {
     w.clock.set(june(10, 14)).unwrap();
     w.engine.check_in(&entry(&old[0], "desk")).await.unwrap();
 
-    // A lost phone: the tickets are replaced.
-    let new = w
-        .engine
-        .reissue_booking_tickets(&ReissueRequest {
-            idempotency_key: "lost-phone".into(),
-            booking: booking.id.clone(),
-        })
-        .await
-        .unwrap();
+    let new = lost_phone(&w.engine, &booking.id).await;
     w.clock.set(june(10, 16)).unwrap();
     match w.engine.check_in(&entry(&new[0], "side-door")).await {
         Err(reservo::Error::TokenAlreadyUsed { used_at, gate }) => {
@@ -147,14 +151,7 @@ async fn an_old_ticket_admitted_offline_after_a_reissue_is_a_double_admission_of
     let (booking, old) = book_tickets(&w.engine, villa_stay(1), "t1").await;
     let rules = w.engine.venue_rules(&pid("casa-azul")).await.unwrap();
     let scanner = Verifier::new(w.engine.ticket_public_keys().unwrap());
-    let new = w
-        .engine
-        .reissue_booking_tickets(&ReissueRequest {
-            idempotency_key: "lost-phone".into(),
-            booking: booking.id.clone(),
-        })
-        .await
-        .unwrap();
+    let new = lost_phone(&w.engine, &booking.id).await;
 
     let mut north = ScanLog::new();
     let claims = scanner.verify_at(&old[0].text, june(10, 14)).unwrap();
