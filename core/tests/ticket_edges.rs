@@ -12,7 +12,7 @@ use reservo::booking::BookingStatus;
 use reservo::checkin::{Direction, Passage, Refusal, Scan, ScanId, ScanLog};
 use reservo::engine::{
     CompleteRequest, Engine, IssuedTicket, Item, MAIN_ZONE, ModifyRequest, QuoteRequest,
-    ReissueRequest, TicketSettings,
+    ReissueRequest, TicketSettings, VenueCheckIn,
 };
 use reservo::ids::BookingId;
 use reservo::party::Party;
@@ -185,6 +185,48 @@ async fn an_old_ticket_admitted_offline_after_a_reissue_is_a_double_admission_of
     let events = w.store.read_events(0, usize::MAX).await.unwrap();
     let scanned = events.iter().filter(|e| e.kind == "ticket.scanned");
     assert_eq!(scanned.count(), 2);
+}
+
+/// The venue narrows its gates after a guest entered; the reissued ticket
+/// carries that entry, made at a gate its own scope no longer names. On a
+/// merge the carried entry still counts, but is not itself reported: its
+/// gate was judged against the old ticket's scope.
+#[tokio::test]
+async fn a_carried_entry_outside_the_new_tickets_scope_counts_but_is_not_reported() {
+    let w = ticketing_world(TicketSettings::default()).await;
+    let (booking, old) = book_tickets(&w.engine, villa_stay(1), "t1").await;
+    w.clock.set(june(10, 14)).unwrap();
+    w.engine.check_in(&entry(&old[0], "north")).await.unwrap();
+    let mut venue = VenueCheckIn::default();
+    venue.scope.gates.insert(gate("desk"));
+    let property = pid("casa-azul");
+    w.engine.set_venue_check_in(&property, venue).await.unwrap();
+    let new = lost_phone(&w.engine, &booking.id).await;
+    assert_eq!(new[0].claims.scope.gates, [gate("desk")].into());
+
+    let rules = w.engine.venue_rules(&property).await.unwrap();
+    let scanner = Verifier::new(w.engine.ticket_public_keys().unwrap());
+    let claims = scanner.verify_at(&new[0].text, june(10, 15)).unwrap();
+    let mut desk = ScanLog::new();
+    let scan = Scan {
+        id: ScanId::generate(),
+        gate: gate("desk"),
+        zone: ZoneId::new(MAIN_ZONE).unwrap(),
+        direction: Direction::In,
+        at: june(10, 15),
+    };
+    assert_eq!(
+        desk.check_in(&rules, &claims, scan).unwrap(),
+        Passage::Entry
+    );
+    let report = w.engine.merge_offline_scans(&desk).await.unwrap();
+    assert_eq!(report.double_admissions.len(), 1);
+    let double = &report.double_admissions[0];
+    assert_eq!(double.record.scan.gate, gate("desk"));
+    assert!(matches!(
+        &double.refusal,
+        Refusal::AlreadyUsed { gate: g, .. } if *g == gate("north")
+    ));
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::checkin::rules::{Passage, Refusal, VenueRules, evaluate};
+use crate::checkin::rules::{Passage, Refusal, VenueRules, against_history, evaluate};
 use crate::checkin::{Scan, ScanId, ScanRecord};
 use crate::error::{Error, Result};
 use crate::token::{TicketClaims, TokenId};
@@ -184,9 +184,13 @@ impl ScanLog {
 
     /// Replays the admitted scans of the token with `claims` in scan order
     /// and reports each admission the rules refuse once all of them are
-    /// known. Every admission stays in the replayed history, because the
-    /// person did pass ([`evaluate`] gives each the kind the rules give it,
-    /// whatever its gate recorded).
+    /// known: anti-passback, daily limit, total allowance. Every admission
+    /// stays in the replayed history, because the person did pass
+    /// ([`evaluate`] gives each the kind the rules give it, whatever its
+    /// gate recorded). An admission's own fit (resource, gate and zone
+    /// scope, entry hours) is not judged again: its gate judged it, and a
+    /// scan carried over from a replaced ticket was judged against that
+    /// ticket's scope, not this one's.
     pub fn double_admissions(
         &self,
         rules: &VenueRules,
@@ -198,7 +202,8 @@ impl ScanLog {
             if record.passage().is_none() {
                 continue;
             }
-            if let Err(refusal) = evaluate(rules, claims, replayed.iter().copied(), &record.scan) {
+            let replay = against_history(rules, claims, replayed.iter().copied(), &record.scan);
+            if let Err(refusal) = replay {
                 doubles.push(DoubleAdmission {
                     record: record.clone(),
                     refusal,

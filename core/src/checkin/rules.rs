@@ -273,6 +273,17 @@ pub fn evaluate<'a>(
     if scan.direction == Direction::Out {
         return Ok(Passage::Exit);
     }
+    fits(rules, claims, scan)?;
+    against_history(rules, claims, history, scan)
+}
+
+/// The checks of an entry that look at the scan alone: resource, gate and
+/// zone scope, entry hours.
+fn fits(
+    rules: &VenueRules,
+    claims: &TicketClaims,
+    scan: &Scan,
+) -> std::result::Result<(), Refusal> {
     let gate = || scan.gate.clone();
     if !rules.resources.contains(&claims.resource) {
         return Err(Refusal::WrongResource {
@@ -297,6 +308,24 @@ pub fn evaluate<'a>(
                 hours: Some(hours),
             });
         }
+    }
+    Ok(())
+}
+
+/// The checks of an entry that look at the token's earlier admissions in
+/// `history`: anti-passback, re-entry, daily limit, total allowance. What
+/// [`ScanLog::double_admissions`](super::ScanLog::double_admissions)
+/// replays: an admission's own fit was its gate's to judge, and a scan
+/// carried over from a replaced ticket was judged against that ticket's
+/// scope.
+pub(super) fn against_history<'a>(
+    rules: &VenueRules,
+    claims: &TicketClaims,
+    history: impl IntoIterator<Item = &'a ScanRecord>,
+    scan: &Scan,
+) -> std::result::Result<Passage, Refusal> {
+    if scan.direction == Direction::Out {
+        return Ok(Passage::Exit);
     }
     let mut passed: Vec<(&ScanRecord, Passage)> = history
         .into_iter()
