@@ -22,7 +22,7 @@ use pyo3::{Borrowed, intern};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::errors::core_err;
 
@@ -267,7 +267,7 @@ fn hash_json(value: &Value, hasher: &mut DefaultHasher) {
 
 /// A Python value (dicts, lists, str, int, bool, None, `Decimal`, `date`,
 /// tz-aware `datetime`, `time`) as JSON. Decimals become strings, so
-/// amounts stay exact.
+/// amounts stay exact; a `float` is refused, as [`Exact`] refuses it.
 pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
     let py = ob.py();
     if ob.is_none() {
@@ -294,15 +294,12 @@ pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
     if let Ok(s) = ob.cast::<PyString>() {
         return Ok(Value::String(s.to_cow()?.into_owned()));
     }
-    if let Ok(f) = ob.cast::<PyFloat>() {
-        return Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| {
-                core_err(
-                    py,
-                    reservo::Error::invalid("number", "NaN and infinities are not numbers"),
-                )
-            });
+    if ob.is_instance_of::<PyFloat>() {
+        return Err(PyTypeError::new_err(format!(
+            "cannot read the float {} as data: a float cannot hold most amounts exactly, \
+             pass Decimal(\"...\"), a str or an int",
+            ob.repr()?
+        )));
     }
     if ob.is_instance(DECIMAL.import(py, "decimal", "Decimal")?)? {
         let Exact(d) = ob.extract()?;

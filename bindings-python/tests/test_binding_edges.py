@@ -28,6 +28,7 @@ from reservo import (
     Party,
     PostgresStore,
     Property,
+    RatePlan,
     Record,
     Resource,
     RevocationList,
@@ -37,7 +38,7 @@ from reservo import (
     errors,
 )
 
-from .conftest import ANA, START, make_engine, set_up_catalog
+from .conftest import ANA, START, VILLA_PLAN, make_engine, set_up_catalog
 from .gateway import TestGateway
 from .test_ports import AsyncDictStore, DictStore
 
@@ -90,6 +91,15 @@ def test_a_huge_int_in_data_is_invalid_input(engine: Engine) -> None:
     promo = {"code": "BIG", "max_uses": 2**70}
     with pytest.raises(errors.InvalidInput, match="64 bits"):
         engine.put_promo(promo)
+
+
+def test_a_float_in_data_is_refused_with_a_hint() -> None:
+    plan = copy.deepcopy(VILLA_PLAN)
+    plan["base_price"] = {"amount": 99.99, "currency": "EUR"}
+    with pytest.raises(TypeError, match=r"float 99\.99 .*Decimal"):
+        RatePlan.from_dict(plan)
+    plan["base_price"] = {"amount": Decimal("99.99"), "currency": "EUR"}
+    assert RatePlan.from_dict(plan).id == "villa-flex"
 
 
 # ---------------------------------------------------------- integers
