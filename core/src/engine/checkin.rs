@@ -371,8 +371,8 @@ impl Engine {
                     self.merge_ticket_scans(&successor, &carried, false)
                 })
                 .await?;
-                let Some(next) = next else { break };
-                report.checked_in.extend(next.checked_in.clone());
+                let Some(mut next) = next else { break };
+                report.checked_in.extend(next.checked_in.take());
                 merged = next;
             }
             report.double_admissions.extend(merged.doubles);
