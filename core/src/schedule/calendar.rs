@@ -15,8 +15,9 @@ const NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /// A non-empty set of weekdays.
 ///
 /// Serialized as a list of lowercase three-letter names in Monday-first
-/// order, e.g. `["mon","wed","fri"]`; deserializing refuses an empty list,
-/// a duplicate or an unknown name.
+/// order, e.g. `["mon","wed","fri"]`. Deserializing takes the spellings a
+/// rate plan's weekdays take (`"fri"`, `"Fri"`, `"Friday"`, in any case)
+/// and refuses an empty list, a duplicate or an unknown name.
 ///
 /// ```
 /// use chrono::{NaiveDate, Weekday};
@@ -96,13 +97,15 @@ impl<'de> Deserialize<'de> for Weekdays {
         let names = Vec::<String>::deserialize(d)?;
         let mut days = Vec::with_capacity(names.len());
         for name in &names {
-            let index = NAMES.iter().position(|n| n == name).ok_or_else(|| {
+            // chrono's spellings, as a rate plan's weekdays take them:
+            // "fri", "Fri" or "Friday", in any case.
+            let day = name.parse::<Weekday>().map_err(|_| {
                 serde::de::Error::custom(Error::invalid(
                     "weekdays",
                     format!("{name:?} is not a weekday; use mon tue wed thu fri sat sun"),
                 ))
             })?;
-            days.push(Weekday::try_from(index as u8).expect("index of NAMES is 0..7"));
+            days.push(day);
         }
         Weekdays::new(days).map_err(serde::de::Error::custom)
     }
@@ -209,7 +212,9 @@ mod tests {
     fn weekdays_round_trip_and_refuse_bad_lists() {
         let w: Weekdays = serde_json::from_str(r#"["sun","mon"]"#).unwrap();
         assert_eq!(serde_json::to_string(&w).unwrap(), r#"["mon","sun"]"#);
-        for bad in [r#"[]"#, r#"["mon","mon"]"#, r#"["Monday"]"#] {
+        let spelled: Weekdays = serde_json::from_str(r#"["Sun","MONDAY","fri"]"#).unwrap();
+        assert_eq!(serde_json::to_string(&spelled).unwrap(), r#"["mon","fri","sun"]"#);
+        for bad in [r#"[]"#, r#"["mon","Monday"]"#, r#"["mo"]"#, r#"["frid"]"#] {
             let err = serde_json::from_str::<Weekdays>(bad).unwrap_err();
             assert!(err.to_string().contains("weekdays"), "{bad}: {err}");
         }
