@@ -213,7 +213,10 @@ mod tests {
         let w: Weekdays = serde_json::from_str(r#"["sun","mon"]"#).unwrap();
         assert_eq!(serde_json::to_string(&w).unwrap(), r#"["mon","sun"]"#);
         let spelled: Weekdays = serde_json::from_str(r#"["Sun","MONDAY","fri"]"#).unwrap();
-        assert_eq!(serde_json::to_string(&spelled).unwrap(), r#"["mon","fri","sun"]"#);
+        assert_eq!(
+            serde_json::to_string(&spelled).unwrap(),
+            r#"["mon","fri","sun"]"#
+        );
         for bad in [r#"[]"#, r#"["mon","Monday"]"#, r#"["mo"]"#, r#"["frid"]"#] {
             let err = serde_json::from_str::<Weekdays>(bad).unwrap_err();
             assert!(err.to_string().contains("weekdays"), "{bad}: {err}");
