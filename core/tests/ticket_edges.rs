@@ -141,6 +141,17 @@ async fn reissued_tickets_of_a_checked_in_booking_do_not_admit_again() {
     assert_eq!(again.unwrap_err().code(), "TOKEN_ALREADY_USED");
 }
 
+/// An entry through `at_gate` into the main zone, as an offline gate logs it.
+fn offline_entry(at_gate: &str, at: DateTime<Utc>) -> Scan {
+    Scan {
+        id: ScanId::generate(),
+        gate: gate(at_gate),
+        zone: ZoneId::new(MAIN_ZONE).unwrap(),
+        direction: Direction::In,
+        at,
+    }
+}
+
 /// A gate that had not synced the revocation list admits the old ticket
 /// offline, and the new one is admitted online: once the gate's log is
 /// merged, the new ticket's history holds both, and the second entry is
@@ -155,13 +166,7 @@ async fn an_old_ticket_admitted_offline_after_a_reissue_is_a_double_admission_of
 
     let mut north = ScanLog::new();
     let claims = scanner.verify_at(&old[0].text, june(10, 14)).unwrap();
-    let scan = Scan {
-        id: ScanId::generate(),
-        gate: gate("north"),
-        zone: ZoneId::new(MAIN_ZONE).unwrap(),
-        direction: Direction::In,
-        at: june(10, 14),
-    };
+    let scan = offline_entry("north", june(10, 14));
     assert_eq!(
         north.check_in(&rules, &claims, scan).unwrap(),
         Passage::Entry
@@ -208,13 +213,7 @@ async fn a_carried_entry_outside_the_new_tickets_scope_counts_but_is_not_reporte
     let scanner = Verifier::new(w.engine.ticket_public_keys().unwrap());
     let claims = scanner.verify_at(&new[0].text, june(10, 15)).unwrap();
     let mut desk = ScanLog::new();
-    let scan = Scan {
-        id: ScanId::generate(),
-        gate: gate("desk"),
-        zone: ZoneId::new(MAIN_ZONE).unwrap(),
-        direction: Direction::In,
-        at: june(10, 15),
-    };
+    let scan = offline_entry("desk", june(10, 15));
     assert_eq!(
         desk.check_in(&rules, &claims, scan).unwrap(),
         Passage::Entry

@@ -270,10 +270,9 @@ pub fn evaluate<'a>(
     history: impl IntoIterator<Item = &'a ScanRecord>,
     scan: &Scan,
 ) -> std::result::Result<Passage, Refusal> {
-    if scan.direction == Direction::Out {
-        return Ok(Passage::Exit);
+    if scan.direction == Direction::In {
+        fits(rules, claims, scan)?;
     }
-    fits(rules, claims, scan)?;
     against_history(rules, claims, history, scan)
 }
 
