@@ -392,3 +392,103 @@ fn lead_conditions_are_inclusive_for_both_measures() {
     .unwrap();
     assert_eq!(refund(&by_booking, &tight, tight.booked_at()), eur("0.00"));
 }
+
+// ---------------------------------------------------------------------------
+// Domain: how a policy keeps its tiers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn tiers_come_back_farthest_first_whatever_order_they_were_listed_in() {
+    let tier = |threshold| Tier::new(threshold, Penalty::percent(pct(50)));
+    let listed = [
+        Threshold::days(7),
+        Threshold::hours(12),
+        Threshold::days(30),
+        Threshold::hours(72),
+    ];
+    let policy = CancellationPolicy::new(listed.map(tier).to_vec(), Penalty::FULL, vec![]).unwrap();
+    let kept: Vec<Threshold> = policy.tiers().iter().map(|t| t.threshold).collect();
+    // 720, 168, 72 and 12 hours before the start.
+    assert_eq!(
+        kept,
+        [
+            Threshold::days(30),
+            Threshold::days(7),
+            Threshold::hours(72),
+            Threshold::hours(12)
+        ]
+    );
+    let mut reversed = listed;
+    reversed.reverse();
+    let same = CancellationPolicy::new(reversed.map(tier).to_vec(), Penalty::FULL, vec![]);
+    assert_eq!(same.unwrap(), policy);
+}
+
+/// One day before a 15:00 check-in and 24 hours before it are the same
+/// instant away from a DST change: the tier first in the canonical order
+/// (a day before, then 24 hours before) applies, however they were listed.
+#[test]
+fn of_two_tiers_with_the_same_deadline_the_first_in_canonical_order_applies() {
+    let start = stay_start("Europe/Lisbon", date(2026, 7, 10), 3, hm(15, 0));
+    let by_day = Tier::new(Threshold::days(1), Penalty::None);
+    let by_hours = Tier::new(Threshold::hours(24), Penalty::FULL);
+    for listed in [vec![by_day, by_hours], vec![by_hours, by_day]] {
+        let policy = CancellationPolicy::new(listed, Penalty::FULL, vec![]).unwrap();
+        assert_eq!(policy.tiers(), [by_day, by_hours]);
+        let deadline = utc(2026, 7, 9, 14, 0, 0);
+        for cancelled in [deadline - Duration::hours(30), deadline] {
+            assert_eq!(
+                policy.tier_at(&start, cancelled).unwrap(),
+                Some((by_day, deadline)),
+                "cancelled at {cancelled}"
+            );
+        }
+        assert_eq!(
+            policy
+                .tier_at(&start, deadline + Duration::seconds(1))
+                .unwrap(),
+            None
+        );
+    }
+}
+
+#[test]
+fn a_policy_takes_at_most_16_tiers_and_4_free_windows() {
+    let tiers = |n: u16| -> Vec<Tier> {
+        (1..=n)
+            .map(|d| Tier::new(Threshold::days(d), Penalty::None))
+            .collect()
+    };
+    let windows = |n: u16| -> Vec<FreeCancellationWindow> {
+        (1..=n)
+            .map(|h| FreeCancellationWindow {
+                hours_after_booking: NonZeroU16::new(h).unwrap(),
+                min_lead: None,
+            })
+            .collect()
+    };
+    let max_tiers = u16::try_from(CancellationPolicy::MAX_TIERS).unwrap();
+    let max_windows = u16::try_from(CancellationPolicy::MAX_FREE_WINDOWS).unwrap();
+    assert_eq!((max_tiers, max_windows), (16, 4));
+
+    let fullest =
+        CancellationPolicy::new(tiers(max_tiers), Penalty::FULL, windows(max_windows)).unwrap();
+    assert_eq!(fullest.tiers().len(), 16);
+    assert_eq!(fullest.free_windows().len(), 4);
+
+    for (tiers, windows, field) in [
+        (tiers(max_tiers + 1), windows(1), "tiers"),
+        (tiers(1), windows(max_windows + 1), "free_windows"),
+    ] {
+        match CancellationPolicy::new(tiers, Penalty::FULL, windows) {
+            Err(reservo::Error::InvalidInput {
+                field: named,
+                message,
+            }) => {
+                assert_eq!(named, field);
+                assert!(message.contains("more than the maximum"), "{message}");
+            }
+            other => panic!("expected too many {field} refused, got {other:?}"),
+        }
+    }
+}

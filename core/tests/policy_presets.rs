@@ -231,3 +231,35 @@ fn presets_survive_a_json_snapshot() {
         assert_eq!(back, policy);
     }
 }
+
+#[test]
+fn every_preset_name_gives_its_own_policy() {
+    use reservo::policy::presets::{NAMES, by_name};
+    let named = [
+        ("airbnb.flexible", airbnb::flexible()),
+        ("airbnb.moderate", airbnb::moderate()),
+        ("airbnb.limited", airbnb::limited()),
+        ("airbnb.firm", airbnb::firm()),
+        ("airbnb.strict", airbnb::strict()),
+        ("airbnb.non_refundable", airbnb::non_refundable()),
+        ("booking_com.non_refundable", booking_com::non_refundable()),
+        ("vrbo.relaxed", vrbo::relaxed()),
+        ("vrbo.moderate", vrbo::moderate()),
+        ("vrbo.firm", vrbo::firm()),
+        ("vrbo.strict", vrbo::strict()),
+        ("vrbo.no_refund", vrbo::no_refund()),
+    ];
+    assert_eq!(NAMES, named.clone().map(|(name, _)| name));
+    for (name, policy) in named {
+        assert_eq!(by_name(name), Some(policy), "{name}");
+    }
+    for unknown in [
+        "airbnb.lenient",
+        "Airbnb.Flexible",
+        "airbnb.flexible ",
+        "",
+        "vrbo",
+    ] {
+        assert_eq!(by_name(unknown), None, "{unknown:?}");
+    }
+}
