@@ -444,6 +444,13 @@ mod tests {
         assert_eq!(Money::parse("1500", "JPY").unwrap().to_string(), "1500 JPY");
     }
 
+    /// What a failed `assert_eq!` on amounts shows.
+    #[test]
+    fn debug_shows_the_amount_and_the_code() {
+        assert_eq!(format!("{:?}", eur("12.3")), "Money(12.30 EUR)");
+        assert_eq!(format!("{:?}", Currency::JPY), "JPY");
+    }
+
     #[test]
     fn parse_rejects_garbage_naming_it() {
         let err = Money::parse("12,50", "EUR").unwrap_err();
