@@ -431,6 +431,22 @@ mod tests {
     }
 
     #[test]
+    fn statuses_display_as_their_wire_names() {
+        use BookingStatus::*;
+        for (status, name) in [
+            (PendingPayment, "pending_payment"),
+            (Confirmed, "confirmed"),
+            (CheckedIn, "checked_in"),
+            (Completed, "completed"),
+            (Cancelled, "cancelled"),
+            (NoShow, "no_show"),
+        ] {
+            assert_eq!(status.to_string(), name);
+            assert_eq!(serde_json::to_string(&status).unwrap(), format!("{name:?}"));
+        }
+    }
+
+    #[test]
     fn terminal_statuses_release_inventory() {
         assert!(BookingStatus::Confirmed.holds_inventory());
         assert!(!BookingStatus::Cancelled.holds_inventory());
@@ -485,10 +501,10 @@ mod metadata_tests {
             meta.insert(format!("k{i}"), "v").unwrap();
         }
         assert_eq!(meta.len(), Metadata::MAX_ENTRIES);
-        assert_eq!(
-            meta.insert("one_more", "v").unwrap_err().code(),
-            "INVALID_INPUT"
-        );
+        let err = meta.insert("one_more", "v").unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT");
+        assert!(err.to_string().contains("51 entries"), "{err}");
+        assert_eq!(meta.get("one_more"), None);
         // Replacing a value at the limit is fine.
         assert_eq!(
             meta.insert("note", "x").unwrap().as_deref(),
@@ -502,11 +518,21 @@ mod metadata_tests {
     fn deserialized_metadata_is_checked_by_validate() {
         let meta: Metadata = serde_json::from_str(r#"{"order id":"A-1"}"#).unwrap();
         assert_eq!(meta.validate().unwrap_err().code(), "INVALID_INPUT");
-        let many = (0..=Metadata::MAX_ENTRIES).map(|i| (format!("k{i}"), "v"));
+        let entries = |n: usize| (0..n).map(|i| (format!("k{i}"), "v".to_owned()));
+        let most = Metadata::from_pairs(entries(Metadata::MAX_ENTRIES)).unwrap();
+        assert_eq!(most.len(), Metadata::MAX_ENTRIES);
+        let err = Metadata::from_pairs(entries(Metadata::MAX_ENTRIES + 1)).unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT");
+        assert!(err.to_string().contains("51 entries"), "{err}");
+        // A map converts with the same checks.
+        let map: std::collections::BTreeMap<_, _> = entries(2).collect();
+        let converted = Metadata::try_from(map).unwrap();
         assert_eq!(
-            Metadata::from_pairs(many).unwrap_err().code(),
-            "INVALID_INPUT"
+            converted.iter().collect::<Vec<_>>(),
+            [("k0", "v"), ("k1", "v")]
         );
+        let bad = std::collections::BTreeMap::from([("order id".to_owned(), "A-1".to_owned())]);
+        assert_eq!(Metadata::try_from(bad).unwrap_err().code(), "INVALID_INPUT");
         let ok: Metadata = serde_json::from_str(r#"{"order_id":"A-1"}"#).unwrap();
         assert_eq!(serde_json::to_string(&ok).unwrap(), r#"{"order_id":"A-1"}"#);
     }

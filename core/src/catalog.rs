@@ -330,6 +330,37 @@ mod tests {
         assert!(nightly(3).validate().is_ok());
     }
 
+    /// A period block takes seats from a session whose occupied time
+    /// overlaps it by any part; touching it at either end is no overlap.
+    #[test]
+    fn a_period_block_takes_seats_only_from_sessions_it_overlaps() {
+        let at = |h: u32| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 8, 1, h, 0, 0).unwrap();
+        let block = Block {
+            id: BlockId::new("b1").unwrap(),
+            resource: ResourceId::new("kayak-tour").unwrap(),
+            span: BlockSpan::Period {
+                start: at(10),
+                end: at(12),
+            },
+            units: Some(4),
+            reason: BlockReason::Maintenance,
+        };
+        let taken = |from, to| block.units_in_period(&Slot::new(at(from), at(to)).unwrap(), 12);
+        assert_eq!(taken(9, 11), 4);
+        assert_eq!(taken(11, 13), 4);
+        assert_eq!(taken(10, 12), 4);
+        assert_eq!(taken(8, 10), 0, "ends as the block starts");
+        assert_eq!(taken(12, 14), 0, "starts as the block ends");
+        let whole = Block {
+            units: None,
+            ..block.clone()
+        };
+        assert_eq!(
+            whole.units_in_period(&Slot::new(at(9), at(11)).unwrap(), 12),
+            12
+        );
+    }
+
     #[test]
     fn block_must_match_the_resource_shape_and_capacity() {
         let room = nightly(3);
