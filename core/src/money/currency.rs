@@ -232,4 +232,21 @@ mod tests {
             );
         }
     }
+
+    /// What a record or a host's JSON with a currency of the wrong kind
+    /// or an unknown code is told.
+    #[test]
+    fn a_currency_decodes_from_a_known_code_only() {
+        let eur: Currency = serde_json::from_str(r#""EUR""#).unwrap();
+        assert_eq!(eur.code(), "EUR");
+        let number = serde_json::from_str::<Currency>("978").unwrap_err();
+        assert!(
+            number
+                .to_string()
+                .contains("expected an ISO 4217 currency code"),
+            "{number}"
+        );
+        let unknown = serde_json::from_str::<Currency>(r#""EURO""#).unwrap_err();
+        assert!(unknown.to_string().contains("EURO"), "{unknown}");
+    }
 }
