@@ -496,4 +496,17 @@ mod tests {
         assert_eq!(KeyRange::prefix("~").end, None);
         assert_eq!(KeyRange::prefix("").end, None);
     }
+
+    /// How the conformance kit's findings name versions.
+    #[test]
+    fn a_version_displays_with_a_v() {
+        assert_eq!(Version(42).to_string(), "v42");
+    }
+
+    #[test]
+    fn durable_shows_whether_it_is_still_pending() {
+        assert_eq!(format!("{:?}", Durable::done()), r#"Durable("done")"#);
+        let pending = Durable::after(async { Ok(()) });
+        assert_eq!(format!("{pending:?}"), r#"Durable("pending")"#);
+    }
 }

@@ -567,3 +567,28 @@ fn an_engine_config_it_cannot_work_with_is_refused_at_build() {
         assert_eq!(err.code(), "INVALID_INPUT", "{config:?}");
     }
 }
+
+#[test]
+fn hold_durations_may_reach_the_longest_a_request_can_ask_for_and_no_further() {
+    let longest = EngineConfig::LONGEST_HOLD;
+    assert_eq!(longest.num_seconds(), i64::from(u32::MAX));
+    for past in [false, true] {
+        let d = if past {
+            longest + Duration::seconds(1)
+        } else {
+            longest
+        };
+        for config in [
+            EngineConfig {
+                max_hold_ttl: d,
+                ..EngineConfig::default()
+            },
+            EngineConfig {
+                max_hold_lifetime: d,
+                ..EngineConfig::default()
+            },
+        ] {
+            assert_eq!(config.validate().is_err(), past, "{config:?}");
+        }
+    }
+}
