@@ -438,15 +438,11 @@ mod tests {
     }
 
     #[test]
-    fn display_pads_to_the_minor_unit() {
+    fn display_and_debug_pad_to_the_minor_unit() {
         assert_eq!(eur("12.3").to_string(), "12.30 EUR");
         assert_eq!(eur("12.345").to_string(), "12.345 EUR");
         assert_eq!(Money::parse("1500", "JPY").unwrap().to_string(), "1500 JPY");
-    }
-
-    /// What a failed `assert_eq!` on amounts shows.
-    #[test]
-    fn debug_shows_the_amount_and_the_code() {
+        // What a failed `assert_eq!` on amounts shows.
         assert_eq!(format!("{:?}", eur("12.3")), "Money(12.30 EUR)");
         assert_eq!(format!("{:?}", Currency::JPY), "JPY");
     }
