@@ -1,7 +1,8 @@
 //! Cancellation deadlines and free windows at their exact instants, in the
 //! property's zone: DST changes in Lisbon, New York and Santiago, tiers
 //! whose nominal and actual order disagree, and window and lead-time
-//! boundaries.
+//! boundaries; and how a policy keeps its tiers (farthest first, ties of
+//! the same deadline, at most 16 tiers and 4 windows).
 
 #[path = "support/policy.rs"]
 mod policy;

@@ -1,4 +1,5 @@
-//! Presets behave as the platforms' published rules say.
+//! Presets behave as the platforms' published rules say, and each name of
+//! `presets::by_name` gives its own preset.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use reservo::money::Money;
