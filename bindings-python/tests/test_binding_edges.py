@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
@@ -100,6 +101,18 @@ def test_a_float_in_data_is_refused_with_a_hint() -> None:
         RatePlan.from_dict(plan)
     plan["base_price"] = {"amount": Decimal("99.99"), "currency": "EUR"}
     assert RatePlan.from_dict(plan).id == "villa-flex"
+
+
+def test_a_float_in_json_text_is_invalid_input_with_a_hint() -> None:
+    plan = copy.deepcopy(VILLA_PLAN)
+    plan["base_price"] = {"amount": "99.99", "currency": "EUR"}
+    text = json.dumps(plan)
+    assert RatePlan.from_json(text) == RatePlan.from_dict(plan)
+    floated = text.replace('"99.99"', "99.99")
+    hint = r"number 99\.99 would be read as a float.*\(\"99\.99\"\)"
+    for read in (RatePlan.from_json, RatePlan.from_dict):
+        with pytest.raises(errors.InvalidInput, match=hint):
+            read(floated)
 
 
 # ---------------------------------------------------------- integers

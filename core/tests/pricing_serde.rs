@@ -48,6 +48,40 @@ fn minimal_plan_json_needs_only_id_name_unit_and_base_price() {
 }
 
 #[test]
+fn amounts_and_rates_in_json_are_strings_or_integers_never_floats() {
+    let whole = RatePlan::from_json(
+        r#"{"id": "p", "name": "P", "unit": "night",
+            "base_price": {"amount": 80, "currency": "GBP"}}"#,
+    )
+    .unwrap();
+    assert_eq!(whole.spec().base_price, Price::parse("80", "GBP").unwrap());
+    let err = RatePlan::from_json(
+        r#"{"id": "p", "name": "P", "unit": "night",
+            "base_price": {"amount": 80.1, "currency": "GBP"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    assert!(
+        err.to_string()
+            .contains(r#"the number 80.1 would be read as a float, which cannot hold most amounts exactly: write it as a string ("80.1")"#),
+        "{err}"
+    );
+
+    let json = serde_json::to_string(&full_plan()).unwrap();
+    assert!(json.contains(r#""rate":"10""#), "{json}");
+    let as_integer = RatePlan::from_json(&json.replace(r#""rate":"10""#, r#""rate":10"#));
+    assert_eq!(as_integer.unwrap(), full_plan());
+    let as_float = RatePlan::from_json(&json.replace(r#""rate":"10""#, r#""rate":10.5"#));
+    assert!(
+        as_float
+            .unwrap_err()
+            .to_string()
+            .contains("the number 10.5 would be read as a float"),
+        "a tax rate as a JSON float"
+    );
+}
+
+#[test]
 fn negative_price_in_json_is_invalid_input_naming_the_value() {
     let err = RatePlan::from_json(
         r#"{"id": "p", "name": "P", "unit": "night",

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 
 mod allocation;
 mod currency;
+mod exact;
 mod percentage;
 
 use allocation::{integer_weights, mul_div};
@@ -25,8 +26,8 @@ pub use percentage::Percentage;
 
 /// An exact amount of one currency.
 ///
-/// Arithmetic between two `Money` values checks the currencies; the result
-/// keeps full precision until [`Money::round`] is called.
+/// Arithmetic checks currencies and keeps full precision until [`Money::round`];
+/// a JSON amount is a decimal string or an integer, never a float.
 ///
 /// ```
 /// use reservo::money::{Money, RoundingMode};
@@ -44,6 +45,7 @@ pub use percentage::Percentage;
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
+    #[serde(deserialize_with = "exact::deserialize")]
     amount: Decimal,
     currency: Currency,
 }

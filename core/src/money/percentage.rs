@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 /// A percentage in `0..=100`, kept as an exact decimal: a discount, a tax
 /// rate, a penalty, a commission. The one way Reservo states a share.
 ///
-/// Serialized as a decimal string (`"12.5"` is 12.5 %); deserializing checks
-/// the range.
+/// Serialized as a decimal string (`"12.5"` is 12.5 %); deserializing takes
+/// a string or an integer, never a float, and checks the range.
 ///
 /// ```
 /// use reservo::money::{Money, Percentage, RoundingMode};
@@ -101,6 +101,6 @@ impl fmt::Display for Percentage {
 
 impl<'de> Deserialize<'de> for Percentage {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        Percentage::new(<Decimal as Deserialize>::deserialize(d)?).map_err(serde::de::Error::custom)
+        Percentage::new(super::exact::deserialize(d)?).map_err(serde::de::Error::custom)
     }
 }
