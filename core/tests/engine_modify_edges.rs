@@ -22,6 +22,7 @@ use reservo::booking::BookingStatus;
 use reservo::engine::{ModifyRequest, PayAmount, RefundState};
 use reservo::ids::BookingId;
 use reservo::money::Money;
+use reservo::ports::Storage;
 use rust_decimal_macros::dec;
 
 /// Bad input changes nothing: `pay_and_confirm` and `pay_balance` refuse a
@@ -308,6 +309,9 @@ async fn pending_payment_booking_grown_moves_the_difference_into_its_balance() {
     assert_eq!(s.gateway.captured(), dec!(480.00));
 }
 
+/// Confirmed by the modification, the booking announces it after
+/// `booking.modified` with `booking.confirmed`, as paying the balance would
+/// (the guest's and owner's confirmations go out on it).
 #[tokio::test]
 async fn pending_payment_booking_shrunk_below_its_deposit_is_refunded_the_excess_and_confirmed() {
     let s = shop().await;
@@ -317,6 +321,7 @@ async fn pending_payment_booking_shrunk_below_its_deposit_is_refunded_the_excess
             .pay_and_confirm(&pay("p1", &hold, deposit("300.00")))
             .await
             .unwrap();
+    assert!(events(&s.w, "booking.confirmed").await.is_empty());
     let modified =
         s.w.engine
             .modify(&modify("m1", &booking.id, (7, 13), (7, 14)))
@@ -329,6 +334,22 @@ async fn pending_payment_booking_shrunk_below_its_deposit_is_refunded_the_excess
         modified.money.paid(modified.total.currency()),
         eur("160.00")
     );
+    let kinds: Vec<String> =
+        s.w.store
+            .read_events(0, usize::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .skip_while(|kind| kind != "booking.modified")
+            .collect();
+    assert_eq!(
+        kinds,
+        ["booking.modified", "booking.confirmed", "refund.issued"]
+    );
+    let confirmed = events(&s.w, "booking.confirmed").await;
+    assert_eq!(confirmed[0]["booking"]["total"], "160.00");
+    assert_eq!(confirmed[0]["period"]["end"], "2026-07-14");
     let err =
         s.w.engine
             .pay_balance(&balance("p2", &booking.id))

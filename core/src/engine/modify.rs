@@ -21,7 +21,8 @@
 //! booking changed since it was priced, even back to the same items) and
 //! refunded it when it shrinks. A `pending_payment` booking's balance
 //! absorbs the difference; it is refunded only what it paid beyond its new
-//! total (and confirmed if that settles it). The cancellation policy and
+//! total (and confirmed if that settles it, with `booking.confirmed` after
+//! `booking.modified`, as a payment of the balance would). The cancellation policy and
 //! commission plan stay those snapshotted at booking; the commission
 //! ledger is re-split on the new total and recognized on the new start,
 //! by appending a reversal of the old split and the new split, neither
@@ -127,8 +128,9 @@ impl Engine {
     }
 
     /// Replaces a booking's items: re-quoted, the new inventory booked and
-    /// the old released in one commit (`booking.modified`), with the
-    /// difference charged or refunded (see the module docs).
+    /// the old released in one commit (`booking.modified`; then
+    /// `booking.confirmed` if it settles a `pending_payment` booking), with
+    /// the difference charged or refunded (see the module docs).
     ///
     /// Errors: those of [`Engine::quote_modification`], `INVALID_INPUT`
     /// (a charge is due and no payment method was given; a blank payment
@@ -392,7 +394,8 @@ impl Engine {
             plan_refunds(txn, &mut booking, to_refund, key, capabilities, now)?;
         }
         let paid = booking.money.paid(currency);
-        if booking.status == BookingStatus::PendingPayment && paid >= booking.total {
+        let settled = booking.status == BookingStatus::PendingPayment && paid >= booking.total;
+        if settled {
             booking.enter(BookingStatus::Confirmed, now);
         }
         txn.expect_read(&record.key, Some(&record));
@@ -401,7 +404,11 @@ impl Engine {
         if booking.status == BookingStatus::Confirmed {
             self.reissue_tickets(txn, &view, &booking, now).await?;
         }
-        txn.event("booking.modified", &booking_event(&view, &booking));
+        let event = booking_event(&view, &booking);
+        txn.event("booking.modified", &event);
+        if settled {
+            txn.event("booking.confirmed", &event);
+        }
         Ok(booking)
     }
 }
