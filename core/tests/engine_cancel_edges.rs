@@ -1,7 +1,7 @@
 //! Cancellations and no-shows at their edges: replays and second
-//! cancellations, a fixed penalty kept once per booking, no-shows around
-//! the start, racing commands on one booking, and presets and bad policy
-//! input on the engine.
+//! cancellations, a fixed penalty kept once per booking (by the stays that
+//! owe it), no-shows around the start, racing commands on one booking, and
+//! presets and bad policy input on the engine.
 
 #[path = "support/catalog.rs"]
 mod catalog;
@@ -35,7 +35,7 @@ use reservo::ids::RatePlanId;
 use reservo::money::Currency;
 use reservo::party::Party;
 use reservo::policy::presets::{airbnb, booking_com};
-use reservo::policy::{AppliedRule, CancellationPolicy, Penalty};
+use reservo::policy::{AppliedRule, CancellationPolicy, Penalty, Threshold, Tier};
 use reservo::ports::Clock;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -188,6 +188,78 @@ async fn a_fixed_penalty_is_kept_once_per_booking_whatever_the_starts() {
             .await
             .unwrap();
     assert_eq!(quote.penalty(), eur("50.00"), "{}", quote.reason());
+}
+
+/// Free until 30 days before, a fixed fee of 20.00 until 7 days before,
+/// then 50.00. A fixed fee is shared only by the stays that owe it: a stay
+/// still in its free period takes no part of another's fee (the late stay
+/// keeps the whole fee, as in a booking of its own), and two stays owing
+/// different fees each keep their own.
+#[tokio::test]
+async fn a_fixed_penalty_is_shared_only_by_the_stays_that_owe_it() {
+    let s = shop().await;
+    let policy = CancellationPolicy::new(
+        vec![
+            Tier::new(Threshold::days(30), Penalty::None),
+            Tier::new(
+                Threshold::days(7),
+                Penalty::Fixed {
+                    amount: eur("20.00"),
+                },
+            ),
+        ],
+        Penalty::Fixed {
+            amount: eur("50.00"),
+        },
+        vec![],
+    )
+    .unwrap();
+    s.w.engine
+        .set_cancellation_policy(&flex(), policy)
+        .await
+        .unwrap();
+    // The villa 13-16 July (360.00) and the double 10-12 August (260.00).
+    let hold = hold_items(
+        &s.w,
+        "h1",
+        vec![
+            stay_request("villa", (7, 13), (7, 16)),
+            stay_request("double", (8, 10), (8, 12)),
+        ],
+    )
+    .await;
+    let booking =
+        s.w.engine
+            .pay_and_confirm(&pay("p1", &hold, PayAmount::Full))
+            .await
+            .unwrap();
+    let penalties = |at| {
+        let (engine, id) = (&s.w.engine, booking.id.clone());
+        async move {
+            let quote = engine.refund_quote(&id, at).await.unwrap();
+            let parts: Vec<_> = quote.parts().iter().map(|p| p.quote().penalty()).collect();
+            (quote.penalty(), parts)
+        }
+    };
+    // 3 July: the villa owes 20.00, the double is free.
+    assert_eq!(
+        penalties(utc(2026, 7, 3, 10, 0, 0)).await,
+        (eur("20.00"), vec![eur("20.00"), eur("0.00")])
+    );
+    // 8 July: the villa owes 50.00, the double is still free.
+    assert_eq!(
+        penalties(utc(2026, 7, 8, 10, 0, 0)).await,
+        (eur("50.00"), vec![eur("50.00"), eur("0.00")])
+    );
+    // 12 July: the villa owes 50.00, the double 20.00.
+    assert_eq!(
+        penalties(utc(2026, 7, 12, 10, 0, 0)).await,
+        (eur("70.00"), vec![eur("50.00"), eur("20.00")])
+    );
+    // A cancellation takes what the quote says.
+    s.w.clock.set(utc(2026, 7, 8, 10, 0, 0)).unwrap();
+    let cancelled = s.w.engine.cancel(&cancel("c1", &booking.id)).await.unwrap();
+    assert_eq!(refunded(&cancelled), vec![Decimal::new(570, 0)]);
 }
 
 // ---------------------------------------------------------------------------

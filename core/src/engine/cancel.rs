@@ -23,7 +23,9 @@ use crate::booking::BookingStatus;
 use crate::error::{Error, Result};
 use crate::ids::BookingId;
 use crate::money::Money;
-use crate::policy::{BookingStart, CancellationEvent, CancellationPolicy, RefundPart, RefundQuote};
+use crate::policy::{
+    BookingStart, CancellationEvent, CancellationPolicy, Penalty, RefundPart, RefundQuote,
+};
 use crate::time::local_date;
 
 use super::Engine;
@@ -254,9 +256,10 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
         })
         .collect();
     let shares = Shares::of(booking.total, paid, change_fees, weights)?;
-    let mut parts = Vec::with_capacity(groups.len());
+    let mut facts = Vec::with_capacity(groups.len());
+    let mut penalties = Vec::with_capacity(groups.len());
     for (index, (policy, start, items)) in groups.iter().enumerate() {
-        let facts = booking_facts(
+        let group = booking_facts(
             *start,
             booking.created_at,
             items.iter().map(|i| &booking.items[*i]),
@@ -264,12 +267,20 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
             shares.paid[index],
             shares.fees[index],
         )?;
-        // Groups of one policy (items starting at different instants) share
-        // its fixed penalties by their price shares: one booking, one fee.
+        penalties.push(policy.rule_for(&group, event)?.penalty());
+        facts.push(group);
+    }
+    let mut parts = Vec::with_capacity(groups.len());
+    for (index, (policy, _, items)) in groups.iter().enumerate() {
+        // Groups of one policy (items starting at different instants) that
+        // owe the same fixed penalty share it by their price shares: one
+        // booking, one fee. A group still in a free or cheaper period of
+        // the policy takes no part of it.
+        let penalty = penalties[index];
         let sharing: Vec<usize> = (0..groups.len())
-            .filter(|j| groups[*j].0 == *policy)
+            .filter(|j| groups[*j].0 == *policy && penalties[*j] == penalty)
             .collect();
-        let quote = if sharing.len() > 1 {
+        let quote = if matches!(penalty, Penalty::Fixed { .. }) && sharing.len() > 1 {
             let mut weights: Vec<Decimal> =
                 sharing.iter().map(|j| shares.prices[*j].amount()).collect();
             if weights.iter().all(Decimal::is_zero) {
@@ -278,12 +289,12 @@ fn quote_for(booking: &Booking, event: CancellationEvent) -> Result<RefundQuote>
             let position = sharing
                 .iter()
                 .position(|j| *j == index)
-                .expect("a group shares its own policy");
+                .expect("a group shares its own penalty");
             policy
                 .with_fixed_share(&weights, position)?
-                .quote(&facts, event)?
+                .quote(&facts[index], event)?
         } else {
-            policy.quote(&facts, event)?
+            policy.quote(&facts[index], event)?
         };
         parts.push(RefundPart::new(items.clone(), quote));
     }

@@ -542,7 +542,13 @@ impl CancellationPolicy {
         })
     }
 
-    fn rule_for(&self, facts: &BookingFacts, event: CancellationEvent) -> Result<AppliedRule> {
+    /// The rule that decides a quote of `facts` for `event` (what
+    /// [`CancellationPolicy::quote`] applies).
+    pub(crate) fn rule_for(
+        &self,
+        facts: &BookingFacts,
+        event: CancellationEvent,
+    ) -> Result<AppliedRule> {
         let at = match event {
             CancellationEvent::NoShow => {
                 return Ok(AppliedRule::NoShow {
