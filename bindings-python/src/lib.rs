@@ -12,6 +12,7 @@
 #[macro_use]
 mod values;
 
+mod awaited;
 mod bench;
 mod checkin;
 mod conformance;
@@ -34,6 +35,7 @@ use pyo3::prelude::*;
 fn _reservo(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<runtime::Pending>()?;
+    m.add_function(wrap_pyfunction!(awaited::finish_calls, m)?)?;
     m.add_class::<engine::PyEngine>()?;
     m.add_class::<engine::PyManualClock>()?;
     m.add_class::<stores::PyMemoryStore>()?;

@@ -30,7 +30,8 @@ use pyo3_async_runtimes::TaskLocals;
 use crate::errors::core_err;
 
 type Convert = Box<dyn for<'py> FnOnce(Python<'py>) -> PyResult<Py<PyAny>> + Send>;
-type Call = Pin<Box<dyn Future<Output = reservo::Result<Convert>> + Send>>;
+/// A prepared call: the core's future, whose result converts to Python.
+pub type Call = Pin<Box<dyn Future<Output = reservo::Result<Convert>> + Send>>;
 
 tokio::task_local! {
     /// The first interrupt a port raised during the call this task runs.
@@ -56,7 +57,7 @@ pub fn note_interrupt(py: Python<'_>, err: &PyErr) {
 
 /// Runs `fut` and returns its result with the interrupt a port raised
 /// meanwhile, if any.
-async fn watched<F, T>(fut: F) -> (reservo::Result<T>, Option<PyErr>)
+pub async fn watched<F, T>(fut: F) -> (reservo::Result<T>, Option<PyErr>)
 where
     F: Future<Output = reservo::Result<T>>,
 {
@@ -71,7 +72,7 @@ where
 
 /// The call's outcome as Python sees it: the interrupt a port raised, if
 /// any, else the result with a core error mapped to its exception.
-fn outcome<T>(
+pub fn outcome<T>(
     py: Python<'_>,
     (result, interrupt): (reservo::Result<T>, Option<PyErr>),
 ) -> PyResult<T> {
@@ -193,26 +194,9 @@ impl Pending {
     }
 
     /// Runs the call on the shared runtime and resolves on the running
-    /// asyncio loop.
+    /// asyncio loop (see [`crate::awaited`]).
     fn __await__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let call = self.take()?;
-        let future = pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            let finished = watched(call).await;
-            Python::attach(|py| outcome(py, finished)).map(Converted)
-        })?;
-        future.call_method0("__await__")
-    }
-}
-
-/// A finished call's result, converted to Python when the loop takes it.
-struct Converted(Convert);
-
-impl<'py> IntoPyObject<'py> for Converted {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        (self.0)(py).map(|object| object.into_bound(py))
+        crate::awaited::spawn(py, call)?.call_method0("__await__")
     }
 }

@@ -19,7 +19,9 @@ stable ``code`` (see :mod:`reservo.errors`).
 
 from __future__ import annotations
 
-from . import conformance, errors, notify, ports
+import atexit
+
+from . import _reservo, conformance, errors, notify, ports
 from ._reservo import (
     Block,
     Booking,
@@ -90,6 +92,11 @@ from .errors import ReservoError
 from .notify import Notifier, SmsTemplates
 from .ports import CommitConflict, PaymentGateway, SmsSender, Storage
 from .stores import CopyReport, copy_store
+
+# Awaited engine calls still running when the program ends are cancelled
+# and waited for here, so no engine task touches Python while the
+# interpreter shuts down (that crashed the process).
+atexit.register(_reservo.finish_calls)
 
 __all__ = [
     "AsyncEngine",

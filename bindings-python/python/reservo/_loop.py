@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -41,3 +42,17 @@ def _run(loop: asyncio.AbstractEventLoop) -> None:
             return
         except (KeyboardInterrupt, SystemExit):
             continue
+
+
+def resolve(
+    future: asyncio.Future[Any], error: BaseException | None, value: Any
+) -> None:
+    """Settles ``future``, an awaited engine call's, on its own loop: with
+    ``error`` if there is one, else with ``value``; a future cancelled
+    meanwhile stays cancelled."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
