@@ -16,7 +16,8 @@ use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTime, PyTuple, PyType,
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyMapping,
+    PySequence, PyString, PyTime, PyType,
 };
 use pyo3::{Borrowed, intern};
 use rust_decimal::Decimal;
@@ -265,7 +266,7 @@ fn hash_json(value: &Value, hasher: &mut DefaultHasher) {
     }
 }
 
-/// A Python value (dicts, lists, str, int, bool, None, `Decimal`, `date`,
+/// A Python value (mappings, sequences, str, int, bool, None, `Decimal`, `date`,
 /// tz-aware `datetime`, `time`) as JSON. Decimals become strings, so
 /// amounts stay exact; a `float` is refused, as [`Exact`] refuses it.
 pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -317,9 +318,13 @@ pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
     if ob.is_instance_of::<PyTime>() {
         return Ok(Value::String(ob.extract::<NaiveTime>()?.to_string()));
     }
-    if let Ok(dict) = ob.cast::<PyDict>() {
-        let mut map = Map::with_capacity(dict.len());
-        for (k, v) in dict.iter() {
+    // Any mapping (dict, MappingProxyType, UserDict) and any sequence but
+    // text and bytes (list, tuple, deque), as the stubs promise.
+    if let Ok(mapping) = ob.cast::<PyMapping>() {
+        let items = mapping.items()?;
+        let mut map = Map::with_capacity(items.len());
+        for item in items.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
             let key = k.cast::<PyString>().map_err(|_| {
                 PyTypeError::new_err(format!(
                     "dict keys must be str, got {}",
@@ -330,7 +335,8 @@ pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<Value> {
         }
         return Ok(Value::Object(map));
     }
-    if ob.is_instance_of::<PyList>() || ob.is_instance_of::<PyTuple>() {
+    let bytes = ob.is_instance_of::<PyBytes>() || ob.is_instance_of::<PyByteArray>();
+    if !bytes && ob.cast::<PySequence>().is_ok() {
         let items: PyResult<Vec<Value>> = ob.try_iter()?.map(|item| to_json(&item?)).collect();
         return Ok(Value::Array(items?));
     }

@@ -10,9 +10,11 @@ import asyncio
 import copy
 import json
 import threading
+from collections import UserDict, deque
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, cast
 
 import pytest
@@ -101,6 +103,19 @@ def test_a_float_in_data_is_refused_with_a_hint() -> None:
         RatePlan.from_dict(plan)
     plan["base_price"] = {"amount": Decimal("99.99"), "currency": "EUR"}
     assert RatePlan.from_dict(plan).id == "villa-flex"
+
+
+def test_any_mapping_and_sequence_are_data_but_bytes_are_not() -> None:
+    plan: dict[str, Any] = copy.deepcopy(VILLA_PLAN)
+    expected = RatePlan.from_dict(plan)
+    plan["weekday_rates"] = deque(
+        MappingProxyType(rate) for rate in plan["weekday_rates"]
+    )
+    assert RatePlan.from_dict(UserDict(plan)) == expected
+    assert RatePlan.from_dict(MappingProxyType(plan)) == expected
+    plan["weekday_rates"] = b"weekend"
+    with pytest.raises(TypeError, match="cannot read bytes as data"):
+        RatePlan.from_dict(plan)
 
 
 def test_a_float_in_json_text_is_invalid_input_with_a_hint() -> None:
@@ -298,6 +313,9 @@ def test_advancing_the_clock_past_the_last_instant_is_invalid_input() -> None:
         clock.advance(timedelta(days=999_999_999))
     assert clock.now() == START
     clock.advance(timedelta(days=1))
+    assert clock.now() == START + timedelta(days=1)
+    with pytest.raises(errors.InvalidInput, match="never go backwards"):
+        clock.advance(timedelta(seconds=-1))
     assert clock.now() == START + timedelta(days=1)
 
 

@@ -301,6 +301,7 @@ def test_value_objects_are_frozen_comparable_and_hashable() -> None:
     a, b = Party(2, [4]), Party(2, [4])
     assert a == b and hash(a) == hash(b) and a != Party(2)
     assert repr(a) == "Party(adults=2, children_ages=[4])"
+    assert Party(2, [3, 10]).children_ages == [3, 10]
     assert len({a, b, Party(1)}) == 2
     with pytest.raises(AttributeError):
         a.adults = 3  # type: ignore[misc]
@@ -310,6 +311,26 @@ def test_value_objects_are_frozen_comparable_and_hashable() -> None:
     same_value = Money("10.5", "EUR")
     assert same_value == money and hash(same_value) == hash(money)
     assert Money("10.5", "USD") != money
+    # Optional fields print as Python writes them, not Rust's Some(...).
+    assert repr(Customer("Ana", "+351912345678", "a@b.pt")) == (
+        'Customer(name="Ana", phone="+351912345678", email="a@b.pt")'
+    )
+    assert repr(Customer("Ana", "+351912345678")).endswith("email=None)")
+    request = QuoteRequest(
+        Item.stay(
+            "villa",
+            check_in=date(2026, 7, 1),
+            check_out=date(2026, 7, 3),
+            party=Party(2),
+        ),
+        rate_plan="villa-flex",
+        promo_code="SUMMER",
+    )
+    assert repr(request).endswith('rate_plan="villa-flex", promo_code="SUMMER")')
+    block = Block.nights(
+        "b1", resource="villa", start=date(2026, 7, 1), end=date(2026, 7, 3), units=2
+    )
+    assert "units=2," in repr(block)
 
 
 def test_instants_must_carry_a_time_zone() -> None:

@@ -66,8 +66,16 @@ impl PyManualClock {
         self.clock.set(now.0).py(py)
     }
 
-    /// Moves the clock forward by `by` (a `timedelta`).
+    /// Moves the clock forward by `by` (a `timedelta`); a negative one is
+    /// refused, as `set` refuses an earlier instant.
     fn advance(&self, py: Python<'_>, by: chrono::Duration) -> PyResult<()> {
+        if by < chrono::Duration::zero() {
+            let message = format!(
+                "{} seconds would move the clock back; clocks never go backwards",
+                by.num_seconds()
+            );
+            return Err(core_err(py, reservo::Error::invalid("by", message)));
+        }
         self.clock.try_advance(by).map(|_| ()).py(py)
     }
 

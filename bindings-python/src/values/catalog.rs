@@ -11,6 +11,8 @@ use reservo::schedule::Schedule;
 use crate::convert::{Civil, Count, Day, Instant, from_data, id, to_plain};
 use crate::errors::IntoPyResult;
 
+use super::optional_repr;
+
 value_object! {
     /// A place that sells inventory: its owner, IANA time zone and currency.
     /// Check-in and check-out times default to 15:00 and 11:00;
@@ -312,10 +314,10 @@ value_object! {
                 BlockSpan::Period { start, end } => format!("{} to {}", start.to_rfc3339(), end.to_rfc3339()),
             };
             format!(
-                "Block(id={:?}, resource={:?}, {span}, units={:?}, reason={:?})",
+                "Block(id={:?}, resource={:?}, {span}, units={}, reason={:?})",
                 self.inner.id.as_str(),
                 self.inner.resource.as_str(),
-                self.inner.units,
+                optional_repr(self.inner.units),
                 reason_name(&self.inner.reason)
             )
         }

@@ -12,6 +12,8 @@ use reservo::time::Stay;
 use crate::convert::{Count, Day, Instant, id};
 use crate::errors::IntoPyResult;
 
+use super::optional_repr;
+
 value_object! {
     /// Who is coming: adults and the ages (0-17) of the children.
     PyParty(Party) as "Party" {
@@ -31,8 +33,9 @@ value_object! {
 
         /// Ages of the children, as given.
         #[getter]
-        fn children_ages(&self) -> Vec<u8> {
-            self.inner.children_ages().to_vec()
+        fn children_ages(&self) -> Vec<u32> {
+            // As `u32`: pyo3 hands a `Vec<u8>` over as `bytes`.
+            self.inner.children_ages().iter().map(|age| u32::from(*age)).collect()
         }
 
         /// Number of guests.
@@ -151,10 +154,10 @@ value_object! {
 
         fn __repr__(&self) -> String {
             format!(
-                "QuoteRequest({}, rate_plan={:?}, promo_code={:?})",
+                "QuoteRequest({}, rate_plan={}, promo_code={})",
                 PyItem::from(self.inner.item.clone()).__repr__(),
-                self.rate_plan(),
-                self.promo_code()
+                optional_repr(self.rate_plan()),
+                optional_repr(self.promo_code())
             )
         }
     }
@@ -188,7 +191,12 @@ value_object! {
         }
 
         fn __repr__(&self) -> String {
-            format!("Customer(name={:?}, phone={:?}, email={:?})", self.inner.name, self.inner.phone, self.inner.email)
+            format!(
+                "Customer(name={:?}, phone={:?}, email={})",
+                self.inner.name,
+                self.inner.phone,
+                optional_repr(self.inner.email.as_deref())
+            )
         }
     }
 }
